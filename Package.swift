@@ -1,0 +1,97 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+let package = Package(
+    name: "Tianyan",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "tianyan", targets: ["tianyan"]),
+        .library(name: "TianyanModel", targets: ["TianyanModel"]),
+        .library(name: "TianyanStore", targets: ["TianyanStore"]),
+        .library(name: "TianyanApp", targets: ["TianyanApp"]),
+        .library(name: "TianyanTesting", targets: ["TianyanTesting"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.14.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+    ],
+    targets: [
+        // C libraries, each imported by exactly one Swift module (MosquittoClient and
+        // SerialPorts, which arrive with the dock and radio links).
+        .systemLibrary(
+            name: "CMosquitto",
+            pkgConfig: "libmosquitto",
+            providers: [.apt(["libmosquitto-dev"])]
+        ),
+        .systemLibrary(
+            name: "CLibSerialPort",
+            pkgConfig: "libserialport",
+            providers: [.apt(["libserialport-dev"])]
+        ),
+
+        .target(name: "TianyanModel"),
+        .target(
+            name: "TianyanStore",
+            dependencies: [
+                "TianyanModel",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .target(
+            name: "TianyanApp",
+            dependencies: [
+                "TianyanModel",
+                "TianyanStore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        .target(
+            name: "TianyanTesting",
+            dependencies: ["TianyanModel"]
+        ),
+        .executableTarget(
+            name: "tianyan",
+            dependencies: [
+                "TianyanApp",
+                "TianyanModel",
+                "TianyanStore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "bench-store",
+            dependencies: [
+                "TianyanModel",
+                "TianyanStore",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "tools/bench-store"
+        ),
+
+        .testTarget(name: "TianyanModelTests", dependencies: ["TianyanModel", "TianyanTesting"]),
+        .testTarget(name: "TianyanStoreTests", dependencies: ["TianyanStore", "TianyanModel", "TianyanTesting"]),
+        .testTarget(
+            name: "TianyanAppTests",
+            dependencies: ["TianyanApp", "TianyanStore", "TianyanModel", "TianyanTesting"]
+        ),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: ["TianyanModel", "TianyanTesting"]
+        ),
+    ]
+)
+
+for target in package.targets where [.regular, .test, .executable].contains(target.type) {
+    var settings = target.swiftSettings ?? []
+    settings.append(.enableUpcomingFeature("MemberImportVisibility"))
+    settings.append(.enableUpcomingFeature("ExistentialAny"))
+    target.swiftSettings = settings
+}
