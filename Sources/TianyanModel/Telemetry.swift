@@ -171,9 +171,23 @@ public struct AuditEntry: Hashable, Sendable, Codable {
     }
 }
 
+/// A unit was heard (any message), with or without a position.
+public struct UnitSighting: Hashable, Sendable, Codable {
+    public var unit: String
+    public var kind: UnitKind
+    public var time: Timestamp
+
+    public init(unit: String, kind: UnitKind, time: Timestamp) {
+        self.unit = unit
+        self.kind = kind
+        self.time = time
+    }
+}
+
 /// Something a device produced or the controller decided that must be stored.
 public enum StoreRecord: Sendable, Hashable {
     case position(Position)
+    case sighting(UnitSighting)
     case voiceCall(VoiceCall)
     case alarm(Alarm)
     case command(CommandRecord)

@@ -1,0 +1,122 @@
+import GRDB
+import GRDBSQLite
+import TianyanModel
+
+/// Writes one batch of records inside an open transaction. Positions go through a reused
+/// prepared statement bound with SQLite's C API (the hot path); the rest through GRDB.
+struct BatchWriter: Sendable {
+    /// Latest state per unit, folded into `unit_state` when `flushUnitState` is called.
+    var pendingUnitState: [String: UnitStateRow] = [:]
+
+    struct UnitStateRow: Sendable {
+        var kind: UnitKind
+        var lastSeen: Timestamp
+        var position: Position?
+    }
+
+    static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+
+    mutating func write(_ records: ArraySlice<StoreRecord>, into db: Database) throws {
+        let insertPosition = try db.cachedStatement(sql: """
+            INSERT OR IGNORE INTO positions(unit, time, lat, lon, alt, speed, heading, accuracy, source)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        let h = insertPosition.sqliteStatement
+        for record in records {
+            switch record {
+            case .position(let p):
+                sqlite3_reset(h)
+                p.unit.withCString { _ = sqlite3_bind_text(h, 1, $0, -1, BatchWriter.transient) }
+                sqlite3_bind_int64(h, 2, p.time.milliseconds)
+                sqlite3_bind_double(h, 3, p.latitude)
+                sqlite3_bind_double(h, 4, p.longitude)
+                BatchWriter.bind(h, 5, p.altitude)
+                BatchWriter.bind(h, 6, p.speed)
+                BatchWriter.bind(h, 7, p.heading)
+                BatchWriter.bind(h, 8, p.accuracy)
+                p.source.rawValue.withCString { _ = sqlite3_bind_text(h, 9, $0, -1, BatchWriter.transient) }
+                let rc = sqlite3_step(h)
+                guard rc == SQLITE_DONE else {
+                    let message = String(cString: sqlite3_errmsg(db.sqliteConnection))
+                    sqlite3_reset(h)
+                    throw StoreError(code: .sqlite, message: "SQLite: inserting a position of \(p.unit): \(message)", sqliteCode: rc)
+                }
+                noteSeen(p.unit, kind: p.source == .lip ? .radio : .drone, time: p.time, position: p)
+            case .sighting(let s):
+                noteSeen(s.unit, kind: s.kind, time: s.time, position: nil)
+            case .voiceCall(let c):
+                try db.execute(sql: """
+                    INSERT INTO voice_calls(id, gateway, kind, called, caller, priority, emergency, start, "end", cause)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT(id) DO UPDATE SET "end" = excluded."end", cause = excluded.cause,
+                        emergency = excluded.emergency, priority = excluded.priority
+                    """, arguments: [c.id, c.gateway, c.kind.rawValue, c.called, c.caller, c.priority, c.emergency,
+                                     c.start.milliseconds, c.end?.milliseconds, c.cause])
+                for t in c.transmissions {
+                    try db.execute(sql: """
+                        INSERT INTO voice_transmissions(call_id, talker, start, "end") VALUES (?, ?, ?, ?)
+                        ON CONFLICT(call_id, talker, start) DO UPDATE SET "end" = excluded."end"
+                        """, arguments: [c.id, t.talker, t.start.milliseconds, t.end?.milliseconds])
+                }
+            case .alarm(let a):
+                try db.execute(sql: """
+                    INSERT INTO alarms(id, unit, time, kind, severity, code, text, cleared_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT(id) DO UPDATE SET cleared_at = COALESCE(excluded.cleared_at, alarms.cleared_at)
+                    """, arguments: [a.id, a.unit, a.time.milliseconds, a.kind, a.severity.rawValue, a.code, a.text,
+                                     a.clearedAt?.milliseconds])
+            case .command(let c):
+                try db.execute(sql: """
+                    INSERT INTO commands(id, unit, method, data, requested_by, requested_at, outcome, result_code, result_text, completed_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT(id) DO UPDATE SET outcome = excluded.outcome, result_code = excluded.result_code,
+                        result_text = excluded.result_text, completed_at = excluded.completed_at
+                    """, arguments: [c.id, c.unit, c.method, c.data, c.requestedBy, c.requestedAt.milliseconds,
+                                     c.outcome.rawValue, c.resultCode, c.resultText, c.completedAt?.milliseconds])
+            case .audit(let e):
+                try db.execute(sql: "INSERT INTO audit(time, actor, action, target, outcome, detail) VALUES (?, ?, ?, ?, ?, ?)",
+                               arguments: [e.time.milliseconds, e.actor, e.action, e.target, e.outcome, e.detail])
+            }
+        }
+    }
+
+    @inline(__always)
+    static func bind(_ h: OpaquePointer?, _ index: Int32, _ value: Double?) {
+        if let value { sqlite3_bind_double(h, index, value) } else { sqlite3_bind_null(h, index) }
+    }
+
+    mutating func noteSeen(_ unit: String, kind: UnitKind, time: Timestamp, position: Position?) {
+        if var row = pendingUnitState[unit] {
+            if time > row.lastSeen { row.lastSeen = time }
+            if let position, row.position.map({ position.time >= $0.time }) ?? true { row.position = position }
+            pendingUnitState[unit] = row
+        } else {
+            pendingUnitState[unit] = UnitStateRow(kind: kind, lastSeen: time, position: position)
+        }
+    }
+
+    /// Folds the latest state per unit into `unit_state`, never moving a unit back in time.
+    mutating func flushUnitState(into db: Database) throws {
+        guard !pendingUnitState.isEmpty else { return }
+        let upsert = try db.cachedStatement(sql: """
+            INSERT INTO unit_state(unit, kind, last_seen, pos_time, lat, lon, alt, speed, heading, accuracy, source)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT(unit) DO UPDATE SET
+                last_seen = MAX(unit_state.last_seen, excluded.last_seen),
+                pos_time = CASE WHEN excluded.pos_time IS NOT NULL AND (unit_state.pos_time IS NULL OR excluded.pos_time >= unit_state.pos_time) THEN excluded.pos_time ELSE unit_state.pos_time END,
+                lat = CASE WHEN excluded.pos_time IS NOT NULL AND (unit_state.pos_time IS NULL OR excluded.pos_time >= unit_state.pos_time) THEN excluded.lat ELSE unit_state.lat END,
+                lon = CASE WHEN excluded.pos_time IS NOT NULL AND (unit_state.pos_time IS NULL OR excluded.pos_time >= unit_state.pos_time) THEN excluded.lon ELSE unit_state.lon END,
+                alt = CASE WHEN excluded.pos_time IS NOT NULL AND (unit_state.pos_time IS NULL OR excluded.pos_time >= unit_state.pos_time) THEN excluded.alt ELSE unit_state.alt END,
+                speed = CASE WHEN excluded.pos_time IS NOT NULL AND (unit_state.pos_time IS NULL OR excluded.pos_time >= unit_state.pos_time) THEN excluded.speed ELSE unit_state.speed END,
+                heading = CASE WHEN excluded.pos_time IS NOT NULL AND (unit_state.pos_time IS NULL OR excluded.pos_time >= unit_state.pos_time) THEN excluded.heading ELSE unit_state.heading END,
+                accuracy = CASE WHEN excluded.pos_time IS NOT NULL AND (unit_state.pos_time IS NULL OR excluded.pos_time >= unit_state.pos_time) THEN excluded.accuracy ELSE unit_state.accuracy END,
+                source = CASE WHEN excluded.pos_time IS NOT NULL AND (unit_state.pos_time IS NULL OR excluded.pos_time >= unit_state.pos_time) THEN excluded.source ELSE unit_state.source END
+            """)
+        for (unit, row) in pendingUnitState {
+            let p = row.position
+            try upsert.execute(arguments: [unit, row.kind.rawValue, row.lastSeen.milliseconds, p?.time.milliseconds,
+                                           p?.latitude, p?.longitude, p?.altitude, p?.speed, p?.heading, p?.accuracy,
+                                           p?.source.rawValue])
+        }
+        pendingUnitState.removeAll(keepingCapacity: true)
+    }
+}

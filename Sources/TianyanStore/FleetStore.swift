@@ -1,0 +1,191 @@
+import Foundation
+import GRDB
+import TianyanModel
+
+/// Registry and read queries over the SQLite database.
+public struct FleetStore: FleetQueries, FleetRegistryStore {
+    let database: TianyanDatabase
+
+    public init(database: TianyanDatabase) { self.database = database }
+
+    // MARK: Registry
+
+    public func replaceRegistry(_ r: FleetRegistry) async throws {
+        try await database.write { db in
+            for table in ["radios", "talkgroups", "drones", "docks", "pilots", "formations", "cells"] {
+                try db.execute(sql: "DELETE FROM \(table)")
+            }
+            for (i, f) in r.formations.enumerated() {
+                try db.execute(sql: "INSERT INTO formations(id, name, community, lead, ord) VALUES (?, ?, ?, ?, ?)",
+                               arguments: [f.id, f.name, f.community, f.lead, i])
+            }
+            for (i, p) in r.pilots.enumerated() {
+                try db.execute(sql: """
+                    INSERT INTO pilots(id, name, formation, licence_class, licence_expiry, max_duty_hours_per_day, min_rest_hours, ord)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    """, arguments: [p.id, p.name, p.formation, p.licenceClass.rawValue, p.licenceExpiry.description,
+                                     p.maxDutyHoursPerDay, p.minRestHours, i])
+            }
+            for (i, d) in r.docks.enumerated() {
+                try db.execute(sql: """
+                    INSERT INTO docks(serial, name, model, formation, lat, lon, altitude_m, firmware, ord) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """, arguments: [d.serial, d.name, d.model, d.formation, d.location.latitude, d.location.longitude,
+                                     d.altitudeMetres, d.firmware, i])
+            }
+            for (i, d) in r.drones.enumerated() {
+                try db.execute(sql: "INSERT INTO drones(serial, name, model, formation, dock, firmware, ord) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                               arguments: [d.serial, d.name, d.model, d.formation, d.dock, d.firmware, i])
+            }
+            for (i, t) in r.talkgroups.enumerated() {
+                try db.execute(sql: "INSERT INTO talkgroups(gssi, name, ord) VALUES (?, ?, ?)", arguments: [t.gssi, t.name, i])
+            }
+            for (i, radio) in r.radios.enumerated() {
+                try db.execute(sql: "INSERT INTO radios(issi, alias, person, pilot, talkgroups, ord) VALUES (?, ?, ?, ?, ?, ?)",
+                               arguments: [radio.issi, radio.alias, radio.person, radio.pilot,
+                                           radio.talkgroups.joined(separator: " "), i])
+            }
+            for (i, c) in r.cells.enumerated() {
+                let ring = c.polygon.map { [$0.longitude, $0.latitude] }
+                let json = String(decoding: try JSONSerialization.data(withJSONObject: ring), as: UTF8.self)
+                try db.execute(sql: "INSERT INTO cells(id, community, revisit_days, polygon, ord) VALUES (?, ?, ?, ?, ?)",
+                               arguments: [c.id, c.community, c.revisitDays, json, i])
+            }
+        }
+    }
+
+    public func registry() async throws -> FleetRegistry {
+        try await database.read { db in try FleetStore.loadRegistry(db) }
+    }
+
+    static func loadRegistry(_ db: Database) throws -> FleetRegistry {
+        var r = FleetRegistry()
+        r.formations = try Row.fetchAll(db, sql: "SELECT * FROM formations ORDER BY ord").map {
+            Formation(id: $0["id"], name: $0["name"], community: $0["community"], lead: $0["lead"])
+        }
+        r.pilots = try Row.fetchAll(db, sql: "SELECT * FROM pilots ORDER BY ord").map { row in
+            let licence: String = row["licence_class"], expiry: String = row["licence_expiry"]
+            guard let lc = LicenceClass(rawValue: licence), let date = CivilDate(parsing: expiry) else {
+                throw StoreError(code: .sqlite, message: "pilot \(row["id"] as String) has a corrupt licence in the database")
+            }
+            return Pilot(id: row["id"], name: row["name"], formation: row["formation"], licenceClass: lc, licenceExpiry: date,
+                         maxDutyHoursPerDay: row["max_duty_hours_per_day"], minRestHours: row["min_rest_hours"])
+        }
+        r.docks = try Row.fetchAll(db, sql: "SELECT * FROM docks ORDER BY ord").map {
+            Dock(serial: $0["serial"], name: $0["name"], model: $0["model"], formation: $0["formation"],
+                 location: Coordinate(latitude: $0["lat"], longitude: $0["lon"]), altitudeMetres: $0["altitude_m"],
+                 firmware: $0["firmware"])
+        }
+        r.drones = try Row.fetchAll(db, sql: "SELECT * FROM drones ORDER BY ord").map {
+            Drone(serial: $0["serial"], name: $0["name"], model: $0["model"], formation: $0["formation"], dock: $0["dock"],
+                  firmware: $0["firmware"])
+        }
+        r.talkgroups = try Row.fetchAll(db, sql: "SELECT * FROM talkgroups ORDER BY ord").map {
+            Talkgroup(gssi: $0["gssi"], name: $0["name"])
+        }
+        r.radios = try Row.fetchAll(db, sql: "SELECT * FROM radios ORDER BY ord").map {
+            let groups: String = $0["talkgroups"]
+            return Radio(issi: $0["issi"], alias: $0["alias"], person: $0["person"], pilot: $0["pilot"],
+                         talkgroups: groups.split(separator: " ").map(String.init))
+        }
+        r.cells = try Row.fetchAll(db, sql: "SELECT * FROM cells ORDER BY ord").map { row in
+            let text: String = row["polygon"]
+            let pairs = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [[Double]] ?? []
+            return GridCell(id: row["id"], community: row["community"],
+                            polygon: pairs.map { Coordinate(latitude: $0[1], longitude: $0[0]) }, revisitDays: row["revisit_days"])
+        }
+        return r
+    }
+
+    // MARK: Units and positions
+
+    public func units() async throws -> [UnitSummary] {
+        try await database.read { db in
+            var state: [String: (kind: UnitKind, lastSeen: Timestamp, position: Position?)] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT * FROM unit_state") {
+                let unit: String = row["unit"]
+                let kind = UnitKind(rawValue: row["kind"]) ?? .radio
+                var position: Position?
+                if let t: Int64 = row["pos_time"] {
+                    position = Position(unit: unit, time: Timestamp(milliseconds: t), latitude: row["lat"], longitude: row["lon"],
+                                        altitude: row["alt"], speed: row["speed"], heading: row["heading"],
+                                        accuracy: row["accuracy"], source: PositionSource(rawValue: row["source"] ?? "") ?? .manual)
+                }
+                state[unit] = (kind, Timestamp(milliseconds: row["last_seen"]), position)
+            }
+            var out: [UnitSummary] = []
+            func add(_ id: String, _ kind: UnitKind, _ name: String, _ formation: String?) {
+                let s = state.removeValue(forKey: id)
+                out.append(UnitSummary(id: id, kind: kind, name: name, registered: true, formation: formation,
+                                       lastSeen: s?.lastSeen, position: s?.position))
+            }
+            for row in try Row.fetchAll(db, sql: "SELECT serial, name, formation FROM docks ORDER BY ord") {
+                add(row["serial"], .dock, row["name"], row["formation"])
+            }
+            for row in try Row.fetchAll(db, sql: "SELECT serial, name, formation FROM drones ORDER BY ord") {
+                add(row["serial"], .drone, row["name"], row["formation"])
+            }
+            for row in try Row.fetchAll(db, sql: """
+                SELECT r.issi, r.alias, r.person, p.formation FROM radios r LEFT JOIN pilots p ON p.id = r.pilot ORDER BY r.ord
+                """) {
+                add(row["issi"], .radio, "\(row["alias"] as String) (\(row["person"] as String))", row["formation"])
+            }
+            for (id, s) in state.sorted(by: { $0.key < $1.key }) {
+                out.append(UnitSummary(id: id, kind: s.kind, name: id, registered: false, formation: nil,
+                                       lastSeen: s.lastSeen, position: s.position))
+            }
+            return out
+        }
+    }
+
+    public func track(unit: String, from: Timestamp, to: Timestamp) async throws -> [Position] {
+        try await database.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT time, lat, lon, alt, speed, heading, accuracy, source FROM positions
+                WHERE unit = ? AND time >= ? AND time <= ? ORDER BY time
+                """, arguments: [unit, from.milliseconds, to.milliseconds]).map {
+                Position(unit: unit, time: Timestamp(milliseconds: $0["time"]), latitude: $0["lat"], longitude: $0["lon"],
+                         altitude: $0["alt"], speed: $0["speed"], heading: $0["heading"], accuracy: $0["accuracy"],
+                         source: PositionSource(rawValue: $0["source"]) ?? .manual)
+            }
+        }
+    }
+
+    // MARK: Voice log
+
+    public func voiceLog(talkgroup: String?, since: Timestamp?, limit: Int) async throws -> [VoiceCall] {
+        try await database.read { db in
+            var sql = "SELECT * FROM voice_calls WHERE 1"
+            var args: [(any DatabaseValueConvertible)?] = []
+            if let talkgroup { sql += " AND called = ?"; args.append(talkgroup) }
+            if let since { sql += " AND start >= ?"; args.append(since.milliseconds) }
+            sql += " ORDER BY start DESC LIMIT ?"
+            args.append(limit)
+            let calls = try Row.fetchAll(db, sql: sql, arguments: StatementArguments(args))
+            return try calls.map { row in
+                let id: String = row["id"]
+                let talkers = try Row.fetchAll(db, sql: """
+                    SELECT talker, start, "end" FROM voice_transmissions WHERE call_id = ? ORDER BY start
+                    """, arguments: [id]).map {
+                    Transmission(talker: $0["talker"], start: Timestamp(milliseconds: $0["start"]),
+                                 end: ($0["end"] as Int64?).map { Timestamp(milliseconds: $0) })
+                }
+                return VoiceCall(id: id, gateway: row["gateway"], kind: CallKind(rawValue: row["kind"]) ?? .group,
+                                 called: row["called"], caller: row["caller"], priority: row["priority"],
+                                 emergency: row["emergency"], start: Timestamp(milliseconds: row["start"]),
+                                 end: (row["end"] as Int64?).map { Timestamp(milliseconds: $0) }, cause: row["cause"],
+                                 transmissions: talkers)
+            }
+        }
+    }
+
+    /// Row counts per table, for `fleet list` and health.
+    public func counts() async throws -> [String: Int] {
+        try await database.read { db in
+            var out: [String: Int] = [:]
+            for t in ["formations", "pilots", "docks", "drones", "talkgroups", "radios", "cells", "positions", "voice_calls", "alarms", "commands", "audit"] {
+                out[t] = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(t)") ?? 0
+            }
+            return out
+        }
+    }
+}

@@ -1,0 +1,73 @@
+import GRDB
+
+/// Append-only migrations. Never edit a migration that has shipped: add the next one.
+enum Schema {
+    static var migrator: DatabaseMigrator {
+        var m = DatabaseMigrator()
+        m.registerMigration("v1 registry, positions, voice log, alarms, commands, audit") { db in
+            try db.execute(sql: """
+                CREATE TABLE formations (
+                    id TEXT PRIMARY KEY NOT NULL, name TEXT NOT NULL, community TEXT NOT NULL, lead TEXT,
+                    ord INTEGER NOT NULL);
+                CREATE TABLE pilots (
+                    id TEXT PRIMARY KEY NOT NULL, name TEXT NOT NULL, formation TEXT NOT NULL,
+                    licence_class TEXT NOT NULL, licence_expiry TEXT NOT NULL,
+                    max_duty_hours_per_day REAL NOT NULL, min_rest_hours REAL NOT NULL, ord INTEGER NOT NULL);
+                CREATE TABLE docks (
+                    serial TEXT PRIMARY KEY NOT NULL, name TEXT NOT NULL, model TEXT NOT NULL, formation TEXT NOT NULL,
+                    lat REAL NOT NULL, lon REAL NOT NULL, altitude_m REAL NOT NULL, firmware TEXT NOT NULL,
+                    ord INTEGER NOT NULL);
+                CREATE TABLE drones (
+                    serial TEXT PRIMARY KEY NOT NULL, name TEXT NOT NULL, model TEXT NOT NULL, formation TEXT NOT NULL,
+                    dock TEXT, firmware TEXT NOT NULL, ord INTEGER NOT NULL);
+                CREATE TABLE talkgroups (gssi TEXT PRIMARY KEY NOT NULL, name TEXT NOT NULL, ord INTEGER NOT NULL);
+                CREATE TABLE radios (
+                    issi TEXT PRIMARY KEY NOT NULL, alias TEXT NOT NULL, person TEXT NOT NULL, pilot TEXT,
+                    talkgroups TEXT NOT NULL, ord INTEGER NOT NULL);
+                CREATE TABLE cells (
+                    id TEXT PRIMARY KEY NOT NULL, community TEXT NOT NULL, revisit_days INTEGER NOT NULL,
+                    polygon TEXT NOT NULL, ord INTEGER NOT NULL);
+
+                -- Positions: natural key (unit, time) so a redelivered report is stored once.
+                CREATE TABLE positions (
+                    unit TEXT NOT NULL, time INTEGER NOT NULL, lat REAL NOT NULL, lon REAL NOT NULL,
+                    alt REAL, speed REAL, heading REAL, accuracy REAL, source TEXT NOT NULL);
+                CREATE UNIQUE INDEX positions_unit_time ON positions(unit, time);
+
+                -- Last state of every unit heard, registered or not.
+                CREATE TABLE unit_state (
+                    unit TEXT PRIMARY KEY NOT NULL, kind TEXT NOT NULL, last_seen INTEGER NOT NULL,
+                    pos_time INTEGER, lat REAL, lon REAL, alt REAL, speed REAL, heading REAL, accuracy REAL, source TEXT);
+
+                CREATE TABLE voice_calls (
+                    id TEXT PRIMARY KEY NOT NULL, gateway TEXT NOT NULL, kind TEXT NOT NULL, called TEXT NOT NULL,
+                    caller TEXT NOT NULL, priority INTEGER NOT NULL, emergency INTEGER NOT NULL,
+                    start INTEGER NOT NULL, "end" INTEGER, cause TEXT);
+                CREATE INDEX voice_calls_called_start ON voice_calls(called, start);
+                CREATE INDEX voice_calls_start ON voice_calls(start);
+                CREATE TABLE voice_transmissions (
+                    call_id TEXT NOT NULL REFERENCES voice_calls(id) ON DELETE CASCADE, talker TEXT NOT NULL,
+                    start INTEGER NOT NULL, "end" INTEGER, PRIMARY KEY (call_id, talker, start));
+
+                CREATE TABLE alarms (
+                    id TEXT PRIMARY KEY NOT NULL, unit TEXT NOT NULL, time INTEGER NOT NULL, kind TEXT NOT NULL,
+                    severity TEXT NOT NULL, code TEXT, text TEXT NOT NULL, cleared_at INTEGER);
+                CREATE INDEX alarms_time ON alarms(time);
+
+                CREATE TABLE commands (
+                    id TEXT PRIMARY KEY NOT NULL, unit TEXT NOT NULL, method TEXT NOT NULL, data TEXT,
+                    requested_by TEXT NOT NULL, requested_at INTEGER NOT NULL, outcome TEXT NOT NULL,
+                    result_code INTEGER, result_text TEXT, completed_at INTEGER);
+                CREATE INDEX commands_unit ON commands(unit, requested_at);
+
+                CREATE TABLE audit (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT, time INTEGER NOT NULL, actor TEXT NOT NULL,
+                    action TEXT NOT NULL, target TEXT NOT NULL, outcome TEXT NOT NULL, detail TEXT);
+
+                -- Bookkeeping of background jobs (retention progress).
+                CREATE TABLE store_state (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL);
+                """)
+        }
+        return m
+    }
+}

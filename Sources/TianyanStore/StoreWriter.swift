@@ -1,0 +1,250 @@
+import Foundation
+import GRDB
+import Logging
+import ServiceLifecycle
+import Synchronization
+import TianyanModel
+
+/// The one writer of the database. Links hand it records without waiting (`submit`); it commits
+/// them in batched transactions off the hot path: a batch closes when it reaches `batchSize`
+/// rows or `maxDelay` after its first record, whichever comes first. On graceful shutdown it
+/// commits everything it was given before returning. A failed commit keeps the batch and retries
+/// with backoff, so nothing accepted is dropped.
+public final class StoreWriter: RecordSink, Service, Sendable {
+    public struct Configuration: Sendable {
+        /// Most rows in one transaction.
+        public var batchSize: Int
+        /// Longest a record waits for its batch to fill before the batch is committed anyway.
+        public var maxDelay: Duration
+        /// How often the last-known state of every unit is folded into `unit_state`.
+        public var unitStateInterval: Duration
+
+        public init(batchSize: Int = 5_000, maxDelay: Duration = .milliseconds(20), unitStateInterval: Duration = .milliseconds(500)) {
+            self.batchSize = batchSize
+            self.maxDelay = maxDelay
+            self.unitStateInterval = unitStateInterval
+        }
+    }
+
+    /// Counters for metrics and health.
+    public struct Statistics: Sendable, Hashable {
+        public var submitted: UInt64
+        public var committed: UInt64
+        public var transactions: UInt64
+        public var failedCommits: UInt64
+        public var pending: Int
+        public var lastError: String?
+    }
+
+    struct State {
+        var pending: [StoreRecord] = []
+        var submitted: UInt64 = 0
+        var committed: UInt64 = 0
+        var transactions: UInt64 = 0
+        var failedCommits: UInt64 = 0
+        var lastError: String?
+        var firstPendingAt: ContinuousClock.Instant?
+        /// The run loop parked, waiting for work or for its batch to fill.
+        var parked: CheckedContinuation<Void, Never>?
+        var wakeRequested = false
+        var shuttingDown = false
+        var running = false
+        var finished = false
+        var commitWaiters: [(ticket: UInt64, continuation: CheckedContinuation<Void, any Error>)] = []
+    }
+
+    private let database: TianyanDatabase
+    private let configuration: Configuration
+    private let logger: Logger
+    private let state = Mutex(State())
+
+    public init(database: TianyanDatabase, configuration: Configuration = .init(), logger: Logger = Logger(label: "tianyan.store.writer")) {
+        self.database = database
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    public var statistics: Statistics {
+        state.withLock {
+            Statistics(submitted: $0.submitted, committed: $0.committed, transactions: $0.transactions,
+                       failedCommits: $0.failedCommits, pending: $0.pending.count, lastError: $0.lastError)
+        }
+    }
+
+    // MARK: RecordSink
+
+    @discardableResult
+    public func submit(_ records: [StoreRecord]) -> UInt64 {
+        guard !records.isEmpty else { return state.withLock { $0.submitted } }
+        let (ticket, wake) = state.withLock { s -> (UInt64, CheckedContinuation<Void, Never>?) in
+            if s.pending.isEmpty { s.firstPendingAt = .now }
+            s.pending.append(contentsOf: records)
+            s.submitted += UInt64(records.count)
+            // Wake the loop when it idles with nothing, or when a batch is full.
+            var wake: CheckedContinuation<Void, Never>?
+            if s.pending.count == records.count || s.pending.count >= configuration.batchSize {
+                wake = s.parked
+                s.parked = nil
+                if wake == nil { s.wakeRequested = true }
+            }
+            return (s.submitted, wake)
+        }
+        wake?.resume()
+        return ticket
+    }
+
+    public func waitUntilCommitted(_ ticket: UInt64) async throws {
+        try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, any Error>) in
+            let ready = state.withLock { s -> Bool in
+                if s.committed >= ticket { return true }
+                s.commitWaiters.append((ticket, c))
+                return false
+            }
+            if ready { c.resume() }
+        }
+    }
+
+    /// Returns when everything submitted before the call is committed.
+    public func flush() async throws {
+        try await waitUntilCommitted(state.withLock { $0.submitted })
+    }
+
+    // MARK: Service
+
+    public func run() async throws {
+        state.withLock { $0.running = true }
+        logger.debug("store writer started", metadata: ["store.path": "\(database.path)"])
+        var batches = BatchWriter()
+        var lastUnitFlush = ContinuousClock.now
+        await withGracefulShutdownHandler {
+            while true {
+                await waitForWork()
+                let (batch, stop) = takeBatch()
+                if batch.isEmpty {
+                    if stop { break }
+                    continue
+                }
+                let flushUnits = stop || ContinuousClock.now - lastUnitFlush >= configuration.unitStateInterval
+                await commit(batch, with: &batches, flushUnits: flushUnits)
+                if flushUnits { lastUnitFlush = .now }
+            }
+            // Fold in the last unit state.
+            if !batches.pendingUnitState.isEmpty { await commit([], with: &batches, flushUnits: true) }
+        } onGracefulShutdown: {
+            self.requestShutdown()
+        }
+        state.withLock { $0.finished = true }
+        logger.debug("store writer stopped", metadata: ["store.committed": "\(statistics.committed)"])
+    }
+
+    private func requestShutdown() {
+        let wake = state.withLock { s -> CheckedContinuation<Void, Never>? in
+            s.shuttingDown = true
+            let c = s.parked
+            s.parked = nil
+            if c == nil { s.wakeRequested = true }
+            return c
+        }
+        wake?.resume()
+    }
+
+    /// Parks until there is work; then, unless the batch is already full, until it fills or its
+    /// first record has waited `maxDelay`.
+    private func waitForWork() async {
+        await park { s in !s.pending.isEmpty || s.shuttingDown || Task.isCancelled }
+        let deadline = state.withLock { s -> ContinuousClock.Instant? in
+            guard !s.shuttingDown, s.pending.count < configuration.batchSize, let first = s.firstPendingAt else { return nil }
+            return first + configuration.maxDelay
+        }
+        guard let deadline, deadline > .now else { return }
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                try? await Task.sleep(until: deadline, clock: .continuous)
+                self.wake()
+            }
+            await park { [batchSize = configuration.batchSize] s in s.pending.count >= batchSize || s.shuttingDown || Task.isCancelled }
+            group.cancelAll()
+        }
+    }
+
+    private func wake() {
+        let c = state.withLock { s -> CheckedContinuation<Void, Never>? in
+            let c = s.parked
+            s.parked = nil
+            if c == nil { s.wakeRequested = true }
+            return c
+        }
+        c?.resume()
+    }
+
+    private func park(unless ready: @escaping @Sendable (inout State) -> Bool) async {
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            let resumeNow = state.withLock { s -> Bool in
+                if ready(&s) || s.wakeRequested {
+                    s.wakeRequested = false
+                    return true
+                }
+                s.parked = c
+                return false
+            }
+            if resumeNow { c.resume() }
+        }
+        state.withLock { $0.wakeRequested = false }
+    }
+
+    private func takeBatch() -> ([StoreRecord], Bool) {
+        state.withLock { s in
+            let stop = s.shuttingDown || Task.isCancelled
+            if s.pending.count <= configuration.batchSize {
+                let batch = s.pending
+                s.pending = []
+                s.firstPendingAt = nil
+                return (batch, stop && batch.isEmpty)
+            }
+            let batch = Array(s.pending.prefix(configuration.batchSize))
+            s.pending.removeFirst(configuration.batchSize)
+            s.firstPendingAt = .now
+            s.wakeRequested = true
+            return (batch, false)
+        }
+    }
+
+    /// Commits one batch, retrying with backoff until it is stored (a full disk, a locked file).
+    private func commit(_ batch: [StoreRecord], with batches: inout BatchWriter, flushUnits: Bool) async {
+        var backoff = Duration.milliseconds(50)
+        while true {
+            do {
+                let initial = batches
+                let sendableBatch = batch
+                let result = try await database.write { db -> BatchWriter in
+                    var writer = initial
+                    try writer.write(sendableBatch[...], into: db)
+                    if flushUnits { try writer.flushUnitState(into: db) }
+                    return writer
+                }
+                batches = result
+                break
+            } catch {
+                let message = "\(error)"
+                state.withLock { $0.failedCommits += 1; $0.lastError = message }
+                logger.error("store commit failed; keeping the batch and retrying", metadata: [
+                    "store.batch_rows": "\(batch.count)", "error": "\(message)",
+                ])
+                try? await Task.sleep(for: backoff)
+                backoff = min(backoff * 2, .seconds(5))
+            }
+        }
+        let ready = state.withLock { s -> [CheckedContinuation<Void, any Error>] in
+            s.committed += UInt64(batch.count)
+            s.transactions += 1
+            s.lastError = nil
+            var ready: [CheckedContinuation<Void, any Error>] = []
+            s.commitWaiters.removeAll { w in
+                if w.ticket <= s.committed { ready.append(w.continuation); return true }
+                return false
+            }
+            return ready
+        }
+        for c in ready { c.resume() }
+    }
+}

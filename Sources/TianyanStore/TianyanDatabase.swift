@@ -1,0 +1,82 @@
+import Foundation
+import GRDB
+
+/// The SQLite database file in WAL mode: one writer connection, concurrent readers that never
+/// wait on it. Opening migrates the schema forward.
+public final class TianyanDatabase: Sendable {
+    public struct Configuration: Sendable {
+        /// `synchronous=NORMAL` in WAL mode survives a crash of the process (not of the OS) and
+        /// keeps commits cheap; `FULL` syncs every commit.
+        public var synchronousFull: Bool
+        /// How long a connection waits on a lock held by another process before failing.
+        public var busyTimeout: Duration
+        public var maximumReaderCount: Int
+
+        public init(synchronousFull: Bool = false, busyTimeout: Duration = .seconds(5), maximumReaderCount: Int = 4) {
+            self.synchronousFull = synchronousFull
+            self.busyTimeout = busyTimeout
+            self.maximumReaderCount = maximumReaderCount
+        }
+    }
+
+    public let path: String
+    let pool: DatabasePool
+
+    /// Opens (creating if needed) the database at `location`: a file path, or a `sqlite://` URL.
+    /// A `postgres://` URL is refused with a clear message until the PostgreSQL store lands.
+    public init(location: String, configuration: Configuration = .init()) throws {
+        let path = try TianyanDatabase.filePath(for: location)
+        let dir = (path as NSString).deletingLastPathComponent
+        if !dir.isEmpty, !FileManager.default.fileExists(atPath: dir) {
+            throw StoreError(code: .openFailed, message: "cannot open database \(path): directory \(dir) does not exist")
+        }
+        var config = GRDB.Configuration()
+        config.busyMode = .timeout(Double(configuration.busyTimeout.components.seconds))
+        config.maximumReaderCount = configuration.maximumReaderCount
+        let full = configuration.synchronousFull
+        config.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = \(full ? "FULL" : "NORMAL")")
+            try db.execute(sql: "PRAGMA foreign_keys = ON")
+        }
+        do {
+            self.pool = try DatabasePool(path: path, configuration: config)
+            try Schema.migrator.migrate(pool)
+        } catch let error as DatabaseError {
+            throw StoreError(code: .openFailed, message: "cannot open database \(path): \(error.message ?? "\(error)")",
+                             sqliteCode: error.extendedResultCode.rawValue)
+        }
+        self.path = path
+    }
+
+    static func filePath(for location: String) throws -> String {
+        if location.hasPrefix("postgres://") || location.hasPrefix("postgresql://") {
+            throw StoreError(code: .unsupportedURL, message: "PostgreSQL storage (\(location.prefix { $0 != ":" })://…) is not built yet; use a SQLite file path such as ./tianyan.sqlite")
+        }
+        if location.hasPrefix("sqlite://") { return String(location.dropFirst("sqlite://".count)) }
+        if location.contains("://") {
+            throw StoreError(code: .unsupportedURL, message: "unsupported database URL \(location); give a file path or sqlite:///path")
+        }
+        return location
+    }
+
+    /// Runs a read on a reader connection (never waits on the writer).
+    func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        do { return try await pool.read(body) } catch let e as DatabaseError { throw StoreError(e) }
+    }
+
+    /// Runs `body` in one write transaction.
+    func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        do { return try await pool.write(body) } catch let e as DatabaseError { throw StoreError(e) }
+    }
+
+    /// Truncates the WAL (after bulk loads, before measuring size).
+    public func checkpoint() async throws {
+        _ = try await pool.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
+    }
+}
+
+extension StoreError {
+    init(_ e: DatabaseError) {
+        self.init(code: .sqlite, message: "SQLite: \(e.message ?? e.description)", sqliteCode: e.extendedResultCode.rawValue)
+    }
+}
