@@ -137,6 +137,19 @@ public struct FleetStore: FleetQueries, FleetRegistryStore {
         }
     }
 
+    /// The last known position of every unit that has one.
+    public func lastPositions() async throws -> [Position] {
+        try await database.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT unit, pos_time, lat, lon, alt, speed, heading, accuracy, source FROM unit_state WHERE pos_time IS NOT NULL
+                """).map {
+                Position(unit: $0["unit"], time: Timestamp(milliseconds: $0["pos_time"]), latitude: $0["lat"], longitude: $0["lon"],
+                         altitude: $0["alt"], speed: $0["speed"], heading: $0["heading"], accuracy: $0["accuracy"],
+                         source: PositionSource(rawValue: $0["source"]) ?? .manual)
+            }
+        }
+    }
+
     public func track(unit: String, from: Timestamp, to: Timestamp) async throws -> [Position] {
         try await database.read { db in
             try Row.fetchAll(db, sql: """

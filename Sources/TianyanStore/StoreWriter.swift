@@ -19,7 +19,7 @@ public final class StoreWriter: RecordSink, Service, Sendable {
         /// How often the last-known state of every unit is folded into `unit_state`.
         public var unitStateInterval: Duration
 
-        public init(batchSize: Int = 5_000, maxDelay: Duration = .milliseconds(20), unitStateInterval: Duration = .milliseconds(500)) {
+        public init(batchSize: Int = 50_000, maxDelay: Duration = .milliseconds(20), unitStateInterval: Duration = .milliseconds(500)) {
             self.batchSize = batchSize
             self.maxDelay = maxDelay
             self.unitStateInterval = unitStateInterval
@@ -116,7 +116,8 @@ public final class StoreWriter: RecordSink, Service, Sendable {
         logger.debug("store writer started", metadata: ["store.path": "\(database.path)"])
         var batches = BatchWriter()
         var lastUnitFlush = ContinuousClock.now
-        await withGracefulShutdownHandler {
+        await withTaskCancellationHandler {
+          await withGracefulShutdownHandler {
             while true {
                 await waitForWork()
                 let (batch, stop) = takeBatch()
@@ -130,7 +131,10 @@ public final class StoreWriter: RecordSink, Service, Sendable {
             }
             // Fold in the last unit state.
             if !batches.pendingUnitState.isEmpty { await commit([], with: &batches, flushUnits: true) }
-        } onGracefulShutdown: {
+          } onGracefulShutdown: {
+            self.requestShutdown()
+          }
+        } onCancel: {
             self.requestShutdown()
         }
         state.withLock { $0.finished = true }
@@ -209,6 +213,14 @@ public final class StoreWriter: RecordSink, Service, Sendable {
         }
     }
 
+    /// A shutting-down writer still waits between retries rather than spinning.
+    static func sleepIgnoringCancellation(_ d: Duration) async {
+        let ns = Int(d.components.seconds) * 1_000_000_000 + Int(d.components.attoseconds / 1_000_000_000)
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(ns)) { c.resume() }
+        }
+    }
+
     /// Commits one batch, retrying with backoff until it is stored (a full disk, a locked file).
     private func commit(_ batch: [StoreRecord], with batches: inout BatchWriter, flushUnits: Bool) async {
         var backoff = Duration.milliseconds(50)
@@ -216,7 +228,7 @@ public final class StoreWriter: RecordSink, Service, Sendable {
             do {
                 let initial = batches
                 let sendableBatch = batch
-                let result = try await database.write { db -> BatchWriter in
+                let result = try await database.writeOnWriterThread { db -> BatchWriter in
                     var writer = initial
                     try writer.write(sendableBatch[...], into: db)
                     if flushUnits { try writer.flushUnitState(into: db) }
@@ -230,7 +242,7 @@ public final class StoreWriter: RecordSink, Service, Sendable {
                 logger.error("store commit failed; keeping the batch and retrying", metadata: [
                     "store.batch_rows": "\(batch.count)", "error": "\(message)",
                 ])
-                try? await Task.sleep(for: backoff)
+                await StoreWriter.sleepIgnoringCancellation(backoff)
                 backoff = min(backoff * 2, .seconds(5))
             }
         }

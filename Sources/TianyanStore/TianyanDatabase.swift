@@ -11,8 +11,15 @@ public final class TianyanDatabase: Sendable {
         /// How long a connection waits on a lock held by another process before failing.
         public var busyTimeout: Duration
         public var maximumReaderCount: Int
+        /// Page cache per connection, MiB.
+        public var cacheMiB: Int
+        /// WAL pages between automatic checkpoints (SQLite's default is 1,000).
+        public var walAutocheckpointPages: Int
 
-        public init(synchronousFull: Bool = false, busyTimeout: Duration = .seconds(5), maximumReaderCount: Int = 4) {
+        public init(synchronousFull: Bool = false, busyTimeout: Duration = .seconds(5), maximumReaderCount: Int = 4,
+                    cacheMiB: Int = 64, walAutocheckpointPages: Int = 10_000) {
+            self.cacheMiB = cacheMiB
+            self.walAutocheckpointPages = walAutocheckpointPages
             self.synchronousFull = synchronousFull
             self.busyTimeout = busyTimeout
             self.maximumReaderCount = maximumReaderCount
@@ -34,9 +41,16 @@ public final class TianyanDatabase: Sendable {
         config.busyMode = .timeout(Double(configuration.busyTimeout.components.seconds))
         config.maximumReaderCount = configuration.maximumReaderCount
         let full = configuration.synchronousFull
+        let cacheKiB = configuration.cacheMiB * 1024
+        let autocheckpoint = configuration.walAutocheckpointPages
         config.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = \(full ? "FULL" : "NORMAL")")
             try db.execute(sql: "PRAGMA foreign_keys = ON")
+            // Random (unit, time) index inserts need the index pages in memory.
+            try db.execute(sql: "PRAGMA cache_size = -\(cacheKiB)")
+            if !db.configuration.readonly {
+                try db.execute(sql: "PRAGMA wal_autocheckpoint = \(autocheckpoint)")
+            }
         }
         do {
             self.pool = try DatabasePool(path: path, configuration: config)
@@ -68,6 +82,23 @@ public final class TianyanDatabase: Sendable {
     func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         do { return try await pool.write(body) } catch let e as DatabaseError { throw StoreError(e) }
     }
+
+    /// Runs `body` in one write transaction on the writer's own thread. Unlike GRDB's async
+    /// write, this is not abandoned when the calling task is cancelled: a shutdown still commits.
+    func writeOnWriterThread<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        let pool = self.pool
+        return try await withCheckedThrowingContinuation { continuation in
+            TianyanDatabase.writerQueue.async {
+                do { continuation.resume(returning: try pool.write(body)) } catch let e as DatabaseError {
+                    continuation.resume(throwing: StoreError(e))
+                } catch {
+                    continuation.resume(throwing: error)
+                }
+            }
+        }
+    }
+
+    static let writerQueue = DispatchQueue(label: "tianyan.store.writer")
 
     /// Truncates the WAL (after bulk loads, before measuring size).
     public func checkpoint() async throws {

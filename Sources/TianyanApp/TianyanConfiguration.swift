@@ -1,0 +1,134 @@
+import Foundation
+import TianyanStore
+import Yams
+
+/// Every setting of the controller. One source of truth, read from (highest first) the command
+/// line, `TIANYAN_*` environment variables, the YAML file, and the defaults below.
+public struct TianyanConfiguration: Sendable, Hashable {
+    public var database = "./tianyan.sqlite"
+    public var http = "127.0.0.1:8080"
+    public var mqtt = "mqtt://127.0.0.1:1883"
+    public var logLevel = "info"
+    public var profilesDirectory = "firmware-profiles"
+    /// A unit is online while it was heard within this many seconds.
+    public var onlineSeconds = 60
+    public var writerBatchSize = 50_000
+    public var writerMaxDelayMilliseconds = 20
+    public var retention = RetentionPolicy()
+
+    public init() {}
+
+    /// The keys a file, the environment (`TIANYAN_` + upper case, dots as underscores) or
+    /// `--set key=value` may give.
+    public static let keys: [String: String] = [
+        "database": "SQLite file path (or postgres:// URL, not built yet)",
+        "http": "HOST:PORT the HTTP server listens on",
+        "mqtt": "broker URL, mqtt:// or mqtts://",
+        "log_level": "trace, debug, info, notice, warning, error or critical",
+        "profiles_dir": "directory of firmware profiles",
+        "units.online_seconds": "seconds since the last message for a unit to count as online",
+        "writer.batch_size": "most rows in one database transaction",
+        "writer.max_delay_ms": "longest a record waits for its batch, milliseconds",
+        "retention.raw_days": "days of raw positions kept",
+        "retention.downsample_seconds": "one position per unit per this many seconds after raw_days",
+        "retention.delete_after_days": "delete positions older than this many days (0 keeps them)",
+        "retention.interval_seconds": "how often retention runs, seconds",
+    ]
+
+    public static func environmentName(of key: String) -> String {
+        "TIANYAN_" + key.uppercased().replacingOccurrences(of: ".", with: "_")
+    }
+
+    /// A setting that could not be used, with where it came from.
+    public struct Problem: Error, Hashable, Sendable, CustomStringConvertible {
+        public var source: String
+        public var key: String
+        public var message: String
+        public var description: String { "\(source): \(key): \(message)" }
+    }
+
+    /// Loads the configuration. `file` is a YAML path or nil; `overrides` come from the command line.
+    public static func load(file: String?, environment: [String: String], overrides: [(key: String, value: String)]) throws(Problem) -> TianyanConfiguration {
+        var config = TianyanConfiguration()
+        if let file {
+            let text: String
+            do { text = try String(contentsOfFile: file, encoding: .utf8) } catch {
+                throw Problem(source: file, key: "-", message: "cannot read the configuration file (\(error.localizedDescription))")
+            }
+            let root: Any?
+            do { root = try Yams.load(yaml: text) } catch {
+                throw Problem(source: file, key: "-", message: "not valid YAML: \(error)")
+            }
+            if let root {
+                guard let map = root as? [String: Any] else {
+                    throw Problem(source: file, key: "-", message: "the top level must be a mapping of keys to values")
+                }
+                for (key, value) in flatten(map) {
+                    try config.set(key, value, source: file)
+                }
+            }
+        }
+        let byEnvironmentName = Dictionary(uniqueKeysWithValues: keys.keys.map { (environmentName(of: $0), $0) })
+        for (name, value) in environment.sorted(by: { $0.key < $1.key }) where name.hasPrefix("TIANYAN_") {
+            if name == "TIANYAN_IT" || name.hasPrefix("TIANYAN_TEST") { continue }
+            guard let key = byEnvironmentName[name] else {
+                throw Problem(source: "environment", key: name, message: "unknown setting; known: \(byEnvironmentName.keys.sorted().joined(separator: ", "))")
+            }
+            try config.set(key, value, source: "environment variable \(name)")
+        }
+        for (key, value) in overrides {
+            try config.set(key, value, source: "command line")
+        }
+        return config
+    }
+
+    static func flatten(_ map: [String: Any], prefix: String = "") -> [(String, Any)] {
+        var out: [(String, Any)] = []
+        for (k, v) in map.sorted(by: { $0.key < $1.key }) {
+            let key = prefix.isEmpty ? k : "\(prefix).\(k)"
+            if let nested = v as? [String: Any] { out += flatten(nested, prefix: key) } else { out.append((key, v)) }
+        }
+        return out
+    }
+
+    mutating func set(_ key: String, _ raw: Any, source: String) throws(Problem) {
+        let text = "\(raw)"
+        func int(_ range: ClosedRange<Int>) throws(Problem) -> Int {
+            guard let v = Int(text), range.contains(v) else {
+                throw Problem(source: source, key: key, message: "\"\(text)\" must be a whole number in \(range.lowerBound)…\(range.upperBound)")
+            }
+            return v
+        }
+        switch key {
+        case "database":
+            guard !text.isEmpty else { throw Problem(source: source, key: key, message: "must not be empty") }
+            database = text
+        case "http":
+            guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65535).contains(port) else {
+                throw Problem(source: source, key: key, message: "\"\(text)\" must be HOST:PORT, e.g. 127.0.0.1:8080")
+            }
+            http = text
+        case "mqtt":
+            guard text.hasPrefix("mqtt://") || text.hasPrefix("mqtts://") else {
+                throw Problem(source: source, key: key, message: "\"\(text)\" must start with mqtt:// or mqtts://")
+            }
+            mqtt = text
+        case "log_level":
+            let levels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
+            guard levels.contains(text) else {
+                throw Problem(source: source, key: key, message: "\"\(text)\" must be one of \(levels.joined(separator: ", "))")
+            }
+            logLevel = text
+        case "profiles_dir": profilesDirectory = text
+        case "units.online_seconds": onlineSeconds = try int(1...86_400)
+        case "writer.batch_size": writerBatchSize = try int(1...1_000_000)
+        case "writer.max_delay_ms": writerMaxDelayMilliseconds = try int(0...10_000)
+        case "retention.raw_days": retention.rawDays = try int(1...3650)
+        case "retention.downsample_seconds": retention.downsampleSeconds = try int(1...86_400)
+        case "retention.delete_after_days": retention.deleteAfterDays = try int(0...36_500)
+        case "retention.interval_seconds": retention.intervalSeconds = try int(10...604_800)
+        default:
+            throw Problem(source: source, key: key, message: "unknown setting; known: \(TianyanConfiguration.keys.keys.sorted().joined(separator: ", "))")
+        }
+    }
+}
