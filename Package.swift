@@ -79,7 +79,16 @@ let package = Package(
         ),
 
         .testTarget(name: "TianyanModelTests", dependencies: ["TianyanModel", "TianyanTesting"]),
-        .testTarget(name: "TianyanStoreTests", dependencies: ["TianyanStore", "TianyanModel", "TianyanTesting"]),
+        .testTarget(
+            name: "TianyanStoreTests",
+            dependencies: [
+                "TianyanStore", "TianyanModel", "TianyanTesting",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .testTarget(
             name: "TianyanAppTests",
             dependencies: ["TianyanApp", "TianyanStore", "TianyanModel", "TianyanTesting"]

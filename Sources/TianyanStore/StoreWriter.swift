@@ -16,13 +16,9 @@ public final class StoreWriter: RecordSink, Service, Sendable {
         public var batchSize: Int
         /// Longest a record waits for its batch to fill before the batch is committed anyway.
         public var maxDelay: Duration
-        /// How often the last-known state of every unit is folded into `unit_state`.
-        public var unitStateInterval: Duration
-
-        public init(batchSize: Int = 50_000, maxDelay: Duration = .milliseconds(20), unitStateInterval: Duration = .milliseconds(500)) {
+        public init(batchSize: Int = 50_000, maxDelay: Duration = .milliseconds(20)) {
             self.batchSize = batchSize
             self.maxDelay = maxDelay
-            self.unitStateInterval = unitStateInterval
         }
     }
 
@@ -115,7 +111,6 @@ public final class StoreWriter: RecordSink, Service, Sendable {
         state.withLock { $0.running = true }
         logger.debug("store writer started", metadata: ["store.path": "\(database.path)"])
         var batches = BatchWriter()
-        var lastUnitFlush = ContinuousClock.now
         await withTaskCancellationHandler {
           await withGracefulShutdownHandler {
             while true {
@@ -125,12 +120,8 @@ public final class StoreWriter: RecordSink, Service, Sendable {
                     if stop { break }
                     continue
                 }
-                let flushUnits = stop || ContinuousClock.now - lastUnitFlush >= configuration.unitStateInterval
-                await commit(batch, with: &batches, flushUnits: flushUnits)
-                if flushUnits { lastUnitFlush = .now }
+                await commit(batch, with: &batches)
             }
-            // Fold in the last unit state.
-            if !batches.pendingUnitState.isEmpty { await commit([], with: &batches, flushUnits: true) }
           } onGracefulShutdown: {
             self.requestShutdown()
           }
@@ -222,7 +213,9 @@ public final class StoreWriter: RecordSink, Service, Sendable {
     }
 
     /// Commits one batch, retrying with backoff until it is stored (a full disk, a locked file).
-    private func commit(_ batch: [StoreRecord], with batches: inout BatchWriter, flushUnits: Bool) async {
+    /// The last state of each unit in the batch goes into `unit_state` in the same transaction,
+    /// so a committed ticket also means `units` shows it.
+    private func commit(_ batch: [StoreRecord], with batches: inout BatchWriter) async {
         var backoff = Duration.milliseconds(50)
         while true {
             do {
@@ -231,7 +224,7 @@ public final class StoreWriter: RecordSink, Service, Sendable {
                 let result = try await database.writeOnWriterThread { db -> BatchWriter in
                     var writer = initial
                     try writer.write(sendableBatch[...], into: db)
-                    if flushUnits { try writer.flushUnitState(into: db) }
+                    try writer.flushUnitState(into: db)
                     return writer
                 }
                 batches = result
