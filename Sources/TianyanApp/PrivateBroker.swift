@@ -9,7 +9,7 @@ public final class PrivateBroker: Service, Sendable {
 
     public let port: Int
     public let directory: String
-    private let process: Process
+    private let process: SpawnedProcess
     private let logger: Logger
 
     public var url: String { "mqtt://127.0.0.1:\(port)" }
@@ -32,12 +32,7 @@ public final class PrivateBroker: Service, Sendable {
             max_queued_messages 100000
             log_dest file \(dir)/mosquitto.log
             """.write(toFile: conf, atomically: true, encoding: .utf8)
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: binary)
-            p.arguments = ["-c", conf]
-            p.standardOutput = FileHandle.nullDevice
-            p.standardError = FileHandle.nullDevice
-            try p.run()
+            let p = try SpawnedProcess(binary, ["-c", conf])
             let deadline = ContinuousClock.now + timeout
             while ContinuousClock.now < deadline, p.isRunning {
                 if FreePort.accepts(port: port) {
@@ -50,7 +45,7 @@ public final class PrivateBroker: Service, Sendable {
                 }
                 usleep(20_000)
             }
-            if p.isRunning { p.terminate() }
+            p.stop()
             lastError = (try? String(contentsOfFile: "\(dir)/mosquitto.log", encoding: .utf8)) ?? "no log"
         }
         throw Failure(description: "mosquitto did not start on a loopback port: \(lastError)")
@@ -61,10 +56,8 @@ public final class PrivateBroker: Service, Sendable {
     }
 
     public func stop() {
-        if process.isRunning {
-            process.terminate()
-            process.waitUntilExit()
-        }
+        process.stop()
+        try? FileManager.default.removeItem(atPath: directory)
     }
 
     public func run() async throws {
@@ -73,7 +66,7 @@ public final class PrivateBroker: Service, Sendable {
         logger.info("private mosquitto broker stopped")
     }
 
-    deinit { if process.isRunning { process.terminate() } }
+    deinit { process.stop() }
 }
 
 /// Free TCP ports on loopback.

@@ -1,0 +1,128 @@
+import Foundation
+import Testing
+import TianyanModel
+import TianyanTesting
+
+/// Drives the built `tianyan` executable as a user would: real files, a real SQLite database,
+/// real signals, a real mosquitto. Enabled by TIANYAN_IT (tools/test sets it).
+@Suite(.serialized, .enabled(if: ProcessInfo.processInfo.environment["TIANYAN_IT"] != nil, "set TIANYAN_IT=1 (tools/test does)"),
+       .timeLimit(.minutes(5)))
+struct CommandLineTests {
+    @Test func sampleImportUnitsListsTheWholeFleet() async throws {
+        let dir = try TemporaryDirectory("cli")
+        defer { dir.remove() }
+        let sample = try await runTianyan(["fleet", "sample", "fleet"], in: dir.path)
+        #expect(sample.status == 0, "\(sample.stderr)")
+        let imported = try await runTianyan(["fleet", "import", "fleet", "--database", "t.sqlite"], in: dir.path)
+        #expect(imported.status == 0, "\(imported.stderr)")
+        #expect(imported.stdout.contains("126 drones"))
+        let units = try await runTianyan(["units", "--json", "--database", "t.sqlite"], in: dir.path)
+        #expect(units.status == 0, "\(units.stderr)")
+        let array = try #require(try JSONSerialization.jsonObject(with: Data(units.stdout.utf8)) as? [[String: Any]])
+        #expect(array.filter { $0["kind"] as? String == "drone" }.count == 126)
+        #expect(array.filter { $0["kind"] as? String == "dock" }.count == FleetSample.dockCount)
+        #expect(array.filter { $0["kind"] as? String == "radio" }.count == 2_605)
+        #expect(array.allSatisfy { $0["registered"] as? Bool == true && $0.keys.contains("position") && $0["name"] is String })
+        let list = try await runTianyan(["fleet", "list", "--json", "--database", "t.sqlite"], in: dir.path)
+        let counts = try #require(try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [String: Int])
+        #expect(counts["formations"] == 94 && counts["pilots"] == 205 && counts["cells"] == 501 && counts["drones"] == 126)
+
+        let exported = try await runTianyan(["fleet", "export", "out", "--database", "t.sqlite"], in: dir.path)
+        #expect(exported.status == 0)
+        for f in ["drones.csv", "pilots.csv", "cells.geojson", "radios.csv"] {
+            #expect(FileManager.default.contents(atPath: dir.file("fleet/\(f)")) == FileManager.default.contents(atPath: dir.file("out/\(f)")))
+        }
+    }
+
+    @Test func brokenImportIsRefusedWithFileAndLineAndChangesNothing() async throws {
+        let dir = try TemporaryDirectory("cli")
+        defer { dir.remove() }
+        _ = try await runTianyan(["fleet", "sample", "fleet"], in: dir.path)
+        _ = try await runTianyan(["fleet", "import", "fleet", "--database", "t.sqlite"], in: dir.path)
+        let before = try await runTianyan(["fleet", "export", "before", "--database", "t.sqlite"], in: dir.path)
+        #expect(before.status == 0)
+        // Three kinds of damage in two files.
+        var pilots = try String(contentsOfFile: dir.file("fleet/pilots.csv"), encoding: .utf8).components(separatedBy: "\n")
+        pilots[5] = pilots[5].replacingOccurrences(of: ",F003,", with: ",F999,")
+        pilots[7] = pilots[7].components(separatedBy: ",").enumerated().map { $0.offset == 4 ? "31/12/2027" : $0.element }.joined(separator: ",")
+        try pilots.joined(separator: "\n").write(toFile: dir.file("fleet/pilots.csv"), atomically: true, encoding: .utf8)
+        var docks = try String(contentsOfFile: dir.file("fleet/docks.csv"), encoding: .utf8).components(separatedBy: "\n")
+        docks.append(docks[1])
+        try docks.joined(separator: "\n").write(toFile: dir.file("fleet/docks.csv"), atomically: true, encoding: .utf8)
+
+        let result = try await runTianyan(["fleet", "import", "fleet", "--database", "t.sqlite"], in: dir.path)
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("fleet/pilots.csv:6: formation F999 is not in formations.csv"))
+        #expect(result.stderr.contains("fleet/pilots.csv:8: licence_expiry \"31/12/2027\" is not a date (YYYY-MM-DD)"))
+        #expect(result.stderr.contains("fleet/docks.csv:\(docks.count): unit id"))
+        #expect(result.stderr.contains("nothing was written"))
+        #expect(!result.stderr.contains("Fatal error"))
+        let after = try await runTianyan(["fleet", "export", "after", "--database", "t.sqlite"], in: dir.path)
+        #expect(after.status == 0)
+        for f in FleetFiles.all {
+            #expect(FileManager.default.contents(atPath: dir.file("before/\(f)")) == FileManager.default.contents(atPath: dir.file("after/\(f)")))
+        }
+    }
+
+    @Test func serveShutsDownGracefullyOnSIGTERMAndSIGINT() async throws {
+        let dir = try TemporaryDirectory("cli")
+        defer { dir.remove() }
+        for sig in [SIGTERM, SIGINT] {
+            let p = try ChildProcess(tianyanExecutable(), ["serve", "--database", "t.sqlite"], directory: dir.path)
+            try await waitUntil("serve to print ready; stderr: \(p.stderr)", timeout: .seconds(30)) { p.stdout.contains("ready") }
+            p.signal(sig)
+            let r = try await p.wait(timeout: .seconds(20))
+            #expect(r.status == 0, "exit \(r.status) after signal \(sig): \(r.stderr)")
+            #expect(r.stdout.contains("stopped: 0 records committed, 0 pending"))
+        }
+    }
+
+    @Test func demoStartsAPrivateBrokerThatAcceptsMQTT() async throws {
+        let dir = try TemporaryDirectory("demo")
+        defer { dir.remove() }
+        let p = try ChildProcess(tianyanExecutable(), ["demo", "--database", "demo.sqlite", "--run-for", "60"], directory: dir.path)
+        try await waitUntil("demo to print ready; stderr: \(p.stderr)", timeout: .seconds(30)) { p.stdout.contains("ready") }
+        let url = try #require(p.stdout.split(separator: "\n").first { $0.contains("broker") }?.split(separator: " ").first { $0.hasPrefix("mqtt://") })
+        let port = try #require(url.split(separator: ":").last.map { Int($0) } ?? nil)
+        // A real MQTT client publishes to the demo's broker.
+        let pub = try ChildProcess("/usr/bin/mosquitto_pub", ["-h", "127.0.0.1", "-p", "\(port)", "-t", "tianyan/ping", "-m", "hi", "-q", "1"])
+        #expect(try await pub.wait(timeout: .seconds(10)).status == 0)
+        #expect(p.stdout.contains("126 drones"))
+        p.signal(SIGTERM)
+        let r = try await p.wait(timeout: .seconds(20))
+        #expect(r.status == 0, "\(r.stderr)")
+        // The broker went away with the demo.
+        try await waitUntil("the demo's broker to stop") { !CommandLineTests.accepts(port: port) }
+    }
+
+    static func accepts(port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = UInt16(port).bigEndian
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        return withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        } == 0
+    }
+
+    @Test func badInputGetsOneClearLine() async throws {
+        let dir = try TemporaryDirectory("cli")
+        defer { dir.remove() }
+        try "writer:\n  batch: 5\n".write(toFile: dir.file("c.yaml"), atomically: true, encoding: .utf8)
+        let r1 = try await runTianyan(["units", "--config", "c.yaml"], in: dir.path)
+        #expect(r1.status != 0)
+        #expect(r1.stderr.contains("c.yaml: writer.batch: unknown setting"))
+        let r2 = try await runTianyan(["fleet", "import", "missing-dir", "--database", "t.sqlite"], in: dir.path)
+        #expect(r2.status == 1)
+        #expect(r2.stderr.contains("error: missing-dir is not a directory"))
+        let r3 = try await runTianyan(["units", "--database", "postgres://db/x"], in: dir.path)
+        #expect(r3.status == 1)
+        #expect(r3.stderr.contains("PostgreSQL storage"))
+    }
+}
+
+enum FleetFiles {
+    static let all = ["formations.csv", "pilots.csv", "docks.csv", "drones.csv", "talkgroups.csv", "radios.csv", "cells.geojson"]
+}
