@@ -137,29 +137,38 @@ public struct FleetStore: FleetQueries, FleetRegistryStore {
         }
     }
 
-    /// The last known position of every unit that has one.
+    /// The last known position of every unit that has one (read from `unit_state`, one row per unit).
     public func lastPositions() async throws -> [Position] {
         try await database.read { db in
-            try Row.fetchAll(db, sql: """
+            var out: [Position] = []
+            let cursor = try Row.fetchCursor(db, sql: """
                 SELECT unit, pos_time, lat, lon, alt, speed, heading, accuracy, source FROM unit_state WHERE pos_time IS NOT NULL
-                """).map {
-                Position(unit: $0["unit"], time: Timestamp(milliseconds: $0["pos_time"]), latitude: $0["lat"], longitude: $0["lon"],
-                         altitude: $0["alt"], speed: $0["speed"], heading: $0["heading"], accuracy: $0["accuracy"],
-                         source: PositionSource(rawValue: $0["source"]) ?? .manual)
+                """)
+            while let r = try cursor.next() {
+                out.append(FleetStore.position(unit: r[0], from: r, offset: 1))
             }
+            return out
         }
+    }
+
+    /// Decodes columns time, lat, lon, alt, speed, heading, accuracy, source starting at `offset`.
+    @inline(__always)
+    static func position(unit: String, from r: Row, offset i: Int) -> Position {
+        let source: String = r[i + 7]
+        return Position(unit: unit, time: Timestamp(milliseconds: r[i]), latitude: r[i + 1], longitude: r[i + 2],
+                        altitude: r[i + 3], speed: r[i + 4], heading: r[i + 5], accuracy: r[i + 6],
+                        source: PositionSource(rawValue: source) ?? .manual)
     }
 
     public func track(unit: String, from: Timestamp, to: Timestamp) async throws -> [Position] {
         try await database.read { db in
-            try Row.fetchAll(db, sql: """
+            var out: [Position] = []
+            let cursor = try Row.fetchCursor(db, sql: """
                 SELECT time, lat, lon, alt, speed, heading, accuracy, source FROM positions
                 WHERE unit = ? AND time >= ? AND time <= ? ORDER BY time
-                """, arguments: [unit, from.milliseconds, to.milliseconds]).map {
-                Position(unit: unit, time: Timestamp(milliseconds: $0["time"]), latitude: $0["lat"], longitude: $0["lon"],
-                         altitude: $0["alt"], speed: $0["speed"], heading: $0["heading"], accuracy: $0["accuracy"],
-                         source: PositionSource(rawValue: $0["source"]) ?? .manual)
-            }
+                """, arguments: [unit, from.milliseconds, to.milliseconds])
+            while let r = try cursor.next() { out.append(FleetStore.position(unit: unit, from: r, offset: 0)) }
+            return out
         }
     }
 

@@ -57,9 +57,8 @@ public struct PositionRetention: Service {
                 var thinned = 0, expired = 0
                 if rawCutoff > from {
                     try db.execute(sql: """
-                        DELETE FROM positions WHERE unit = ?1 AND time >= ?2 AND time < ?3 AND rowid NOT IN (
-                            SELECT rowid FROM (SELECT rowid, MIN(time) FROM positions
-                                WHERE unit = ?1 AND time >= ?2 AND time < ?3 GROUP BY time / ?4))
+                        DELETE FROM positions WHERE unit = ?1 AND time >= ?2 AND time < ?3 AND time NOT IN (
+                            SELECT MIN(time) FROM positions WHERE unit = ?1 AND time >= ?2 AND time < ?3 GROUP BY time / ?4)
                         """, arguments: [unit, from, rawCutoff - rawCutoff % bucket, bucket])
                     thinned = db.changesCount
                 }

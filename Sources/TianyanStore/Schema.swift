@@ -28,11 +28,12 @@ enum Schema {
                     id TEXT PRIMARY KEY NOT NULL, community TEXT NOT NULL, revisit_days INTEGER NOT NULL,
                     polygon TEXT NOT NULL, ord INTEGER NOT NULL);
 
-                -- Positions: natural key (unit, time) so a redelivered report is stored once.
+                -- Positions: natural key (unit, time) so a redelivered report is stored once. The table
+                -- is clustered on that key (WITHOUT ROWID): one unit's track is one contiguous range.
                 CREATE TABLE positions (
                     unit TEXT NOT NULL, time INTEGER NOT NULL, lat REAL NOT NULL, lon REAL NOT NULL,
-                    alt REAL, speed REAL, heading REAL, accuracy REAL, source TEXT NOT NULL);
-                CREATE UNIQUE INDEX positions_unit_time ON positions(unit, time);
+                    alt REAL, speed REAL, heading REAL, accuracy REAL, source TEXT NOT NULL,
+                    PRIMARY KEY (unit, time)) WITHOUT ROWID;
 
                 -- Last state of every unit heard, registered or not.
                 CREATE TABLE unit_state (

@@ -111,6 +111,13 @@ public final class StoreWriter: RecordSink, Service, Sendable {
         state.withLock { $0.running = true }
         logger.debug("store writer started", metadata: ["store.path": "\(database.path)"])
         var batches = BatchWriter()
+        let checkpoints = Task.detached { [database] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(200))
+                await database.passiveCheckpointOffThread()
+            }
+        }
+        defer { checkpoints.cancel() }
         await withTaskCancellationHandler {
           await withGracefulShutdownHandler {
             while true {

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Synchronization
 
 /// The SQLite database file in WAL mode: one writer connection, concurrent readers that never
 /// wait on it. Opening migrates the schema forward.
@@ -99,6 +100,39 @@ public final class TianyanDatabase: Sendable {
     }
 
     static let writerQueue = DispatchQueue(label: "tianyan.store.writer")
+    static let checkpointQueue = DispatchQueue(label: "tianyan.store.checkpoint")
+
+    /// A connection of its own that copies WAL pages into the database file while the writer
+    /// goes on writing (a PASSIVE checkpoint never blocks it). The writer's own automatic
+    /// checkpoint then finds little left to do and the WAL restarts from its beginning.
+    private let checkpointer = CheckpointConnection()
+
+    final class CheckpointConnection: Sendable {
+        let queue = Mutex<DatabaseQueue?>(nil)
+    }
+
+    func passiveCheckpointOffThread() async {
+        let path = self.path
+        let box = self.checkpointer
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            TianyanDatabase.checkpointQueue.async {
+                do {
+                    let queue = try box.queue.withLock { q -> DatabaseQueue in
+                        if let q { return q }
+                        var config = GRDB.Configuration()
+                        config.busyMode = .timeout(1)
+                        let made = try DatabaseQueue(path: path, configuration: config)
+                        q = made
+                        return made
+                    }
+                    try queue.inDatabase { db in _ = try db.checkpoint(.passive) }
+                } catch {
+                    // A busy or failed passive checkpoint is harmless: the writer's automatic one remains.
+                }
+                c.resume()
+            }
+        }
+    }
 
     /// Truncates the WAL (after bulk loads, before measuring size).
     public func checkpoint() async throws {
