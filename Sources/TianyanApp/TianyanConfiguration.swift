@@ -12,7 +12,7 @@ public struct TianyanConfiguration: Sendable, Hashable {
     public var profilesDirectory = "firmware-profiles"
     /// A unit is online while it was heard within this many seconds.
     public var onlineSeconds = 60
-    public var writerBatchSize = 50_000
+    public var writerBatchSize = 100_000
     public var writerMaxDelayMilliseconds = 20
     public var retention = RetentionPolicy()
 

@@ -22,9 +22,16 @@ struct BatchWriter: Sendable {
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
         let h = insertPosition.sqliteStatement
+        // Positions go in (unit, time) order: consecutive inserts land on the same leaf pages of
+        // the clustered table, which keeps the B-tree walk in cache.
+        var positions: [Position] = []
+        positions.reserveCapacity(records.count)
         for record in records {
-            switch record {
-            case .position(let p):
+            if case .position(let p) = record { positions.append(p) }
+        }
+        positions.sort { $0.unit == $1.unit ? $0.time < $1.time : $0.unit.utf8.lexicographicallyPrecedes($1.unit.utf8) }
+        for p in positions {
+                sqlite3_reset(h)
                 sqlite3_reset(h)
                 p.unit.withCString { _ = sqlite3_bind_text(h, 1, $0, -1, BatchWriter.transient) }
                 sqlite3_bind_int64(h, 2, p.time.milliseconds)
@@ -42,6 +49,11 @@ struct BatchWriter: Sendable {
                     throw StoreError(code: .sqlite, message: "SQLite: inserting a position of \(p.unit): \(message)", sqliteCode: rc)
                 }
                 noteSeen(p.unit, kind: p.source == .lip ? .radio : .drone, time: p.time, position: p)
+        }
+        for record in records {
+            switch record {
+            case .position:
+                break
             case .sighting(let s):
                 noteSeen(s.unit, kind: s.kind, time: s.time, position: nil)
             case .voiceCall(let c):

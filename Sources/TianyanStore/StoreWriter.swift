@@ -16,7 +16,7 @@ public final class StoreWriter: RecordSink, Service, Sendable {
         public var batchSize: Int
         /// Longest a record waits for its batch to fill before the batch is committed anyway.
         public var maxDelay: Duration
-        public init(batchSize: Int = 50_000, maxDelay: Duration = .milliseconds(20)) {
+        public init(batchSize: Int = 100_000, maxDelay: Duration = .milliseconds(20)) {
             self.batchSize = batchSize
             self.maxDelay = maxDelay
         }

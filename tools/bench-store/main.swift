@@ -48,7 +48,7 @@ func positions(count: Int, units: Int, start: Int64, stepMs: Int64, offset: Int 
 
 /// Pushes `total` rows through a writer in chunks, as links do, and waits for the last commit.
 func insertThroughWriter(_ db: TianyanDatabase, total: Int, units: Int, chunk: Int, start: Int64, stepMs: Int64) async throws -> Double {
-    let writer = StoreWriter(database: db, configuration: .init(batchSize: Int(ProcessInfo.processInfo.environment["BATCH"] ?? "") ?? 50_000, maxDelay: .milliseconds(20)),
+    let writer = StoreWriter(database: db, configuration: .init(batchSize: Int(ProcessInfo.processInfo.environment["BATCH"] ?? "") ?? 100_000, maxDelay: .milliseconds(20)),
                              logger: Logger(label: "bench"))
     let runner = Task { try await writer.run() }
     // Build the records before the clock starts: decoding is measured elsewhere.
