@@ -54,14 +54,15 @@ struct Demo: AsyncParsableCommand {
             let broker = try PrivateBroker(logger: logger)
             var services: [any Service] = [broker]
             if let runFor { services.append(StopAfter(seconds: runFor)) }
+            let me = CommandLine.arguments[0]
             try await Controller(configuration: config, logger: logger).run(extraServices: services) { db in
                 """
                 Tianyan demo
                   broker     \(broker.url)  (private mosquitto, stops with the demo)
                   database   \(db.path)
                   fleet      \(fleetDir): \(registry.drones.count) drones, \(registry.docks.count) docks, \(registry.formations.count) formations, \(registry.pilots.count) pilots, \(registry.radios.count) radios, \(registry.talkgroups.count) talkgroups, \(registry.cells.count) grid cells
-                  try        tianyan units --database \(db.path)
-                             tianyan fleet list --database \(db.path)
+                  try        \(me) units --database \(db.path)
+                             \(me) fleet list --database \(db.path)
                   not yet    dock and radio links, simulators and the web console arrive with their issues
                 ready (Ctrl-C to stop)
                 """
