@@ -95,7 +95,7 @@ let package = Package(
         ),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["TianyanModel", "TianyanTesting"]
+            dependencies: ["TianyanApp", "TianyanModel", "TianyanTesting"]
         ),
     ]
 )

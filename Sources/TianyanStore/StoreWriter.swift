@@ -162,7 +162,8 @@ public final class StoreWriter: RecordSink, Service, Sendable {
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
                 try? await Task.sleep(until: deadline, clock: .continuous)
-                self.wake()
+                // A batch that filled first cancels this timer; do not leave a stale wake behind.
+                if !Task.isCancelled { self.wake() }
             }
             await park { [batchSize = configuration.batchSize] s in s.pending.count >= batchSize || s.shuttingDown || Task.isCancelled }
             group.cancelAll()

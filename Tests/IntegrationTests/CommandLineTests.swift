@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TianyanApp
 import TianyanModel
 import TianyanTesting
 
@@ -92,19 +93,7 @@ struct CommandLineTests {
         let r = try await p.wait(timeout: .seconds(20))
         #expect(r.status == 0, "\(r.stderr)")
         // The broker went away with the demo.
-        try await waitUntil("the demo's broker to stop") { !CommandLineTests.accepts(port: port) }
-    }
-
-    static func accepts(port: Int) -> Bool {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_port = UInt16(port).bigEndian
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        return withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        } == 0
+        try await waitUntil("the demo's broker to stop") { !FreePort.accepts(port: port) }
     }
 
     @Test func badInputGetsOneClearLine() async throws {
