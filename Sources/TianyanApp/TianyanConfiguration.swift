@@ -70,7 +70,6 @@ public struct TianyanConfiguration: Sendable, Hashable {
         }
         let byEnvironmentName = Dictionary(uniqueKeysWithValues: keys.keys.map { (environmentName(of: $0), $0) })
         for (name, value) in environment.sorted(by: { $0.key < $1.key }) where name.hasPrefix("TIANYAN_") {
-            if name == "TIANYAN_IT" || name.hasPrefix("TIANYAN_TEST") { continue }
             guard let key = byEnvironmentName[name] else {
                 throw Problem(source: "environment", key: name, message: "unknown setting; known: \(byEnvironmentName.keys.sorted().joined(separator: ", "))")
             }

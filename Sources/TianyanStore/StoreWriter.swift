@@ -44,8 +44,6 @@ public final class StoreWriter: RecordSink, Service, Sendable {
         var parked: CheckedContinuation<Void, Never>?
         var wakeRequested = false
         var shuttingDown = false
-        var running = false
-        var finished = false
         var commitWaiters: [(ticket: UInt64, continuation: CheckedContinuation<Void, any Error>)] = []
     }
 
@@ -108,7 +106,6 @@ public final class StoreWriter: RecordSink, Service, Sendable {
     // MARK: Service
 
     public func run() async throws {
-        state.withLock { $0.running = true }
         logger.debug("store writer started", metadata: ["store.path": "\(database.path)"])
         var batches = BatchWriter()
         let checkpoints = Task.detached { [database] in
@@ -135,7 +132,6 @@ public final class StoreWriter: RecordSink, Service, Sendable {
         } onCancel: {
             self.requestShutdown()
         }
-        state.withLock { $0.finished = true }
         logger.debug("store writer stopped", metadata: ["store.committed": "\(statistics.committed)"])
     }
 

@@ -101,11 +101,14 @@ public final class ChildProcess: @unchecked Sendable {
     }
 }
 
+/// Starts `tianyan ARGS` in `directory` with this environment less every `TIANYAN_*` variable
+/// (the test switches such as TIANYAN_IT are not settings of the controller).
+public func startTianyan(_ arguments: [String], in directory: String) throws -> ChildProcess {
+    let env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("TIANYAN_") }
+    return try ChildProcess(tianyanExecutable(), arguments, directory: directory, environment: env)
+}
+
 /// Runs `tianyan ARGS` to completion in `directory`.
 public func runTianyan(_ arguments: [String], in directory: String, timeout: Duration = .seconds(120)) async throws -> CommandResult {
-    var env = ProcessInfo.processInfo.environment
-    for key in env.keys where key.hasPrefix("TIANYAN_") && key != "TIANYAN_IT" { env[key] = nil }
-    env["TIANYAN_IT"] = nil
-    let p = try ChildProcess(tianyanExecutable(), arguments, directory: directory, environment: env)
-    return try await p.wait(timeout: timeout)
+    try await startTianyan(arguments, in: directory).wait(timeout: timeout)
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import TianyanApp
+import TianyanStore
 
 /// Options every subcommand takes. Command line beats environment beats file beats default.
 struct GlobalOptions: ParsableArguments {
@@ -32,6 +33,16 @@ struct GlobalOptions: ParsableArguments {
         }
         Bootstrap.logging(level: Logger.Level(rawValue: configuration.logLevel) ?? .info)
         return configuration
+    }
+}
+
+extension GlobalOptions {
+    /// Loads the configuration, opens the database and runs `body`, reporting any failure as one line.
+    func withDatabase(_ body: (TianyanConfiguration, TianyanDatabase) async throws -> Void) async throws {
+        let config = try load()
+        try await reporting {
+            try await body(config, try TianyanDatabase(location: config.database))
+        }
     }
 }
 

@@ -109,9 +109,7 @@ struct Fleet: AsyncParsableCommand {
         @Argument(help: "Directory with the registry files.") var directory: String
 
         func run() async throws {
-            let config = try global.load()
-            try await reporting {
-                let db = try TianyanDatabase(location: config.database)
+            try await global.withDatabase { _, db in
                 let r = try await FleetDirectory.importRegistry(from: directory, into: FleetStore(database: db))
                 Console.emit("imported into \(db.path): \(r.drones.count) drones, \(r.docks.count) docks, \(r.formations.count) formations, \(r.pilots.count) pilots, \(r.radios.count) radios, \(r.talkgroups.count) talkgroups, \(r.cells.count) cells")
             }
@@ -124,9 +122,7 @@ struct Fleet: AsyncParsableCommand {
         @Argument(help: "Directory to write.") var directory: String
 
         func run() async throws {
-            let config = try global.load()
-            try await reporting {
-                let db = try TianyanDatabase(location: config.database)
+            try await global.withDatabase { _, db in
                 let r = try await FleetStore(database: db).registry()
                 let files = try FleetDirectory.write(r, to: directory)
                 Console.emit("exported \(files.count) files to \(directory)")
@@ -140,24 +136,22 @@ struct Fleet: AsyncParsableCommand {
         @Flag(help: "JSON output.") var json = false
 
         func run() async throws {
-            let config = try global.load()
-            try await reporting {
-                let db = try TianyanDatabase(location: config.database)
+            try await global.withDatabase { _, db in
                 let r = try await FleetStore(database: db).registry()
                 if json {
                     let data = try JSONSerialization.data(withJSONObject: r.counts, options: [.sortedKeys, .prettyPrinted])
                     Console.emit(String(decoding: data, as: UTF8.self))
                     return
-                }
-                for key in ["formations", "pilots", "drones", "docks", "radios", "talkgroups", "cells"] {
-                    Console.emit("\(key.padding(toLength: 12, withPad: " ", startingAt: 0)) \(r.counts[key] ?? 0)")
-                }
-                let formations = Dictionary(grouping: r.formations, by: \.community)
-                let cells = Dictionary(grouping: r.cells, by: \.community)
-                Console.emit("\nCOMMUNITY     FORMATIONS  CELLS  WEEKLY HOT SPOTS")
-                for c in Set(formations.keys).union(cells.keys).sorted() {
-                    Console.emit("\(c.padding(toLength: 14, withPad: " ", startingAt: 0))\(String(formations[c]?.count ?? 0).padding(toLength: 12, withPad: " ", startingAt: 0))\(String(cells[c]?.count ?? 0).padding(toLength: 7, withPad: " ", startingAt: 0))\(cells[c]?.filter { $0.revisitDays <= 7 }.count ?? 0)")
-                }
+            }
+            for key in ["formations", "pilots", "drones", "docks", "radios", "talkgroups", "cells"] {
+                Console.emit("\(key.padding(toLength: 12, withPad: " ", startingAt: 0)) \(r.counts[key] ?? 0)")
+            }
+            let formations = Dictionary(grouping: r.formations, by: \.community)
+            let cells = Dictionary(grouping: r.cells, by: \.community)
+            Console.emit("\nCOMMUNITY     FORMATIONS  CELLS  WEEKLY HOT SPOTS")
+            for c in Set(formations.keys).union(cells.keys).sorted() {
+                Console.emit("\(c.padding(toLength: 14, withPad: " ", startingAt: 0))\(String(formations[c]?.count ?? 0).padding(toLength: 12, withPad: " ", startingAt: 0))\(String(cells[c]?.count ?? 0).padding(toLength: 7, withPad: " ", startingAt: 0))\(cells[c]?.filter { $0.revisitDays <= 7 }.count ?? 0)")
+            }
             }
         }
     }
@@ -169,9 +163,7 @@ struct Units: AsyncParsableCommand {
     @Flag(help: "JSON output: id, kind, name, registered, formation, online, last_seen, age_s, position.") var json = false
 
     func run() async throws {
-        let config = try global.load()
-        try await reporting {
-            let db = try TianyanDatabase(location: config.database)
+        try await global.withDatabase { config, db in
             let units = try await FleetStore(database: db).units()
             let now = Timestamp.now()
             Console.emit(json ? UnitReport.unitsJSON(units, now: now, onlineSeconds: config.onlineSeconds)
@@ -197,9 +189,7 @@ struct Track: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let config = try global.load()
-        try await reporting {
-            let db = try TianyanDatabase(location: config.database)
+        try await global.withDatabase { _, db in
             let points = try await FleetStore(database: db).track(unit: unit, from: Timestamp(parsing: from)!, to: Timestamp(parsing: to)!)
             if gpx { Console.emit(UnitReport.trackGPX(unit: unit, points)) } else if json {
                 Console.emit(UnitReport.trackJSON(unit: unit, points))
@@ -222,9 +212,7 @@ struct VoiceLog: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let config = try global.load()
-        try await reporting {
-            let db = try TianyanDatabase(location: config.database)
+        try await global.withDatabase { _, db in
             let store = FleetStore(database: db)
             let calls = try await store.voiceLog(talkgroup: talkgroup, since: since.flatMap(Timestamp.init(parsing:)), limit: limit)
             if json { Console.emit(UnitReport.voiceLogJSON(calls)); return }

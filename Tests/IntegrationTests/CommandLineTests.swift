@@ -69,7 +69,7 @@ struct CommandLineTests {
         let dir = try TemporaryDirectory("cli")
         defer { dir.remove() }
         for sig in [SIGTERM, SIGINT] {
-            let p = try ChildProcess(tianyanExecutable(), ["serve", "--database", "t.sqlite"], directory: dir.path)
+            let p = try startTianyan(["serve", "--database", "t.sqlite"], in: dir.path)
             try await waitUntil("serve to print ready; stderr: \(p.stderr)", timeout: .seconds(30)) { p.stdout.contains("ready") }
             p.signal(sig)
             let r = try await p.wait(timeout: .seconds(20))
@@ -81,7 +81,7 @@ struct CommandLineTests {
     @Test func demoStartsAPrivateBrokerThatAcceptsMQTT() async throws {
         let dir = try TemporaryDirectory("demo")
         defer { dir.remove() }
-        let p = try ChildProcess(tianyanExecutable(), ["demo", "--database", "demo.sqlite", "--run-for", "60"], directory: dir.path)
+        let p = try startTianyan(["demo", "--database", "demo.sqlite", "--run-for", "60"], in: dir.path)
         try await waitUntil("demo to print ready; stderr: \(p.stderr)", timeout: .seconds(30)) { p.stdout.contains("ready") }
         let url = try #require(p.stdout.split(separator: "\n").first { $0.contains("broker") }?.split(separator: " ").first { $0.hasPrefix("mqtt://") })
         let port = try #require(url.split(separator: ":").last.map { Int($0) } ?? nil)
