@@ -34,6 +34,14 @@ let package = Package(
 
         .target(name: "TianyanModel"),
         .target(
+            name: "MosquittoClient",
+            dependencies: [
+                "CMosquitto",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .target(
             name: "TianyanStore",
             dependencies: [
                 "TianyanModel",
@@ -46,6 +54,7 @@ let package = Package(
         .target(
             name: "TianyanApp",
             dependencies: [
+                "MosquittoClient",
                 "TianyanModel",
                 "TianyanStore",
                 .product(name: "Logging", package: "swift-log"),
@@ -80,6 +89,10 @@ let package = Package(
 
         .testTarget(name: "TianyanModelTests", dependencies: ["TianyanModel", "TianyanTesting"]),
         .testTarget(
+            name: "MosquittoClientTests",
+            dependencies: ["MosquittoClient", "TianyanTesting", .product(name: "Logging", package: "swift-log")]
+        ),
+        .testTarget(
             name: "TianyanStoreTests",
             dependencies: [
                 "TianyanStore", "TianyanModel", "TianyanTesting",
@@ -95,7 +108,7 @@ let package = Package(
         ),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["TianyanApp", "TianyanModel", "TianyanTesting"]
+            dependencies: ["MosquittoClient", "TianyanApp", "TianyanModel", "TianyanTesting"]
         ),
     ]
 )

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import MosquittoClient
 import TianyanApp
 import TianyanModel
 import TianyanTesting

@@ -1,0 +1,490 @@
+import CMosquitto
+import Foundation
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// `mosquitto_lib_init` is not thread-safe: it runs once, through this lazily initialised global.
+private let libraryInitialised: Bool = {
+    mosquitto_lib_init()
+    return true
+}()
+
+public enum QoS: Int32, Sendable, Hashable {
+    case atMostOnce = 0, atLeastOnce = 1, exactlyOnce = 2
+}
+
+public enum ProtocolVersion: Sendable, Hashable {
+    case v311, v5
+}
+
+/// A message as the broker delivered it, copied out of libmosquitto's memory.
+public struct MQTTMessage: Sendable, Hashable {
+    public var topic: String
+    public var payload: [UInt8]
+    public var qos: Int
+    public var retained: Bool
+    /// Journal sequence number; pass it to `acknowledge(through:)` once the message is stored.
+    public var journalSequence: UInt64?
+    /// True for a message replayed from the journal after a restart.
+    public var replayed: Bool
+
+    public init(topic: String, payload: [UInt8], qos: Int = 0, retained: Bool = false, journalSequence: UInt64? = nil, replayed: Bool = false) {
+        self.topic = topic
+        self.payload = payload
+        self.qos = qos
+        self.retained = retained
+        self.journalSequence = journalSequence
+        self.replayed = replayed
+    }
+}
+
+/// An async MQTT client over libmosquitto. libmosquitto runs its own network thread; the C
+/// callbacks only copy, journal and hand off, so the broker is never kept waiting (a stalled
+/// client loses messages at the broker's queue limit). Reconnects with backoff and resubscribes.
+public final class MosquittoClient: Service, Sendable {
+    public struct Subscription: Sendable, Hashable {
+        public var filter: String
+        public var qos: QoS
+        public init(_ filter: String, qos: QoS = .atLeastOnce) {
+            self.filter = filter
+            self.qos = qos
+        }
+    }
+
+    public struct Will: Sendable, Hashable {
+        public var topic: String
+        public var payload: [UInt8]
+        public var qos: QoS
+        public var retain: Bool
+        public init(topic: String, payload: [UInt8], qos: QoS = .atLeastOnce, retain: Bool = true) {
+            self.topic = topic
+            self.payload = payload
+            self.qos = qos
+            self.retain = retain
+        }
+    }
+
+    public struct Configuration: Sendable {
+        public var broker: BrokerURL
+        /// Stable across restarts, so that the broker keeps the persistent session's queue.
+        public var clientID: String
+        public var cleanSession: Bool
+        public var keepAliveSeconds: Int32
+        /// MQTT 5 by default, falling back to 3.1.1 when the broker refuses it.
+        public var protocolVersion: ProtocolVersion
+        public var subscriptions: [Subscription]
+        public var will: Will?
+        /// CA certificate file for mqtts://; nil uses the system's trusted certificates.
+        public var caFile: String?
+        public var reconnectDelayMinSeconds: UInt32
+        public var reconnectDelayMaxSeconds: UInt32
+        /// Where received messages are journaled before the callback returns; nil = no journal.
+        public var journalDirectory: String?
+        /// How long the broker keeps a persistent session after a disconnect (MQTT 5).
+        public var sessionExpirySeconds: UInt32 = 86_400
+
+        public init(broker: BrokerURL, clientID: String, cleanSession: Bool = false, keepAliveSeconds: Int32 = 30, protocolVersion: ProtocolVersion = .v5, subscriptions: [Subscription] = [], will: Will? = nil, caFile: String? = nil, reconnectDelayMinSeconds: UInt32 = 1, reconnectDelayMaxSeconds: UInt32 = 30, journalDirectory: String? = nil) {
+            self.broker = broker
+            self.clientID = clientID
+            self.cleanSession = cleanSession
+            self.keepAliveSeconds = keepAliveSeconds
+            self.protocolVersion = protocolVersion
+            self.subscriptions = subscriptions
+            self.will = will
+            self.caFile = caFile
+            self.reconnectDelayMinSeconds = reconnectDelayMinSeconds
+            self.reconnectDelayMaxSeconds = reconnectDelayMaxSeconds
+            self.journalDirectory = journalDirectory
+        }
+    }
+
+    public struct Status: Sendable, Hashable {
+        public var connected: Bool
+        public var connects: Int
+        public var disconnects: Int
+        public var received: UInt64
+        public var replayed: UInt64
+        public var journalFailures: UInt64
+        public var protocolVersion: ProtocolVersion
+        public var lastError: String?
+    }
+
+    public let configuration: Configuration
+    public let messages: AsyncStream<MQTTMessage>
+    private let core: Core
+    private let handle: Handle
+    private let logger: Logger
+
+    public init(configuration: Configuration, logger: Logger = Logger(label: "tianyan.mqtt")) throws(MQTTError) {
+        _ = libraryInitialised
+        self.configuration = configuration
+        self.logger = logger
+        let journal = try configuration.journalDirectory.map { (dir) throws(MQTTError) in try MessageJournal(directory: dir) }
+        let (stream, continuation) = AsyncStream.makeStream(of: MQTTMessage.self, bufferingPolicy: .unbounded)
+        messages = stream
+        core = Core(continuation: continuation, journal: journal, subscriptions: configuration.subscriptions,
+                    version: configuration.protocolVersion, logger: logger)
+        guard let mosq = mosquitto_new(configuration.clientID, configuration.cleanSession,
+                                       Unmanaged.passUnretained(core).toOpaque()) else {
+            throw MQTTError(.library, "mosquitto_new failed for client id \(configuration.clientID)")
+        }
+        handle = Handle(mosq)
+        try configure(mosq)
+    }
+
+    private func configure(_ mosq: OpaquePointer) throws(MQTTError) {
+        let c = configuration
+        try check(mosquitto_int_option(mosq, MOSQ_OPT_PROTOCOL_VERSION,
+                                       c.protocolVersion == .v5 ? MQTT_PROTOCOL_V5 : MQTT_PROTOCOL_V311), "protocol version")
+        try check(mosquitto_int_option(mosq, MOSQ_OPT_TCP_NODELAY, 1), "TCP_NODELAY")
+        if let user = c.broker.username {
+            try check(mosquitto_username_pw_set(mosq, user, c.broker.password), "username/password")
+        }
+        if c.broker.tls {
+            if let ca = c.caFile {
+                try check(mosquitto_tls_set(mosq, ca, nil, nil, nil, nil), "TLS CA file \(ca)")
+            } else {
+                try check(mosquitto_int_option(mosq, MOSQ_OPT_TLS_USE_OS_CERTS, 1), "TLS system certificates")
+            }
+        }
+        if let will = c.will {
+            let rc = will.payload.withUnsafeBytes { p in
+                mosquitto_will_set(mosq, will.topic, Int32(p.count), p.baseAddress, will.qos.rawValue, will.retain)
+            }
+            try check(rc, "will on \(will.topic)")
+        }
+        try check(mosquitto_reconnect_delay_set(mosq, c.reconnectDelayMinSeconds, c.reconnectDelayMaxSeconds, true), "reconnect delay")
+        mosquitto_connect_callback_set(mosq) { mosq, obj, rc in
+            Core.from(obj).connected(mosq, rc: rc)
+        }
+        mosquitto_disconnect_callback_set(mosq) { _, obj, rc in
+            Core.from(obj).disconnected(rc: rc)
+        }
+        mosquitto_message_callback_set(mosq) { _, obj, message in
+            guard let message else { return }
+            Core.from(obj).received(message.pointee)
+        }
+        mosquitto_publish_callback_set(mosq) { _, obj, mid in
+            Core.from(obj).published(mid: mid)
+        }
+    }
+
+    public var status: Status { core.status }
+
+    /// Connects, hands messages to `messages` until graceful shutdown or cancellation, then
+    /// disconnects and finishes the stream. Messages left in the journal are replayed first.
+    public func run() async throws {
+        if let journal = core.journal {
+            let backlog = try journal.unreleased()
+            if !backlog.isEmpty {
+                logger.info("replaying journaled messages", metadata: ["mqtt.replayed": "\(backlog.count)"])
+            }
+            core.replay(backlog)
+        }
+        let mosq = handle.pointer
+        var version = configuration.protocolVersion
+        while true {
+            core.resetProtocolRejection()
+            let rc = await connect(version)
+            if rc != Int32(MOSQ_ERR_SUCCESS.rawValue) {
+                // Not fatal: the network thread keeps retrying with backoff.
+                let text = String(cString: mosquitto_strerror(rc))
+                core.noteError("connect to \(configuration.broker): \(text)")
+                logger.warning("broker not reachable yet; retrying", metadata: ["mqtt.broker": "\(configuration.broker)", "mqtt.error": "\(text)"])
+            }
+            try check(mosquitto_loop_start(mosq), "starting the network thread")
+            let outcome = await core.waitForStopOrRejection()
+            if outcome == .protocolRejected, version == .v5 {
+                // The broker speaks only MQTT 3.1.1: reconnect with it.
+                mosquitto_disconnect(mosq)
+                mosquitto_loop_stop(mosq, true)
+                version = .v311
+                core.setVersion(.v311)
+                _ = mosquitto_int_option(mosq, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V311)
+                logger.info("broker refused MQTT 5; using MQTT 3.1.1")
+                continue
+            }
+            break
+        }
+        mosquitto_disconnect(mosq)
+        mosquitto_loop_stop(mosq, false)
+        core.finish()
+    }
+
+    /// Starts the first connection. MQTT 5 needs a session-expiry property on CONNECT for the
+    /// broker to keep the session (and its queue) after a disconnect; libmosquitto keeps the
+    /// properties for its own reconnects. The connect call blocks on the TCP handshake, so it runs
+    /// on a thread of its own, not on the cooperative pool.
+    private func connect(_ version: ProtocolVersion) async -> Int32 {
+        let handle = self.handle
+        let c = configuration
+        return await withCheckedContinuation { continuation in
+            Thread.detachNewThread {
+                let mosq = handle.pointer
+                var rc: Int32
+                if version == .v5 {
+                    var props: OpaquePointer? = nil
+                    if !c.cleanSession {
+                        mosquitto_property_add_int32(&props, Int32(MQTT_PROP_SESSION_EXPIRY_INTERVAL.rawValue), c.sessionExpirySeconds)
+                    }
+                    rc = mosquitto_connect_bind_v5(mosq, c.broker.host, Int32(c.broker.port), c.keepAliveSeconds, nil, props)
+                    mosquitto_property_free_all(&props)
+                } else {
+                    rc = mosquitto_connect_async(mosq, c.broker.host, Int32(c.broker.port), c.keepAliveSeconds)
+                }
+                continuation.resume(returning: rc)
+            }
+        }
+    }
+
+    /// Publishes and returns when the broker has the message (PUBACK/PUBCOMP for QoS 1/2; written
+    /// to the socket for QoS 0). Throws `.notConnected` when there is no broker connection and
+    /// `.timedOut` after `timeout`.
+    public func publish(_ topic: String, payload: [UInt8], qos: QoS = .atLeastOnce, retain: Bool = false, timeout: Duration? = nil) async throws(MQTTError) {
+        let mosq = handle.pointer
+        let core = self.core
+        let slot = Mutex<Int32?>(nil)
+        if Task.isCancelled { throw MQTTError(.cancelled, "publish to \(topic) cancelled") }
+        let result: Result<Void, MQTTError> = await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Result<Void, MQTTError>, Never>) in
+                var mid: Int32 = 0
+                let rc = payload.withUnsafeBytes { p in
+                    mosquitto_publish(mosq, &mid, topic, Int32(p.count), p.baseAddress, qos.rawValue, retain)
+                }
+                do throws(MQTTError) {
+                    try check(rc, "publish to \(topic)")
+                } catch {
+                    continuation.resume(returning: .failure(error))
+                    return
+                }
+                slot.withLock { $0 = mid }
+                core.awaitPublish(mid: mid, continuation: continuation, timeout: timeout)
+            }
+        } onCancel: {
+            if let mid = slot.withLock({ $0 }) { core.cancelPublish(mid: mid) }
+        }
+        try result.get()
+    }
+
+    /// Everything up to `sequence` is stored: the journal may drop it.
+    public func acknowledge(through sequence: UInt64) {
+        core.journal?.release(through: sequence)
+    }
+
+    public var journalStatistics: MessageJournal.Statistics? { core.journal?.statistics }
+}
+
+/// Owns the `struct mosquitto *`; destroyed exactly once.
+private final class Handle: @unchecked Sendable {
+    // Invariant: the pointer is set once in init and freed only in deinit; libmosquitto's own
+    // locking makes its functions safe to call from any thread once threaded mode is on.
+    let pointer: OpaquePointer
+    init(_ pointer: OpaquePointer) { self.pointer = pointer }
+    deinit {
+        mosquitto_loop_stop(pointer, true)
+        mosquitto_destroy(pointer)
+    }
+}
+
+/// State shared with libmosquitto's network thread (the callbacks' userdata).
+private final class Core: Sendable {
+    enum Stop: Sendable { case shutdown, protocolRejected }
+
+    struct State {
+        var connected = false
+        var connects = 0
+        var disconnects = 0
+        var received: UInt64 = 0
+        var replayed: UInt64 = 0
+        var journalFailures: UInt64 = 0
+        var lastError: String?
+        var version: ProtocolVersion
+        var protocolRejected = false
+        var stopWaiter: CheckedContinuation<Stop, Never>?
+        var stopRequested = false
+        /// Publishes acknowledged before their waiter registered, and waiters by message id.
+        var finishedMids: Set<Int32> = []
+        var waiters: [Int32: CheckedContinuation<Result<Void, MQTTError>, Never>] = [:]
+        var subscriptions: [MosquittoClient.Subscription]
+    }
+
+    let continuation: AsyncStream<MQTTMessage>.Continuation
+    let journal: MessageJournal?
+    let logger: Logger
+    let state: Mutex<State>
+
+    init(continuation: AsyncStream<MQTTMessage>.Continuation, journal: MessageJournal?, subscriptions: [MosquittoClient.Subscription], version: ProtocolVersion, logger: Logger) {
+        self.continuation = continuation
+        self.journal = journal
+        self.logger = logger
+        state = Mutex(State(version: version, subscriptions: subscriptions))
+    }
+
+    static func from(_ obj: UnsafeMutableRawPointer?) -> Core {
+        Unmanaged<Core>.fromOpaque(obj!).takeUnretainedValue()
+    }
+
+    var status: MosquittoClient.Status {
+        state.withLock {
+            .init(connected: $0.connected, connects: $0.connects, disconnects: $0.disconnects, received: $0.received,
+                  replayed: $0.replayed, journalFailures: $0.journalFailures, protocolVersion: $0.version, lastError: $0.lastError)
+        }
+    }
+
+    // MARK: callbacks (network thread): copy, journal, hand off; never wait
+
+    func connected(_ mosq: OpaquePointer?, rc: Int32) {
+        guard rc == 0 else {
+            let text = String(cString: mosquitto_connack_string(rc))
+            // 1 (MQTT 3.1.1) or 132 (MQTT 5): unsupported protocol version.
+            let rejected = rc == 1 || rc == 132
+            let waiter: CheckedContinuation<Stop, Never>? = state.withLock { s in
+                s.lastError = "broker refused the connection: \(text)"
+                guard rejected, s.version == .v5 else { return nil }
+                s.protocolRejected = true
+                defer { s.stopWaiter = nil }
+                return s.stopWaiter
+            }
+            logger.warning("broker refused the connection", metadata: ["mqtt.reason": "\(text)"])
+            waiter?.resume(returning: .protocolRejected)
+            return
+        }
+        let subscriptions = state.withLock { s in
+            s.connected = true
+            s.connects += 1
+            s.lastError = nil
+            return s.subscriptions
+        }
+        for sub in subscriptions {
+            let rc = mosquitto_subscribe(mosq, nil, sub.filter, sub.qos.rawValue)
+            if rc != 0 {
+                logger.error("subscribe failed", metadata: ["mqtt.filter": "\(sub.filter)", "mqtt.error": "\(String(cString: mosquitto_strerror(rc)))"])
+            }
+        }
+        logger.info("connected to broker", metadata: ["mqtt.subscriptions": "\(subscriptions.count)"])
+    }
+
+    func disconnected(rc: Int32) {
+        state.withLock { s in
+            if s.connected { s.disconnects += 1 }
+            s.connected = false
+            if rc != 0 { s.lastError = "connection lost: \(String(cString: mosquitto_strerror(rc)))" }
+        }
+        if rc != 0 { logger.warning("broker connection lost; reconnecting", metadata: ["mqtt.error": "\(String(cString: mosquitto_strerror(rc)))"]) }
+    }
+
+    func received(_ message: mosquitto_message) {
+        let topicLength = strlen(message.topic)
+        let payload = UnsafeRawBufferPointer(start: message.payload, count: Int(message.payloadlen))
+        var sequence: UInt64?
+        if let journal {
+            do {
+                sequence = try message.topic.withMemoryRebound(to: UInt8.self, capacity: topicLength) { (t) throws(MQTTError) in
+                    try journal.append(topic: UnsafeBufferPointer(start: t, count: topicLength), payload: payload)
+                }
+            } catch {
+                // Still handed on: losing durability beats losing the message outright.
+                state.withLock { $0.journalFailures += 1; $0.lastError = error.message }
+                logger.error("journal append failed", metadata: ["mqtt.error": "\(error.message)"])
+            }
+        }
+        let copy = MQTTMessage(topic: String(cString: message.topic), payload: [UInt8](payload), qos: Int(message.qos),
+                               retained: message.retain, journalSequence: sequence)
+        state.withLock { $0.received += 1 }
+        continuation.yield(copy)
+    }
+
+    func published(mid: Int32) {
+        let waiter = state.withLock { s -> CheckedContinuation<Result<Void, MQTTError>, Never>? in
+            if let w = s.waiters.removeValue(forKey: mid) { return w }
+            s.finishedMids.insert(mid)
+            return nil
+        }
+        waiter?.resume(returning: .success(()))
+    }
+
+    // MARK: Swift side
+
+    func replay(_ entries: [MessageJournal.Entry]) {
+        for e in entries {
+            continuation.yield(MQTTMessage(topic: e.topic, payload: e.payload, qos: 1, journalSequence: e.sequence, replayed: true))
+        }
+        state.withLock { $0.replayed += UInt64(entries.count) }
+    }
+
+    func awaitPublish(mid: Int32, continuation: CheckedContinuation<Result<Void, MQTTError>, Never>, timeout: Duration?) {
+        let done = state.withLock { s -> Bool in
+            if s.finishedMids.remove(mid) != nil { return true }
+            s.waiters[mid] = continuation
+            return false
+        }
+        if done {
+            continuation.resume(returning: .success(()))
+            return
+        }
+        if let timeout {
+            Task { [self] in
+                try? await Task.sleep(for: timeout)
+                let w = state.withLock { $0.waiters.removeValue(forKey: mid) }
+                w?.resume(returning: .failure(MQTTError(.timedOut, "the broker did not acknowledge the publish within \(timeout)")))
+            }
+        }
+    }
+
+    func cancelPublish(mid: Int32) {
+        let w = state.withLock { $0.waiters.removeValue(forKey: mid) }
+        w?.resume(returning: .failure(MQTTError(.cancelled, "publish cancelled")))
+    }
+
+    func cancelPublishes() {
+        let waiters = state.withLock { s in
+            defer { s.waiters.removeAll() }
+            return Array(s.waiters.values)
+        }
+        for w in waiters { w.resume(returning: .failure(MQTTError(.cancelled, "publish cancelled"))) }
+    }
+
+    func noteError(_ text: String) {
+        state.withLock { $0.lastError = text }
+    }
+
+    func setVersion(_ v: ProtocolVersion) { state.withLock { $0.version = v } }
+
+    func resetProtocolRejection() { state.withLock { $0.protocolRejected = false } }
+
+    /// Returns on graceful shutdown or cancellation, or when the broker refused MQTT 5.
+    func waitForStopOrRejection() async -> Stop {
+        await withTaskCancellationHandler {
+            await withGracefulShutdownHandler {
+                await withCheckedContinuation { (c: CheckedContinuation<Stop, Never>) in
+                    let immediate: Stop? = state.withLock { s in
+                        if s.stopRequested { return .shutdown }
+                        if s.protocolRejected { return .protocolRejected }
+                        s.stopWaiter = c
+                        return nil
+                    }
+                    if let immediate { c.resume(returning: immediate) }
+                }
+            } onGracefulShutdown: {
+                self.requestStop()
+            }
+        } onCancel: {
+            self.requestStop()
+        }
+    }
+
+    private func requestStop() {
+        let waiter = state.withLock { s in
+            s.stopRequested = true
+            defer { s.stopWaiter = nil }
+            return s.stopWaiter
+        }
+        waiter?.resume(returning: .shutdown)
+    }
+
+    func finish() {
+        cancelPublishes()
+        continuation.finish()
+    }
+}

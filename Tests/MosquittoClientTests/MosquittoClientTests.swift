@@ -1,0 +1,229 @@
+import Foundation
+import Logging
+import Synchronization
+import MosquittoClient
+import Testing
+import TianyanTesting
+
+/// Collects a client's messages on a task of its own.
+final class Inbox: Sendable {
+    private let box = Mutex<[MQTTMessage]>([])
+    init(_ client: MosquittoClient) {
+        Task { for await m in client.messages { box.withLock { $0.append(m) } } }
+    }
+    var messages: [MQTTMessage] { box.withLock { $0 } }
+    func payloads(on topic: String) -> [String] {
+        messages.filter { $0.topic == topic }.map { String(decoding: $0.payload, as: UTF8.self) }
+    }
+}
+
+func client(_ broker: LocalBroker, id: String, subscriptions: [MosquittoClient.Subscription] = [], journal: String? = nil) throws -> MosquittoClient {
+    try MosquittoClient(configuration: .init(
+        broker: try BrokerURL(parsing: broker.url), clientID: id, subscriptions: subscriptions,
+        reconnectDelayMinSeconds: 1, reconnectDelayMaxSeconds: 2, journalDirectory: journal))
+}
+
+/// Runs `client.run()` until the returned task is cancelled.
+func running(_ client: MosquittoClient) -> Task<Void, any Error> {
+    Task { try await client.run() }
+}
+
+@Suite(.serialized, .timeLimit(.minutes(2)))
+struct MosquittoClientTests {
+    @Test func publishCompletesAndSubscriberReceivesWithJournalSequence() async throws {
+        let broker = try LocalBroker()
+        defer { broker.shutdown() }
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let sub = try client(broker, id: "t-sub", subscriptions: [.init("dock/+/osd")], journal: dir.file("journal"))
+        let inbox = Inbox(sub)
+        let subTask = running(sub)
+        let pub = try client(broker, id: "t-pub")
+        let pubTask = running(pub)
+        defer { subTask.cancel(); pubTask.cancel() }
+        try await waitUntil("both clients to connect") { sub.status.connected && pub.status.connected }
+        // The subscription is sent from the connect callback; wait until the broker routes to it.
+        try await waitUntil("the subscription to take effect") {
+            try? await pub.publish("dock/probe/osd", payload: Array("probe".utf8))
+            return !inbox.payloads(on: "dock/probe/osd").isEmpty
+        }
+        for i in 0..<50 {
+            try await pub.publish("dock/A\(i % 3)/osd", payload: Array("m\(i)".utf8), qos: .atLeastOnce)
+        }
+        try await waitUntil("50 messages to arrive") { inbox.messages.filter { $0.topic.hasPrefix("dock/A") }.count == 50 }
+        let got = inbox.messages.filter { $0.topic.hasPrefix("dock/A") }
+        #expect(Set(got.map { String(decoding: $0.payload, as: UTF8.self) }) == Set((0..<50).map { "m\($0)" }))
+        #expect(got.allSatisfy { $0.qos == 1 && $0.journalSequence != nil && !$0.replayed })
+        let sequences = inbox.messages.compactMap(\.journalSequence)
+        #expect(sequences == sequences.sorted(), "journal sequences follow arrival order")
+        #expect(sub.journalStatistics?.appended == UInt64(inbox.messages.count))
+    }
+
+    @Test func unacknowledgedMessagesAreReplayedAfterARestart() async throws {
+        let broker = try LocalBroker()
+        defer { broker.shutdown() }
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let journal = dir.file("journal")
+        var acknowledged: UInt64 = 0
+        do {
+            let sub = try client(broker, id: "t-replay", subscriptions: [.init("j/#")], journal: journal)
+            let inbox = Inbox(sub)
+            let task = running(sub)
+            let pub = try client(broker, id: "t-replay-pub")
+            let pubTask = running(pub)
+            try await waitUntil("connect") { sub.status.connected && pub.status.connected }
+            try await waitUntil("the subscription") {
+                try? await pub.publish("j/probe", payload: [1])
+                return !inbox.payloads(on: "j/probe").isEmpty
+            }
+            for i in 0..<20 { try await pub.publish("j/x", payload: Array("r\(i)".utf8)) }
+            try await waitUntil("20 messages") { inbox.payloads(on: "j/x").count == 20 }
+            // Pretend the first 10 of them were stored, then "crash" (stop without acknowledging the rest).
+            let tenth = inbox.messages.filter { $0.topic == "j/x" }[9].journalSequence!
+            sub.acknowledge(through: tenth)
+            acknowledged = tenth
+            task.cancel(); pubTask.cancel()
+            _ = await task.result
+        }
+        let again = try client(broker, id: "t-replay", subscriptions: [.init("j/#")], journal: journal)
+        let inbox = Inbox(again)
+        let task = running(again)
+        defer { task.cancel() }
+        try await waitUntil("the 10 unacknowledged messages to be replayed") { inbox.payloads(on: "j/x").count >= 10 }
+        let replayed = inbox.messages.filter { $0.replayed && $0.topic == "j/x" }
+        #expect(replayed.map { String(decoding: $0.payload, as: UTF8.self) } == (10..<20).map { "r\($0)" })
+        #expect(replayed.allSatisfy { $0.journalSequence! > acknowledged })
+        #expect(again.status.replayed == 10)
+    }
+
+    @Test func persistentSessionReceivesWhatWasPublishedWhileOffline() async throws {
+        let broker = try LocalBroker()
+        defer { broker.shutdown() }
+        let pub = try client(broker, id: "t-offline-pub")
+        let pubTask = running(pub)
+        defer { pubTask.cancel() }
+        do {
+            let sub = try client(broker, id: "t-offline-sub", subscriptions: [.init("o/#")])
+            let task = running(sub)
+            try await waitUntil("subscriber connected and subscribed") {
+                guard sub.status.connected else { return false }
+                try? await Task.sleep(for: .milliseconds(200))
+                return true
+            }
+            task.cancel()
+            _ = await task.result
+        }
+        try await waitUntil("publisher connected") { pub.status.connected }
+        for i in 0..<30 { try await pub.publish("o/x", payload: Array("q\(i)".utf8)) }
+        let sub = try client(broker, id: "t-offline-sub", subscriptions: [.init("o/#")])
+        let inbox = Inbox(sub)
+        let task = running(sub)
+        defer { task.cancel() }
+        try await waitUntil("the 30 queued messages") { inbox.payloads(on: "o/x").count == 30 }
+        #expect(inbox.payloads(on: "o/x") == (0..<30).map { "q\($0)" })
+    }
+
+    @Test func reconnectsAndResubscribesAfterABrokerRestart() async throws {
+        let broker = try LocalBroker(options: .init(persistence: true))
+        defer { broker.shutdown() }
+        let sub = try client(broker, id: "t-restart-sub", subscriptions: [.init("r/#")])
+        let inbox = Inbox(sub)
+        let task = running(sub)
+        defer { task.cancel() }
+        try await waitUntil("connected") { sub.status.connected }
+        broker.kill()
+        try await waitUntil("the client to notice the broker is gone") { !sub.status.connected }
+        // Publishing while there is no broker fails clearly instead of hanging.
+        await #expect(throws: MQTTError.self) {
+            try await sub.publish("r/none", payload: [0], timeout: .seconds(1))
+        }
+        try broker.start()
+        try await waitUntil("reconnected", timeout: .seconds(20)) { sub.status.connected && sub.status.connects >= 2 }
+        let pub = try client(broker, id: "t-restart-pub")
+        let pubTask = running(pub)
+        defer { pubTask.cancel() }
+        try await waitUntil("messages after the restart arrive (resubscribed)", timeout: .seconds(20)) {
+            try? await pub.publish("r/after", payload: Array("after".utf8))
+            return !inbox.payloads(on: "r/after").isEmpty
+        }
+        #expect(sub.status.disconnects >= 1)
+    }
+
+    @Test func connectingToNothingKeepsRetryingAndConnectsWhenTheBrokerComes() async throws {
+        let port = try FreePort.loopback()
+        let c = try MosquittoClient(configuration: .init(
+            broker: BrokerURL(host: "127.0.0.1", port: port), clientID: "t-nothing",
+            reconnectDelayMinSeconds: 1, reconnectDelayMaxSeconds: 1))
+        let task = running(c)
+        try await waitUntil("an error to be reported") { c.status.lastError != nil }
+        #expect(!c.status.connected)
+        // The broker comes up later: the client gets there by itself.
+        let broker = try LocalBroker(port: port)
+        defer { broker.shutdown() }
+        try await waitUntil("connected once the broker is up", timeout: .seconds(15)) { c.status.connected }
+        task.cancel()
+        _ = await task.result
+    }
+}
+
+@Suite struct BrokerURLTests {
+    @Test func parsesSchemesPortsAndCredentials() throws {
+        let a = try BrokerURL(parsing: "mqtt://127.0.0.1:1884")
+        #expect(a == BrokerURL(tls: false, host: "127.0.0.1", port: 1884))
+        let b = try BrokerURL(parsing: "mqtts://ops:s%40cret@broker.example")
+        #expect(b.tls && b.port == 8883 && b.username == "ops" && b.password == "s@cret")
+        #expect(b.description == "mqtts://ops@broker.example:8883", "no password in the printable form")
+        #expect(try BrokerURL(parsing: "mqtt://h").port == 1883)
+    }
+
+    @Test(arguments: ["http://x:1", "mqtt://", "not a url", "mqtt://h:70000"])
+    func refusesWhatIsNotABrokerURL(_ text: String) {
+        #expect(throws: MQTTError.self) { try BrokerURL(parsing: text) }
+    }
+}
+
+@Suite struct MessageJournalTests {
+    func append(_ j: MessageJournal, _ topic: String, _ payload: String) throws -> UInt64 {
+        let t = Array(topic.utf8), p = Array(payload.utf8)
+        return try t.withUnsafeBufferPointer { tb in try p.withUnsafeBytes { try j.append(topic: tb, payload: $0) } }
+    }
+
+    @Test func releasedEntriesAreNotReplayedAndOldSegmentsAreDeleted() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let path = dir.file("j")
+        do {
+            let j = try MessageJournal(directory: path, segmentLimitBytes: 200)
+            for i in 1...30 { #expect(try append(j, "t/\(i)", String(repeating: "x", count: 20)) == UInt64(i)) }
+            #expect(j.statistics.segments > 3)
+            j.release(through: 25)
+            #expect(j.statistics.segments <= 2)
+        }
+        let reopened = try MessageJournal(directory: path, segmentLimitBytes: 200)
+        #expect(try reopened.unreleased().map(\.sequence) == [26, 27, 28, 29, 30])
+        #expect(try reopened.unreleased().first?.topic == "t/26")
+        #expect(try append(reopened, "t/31", "y") == 31, "sequence numbers continue after a restart")
+    }
+
+    @Test func aTornRecordAtTheEndIsCutAndAppendsContinue() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let path = dir.file("j")
+        do {
+            let j = try MessageJournal(directory: path)
+            for i in 1...3 { _ = try append(j, "t", "p\(i)") }
+        }
+        // A crash in the middle of a write: half a record at the end of the segment.
+        let segment = try FileManager.default.contentsOfDirectory(atPath: path).first { $0.hasPrefix("segment-") }!
+        let handle = FileHandle(forWritingAtPath: path + "/" + segment)!
+        handle.seekToEndOfFile()
+        handle.write(Data([40, 0, 0, 0, 1, 2, 3, 4, 9, 9]))
+        handle.closeFile()
+        let j = try MessageJournal(directory: path)
+        #expect(j.statistics.tornRecordsCut == 1)
+        #expect(try j.unreleased().map { String(decoding: $0.payload, as: UTF8.self) } == ["p1", "p2", "p3"])
+        #expect(try append(j, "t", "p4") == 4)
+        #expect(try j.unreleased().count == 4)
+    }
+}
