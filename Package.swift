@@ -42,6 +42,10 @@ let package = Package(
             ]
         ),
         .target(
+            name: "DockLink",
+            dependencies: ["TianyanModel", .product(name: "Yams", package: "Yams")]
+        ),
+        .target(
             name: "TianyanStore",
             dependencies: [
                 "TianyanModel",
@@ -54,6 +58,7 @@ let package = Package(
         .target(
             name: "TianyanApp",
             dependencies: [
+                "DockLink",
                 "MosquittoClient",
                 "TianyanModel",
                 "TianyanStore",
@@ -88,6 +93,7 @@ let package = Package(
         ),
 
         .testTarget(name: "TianyanModelTests", dependencies: ["TianyanModel", "TianyanTesting"]),
+        .testTarget(name: "DockLinkTests", dependencies: ["DockLink", "TianyanModel", "TianyanTesting"]),
         .testTarget(
             name: "MosquittoClientTests",
             dependencies: ["MosquittoClient", "TianyanTesting", .product(name: "Logging", package: "swift-log")]

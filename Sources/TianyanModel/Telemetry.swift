@@ -192,6 +192,10 @@ public enum StoreRecord: Sendable, Hashable {
     case alarm(Alarm)
     case command(CommandRecord)
     case audit(AuditEntry)
+    /// Latest maintenance telemetry of a dock or aircraft (one row per unit, replaced).
+    case health(DeviceHealth)
+    case flightTask(FlightTaskUpdate)
+    case maintenance(MaintenanceAction)
 }
 
 /// A unit as `tianyan units` shows it.

@@ -55,7 +55,7 @@ struct BatchWriter: Sendable {
             case .position:
                 break
             case .sighting(let s):
-                noteSeen(s.unit, kind: s.kind, time: s.time, position: nil)
+                noteSeen(s.unit, kind: s.kind, time: s.time, position: nil, kindIsKnown: true)
             case .voiceCall(let c):
                 try db.execute(sql: """
                     INSERT INTO voice_calls(id, gateway, kind, called, caller, priority, emergency, start, "end", cause)
@@ -87,6 +87,27 @@ struct BatchWriter: Sendable {
             case .audit(let e):
                 try db.execute(sql: "INSERT INTO audit(time, actor, action, target, outcome, detail) VALUES (?, ?, ?, ?, ?, ?)",
                                arguments: [e.time.milliseconds, e.actor, e.action, e.target, e.outcome, e.detail])
+            case .health(let h):
+                try db.execute(sql: """
+                    INSERT INTO device_health(unit, kind, time, data) VALUES (?, ?, ?, ?)
+                    ON CONFLICT(unit) DO UPDATE SET kind = excluded.kind, time = excluded.time, data = excluded.data
+                    WHERE excluded.time >= device_health.time
+                    """, arguments: [h.unit, h.kind.rawValue, h.time.milliseconds, try JSONCoding.encode(h)])
+            case .flightTask(let t):
+                try db.execute(sql: """
+                    INSERT INTO flight_tasks(flight_id, dock, first_seen, updated, status, percent, step, waypoint_index,
+                        media_count, track_id, result_code, result_text)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT(flight_id) DO UPDATE SET updated = excluded.updated, status = excluded.status,
+                        percent = excluded.percent, step = excluded.step, waypoint_index = excluded.waypoint_index,
+                        media_count = excluded.media_count, track_id = COALESCE(excluded.track_id, flight_tasks.track_id),
+                        result_code = excluded.result_code, result_text = excluded.result_text, dock = excluded.dock
+                    WHERE excluded.updated >= flight_tasks.updated
+                    """, arguments: [t.flightID, t.dock, t.time.milliseconds, t.time.milliseconds, t.status, t.percent, t.step,
+                                     t.waypointIndex, t.mediaCount, t.trackID, t.resultCode, t.resultText])
+            case .maintenance(let m):
+                try db.execute(sql: "INSERT OR IGNORE INTO maintenance_log(unit, time, kind, by, note) VALUES (?, ?, ?, ?, ?)",
+                               arguments: [m.unit, m.time.milliseconds, m.kind.rawValue, m.by, m.note])
             }
         }
     }
@@ -96,8 +117,10 @@ struct BatchWriter: Sendable {
         if let value { sqlite3_bind_double(h, index, value) } else { sqlite3_bind_null(h, index) }
     }
 
-    mutating func noteSeen(_ unit: String, kind: UnitKind, time: Timestamp, position: Position?) {
+    /// `kindIsKnown`: the record says what the unit is (a sighting); a position only guesses it.
+    mutating func noteSeen(_ unit: String, kind: UnitKind, time: Timestamp, position: Position?, kindIsKnown: Bool = false) {
         if var row = pendingUnitState[unit] {
+            if kindIsKnown { row.kind = kind }
             if time > row.lastSeen { row.lastSeen = time }
             if let position, row.position.map({ position.time >= $0.time }) ?? true { row.position = position }
             pendingUnitState[unit] = row

@@ -69,6 +69,22 @@ enum Schema {
                 CREATE TABLE store_state (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL);
                 """)
         }
+        m.registerMigration("v2 device health, flight tasks, maintenance log") { db in
+            try db.execute(sql: """
+                -- Latest maintenance telemetry per dock or aircraft; the full record is JSON.
+                CREATE TABLE device_health (
+                    unit TEXT PRIMARY KEY NOT NULL, kind TEXT NOT NULL, time INTEGER NOT NULL, data TEXT NOT NULL);
+                CREATE TABLE flight_tasks (
+                    flight_id TEXT PRIMARY KEY NOT NULL, dock TEXT NOT NULL, first_seen INTEGER NOT NULL,
+                    updated INTEGER NOT NULL, status TEXT NOT NULL, percent REAL, step INTEGER,
+                    waypoint_index INTEGER, media_count INTEGER, track_id TEXT, result_code INTEGER, result_text TEXT);
+                CREATE INDEX flight_tasks_dock ON flight_tasks(dock, updated);
+                CREATE TABLE maintenance_log (
+                    unit TEXT NOT NULL, time INTEGER NOT NULL, kind TEXT NOT NULL, by TEXT NOT NULL, note TEXT,
+                    PRIMARY KEY (unit, time, kind));
+                CREATE INDEX alarms_unit_time ON alarms(unit, time);
+                """)
+        }
         return m
     }
 }

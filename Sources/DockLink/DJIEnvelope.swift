@@ -1,0 +1,143 @@
+import Foundation
+import TianyanModel
+
+/// Where a message came from, read off its topic: `thing/product/{sn}/osd` and friends.
+public struct DockTopic: Hashable, Sendable {
+    public enum Kind: String, Sendable, CaseIterable {
+        case osd, state, services, servicesReply = "services_reply", events, eventsReply = "events_reply"
+        case requests, requestsReply = "requests_reply", status, statusReply = "status_reply"
+    }
+    public var serial: String
+    public var kind: Kind
+
+    /// Parses a topic against the DJI layout (`thing/product/{sn}/<kind>`, `sys/product/{sn}/status`).
+    /// The serial must be letters and digits (the DJI demo's pattern); anything else is nil.
+    public init?(_ topic: String) {
+        let parts = topic.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == 4, parts[1] == "product", let kind = Kind(rawValue: String(parts[3])) else { return nil }
+        switch (parts[0], kind) {
+        case ("sys", .status), ("sys", .statusReply): break
+        case ("thing", _) where kind != .status && kind != .statusReply: break
+        default: return nil
+        }
+        let sn = parts[2]
+        guard !sn.isEmpty, sn.count <= 64, sn.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }) else { return nil }
+        serial = String(sn)
+        self.kind = kind
+    }
+
+    /// Filters the controller subscribes to: everything devices send.
+    public static func subscriptions(for profiles: [DockProfile]) -> [String] {
+        var out: [String] = []
+        for p in profiles {
+            for t in [p.topics.osd, p.topics.state, p.topics.servicesReply, p.topics.events, p.topics.requests, p.topics.status] {
+                let filter = DockProfile.topic(t, serial: "+")
+                if !out.contains(filter) { out.append(filter) }
+            }
+        }
+        return out
+    }
+}
+
+/// The common envelope: tid, bid, timestamp, gateway, method, need_reply, data.
+struct Envelope<Payload: Decodable>: Decodable {
+    var tid: String?
+    var bid: String?
+    var timestamp: Int64?
+    var gateway: String?
+    var method: String?
+    var needReply: Int?
+    var data: Payload?
+
+    enum CodingKeys: String, CodingKey {
+        case tid, bid, timestamp, gateway, method, data
+        case needReply = "need_reply"
+    }
+
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        tid = try? c.decodeIfPresent(String.self, forKey: .tid)
+        bid = try? c.decodeIfPresent(String.self, forKey: .bid)
+        // Timestamps arrive as integers; tolerate a float or a numeric string.
+        if let t = try? c.decodeIfPresent(Int64.self, forKey: .timestamp) {
+            timestamp = t
+        } else if let t = try? c.decodeIfPresent(Double.self, forKey: .timestamp) {
+            timestamp = Int64(t)
+        } else if let s = try? c.decodeIfPresent(String.self, forKey: .timestamp) {
+            timestamp = Int64(s)
+        }
+        gateway = try? c.decodeIfPresent(String.self, forKey: .gateway)
+        method = try? c.decodeIfPresent(String.self, forKey: .method)
+        needReply = (try? c.decodeIfPresent(Int.self, forKey: .needReply)) ?? nil
+        // `data` is where the content is: a type error there is the message's error.
+        data = try c.decodeIfPresent(Payload.self, forKey: .data)
+    }
+}
+
+/// A JSON value, for the `data` of messages whose shape varies (requests, replies' output).
+public enum JSONValue: Sendable, Hashable, Codable {
+    case null, bool(Bool), number(Double), string(String), array([JSONValue]), object([String: JSONValue])
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if c.decodeNil() { self = .null }
+        else if let b = try? c.decode(Bool.self) { self = .bool(b) }
+        else if let n = try? c.decode(Double.self) { self = .number(n) }
+        else if let s = try? c.decode(String.self) { self = .string(s) }
+        else if let a = try? c.decode([JSONValue].self) { self = .array(a) }
+        else { self = .object(try c.decode([String: JSONValue].self)) }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        switch self {
+        case .null: try c.encodeNil()
+        case .bool(let b): try c.encode(b)
+        case .number(let n):
+            if n == n.rounded(), abs(n) < 1e15 { try c.encode(Int64(n)) } else { try c.encode(n) }
+        case .string(let s): try c.encode(s)
+        case .array(let a): try c.encode(a)
+        case .object(let o): try c.encode(o)
+        }
+    }
+
+    public subscript(key: String) -> JSONValue? {
+        if case .object(let o) = self { return o[key] }
+        return nil
+    }
+    public var string: String? { if case .string(let s) = self { return s }; return nil }
+    public var number: Double? { if case .number(let n) = self { return n }; return nil }
+    public var int: Int? { number.flatMap { $0 == $0.rounded() && abs($0) < 1e15 ? Int($0) : nil } }
+    public var array: [JSONValue]? { if case .array(let a) = self { return a }; return nil }
+}
+
+/// A message the controller sends to a device: services, and the replies to events, requests
+/// and status. Encoded with sorted keys so a test can compare bytes.
+public struct OutgoingMessage: Sendable, Hashable {
+    public var topic: String
+    public var payload: [UInt8]
+
+    public init(topic: String, payload: [UInt8]) {
+        self.topic = topic
+        self.payload = payload
+    }
+
+    static func make(topic: String, tid: String, bid: String, method: String, timestamp: Timestamp, data: JSONValue, gateway: String? = nil) -> OutgoingMessage {
+        var body: [String: JSONValue] = [
+            "tid": .string(tid), "bid": .string(bid), "method": .string(method),
+            "timestamp": .number(Double(timestamp.milliseconds)), "data": data,
+        ]
+        if let gateway { body["gateway"] = .string(gateway) }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let bytes = (try? encoder.encode(JSONValue.object(body))) ?? Data("{}".utf8)
+        return OutgoingMessage(topic: topic, payload: Array(bytes))
+    }
+
+    /// `{"result": code}` plus `output` when given.
+    static func resultData(_ code: Int, output: JSONValue? = nil) -> JSONValue {
+        var d: [String: JSONValue] = ["result": .number(Double(code))]
+        if let output { d["output"] = output }
+        return .object(d)
+    }
+}

@@ -1,0 +1,183 @@
+import Foundation
+import TianyanModel
+
+/// Model fields an OSD or state message can carry (the union over docks and aircraft; profiles
+/// map their JSON key paths onto these names).
+public enum OSDField: String, CaseIterable, Sendable {
+    case latitude, longitude, altitude, elevation, heading, horizontalSpeed = "horizontal_speed"
+    case verticalSpeed = "vertical_speed", batteryPercent = "battery_percent"
+    case remainingFlightSeconds = "remaining_flight_seconds", modeCode = "mode_code"
+    case totalFlightSeconds = "total_flight_seconds", totalFlightDistance = "total_flight_distance"
+    case flightCount = "flight_count", firmware, trackID = "track_id", batteries, homeDistance = "home_distance"
+    case windSpeed = "wind_speed", temperature, environmentTemperature = "environment_temperature", humidity
+    case rainfall, storageTotal = "storage_total", storageUsed = "storage_used", networkType = "network_type"
+    case networkQuality = "network_quality", networkRate = "network_rate", droneInDock = "drone_in_dock"
+    case droneBatteryPercent = "drone_battery_percent", droneCharging = "drone_charging", coverState = "cover_state"
+    case jobNumber = "job_number", workingSeconds = "working_seconds", subDeviceSerial = "sub_device_sn"
+    case flighttaskStepCode = "flighttask_step_code", emergencyStop = "emergency_stop"
+    case workingVoltage = "working_voltage", workingCurrent = "working_current", supplyVoltage = "supply_voltage"
+    case backupBatteryVoltage = "backup_battery_voltage"
+
+    var isText: Bool { self == .firmware || self == .trackID || self == .subDeviceSerial }
+}
+
+/// The values one OSD/state message carried: absent fields stay absent, so that the split dock
+/// OSD merges part by part.
+public struct OSDValues: Sendable, Hashable {
+    var numbers = [Double](repeating: .nan, count: OSDField.allCases.count)
+    var texts: [OSDField: String] = [:]
+    public var batteries: [BatteryPack]?
+    /// Fields present with a type the profile did not expect (counted, then ignored).
+    public var fieldErrors = 0
+
+    public init() {}
+
+    public subscript(_ field: OSDField) -> Double? {
+        get {
+            let v = numbers[field.index]
+            return v.isNaN ? nil : v
+        }
+        set { numbers[field.index] = newValue ?? .nan }
+    }
+
+    public func text(_ field: OSDField) -> String? { texts[field] }
+    public mutating func setText(_ field: OSDField, _ value: String?) { texts[field] = value }
+    public func int(_ field: OSDField) -> Int? { self[field].flatMap { $0.isFinite && abs($0) < 1e15 ? Int($0) : nil } }
+
+    public var isEmpty: Bool { numbers.allSatisfy(\.isNaN) && texts.isEmpty && batteries == nil }
+
+    /// Overlays what `newer` carries onto these values.
+    public mutating func merge(_ newer: OSDValues) {
+        for i in numbers.indices where !newer.numbers[i].isNaN { numbers[i] = newer.numbers[i] }
+        texts.merge(newer.texts) { _, new in new }
+        if let b = newer.batteries { batteries = b }
+    }
+}
+
+extension OSDField {
+    static let indexes: [OSDField: Int] = Dictionary(uniqueKeysWithValues: allCases.enumerated().map { ($1, $0) })
+    var index: Int { OSDField.indexes[self]! }
+}
+
+/// A profile's key paths as a tree, walked while decoding so that only mapped keys are read.
+final class FieldTree: Sendable {
+    let leaves: [(key: AnyKey, field: OSDField)]
+    let nodes: [(key: AnyKey, tree: FieldTree)]
+
+    init(leaves: [(key: AnyKey, field: OSDField)], nodes: [(key: AnyKey, tree: FieldTree)]) {
+        self.leaves = leaves
+        self.nodes = nodes
+    }
+
+    /// `mapping` is model field name → dotted JSON key path, as in the profile.
+    convenience init(_ mapping: [String: String]) {
+        var leaves: [(AnyKey, OSDField)] = []
+        var children: [String: [String: String]] = [:]
+        for (name, path) in mapping.sorted(by: { $0.key < $1.key }) {
+            guard let field = OSDField(rawValue: name) else { continue }
+            let parts = path.split(separator: ".", maxSplits: 1).map(String.init)
+            if parts.count == 1 {
+                leaves.append((AnyKey(parts[0]), field))
+            } else {
+                children[parts[0], default: [:]][name] = parts[1]
+            }
+        }
+        self.init(leaves: leaves.map { (key: $0.0, field: $0.1) },
+                  nodes: children.sorted { $0.key < $1.key }.map { (key: AnyKey($0.key), tree: FieldTree($0.value)) })
+    }
+}
+
+struct AnyKey: CodingKey, Sendable {
+    let stringValue: String
+    var intValue: Int? { nil }
+    init(_ s: String) { stringValue = s }
+    init?(stringValue: String) { self.stringValue = stringValue }
+    init?(intValue: Int) { nil }
+}
+
+extension CodingUserInfoKey {
+    static let fieldTree = CodingUserInfoKey(rawValue: "tianyan.fieldTree")!
+}
+
+/// Decodes the `data` object of an OSD/state message through the field tree in userInfo.
+struct MappedData: Decodable {
+    var values = OSDValues()
+
+    init(from decoder: any Decoder) throws {
+        guard let tree = decoder.userInfo[.fieldTree] as? FieldTree else { return }
+        let container = try decoder.container(keyedBy: AnyKey.self)
+        Self.fill(&values, container, tree)
+    }
+
+    static func fill(_ values: inout OSDValues, _ c: KeyedDecodingContainer<AnyKey>, _ tree: FieldTree) {
+        for (key, field) in tree.leaves {
+            guard c.contains(key) else { continue }
+            if (try? c.decodeNil(forKey: key)) == true { continue }
+            if field == .batteries {
+                if let packs = try? c.decode([BatteryWire].self, forKey: key) {
+                    values.batteries = packs.enumerated().map { $1.pack(defaultIndex: $0) }
+                } else {
+                    values.fieldErrors += 1
+                }
+            } else if field.isText {
+                if let s = try? c.decode(String.self, forKey: key) {
+                    values.setText(field, s)
+                } else if let n = try? c.decode(Double.self, forKey: key) {
+                    values.setText(field, String(n))
+                } else {
+                    values.fieldErrors += 1
+                }
+            } else if let n = try? c.decode(Double.self, forKey: key), n.isFinite {
+                values[field] = n
+            } else if let b = try? c.decode(Bool.self, forKey: key) {
+                values[field] = b ? 1 : 0
+            } else {
+                values.fieldErrors += 1
+            }
+        }
+        for (key, sub) in tree.nodes {
+            guard c.contains(key) else { continue }
+            if let nested = try? c.nestedContainer(keyedBy: AnyKey.self, forKey: key) {
+                fill(&values, nested, sub)
+            } else if (try? c.decodeNil(forKey: key)) != true {
+                values.fieldErrors += 1
+            }
+        }
+    }
+}
+
+/// One entry of `battery.batteries`.
+struct BatteryWire: Decodable {
+    var index: Int?
+    var sn: String?
+    var loopTimes: Int?
+    var capacityPercent: Double?
+    var temperature: Double?
+    var voltage: Double?
+    var highVoltageStorageDays: Int?
+    var firmwareVersion: String?
+
+    enum CodingKeys: String, CodingKey {
+        case index, sn, temperature, voltage
+        case loopTimes = "loop_times", capacityPercent = "capacity_percent"
+        case highVoltageStorageDays = "high_voltage_storage_days", firmwareVersion = "firmware_version"
+    }
+
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        index = try? c.decodeIfPresent(Int.self, forKey: .index)
+        sn = try? c.decodeIfPresent(String.self, forKey: .sn)
+        loopTimes = try? c.decodeIfPresent(Int.self, forKey: .loopTimes)
+        capacityPercent = try? c.decodeIfPresent(Double.self, forKey: .capacityPercent)
+        temperature = try? c.decodeIfPresent(Double.self, forKey: .temperature)
+        voltage = try? c.decodeIfPresent(Double.self, forKey: .voltage)
+        highVoltageStorageDays = try? c.decodeIfPresent(Int.self, forKey: .highVoltageStorageDays)
+        firmwareVersion = try? c.decodeIfPresent(String.self, forKey: .firmwareVersion)
+    }
+
+    func pack(defaultIndex: Int) -> BatteryPack {
+        BatteryPack(serial: sn, index: index ?? defaultIndex, cycles: loopTimes, chargePercent: capacityPercent,
+                    temperature: temperature, voltage: voltage, highVoltageStorageDays: highVoltageStorageDays,
+                    firmware: firmwareVersion)
+    }
+}
