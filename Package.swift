@@ -75,6 +75,7 @@ let package = Package(
         .executableTarget(
             name: "tianyan",
             dependencies: [
+                "DockLink",
                 "TianyanApp",
                 "TianyanModel",
                 "TianyanStore",

@@ -1,4 +1,5 @@
 import Foundation
+import TianyanModel
 import TianyanStore
 import Yams
 
@@ -15,8 +16,24 @@ public struct TianyanConfiguration: Sendable, Hashable {
     public var writerBatchSize = 100_000
     public var writerMaxDelayMilliseconds = 20
     public var retention = RetentionPolicy()
+    /// MQTT client id of the controller: stable, so the broker keeps its session across restarts.
+    public var dockClientID = "tianyan-controller"
+    /// Journal of received MQTT messages; empty = next to the database (`<database>.journal`).
+    public var dockJournalDirectory = ""
+    /// CA certificate for mqtts://; empty = the system's trusted certificates.
+    public var dockCAFile = ""
+    public var dockNTPServer = "pool.ntp.org"
+    public var dockMaxPayloadBytes = 1 << 20
+    public var maintenance = MaintenanceRules()
 
     public init() {}
+
+    /// Where the MQTT journal lives.
+    public var journalDirectory: String {
+        if !dockJournalDirectory.isEmpty { return dockJournalDirectory }
+        if database.hasPrefix("postgres") { return "./tianyan.journal" }
+        return database + ".journal"
+    }
 
     /// The keys a file, the environment (`TIANYAN_` + upper case, dots as underscores) or
     /// `--set key=value` may give.
@@ -33,6 +50,14 @@ public struct TianyanConfiguration: Sendable, Hashable {
         "retention.downsample_seconds": "one position per unit per this many seconds after raw_days",
         "retention.delete_after_days": "delete positions older than this many days (0 keeps them)",
         "retention.interval_seconds": "how often retention runs, seconds",
+        "dock.client_id": "MQTT client id of the controller (keep it stable: the broker queues for it while it is down)",
+        "dock.journal_dir": "journal of received MQTT messages (default: <database>.journal)",
+        "dock.ca_file": "CA certificate file for mqtts:// (default: the system's)",
+        "dock.ntp_server": "NTP server the docks are told to use (answer to their config request)",
+        "dock.max_payload_bytes": "larger MQTT messages are refused and counted",
+        "maintenance.flight_hours": "a drone is due for service every this many flight hours",
+        "maintenance.battery_cycles": "a battery pack is due for replacement at this many charge cycles",
+        "maintenance.months": "a unit is due for service this many months after the last one",
     ]
 
     public static func environmentName(of key: String) -> String {
@@ -126,6 +151,16 @@ public struct TianyanConfiguration: Sendable, Hashable {
         case "retention.downsample_seconds": retention.downsampleSeconds = try int(1...86_400)
         case "retention.delete_after_days": retention.deleteAfterDays = try int(0...36_500)
         case "retention.interval_seconds": retention.intervalSeconds = try int(10...604_800)
+        case "dock.client_id":
+            guard !text.isEmpty, text.utf8.count <= 64 else { throw Problem(source: source, key: key, message: "must be 1-64 characters") }
+            dockClientID = text
+        case "dock.journal_dir": dockJournalDirectory = text
+        case "dock.ca_file": dockCAFile = text
+        case "dock.ntp_server": dockNTPServer = text
+        case "dock.max_payload_bytes": dockMaxPayloadBytes = try int(1024...(64 << 20))
+        case "maintenance.flight_hours": maintenance.flightHours = Double(try int(1...10_000))
+        case "maintenance.battery_cycles": maintenance.batteryCycles = try int(1...10_000)
+        case "maintenance.months": maintenance.months = try int(1...120)
         default:
             throw Problem(source: source, key: key, message: "unknown setting; known: \(TianyanConfiguration.keys.keys.sorted().joined(separator: ", "))")
         }

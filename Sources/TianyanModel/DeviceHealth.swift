@@ -119,12 +119,15 @@ public struct MaintenanceAction: Hashable, Sendable, Codable {
     public var kind: Kind
     public var by: String
     public var note: String?
+    /// The unit's total flight time when the action was taken, seconds (for "hours since service").
+    public var flightSeconds: Double?
 
-    public init(unit: String, time: Timestamp, kind: Kind, by: String, note: String?) {
+    public init(unit: String, time: Timestamp, kind: Kind, by: String, note: String?, flightSeconds: Double? = nil) {
         self.unit = unit
         self.time = time
         self.kind = kind
         self.by = by
         self.note = note
+        self.flightSeconds = flightSeconds
     }
 }

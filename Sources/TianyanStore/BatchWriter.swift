@@ -106,8 +106,9 @@ struct BatchWriter: Sendable {
                     """, arguments: [t.flightID, t.dock, t.time.milliseconds, t.time.milliseconds, t.status, t.percent, t.step,
                                      t.waypointIndex, t.mediaCount, t.trackID, t.resultCode, t.resultText])
             case .maintenance(let m):
-                try db.execute(sql: "INSERT OR IGNORE INTO maintenance_log(unit, time, kind, by, note) VALUES (?, ?, ?, ?, ?)",
-                               arguments: [m.unit, m.time.milliseconds, m.kind.rawValue, m.by, m.note])
+                try db.execute(sql: """
+                    INSERT OR IGNORE INTO maintenance_log(unit, time, kind, by, note, flight_seconds) VALUES (?, ?, ?, ?, ?, ?)
+                    """, arguments: [m.unit, m.time.milliseconds, m.kind.rawValue, m.by, m.note, m.flightSeconds])
             }
         }
     }

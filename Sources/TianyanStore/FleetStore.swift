@@ -200,11 +200,92 @@ public struct FleetStore: FleetQueries, FleetRegistryStore {
         }
     }
 
+    // MARK: Maintenance, alarms, flight tasks
+
+    /// Latest maintenance telemetry of every dock and aircraft heard.
+    public func deviceHealth() async throws -> [DeviceHealth] {
+        try await database.read { db in
+            try String.fetchAll(db, sql: "SELECT data FROM device_health ORDER BY unit").map { try JSONCoding.decode(DeviceHealth.self, $0) }
+        }
+    }
+
+    public func maintenanceLog(unit: String? = nil) async throws -> [MaintenanceAction] {
+        try await database.read { db in
+            var sql = "SELECT * FROM maintenance_log"
+            var args: StatementArguments = []
+            if let unit { sql += " WHERE unit = ?"; args = [unit] }
+            return try Row.fetchAll(db, sql: sql + " ORDER BY time", arguments: args).map { row in
+                MaintenanceAction(unit: row["unit"], time: Timestamp(milliseconds: row["time"]),
+                                  kind: MaintenanceAction.Kind(rawValue: row["kind"]) ?? .serviced, by: row["by"], note: row["note"],
+                                  flightSeconds: row["flight_seconds"])
+            }
+        }
+    }
+
+    /// Alarms, newest first; `open` keeps only those not cleared.
+    public func alarms(kind: String? = nil, unit: String? = nil, open: Bool = false, limit: Int = 1000) async throws -> [Alarm] {
+        try await database.read { db in
+            var sql = "SELECT * FROM alarms WHERE 1"
+            var args: [(any DatabaseValueConvertible)?] = []
+            if let kind { sql += " AND kind = ?"; args.append(kind) }
+            if let unit { sql += " AND unit = ?"; args.append(unit) }
+            if open { sql += " AND cleared_at IS NULL" }
+            sql += " ORDER BY time DESC LIMIT ?"
+            args.append(limit)
+            return try Row.fetchAll(db, sql: sql, arguments: StatementArguments(args)).map { row in
+                Alarm(id: row["id"], unit: row["unit"], time: Timestamp(milliseconds: row["time"]), kind: row["kind"],
+                      severity: AlarmSeverity(rawValue: row["severity"]) ?? .warning, code: row["code"], text: row["text"],
+                      clearedAt: (row["cleared_at"] as Int64?).map { Timestamp(milliseconds: $0) })
+            }
+        }
+    }
+
+    public func flightTasks(dock: String? = nil, limit: Int = 1000) async throws -> [FlightTaskUpdate] {
+        try await database.read { db in
+            var sql = "SELECT * FROM flight_tasks"
+            var args: [(any DatabaseValueConvertible)?] = []
+            if let dock { sql += " WHERE dock = ?"; args.append(dock) }
+            sql += " ORDER BY updated DESC LIMIT ?"
+            args.append(limit)
+            return try Row.fetchAll(db, sql: sql, arguments: StatementArguments(args)).map { row in
+                FlightTaskUpdate(flightID: row["flight_id"], dock: row["dock"], time: Timestamp(milliseconds: row["updated"]),
+                                 status: row["status"], percent: row["percent"], step: row["step"], waypointIndex: row["waypoint_index"],
+                                 mediaCount: row["media_count"], trackID: row["track_id"], resultCode: row["result_code"],
+                                 resultText: row["result_text"])
+            }
+        }
+    }
+
+    public func commands(unit: String? = nil, limit: Int = 100) async throws -> [CommandRecord] {
+        try await database.read { db in
+            var sql = "SELECT * FROM commands"
+            var args: [(any DatabaseValueConvertible)?] = []
+            if let unit { sql += " WHERE unit = ?"; args.append(unit) }
+            sql += " ORDER BY requested_at DESC LIMIT ?"
+            args.append(limit)
+            return try Row.fetchAll(db, sql: sql, arguments: StatementArguments(args)).map { row in
+                CommandRecord(id: row["id"], unit: row["unit"], method: row["method"], data: row["data"], requestedBy: row["requested_by"],
+                              requestedAt: Timestamp(milliseconds: row["requested_at"]),
+                              outcome: CommandOutcome(rawValue: row["outcome"]) ?? .pending, resultCode: row["result_code"],
+                              resultText: row["result_text"], completedAt: (row["completed_at"] as Int64?).map { Timestamp(milliseconds: $0) })
+            }
+        }
+    }
+
+    public func audit(limit: Int = 100) async throws -> [AuditEntry] {
+        try await database.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM audit ORDER BY id DESC LIMIT ?", arguments: [limit]).map { row in
+                AuditEntry(time: Timestamp(milliseconds: row["time"]), actor: row["actor"], action: row["action"],
+                           target: row["target"], outcome: row["outcome"], detail: row["detail"])
+            }
+        }
+    }
+
     /// Row counts per table, for `fleet list` and health.
     public func counts() async throws -> [String: Int] {
         try await database.read { db in
             var out: [String: Int] = [:]
-            for t in ["formations", "pilots", "docks", "drones", "talkgroups", "radios", "cells", "positions", "voice_calls", "alarms", "commands", "audit"] {
+            for t in ["formations", "pilots", "docks", "drones", "talkgroups", "radios", "cells", "positions", "voice_calls", "alarms", "commands", "audit", "device_health", "flight_tasks"] {
                 out[t] = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(t)") ?? 0
             }
             return out

@@ -81,7 +81,7 @@ enum Schema {
                 CREATE INDEX flight_tasks_dock ON flight_tasks(dock, updated);
                 CREATE TABLE maintenance_log (
                     unit TEXT NOT NULL, time INTEGER NOT NULL, kind TEXT NOT NULL, by TEXT NOT NULL, note TEXT,
-                    PRIMARY KEY (unit, time, kind));
+                    flight_seconds REAL, PRIMARY KEY (unit, time, kind));
                 CREATE INDEX alarms_unit_time ON alarms(unit, time);
                 """)
         }

@@ -16,7 +16,8 @@ struct GlobalOptions: ParsableArguments {
     var settings: [String] = []
 
     /// Loads the configuration and starts logging to standard error.
-    func load() throws -> TianyanConfiguration {
+    /// `extra` are a subcommand's own options for configuration keys; they beat `--set`.
+    func load(extra: [(String, String)] = []) throws -> TianyanConfiguration {
         var overrides: [(key: String, value: String)] = []
         for s in settings {
             guard let eq = s.firstIndex(of: "=") else {
@@ -25,6 +26,7 @@ struct GlobalOptions: ParsableArguments {
             overrides.append((String(s[..<eq]), String(s[s.index(after: eq)...])))
         }
         if let database { overrides.append(("database", database)) }
+        overrides += extra.map { (key: $0.0, value: $0.1) }
         let configuration: TianyanConfiguration
         do {
             configuration = try TianyanConfiguration.load(file: config, environment: ProcessInfo.processInfo.environment, overrides: overrides)

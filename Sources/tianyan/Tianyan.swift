@@ -10,7 +10,7 @@ struct Tianyan: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tianyan",
         abstract: "Dispatch controller for a drone squadron and its trunked-radio network.",
-        subcommands: [Demo.self, Serve.self, Fleet.self, Units.self, Track.self, VoiceLog.self]
+        subcommands: [Demo.self, Serve.self, Fleet.self, Units.self, Track.self, VoiceLog.self, Dock.self, Maintenance.self, Profiles.self]
     )
 }
 
@@ -18,15 +18,18 @@ struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run the controller until SIGTERM or SIGINT (the writer flushes before exit).")
     @OptionGroup var global: GlobalOptions
+    @Option(help: ArgumentHelp("Broker URL (same as --set mqtt=URL).", valueName: "mqtt://[user:password@]host:port"))
+    var mqtt: String?
 
     func run() async throws {
-        let config = try global.load()
+        let config = try global.load(extra: mqtt.map { [("mqtt", $0)] } ?? [])
         try await reporting {
             let controller = Controller(configuration: config, logger: Logger(label: "tianyan"))
-            try await controller.run { database in
+            try await controller.run { database, docks in
                 let counts = try await FleetStore(database: database).counts()
                 return """
-                tianyan serving: database \(database.path) (\(counts["drones"] ?? 0) drones, \(counts["radios"] ?? 0) radios, \(counts["cells"] ?? 0) cells)
+                tianyan serving: database \(database.path) (\(counts["drones"] ?? 0) drones, \(counts["docks"] ?? 0) docks, \(counts["radios"] ?? 0) radios, \(counts["cells"] ?? 0) cells)
+                \(docks.summary)
                 ready
                 """
             }
@@ -52,10 +55,12 @@ struct Demo: AsyncParsableCommand {
             let database = try TianyanDatabase(location: config.database)
             let registry = try await FleetDirectory.importRegistry(from: fleetDir, into: FleetStore(database: database))
             let broker = try PrivateBroker(logger: logger)
+            var config = config
+            config.mqtt = broker.url
             var services: [any Service] = [broker]
             if let runFor { services.append(StopAfter(seconds: runFor)) }
             let me = CommandLine.arguments[0]
-            try await Controller(configuration: config, logger: logger).run(extraServices: services) { db in
+            try await Controller(configuration: config, logger: logger).run(extraServices: services) { db, _ in
                 """
                 Tianyan demo
                   broker     \(broker.url)  (private mosquitto, stops with the demo)

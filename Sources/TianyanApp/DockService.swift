@@ -1,0 +1,176 @@
+import DockLink
+import Foundation
+import Logging
+import MosquittoClient
+import ServiceLifecycle
+import Synchronization
+import TianyanModel
+
+/// The dock link as a service: MQTT messages in through the journal, decoded by DockIngest,
+/// stored through the writer; replies sent and the journal released only once what a message
+/// produced is committed. Commands go out through the same client.
+public final class DockService: Service, Sendable {
+    public let client: MosquittoClient
+    public let commander: DockCommander
+    private let ingest: Mutex<DockIngest>
+    private let sink: any RecordSink
+    private let logger: Logger
+    private let releases = Mutex<Releases>(Releases())
+    private let releaseSignal: AsyncStream<Void>.Continuation
+    private let releaseStream: AsyncStream<Void>
+
+    struct Releases {
+        var pending: [(ticket: UInt64, sequence: UInt64?, replies: [OutgoingMessage])] = []
+        var repliesSent: UInt64 = 0
+        var replyFailures: UInt64 = 0
+        var released: UInt64 = 0
+        var lastLogged: [String: ContinuousClock.Instant] = [:]
+    }
+
+    public struct Statistics: Sendable {
+        public var ingest: DockIngest.Statistics
+        public var mqtt: MosquittoClient.Status
+        public var journal: MessageJournal.Statistics?
+        public var repliesSent: UInt64
+        public var replyFailures: UInt64
+        public var pendingReleases: Int
+    }
+
+    public init(configuration: TianyanConfiguration, profiles: DockProfiles, registry: FleetRegistry, openAlarms: [Alarm],
+                sink: any RecordSink, logger: Logger) throws {
+        let broker = try BrokerURL(parsing: configuration.mqtt)
+        client = try MosquittoClient(configuration: .init(
+            broker: broker, clientID: configuration.dockClientID, cleanSession: false,
+            subscriptions: DockTopic.subscriptions(for: profiles.profiles).map { .init($0, qos: .atLeastOnce) },
+            caFile: configuration.dockCAFile.isEmpty ? nil : configuration.dockCAFile,
+            journalDirectory: configuration.journalDirectory), logger: logger)
+        var core = DockIngest(profiles: profiles, registry: registry, configuration: .init(
+            onlineSeconds: Double(configuration.onlineSeconds), maxPayloadBytes: configuration.dockMaxPayloadBytes,
+            ntpServer: configuration.dockNTPServer))
+        core.restoreActiveHMS(openAlarms)
+        ingest = Mutex(core)
+        self.sink = sink
+        self.logger = logger
+        let client = self.client
+        commander = DockCommander(publish: { message in
+            try await client.publish(message.topic, payload: message.payload, qos: .atLeastOnce, timeout: .seconds(10))
+        }, sink: sink)
+        (releaseStream, releaseSignal) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+    }
+
+    public var statistics: Statistics {
+        let r = releases.withLock { ($0.repliesSent, $0.replyFailures, $0.pending.count) }
+        return Statistics(ingest: ingest.withLock { $0.statistics }, mqtt: client.status, journal: client.journalStatistics,
+                          repliesSent: r.0, replyFailures: r.1, pendingReleases: r.2)
+    }
+
+    /// One line for banners: broker, client id, journal.
+    public var summary: String {
+        let c = client.configuration
+        return "docks via \(c.broker) as \(c.clientID), journal \(c.journalDirectory ?? "off")"
+    }
+
+    /// Live view of one device.
+    public func device(_ serial: String) -> DockIngest.Device? { ingest.withLock { $0.devices[serial] } }
+
+    public func run() async throws {
+        try await withThrowingDiscardingTaskGroup { group in
+            group.addTask { try await self.client.run() }
+            group.addTask { await self.releaseLoop() }
+            await consume()
+            releaseSignal.finish()
+        }
+        logger.info("dock link stopped", metadata: [
+            "dock.messages": "\(statistics.ingest.messages)", "dock.replies": "\(statistics.repliesSent)",
+        ])
+    }
+
+    private func consume() async {
+        var lastTicket: UInt64 = 0
+        for await message in client.messages {
+            let now = Timestamp.now()
+            let outcome = ingest.withLock { $0.ingest(topic: message.topic, payload: message.payload, receivedAt: now) }
+            if let (reason, detail) = outcome.rejection {
+                logRejection(topic: message.topic, reason: reason.rawValue, detail: detail)
+            }
+            if !outcome.records.isEmpty { lastTicket = sink.submit(outcome.records) }
+            if let reply = outcome.serviceReply, !commander.deliver(reply) {
+                logger.debug("services_reply for a command this controller is not waiting for", metadata: [
+                    "mqtt.topic": "\(message.topic)", "dock.tid": "\(reply.tid)"])
+            }
+            if message.journalSequence != nil || !outcome.replies.isEmpty {
+                releases.withLock { $0.pending.append((lastTicket, message.journalSequence, outcome.replies)) }
+                releaseSignal.yield()
+            }
+        }
+    }
+
+    /// Once records are committed: send the replies they allow and release the journal.
+    private func releaseLoop() async {
+        for await _ in releaseStream {
+            while true {
+                let batch = releases.withLock { r -> [(ticket: UInt64, sequence: UInt64?, replies: [OutgoingMessage])] in
+                    defer { r.pending.removeAll(keepingCapacity: true) }
+                    return r.pending
+                }
+                guard let last = batch.last else { break }
+                do {
+                    try await sink.waitUntilCommitted(batch.map(\.ticket).max() ?? last.ticket)
+                } catch {
+                    // Not committed: keep everything (the journal still holds the messages) and retry.
+                    logger.error("store commit failed; replies and journal release wait", metadata: ["store.error": "\(error)"])
+                    releases.withLock { $0.pending.insert(contentsOf: batch, at: 0) }
+                    try? await Task.sleep(for: .milliseconds(500))
+                    continue
+                }
+                for entry in batch {
+                    for reply in entry.replies { await send(reply) }
+                }
+                if let sequence = batch.compactMap(\.sequence).max() {
+                    client.acknowledge(through: sequence)
+                }
+            }
+        }
+    }
+
+    private func send(_ reply: OutgoingMessage) async {
+        do {
+            try await client.publish(reply.topic, payload: reply.payload, qos: .atLeastOnce, timeout: .seconds(5))
+            releases.withLock { $0.repliesSent += 1 }
+        } catch {
+            // The device asks again when it gets no reply.
+            releases.withLock { $0.replyFailures += 1 }
+            logger.warning("reply not delivered", metadata: ["mqtt.topic": "\(reply.topic)", "mqtt.error": "\(error)"])
+        }
+    }
+
+    private func logRejection(topic: String, reason: String, detail: String) {
+        // One line per device and reason every 10 s: a storm from one device must not drown the log.
+        let key = (DockTopic(topic)?.serial ?? "?") + "|" + reason
+        let now = ContinuousClock.now
+        let log = releases.withLock { r -> Bool in
+            if let last = r.lastLogged[key], now - last < .seconds(10) { return false }
+            r.lastLogged[key] = now
+            if r.lastLogged.count > 10_000 { r.lastLogged.removeAll() }
+            return true
+        }
+        if log {
+            logger.warning("dock message refused", metadata: ["mqtt.topic": "\(topic.prefix(200))", "dock.reason": "\(reason)", "dock.detail": "\(detail)"])
+        }
+    }
+
+    /// Sends a command to a dock (or the dock of an aircraft) and waits for its outcome.
+    public func command(serial: String, method: DockCommand.Method, data: JSONValue, requestedBy: String, bid: String? = nil) async throws -> DockCommandResult {
+        let (gateway, profile) = ingest.withLock { ($0.gateway(for: serial), $0.profile(forSerial: serial)) }
+        guard let gateway else {
+            throw DockCommandError(message: "\(serial) is neither a registered dock nor an aircraft with a known dock")
+        }
+        return await commander.send(DockCommand(serial: serial, method: method, data: data, requestedBy: requestedBy, bid: bid),
+                                    gateway: gateway, profile: profile)
+    }
+}
+
+public struct DockCommandError: Error, CustomStringConvertible {
+    public var message: String
+    public var description: String { message }
+}
