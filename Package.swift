@@ -115,7 +115,7 @@ let package = Package(
         ),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["MosquittoClient", "TianyanApp", "TianyanModel", "TianyanTesting"]
+            dependencies: ["MosquittoClient", "TianyanApp", "TianyanModel", "TianyanStore", "TianyanTesting"]
         ),
     ]
 )

@@ -246,7 +246,7 @@ public struct DockIngest: Sendable {
                                  speed: values[.horizontalSpeed], heading: values[.heading], accuracy: nil, source: .osd)
                 if shouldStore(p, dev) {
                     out.records.append(.position(p))
-                    dev.lastStoredPosition = p
+                    if dev.lastStoredPosition.map({ p.time > $0.time }) ?? true { dev.lastStoredPosition = p }
                     statistics.positions += 1
                 }
             } else {
@@ -262,9 +262,13 @@ public struct DockIngest: Sendable {
     }
 
     /// Airborne aircraft: every point. On the ground and docks: when moved 2 m, or now and then.
+    /// A point older than the last one stored arrived late (queued by the broker across a
+    /// restart, replayed from the journal): it is history and is stored; the store ignores an
+    /// exact repeat by its (unit, time) key.
     private func shouldStore(_ p: Position, _ dev: Device) -> Bool {
         guard let last = dev.lastStoredPosition else { return true }
-        if p.time <= last.time { return p.time != last.time && false }
+        if p.time < last.time { return true }
+        if p.time == last.time { return false }
         if dev.kind == .drone, let mode = dev.values.int(.modeCode), profile(of: dev).airborneModes.contains(mode) {
             return true
         }

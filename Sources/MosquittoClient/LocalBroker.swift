@@ -35,7 +35,9 @@ public final class LocalBroker: Sendable {
             throw SpawnedProcess.Failure(description: "mosquitto is not installed; run tools/setup or `apt-get install mosquitto`")
         }
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tianyan-broker-\(UUID().uuidString.prefix(8))").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        // Started as root, mosquitto drops to the `mosquitto` user: it must still be able to write
+        // its persistence file here, or a restart loses every queued message.
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o777])
         self.directory = dir
         self.options = options
         self.process = Mutex(nil)
@@ -65,7 +67,6 @@ public final class LocalBroker: Sendable {
         persistence_location \(directory)/
         autosave_interval 1
         max_queued_messages \(options.maxQueuedMessages)
-        max_inflight_messages 0
         sys_interval 1
         log_type error
         log_type warning

@@ -22,11 +22,27 @@ public struct Controller: Sendable {
     }
 
     public func loadDockProfiles() throws -> DockProfiles {
+        let directory = Controller.profilesDirectory(configuration.profilesDirectory)
         do {
-            return try DockProfiles.load(directory: configuration.profilesDirectory)
+            return try DockProfiles.load(directory: directory)
         } catch let error as ProfileErrors {
-            throw ControllerError(message: "firmware profiles in \(configuration.profilesDirectory) are not usable:\n\(error)")
+            throw ControllerError(message: "firmware profiles in \(directory) are not usable (set profiles_dir):\n\(error)")
         }
+    }
+
+    /// The profiles directory: as configured when it exists; for the default relative path, also
+    /// the checkout the executable was built in (so `tianyan` works from any directory).
+    public static func profilesDirectory(_ configured: String) -> String {
+        var isDir: ObjCBool = false
+        if FileManager.default.fileExists(atPath: configured, isDirectory: &isDir), isDir.boolValue { return configured }
+        guard !configured.hasPrefix("/") else { return configured }
+        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        for _ in 0..<6 {
+            let candidate = dir.appendingPathComponent(configured).path
+            if FileManager.default.fileExists(atPath: candidate + "/docks") { return candidate }
+            dir = dir.deletingLastPathComponent()
+        }
+        return configured
     }
 
     /// Runs until SIGTERM/SIGINT. `banner` is printed once everything is started.

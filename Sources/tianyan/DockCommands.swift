@@ -129,7 +129,7 @@ struct Profiles: AsyncParsableCommand {
 
         func run() async throws {
             let config = try global.load()
-            let dir = directory ?? config.profilesDirectory
+            let dir = directory ?? Controller.profilesDirectory(config.profilesDirectory)
             do {
                 let profiles = try DockProfiles.load(directory: dir)
                 for p in profiles.profiles {

@@ -39,9 +39,9 @@ extension Array where Element == StoreRecord {
         var ingest = Fixture.ingest()
         let sn = Fixture.dock.serial
         let topic = "thing/product/\(sn)/osd"
-        let a = ingest.ingest(topic: topic, payload: Fixture.bytes(Samples.s1), receivedAt: Fixture.now)
-        let b = ingest.ingest(topic: topic, payload: Fixture.bytes(Samples.s2), receivedAt: Fixture.now)
-        let c = ingest.ingest(topic: topic, payload: Fixture.bytes(Samples.s3), receivedAt: Fixture.now)
+        let a = ingest.ingest(topic: topic, payload: Fixture.bytes(DJISamples.s1), receivedAt: Fixture.now)
+        let b = ingest.ingest(topic: topic, payload: Fixture.bytes(DJISamples.s2), receivedAt: Fixture.now)
+        let c = ingest.ingest(topic: topic, payload: Fixture.bytes(DJISamples.s3), receivedAt: Fixture.now)
         for o in [a, b, c] { #expect(o.rejection == nil) }
         let v = try #require(ingest.devices[sn]).values
         // Part 1: maintenance/power.
@@ -73,7 +73,7 @@ extension Array where Element == StoreRecord {
     @Test func aircraftOSDAtZeroZeroIsNoPositionButItsMaintenanceFiguresAreKept() throws {
         var ingest = Fixture.ingest()
         let sn = Fixture.drone.serial
-        let o = ingest.ingest(topic: "thing/product/\(sn)/osd", payload: Fixture.bytes(Samples.s4), receivedAt: Fixture.now)
+        let o = ingest.ingest(topic: "thing/product/\(sn)/osd", payload: Fixture.bytes(DJISamples.s4), receivedAt: Fixture.now)
         #expect(o.rejection == nil)
         #expect(o.records.positions.isEmpty, "lat/lon 0,0 means no fix, never a point in the Gulf of Guinea")
         #expect(ingest.statistics.noFix == 1)
@@ -112,7 +112,7 @@ extension Array where Element == StoreRecord {
     @Test func updateTopoIsAnsweredAndAnUnknownAircraftAppearsUnregistered() throws {
         var ingest = Fixture.ingest()
         let sn = Fixture.dock.serial
-        let o = ingest.ingest(topic: "sys/product/\(sn)/status", payload: Fixture.bytes(Samples.s5a), receivedAt: Fixture.now)
+        let o = ingest.ingest(topic: "sys/product/\(sn)/status", payload: Fixture.bytes(DJISamples.s5a), receivedAt: Fixture.now)
         #expect(o.rejection == nil)
         let reply = try #require(o.replies.first)
         #expect(reply.topic == "sys/product/\(sn)/status_reply")
@@ -122,21 +122,21 @@ extension Array where Element == StoreRecord {
         let drone = try #require(ingest.devices["drone001"])
         #expect(drone.kind == .drone && !drone.registered && drone.peer == sn)
         #expect(o.records.sightings.map(\.unit) == [sn, "drone001"])
-        let offline = ingest.ingest(topic: "sys/product/\(sn)/status", payload: Fixture.bytes(Samples.s5b), receivedAt: Fixture.now)
+        let offline = ingest.ingest(topic: "sys/product/\(sn)/status", payload: Fixture.bytes(DJISamples.s5b), receivedAt: Fixture.now)
         #expect(offline.replies.count == 1 && offline.records.sightings.map(\.unit) == [sn])
     }
 
     @Test func flighttaskProgressIsRecordedAndAnsweredOnlyWhenAsked() throws {
         var ingest = Fixture.ingest()
         let sn = Fixture.dock.serial
-        let o = ingest.ingest(topic: "thing/product/\(sn)/events", payload: Fixture.bytes(Samples.s7), receivedAt: Fixture.now)
+        let o = ingest.ingest(topic: "thing/product/\(sn)/events", payload: Fixture.bytes(DJISamples.s7), receivedAt: Fixture.now)
         #expect(o.rejection == nil)
         let t = try #require(o.records.tasks.first)
         #expect(t == FlightTaskUpdate(flightID: "flight_id", dock: sn, time: Timestamp(milliseconds: 1_654_070_968_655), status: "ok",
                                       percent: 100, step: 19, waypointIndex: 3, mediaCount: 6, trackID: "track_id",
                                       resultCode: 0, resultText: "success"))
         #expect(o.replies.isEmpty, "S7 has no need_reply")
-        let asked = Samples.s7.replacingOccurrences(of: #""method": "flighttask_progress""#, with: #""method": "flighttask_progress", "need_reply": 1"#)
+        let asked = DJISamples.s7.replacingOccurrences(of: #""method": "flighttask_progress""#, with: #""method": "flighttask_progress", "need_reply": 1"#)
         let r = ingest.ingest(topic: "thing/product/\(sn)/events", payload: Fixture.bytes(asked), receivedAt: Fixture.now)
         let reply = try #require(r.replies.first)
         #expect(reply.topic == "thing/product/\(sn)/events_reply")
@@ -146,13 +146,13 @@ extension Array where Element == StoreRecord {
     @Test func hmsListIsTheFullCurrentStateAMissingAlarmIsCleared() throws {
         var ingest = Fixture.ingest()
         let sn = Fixture.dock.serial
-        let raised = ingest.ingest(topic: "thing/product/\(sn)/events", payload: Fixture.bytes(Samples.s8), receivedAt: Fixture.now)
+        let raised = ingest.ingest(topic: "thing/product/\(sn)/events", payload: Fixture.bytes(DJISamples.s8), receivedAt: Fixture.now)
         let alarm = try #require(raised.records.alarms.first)
         #expect(alarm.unit == Fixture.drone.serial, "device_type 0-67-0 is the aircraft in this dock")
         #expect(alarm.code == "0x16100083" && alarm.severity == .critical && alarm.clearedAt == nil)
         #expect(alarm.text.hasPrefix("Battery installed incorrectly"))
         // The same list again: nothing new.
-        let same = ingest.ingest(topic: "thing/product/\(sn)/events", payload: Fixture.bytes(Samples.s8), receivedAt: Fixture.now)
+        let same = ingest.ingest(topic: "thing/product/\(sn)/events", payload: Fixture.bytes(DJISamples.s8), receivedAt: Fixture.now)
         #expect(same.records.alarms.isEmpty)
         // The EN page's variant without `method` is still an HMS list; empty now, so it clears.
         let empty = #"{"bid":"b","tid":"t","timestamp":1654070999000,"data":{"list":[]}}"#
@@ -165,16 +165,16 @@ extension Array where Element == StoreRecord {
     @Test func alarmsOpenBeforeARestartAreClearedByTheNextList() throws {
         var first = Fixture.ingest()
         let sn = Fixture.dock.serial
-        let alarm = try #require(first.ingest(topic: "thing/product/\(sn)/events", payload: Fixture.bytes(Samples.s8), receivedAt: Fixture.now).records.alarms.first)
+        let alarm = try #require(first.ingest(topic: "thing/product/\(sn)/events", payload: Fixture.bytes(DJISamples.s8), receivedAt: Fixture.now).records.alarms.first)
         var restarted = Fixture.ingest()
         restarted.restoreActiveHMS([alarm])
-        let again = restarted.ingest(topic: "thing/product/\(sn)/events", payload: Fixture.bytes(Samples.s8), receivedAt: Fixture.now)
+        let again = restarted.ingest(topic: "thing/product/\(sn)/events", payload: Fixture.bytes(DJISamples.s8), receivedAt: Fixture.now)
         #expect(again.records.alarms.isEmpty, "still active, not raised twice")
         let empty = #"{"bid":"b","tid":"t","timestamp":1654070999000,"method":"hms","data":{"list":[]}}"#
         #expect(restarted.ingest(topic: "thing/product/\(sn)/events", payload: Fixture.bytes(empty), receivedAt: Fixture.now).records.alarms.map(\.id) == [alarm.id])
     }
 
-    @Test(arguments: [(Samples.s10, "flighttask_prepare"), (Samples.s12, "flighttask_execute"), (Samples.s14, "return_home")])
+    @Test(arguments: [(DJISamples.s10, "flighttask_prepare"), (DJISamples.s12, "flighttask_execute"), (DJISamples.s14, "return_home")])
     func serviceRepliesAreHandedToTheirCommand(_ payload: String, _ method: String) throws {
         var ingest = Fixture.ingest()
         let o = ingest.ingest(topic: "thing/product/\(Fixture.dock.serial)/services_reply", payload: Fixture.bytes(payload), receivedAt: Fixture.now)
@@ -209,12 +209,12 @@ extension Array where Element == StoreRecord {
 
     @Test func anUnknownSerialIsKeptAsAnUnregisteredDevice() throws {
         var ingest = Fixture.ingest()
-        let o = ingest.ingest(topic: "thing/product/9ZZZ0000000001/osd", payload: Fixture.bytes(Samples.s3), receivedAt: Fixture.now)
+        let o = ingest.ingest(topic: "thing/product/9ZZZ0000000001/osd", payload: Fixture.bytes(DJISamples.s3), receivedAt: Fixture.now)
         #expect(o.rejection == nil)
         let d = try #require(ingest.devices["9ZZZ0000000001"])
         #expect(!d.registered && d.kind == .dock, "dock-only keys (drone_in_dock, cover_state) make it a dock")
         #expect(o.records.positions.count == 1 && o.records.sightings.first?.kind == .dock)
-        let a = ingest.ingest(topic: "thing/product/9ZZZ0000000002/osd", payload: Fixture.bytes(Samples.s4), receivedAt: Fixture.now)
+        let a = ingest.ingest(topic: "thing/product/9ZZZ0000000002/osd", payload: Fixture.bytes(DJISamples.s4), receivedAt: Fixture.now)
         #expect(a.rejection == nil && ingest.devices["9ZZZ0000000002"]?.kind == .drone)
     }
 

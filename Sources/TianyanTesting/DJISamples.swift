@@ -1,7 +1,7 @@
 /// The payloads of dji-cloud-api-samples.md (S1–S14), verbatim, as test fixtures.
-enum Samples {
+public enum DJISamples {
     /// S1: Dock OSD, part 1 of 3 (maintenance/power block)
-    static let s1 = #"""
+    public static let s1 = #"""
 {
     "tid": "65717bf1-aee7-4abb-8ea3-9b1908548d74",
     "bid": "cf5ad2e6-2f32-4b59-980e-d5c9ee412805",
@@ -37,7 +37,7 @@ enum Samples {
 }
 """#
     /// S2: Dock OSD, part 2 of 3 (task step / link block)
-    static let s2 = #"""
+    public static let s2 = #"""
 {
     "bid": "d6cfcea4-c6ca-439b-948f-b17d88fc308f",
     "data": {
@@ -64,7 +64,7 @@ enum Samples {
 }
 """#
     /// S3: Dock OSD, part 3 of 3 (position/environment/mode block)
-    static let s3 = #"""
+    public static let s3 = #"""
 {
     "tid": "43d2e632-1558-4c4e-83d2-eeb51b7a377a",
     "bid": "7578f2ac-1f12-4d47-9ab6-5de146ed7b8a",
@@ -125,7 +125,7 @@ enum Samples {
 }
 """#
     /// S4: Aircraft OSD (M30 via Dock / Dock 2 properties page)
-    static let s4 = #"""
+    public static let s4 = #"""
 {
     "bid": "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxx",
     "data": {
@@ -240,7 +240,7 @@ enum Samples {
 }
 """#
     /// S5 part 1: sys status: gateway + sub-device online (update_topo)
-    static let s5a = #"""
+    public static let s5a = #"""
 {
 	"tid": "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxx",
 	"bid": "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxx",
@@ -267,7 +267,7 @@ enum Samples {
 }
 """#
     /// S5 part 2: sys status: gateway + sub-device online (update_topo)
-    static let s5b = #"""
+    public static let s5b = #"""
 {
     "tid": "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxx",
     "bid": "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxx",
@@ -284,7 +284,7 @@ enum Samples {
 }
 """#
     /// S6: sys status_reply
-    static let s6 = #"""
+    public static let s6 = #"""
 {
     "tid":"6a7bfe89-c386-4043-b600-b518e10096cc",
     "bid":"42a19f36-5117-4520-bd13-fd61d818d52e",
@@ -296,7 +296,7 @@ enum Samples {
 }
 """#
     /// S7: flighttask_progress event (Dock 2)
-    static let s7 = #"""
+    public static let s7 = #"""
 {
 	"bid": "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxx",
 	"data": {
@@ -334,7 +334,7 @@ enum Samples {
 }
 """#
     /// S8: hms event (Dock 2, current CN doc — includes "method")
-    static let s8 = #"""
+    public static let s8 = #"""
 {
 	"bid": "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxx",
 	"data": {
@@ -359,7 +359,7 @@ enum Samples {
 }
 """#
     /// S9: flighttask_prepare service (Dock 2)
-    static let s9 = #"""
+    public static let s9 = #"""
 {
 	"bid": "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxx",
 	"data": {
@@ -401,7 +401,7 @@ enum Samples {
 }
 """#
     /// S10: flighttask_prepare services_reply
-    static let s10 = #"""
+    public static let s10 = #"""
 {
 	"bid": "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxx",
 	"data": {
@@ -413,7 +413,7 @@ enum Samples {
 }
 """#
     /// S11: flighttask_execute service (simple, non-leapfrog; current CN Dock 1 doc)
-    static let s11 = #"""
+    public static let s11 = #"""
 {
 	"bid": "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxx",
 	"data": {
@@ -425,7 +425,7 @@ enum Samples {
 }
 """#
     /// S12: flighttask_execute services_reply
-    static let s12 = #"""
+    public static let s12 = #"""
 {
 	"bid": "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxx",
 	"data": {
@@ -437,7 +437,7 @@ enum Samples {
 }
 """#
     /// S13: return_home service (one-key RTH)
-    static let s13 = #"""
+    public static let s13 = #"""
 {
 	"bid": "f9f07aad-d1f1-4dc1-8ad0-a3417fd365cc",
 	"data": null,
@@ -447,7 +447,7 @@ enum Samples {
 }
 """#
     /// S14: return_home services_reply
-    static let s14 = #"""
+    public static let s14 = #"""
 {
 	"bid": "f9f07aad-d1f1-4dc1-8ad0-a3417fd365cc",
 	"data": {
