@@ -92,6 +92,11 @@ let package = Package(
             ],
             path: "tools/bench-store"
         ),
+        .executableTarget(
+            name: "bench-mqtt",
+            dependencies: ["DockLink", "MosquittoClient", "TianyanModel"],
+            path: "tools/bench-mqtt"
+        ),
 
         .testTarget(name: "TianyanModelTests", dependencies: ["TianyanModel", "TianyanTesting"]),
         .testTarget(name: "DockLinkTests", dependencies: ["DockLink", "TianyanModel", "TianyanTesting"]),

@@ -1,0 +1,226 @@
+// MQTT ingest benchmark (issue 3). In one run, on one private mosquitto:
+//  1. reference: the broker drains N queued aircraft-OSD messages (QoS 1) to a do-nothing
+//     subscriber (`mosquitto_sub -q 1 > /dev/null`): its delivery ceiling on this machine;
+//  2. tianyan: the same N messages queued for the controller's persistent session are drained
+//     by `tianyan serve` into SQLite; time until every one is committed;
+//  3. latency: 1,000 messages/s for a while, one in ten an event with need_reply; the
+//     events_reply is sent only after commit, so publish -> reply bounds publish -> commit;
+//  4. decode: DockIngest on one OSD message, per message, against JSONSerialization.
+// Usage: bench-mqtt --tianyan PATH [--messages N] [--latency-seconds S] [--dir DIR]
+import DockLink
+import Foundation
+import MosquittoClient
+import Synchronization
+import TianyanModel
+
+func argument(_ name: String, _ fallback: String) -> String {
+    let args = CommandLine.arguments
+    if let i = args.firstIndex(of: name), i + 1 < args.count { return args[i + 1] }
+    return fallback
+}
+
+let tianyan = argument("--tianyan", ".build/release/tianyan")
+let count = Int(argument("--messages", "1200000"))!
+let latencySeconds = Int(argument("--latency-seconds", "60"))!
+let dir = argument("--dir", NSTemporaryDirectory() + "tianyan-bench-mqtt")
+let profilesDir = argument("--profiles", "firmware-profiles")
+try? FileManager.default.removeItem(atPath: dir)
+try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+
+func line(_ s: String) {
+    FileHandle.standardOutput.write(Data((s + "\n").utf8))
+}
+
+func run(_ path: String, _ args: [String], output: String? = nil) throws -> SpawnedProcess {
+    try SpawnedProcess(path, args, logFile: output)
+}
+
+func wait(_ p: SpawnedProcess, timeout: Double) -> Bool {
+    let deadline = Date().addingTimeInterval(timeout)
+    while p.isRunning { if Date() > deadline { return false }; usleep(2000) }
+    return true
+}
+
+let registry = FleetSample.make()
+let drones = registry.drones.filter { $0.dock != nil }
+
+/// An aircraft OSD message in the shape of the DJI documentation (sample S4), with a position.
+func osd(_ i: Int, time: Int64) -> (String, [UInt8]) {
+    let d = drones[i % drones.count]
+    let lat = 22.80 + Double(i % 1000) * 1e-5, lon = 113.80 + Double(i % 997) * 1e-5
+    let body = #"{"bid":"b\#(i)","tid":"t\#(i)","timestamp":\#(time),"gateway":"\#(d.dock!)","data":{"52-0-0":{"measure_target_altitude":0,"measure_target_distance":591.70001220703125,"measure_target_error_state":1,"measure_target_latitude":0,"measure_target_longitude":0,"payload_index":"52-0-0","version":1},"activation_time":1667935211,"attitude_head":41.7,"attitude_pitch":2.7,"attitude_roll":0,"battery":{"batteries":[{"capacity_percent":95,"firmware_version":"02.00.20.44","high_voltage_storage_days":16,"index":0,"loop_times":137,"sn":"4BUPJ99DAD009W","sub_type":0,"temperature":33.3,"type":0,"voltage":24303},{"capacity_percent":85,"firmware_version":"02.00.20.44","high_voltage_storage_days":5,"index":1,"loop_times":82,"sn":"4BUPJ9EDAD01CE","sub_type":0,"temperature":32,"type":0,"voltage":24311}],"capacity_percent":90,"landing_power":0,"remain_flight_time":1320,"return_home_power":0},"distance_limit_status":{"distance_limit":5000,"state":0},"elevation":85.2,"firmware_version":"05.01.0214","gear":1,"height":120.417465209960938,"height_limit":120,"home_distance":812.5,"horizontal_speed":11.8,"latitude":\#(lat),"longitude":\#(lon),"maintain_status":{"maintain_status_array":[{"last_maintain_flight_time":0,"last_maintain_time":0,"last_maintain_type":1,"state":0},{"last_maintain_flight_time":0,"last_maintain_time":0,"last_maintain_type":2,"state":0},{"last_maintain_flight_time":0,"last_maintain_time":0,"last_maintain_type":3,"state":0}]},"mode_code":5,"night_lights_state":0,"obstacle_avoidance":{"downside":1,"horizon":1,"upside":1},"position_state":{"gps_number":21,"is_fixed":2,"quality":5,"rtk_number":30},"storage":{"total":59968,"used":1204},"total_flight_distance":1293012,"total_flight_sorties":412,"total_flight_time":301123,"track_id":"track-\#(i % 126)","vertical_speed":0,"wind_direction":3,"wind_speed":4.2}}"#
+    return ("thing/product/\(d.serial)/osd", Array(body.utf8))
+}
+
+/// Publishes `n` messages at QoS 1 with up to `window` awaiting their PUBACK.
+func publish(_ client: MosquittoClient, _ n: Int, base: Int64, window: Int = 2000) async throws {
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        var inflight = 0
+        for i in 0..<n {
+            if inflight >= window {
+                try await group.next()
+                inflight -= 1
+            }
+            let (topic, payload) = osd(i, time: base + Int64(i))
+            group.addTask { try await client.publish(topic, payload: payload, qos: .atLeastOnce, timeout: .seconds(120)) }
+            inflight += 1
+        }
+        try await group.waitForAll()
+    }
+}
+
+func connect(_ broker: LocalBroker, id: String, subscribe: [String] = []) async throws -> (MosquittoClient, Task<Void, any Error>) {
+    let c = try MosquittoClient(configuration: .init(broker: try BrokerURL(parsing: broker.url), clientID: id, cleanSession: true,
+                                                     subscriptions: subscribe.map { .init($0) }))
+    let t = Task { try await c.run() }
+    while !c.status.connected { try await Task.sleep(for: .milliseconds(10)) }
+    try await Task.sleep(for: .milliseconds(100))
+    return (c, t)
+}
+
+/// `$SYS/broker/publish/messages/dropped`, read with mosquitto_sub.
+func brokerDropped(_ broker: LocalBroker) -> String {
+    let out = dir + "/sys.txt"
+    try? FileManager.default.removeItem(atPath: out)
+    guard let p = try? run("/usr/bin/mosquitto_sub", ["-p", "\(broker.port)", "-t", "$SYS/broker/publish/messages/dropped", "-C", "1", "-W", "5"], output: out) else { return "?" }
+    _ = wait(p, timeout: 6)
+    return (try? String(contentsOfFile: out, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "?"
+}
+
+func sqliteCount(_ db: String, _ sql: String) -> Int {
+    let out = dir + "/count.txt"
+    try? FileManager.default.removeItem(atPath: out)
+    guard let p = try? run("/usr/bin/sqlite3", [db, sql], output: out) else { return -1 }
+    _ = wait(p, timeout: 30)
+    return Int((try? String(contentsOfFile: out, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? -1
+}
+
+let broker = try LocalBroker(options: .init(maxQueuedMessages: count * 2 + 10_000, persistence: false,
+                                            extraConfiguration: "max_queued_bytes 0\nmax_inflight_messages 0\nmessage_size_limit 0"))
+line("# \(ISO8601DateFormatter().string(from: Date())) \(ProcessInfo.processInfo.activeProcessorCount) cores; mosquitto on \(broker.url); \(count) messages of \(osd(0, time: 0).1.count) bytes (aircraft OSD, sample S4 shape)")
+let topicFilter = "thing/product/+/osd"
+let referenceRate = Mutex<Double>(0)
+
+// 1. Reference: create the persistent session, go away, queue N, drain with mosquitto_sub.
+do {
+    let sub = try run("/usr/bin/mosquitto_sub", ["-p", "\(broker.port)", "-i", "bench-ref", "-c", "-q", "1", "-t", topicFilter, "-W", "1"], output: "/dev/null")
+    _ = wait(sub, timeout: 5)
+    let (pub, task) = try await connect(broker, id: "bench-pub-ref")
+    let t0 = Date()
+    try await publish(pub, count, base: 1_700_000_000_000)
+    line(String(format: "publish_rate_msgs_per_s %.0f (queued for the reference subscriber)", Double(count) / Date().timeIntervalSince(t0)))
+    task.cancel()
+    let start = Date()
+    let drain = try run("/usr/bin/mosquitto_sub", ["-p", "\(broker.port)", "-i", "bench-ref", "-c", "-q", "1", "-t", topicFilter, "-C", "\(count)"], output: "/dev/null")
+    guard wait(drain, timeout: 1800) else { fatalError("reference drain did not finish") }
+    let seconds = Date().timeIntervalSince(start)
+    line(String(format: "reference_mosquitto_sub_q1_msgs_per_s %.0f seconds=%.1f", Double(count) / seconds, seconds))
+    referenceRate.withLock { $0 = Double(count) / seconds }
+}
+// 2. Tianyan: the controller's persistent session, queue N, drain into SQLite.
+do {
+    let db = dir + "/bench.sqlite"
+    let fleet = dir + "/fleet"
+    for args in [["fleet", "sample", fleet], ["fleet", "import", fleet, "--database", db]] {
+        let p = try run(tianyan, args, output: dir + "/setup.log")
+        _ = wait(p, timeout: 120)
+    }
+    let serveArgs = ["serve", "--database", db, "--mqtt", broker.url, "--set", "profiles_dir=\(profilesDir)", "--set", "log_level=warning"]
+    // First start: the session and its subscriptions exist at the broker; then it goes away.
+    var serve = try run(tianyan, serveArgs, output: dir + "/serve1.log")
+    try await Task.sleep(for: .seconds(2))
+    serve.stop()
+    let (pub, task) = try await connect(broker, id: "bench-pub-ctl")
+    try await publish(pub, count, base: 1_710_000_000_000)
+    task.cancel()
+    let start = Date()
+    serve = try run(tianyan, serveArgs, output: dir + "/serve2.log")
+    var stored = 0
+    var peakRSS = 0.0
+    while stored < count {
+        try await Task.sleep(for: .milliseconds(500))
+        stored = sqliteCount(db, "SELECT COUNT(*) FROM positions")
+        if let status = try? String(contentsOfFile: "/proc/\(serve.pid)/status", encoding: .utf8),
+           let rss = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS") })?.split(separator: " ").dropFirst().first(where: { !$0.isEmpty }).flatMap({ Double($0) }) {
+            peakRSS = max(peakRSS, rss / 1024)
+        }
+        if Date().timeIntervalSince(start) > 1800 { break }
+        guard serve.isRunning else { line("tianyan serve exited early; see \(dir)/serve2.log"); break }
+    }
+    let seconds = Date().timeIntervalSince(start)
+    let rate = Double(stored) / seconds
+    line(String(format: "tianyan_ingest_q1_msgs_per_s %.0f seconds=%.1f stored=%d of %d peak_rss_mib=%.0f", rate, seconds, stored, count, peakRSS))
+    line(String(format: "ratio_tianyan_vs_mosquitto_sub %.2f", rate / referenceRate.withLock { $0 }))
+    line("broker_dropped_messages \(brokerDropped(broker))")
+    serve.stop()
+
+    // 3. Latency at 1,000 messages/s: publish -> events_reply (sent after commit).
+    serve = try run(tianyan, serveArgs, output: dir + "/serve3.log")
+    try await Task.sleep(for: .seconds(2))
+    let dockSerial = drones[0].dock!
+    let (dev, devTask) = try await connect(broker, id: "bench-latency", subscribe: ["thing/product/\(dockSerial)/events_reply"])
+    let sentAt = Mutex<[String: ContinuousClock.Instant]>([:])
+    let latencies = Mutex<[Double]>([])
+    let collector = Task {
+        for await m in dev.messages {
+            guard let object = try? JSONSerialization.jsonObject(with: Data(m.payload)) as? [String: Any], let tid = object["tid"] as? String,
+                  let sent = sentAt.withLock({ $0.removeValue(forKey: tid) }) else { continue }
+            let ms = Double((ContinuousClock.now - sent).components.attoseconds) / 1e15 + Double((ContinuousClock.now - sent).components.seconds) * 1000
+            latencies.withLock { $0.append(ms) }
+        }
+    }
+    let total = latencySeconds * 1000
+    let begin = ContinuousClock.now
+    let base: Int64 = Int64(Date().timeIntervalSince1970 * 1000) - Int64(total) - 10_000
+    for i in 0..<total {
+        let due = begin + .microseconds(Int64(i) * 1000)
+        if due > .now { try await Task.sleep(until: due, clock: .continuous) }
+        if i % 10 == 9 {
+            let tid = "lat-\(i)"
+            let body = #"{"tid":"\#(tid)","bid":"flight-bench","timestamp":\#(base + Int64(i)),"method":"flighttask_progress","need_reply":1,"data":{"result":0,"output":{"status":"in_progress","progress":{"current_step":19,"percent":\#(i % 100)},"ext":{"flight_id":"flight-bench","current_waypoint_index":\#(i % 50)}}}}"#
+            sentAt.withLock { $0[tid] = .now }
+            try await dev.publish("thing/product/\(dockSerial)/events", payload: Array(body.utf8), qos: .atLeastOnce, timeout: .seconds(10))
+        } else {
+            let (topic, payload) = osd(i, time: base + Int64(i))
+            try await dev.publish(topic, payload: payload, qos: .atLeastOnce, timeout: .seconds(10))
+        }
+    }
+    let achieved = Double(total) / (ContinuousClock.now - begin).seconds
+    try await Task.sleep(for: .seconds(2))
+    collector.cancel()
+    devTask.cancel()
+    let l = latencies.withLock { $0 }.sorted()
+    func pct(_ p: Double) -> Double { l.isEmpty ? .nan : l[min(l.count - 1, Int(Double(l.count) * p))] }
+    line(String(format: "latency_publish_to_committed_reply_ms p50=%.1f p99=%.1f max=%.1f replies=%d of %d rate=%.0f msgs_per_s", pct(0.5), pct(0.99), l.last ?? .nan, l.count, total / 10, achieved))
+    serve.stop()
+}
+
+// 4. Decode cost of one OSD message, against JSONSerialization building the whole tree.
+do {
+    let profiles = try DockProfiles.load(directory: profilesDir)
+    var ingest = DockIngest(profiles: profiles, registry: registry)
+    let n = 200_000
+    let messages = (0..<1000).map { osd($0, time: 1_700_000_000_000 + Int64($0)) }
+    var t0 = Date()
+    var positions = 0
+    for i in 0..<n {
+        let (topic, payload) = messages[i % 1000]
+        positions += ingest.ingest(topic: topic, payload: payload, receivedAt: Timestamp(milliseconds: 1_700_000_000_000 + Int64(i))).records.count
+    }
+    let ours = Date().timeIntervalSince(t0) / Double(n) * 1e6
+    t0 = Date()
+    var keys = 0
+    for i in 0..<n {
+        let object = try JSONSerialization.jsonObject(with: Data(messages[i % 1000].1)) as? [String: Any]
+        keys += object?.count ?? 0
+    }
+    let reference = Date().timeIntervalSince(t0) / Double(n) * 1e6
+    line(String(format: "decode_osd_us_per_msg %.2f (DockIngest: topic, envelope, mapped fields, merge, records; %d records)", ours, positions))
+    line(String(format: "reference_jsonserialization_us_per_msg %.2f (whole tree, nothing else; %d keys)", reference, keys))
+    line(String(format: "ratio_decode_speed_vs_jsonserialization %.2f", reference / ours))
+}
+broker.shutdown()
+
+extension Duration {
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}
