@@ -86,6 +86,19 @@ let package = Package(
             ],
             path: "tools/bench-store"
         ),
+        .executableTarget(
+            name: "dock-sim",
+            dependencies: [
+                "MosquittoClient",
+                "TianyanModel",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            path: "tools/dock-sim"
+        ),
 
         .testTarget(name: "TianyanModelTests", dependencies: ["TianyanModel", "TianyanTesting"]),
         .testTarget(
