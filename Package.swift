@@ -119,6 +119,7 @@ let package = Package(
             name: "TianyanAppTests",
             dependencies: ["TianyanApp", "TianyanStore", "TianyanModel", "TianyanTesting"]
         ),
+        .testTarget(name: "DockSimTests", dependencies: ["dock-sim", "TianyanModel"]),
         .testTarget(
             name: "IntegrationTests",
             dependencies: ["MosquittoClient", "TianyanApp", "TianyanModel", "TianyanTesting"]
