@@ -145,6 +145,7 @@ final class DockConnection: Sendable {
         for note in out.notes {
             switch note.level {
             case .info: logger.info("\(note.text)")
+            case .notice: logger.notice("\(note.text)")
             case .warning: logger.warning("\(note.text)")
             }
         }

@@ -14,7 +14,7 @@ struct OutgoingMessage: Sendable, Equatable {
 /// What one step of the simulation produced: messages to publish, lines to log, and whether the
 /// dock's network link drops now (for how many seconds).
 struct SimulationOutput: Sendable {
-    enum Level: Sendable { case info, warning }
+    enum Level: Sendable { case info, notice, warning }
     struct Note: Sendable {
         var level: Level
         var text: String
@@ -326,7 +326,7 @@ struct SimulatedDock: Sendable {
         } else if topic.hasSuffix("/requests_reply") {
             let result = message["data"]?["result"]?.intValue.map(String.init) ?? "missing"
             let output = message["data"]?["output"]?.serialized() ?? "none"
-            out.note("requests_reply \(method): result \(result), output \(output.prefix(300))")
+            out.note("requests_reply \(method): result \(result), output \(output.prefix(300))", .notice)
         } else if topic.hasSuffix("/status_reply") {
             if let wait = statusWait, wait.tid == tid {
                 statusWait = nil
@@ -587,7 +587,7 @@ struct SimulatedDock: Sendable {
             if pending.resends >= parameters.eventResends {
                 unacknowledged[tid] = nil
                 neverAcknowledged += 1
-                out.note("event \(pending.message.method ?? "?") tid \(tid) never acknowledged after \(pending.resends) resends", .warning)
+                out.note("event \(pending.message.method ?? "?") tid \(tid) never acknowledged after \(pending.resends) resends")
                 continue
             }
             pending.resends += 1
