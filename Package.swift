@@ -97,7 +97,8 @@ let package = Package(
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Yams", package: "Yams"),
             ],
-            path: "tools/dock-sim"
+            path: "tools/dock-sim",
+            exclude: ["README.md"]
         ),
 
         .testTarget(name: "TianyanModelTests", dependencies: ["TianyanModel", "TianyanTesting"]),
