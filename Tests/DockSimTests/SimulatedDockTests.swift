@@ -278,3 +278,43 @@ struct Harness {
         #expect(throws: JSONValue.ParseError.self) { try JSONValue.parse(Array("{\"a\":".utf8)) }
     }
 }
+
+@Suite struct ReproducibilityTests {
+    /// Ticks a dock with HMS alarms and drops frequent, with a clock that jitters by `jitter`.
+    static func run(seed: UInt64, jitter: Double) throws -> (alarms: [String], drops: Int, firstTid: String?) {
+        let identity = try DockCatalog(profiles: []).identities(fleet: FleetSample.make(), count: 1)[0]
+        var withCodes = identity
+        withCodes.dockHMSCodes = ["0x19110006", "0x19114816"]
+        withCodes.aircraftHMSCodes = ["0x16100083"]
+        var parameters = SimulationParameters()
+        parameters.hmsPerHour = 120
+        parameters.dropsPerHour = 60
+        var now = 1_800_000_000.0
+        var dock = SimulatedDock(identity: withCodes, parameters: parameters, seed: seed, now: now)
+        let firstTid = dock.connected(now: now).messages.first?.payload["tid"]?.stringValue
+        var alarms: [String] = []
+        var drops = 0
+        var step = 0
+        while now < 1_800_000_000 + 3_600 {
+            step += 1
+            now += 0.25 + (step % 3 == 0 ? jitter : 0)
+            let out = dock.tick(now: now)
+            if out.dropSeconds != nil { drops += 1 }
+            for m in out.messages where m.method == "hms" {
+                alarms.append(m.payload.value(at: "data.list")!.arrayValue!.compactMap { $0["code"]?.stringValue }.joined(separator: ","))
+            }
+        }
+        return (alarms, drops, firstTid)
+    }
+
+    @Test func theSameSeedGivesTheSameAlarmsAndDropsDespiteClockJitter() throws {
+        let a = try Self.run(seed: 11, jitter: 0)
+        let b = try Self.run(seed: 11, jitter: 0.01)
+        #expect(a.firstTid == b.firstTid)
+        #expect(a.drops == b.drops && a.drops > 20)
+        #expect(!a.alarms.isEmpty)
+        #expect(Set(a.alarms) == Set(b.alarms))
+        let c = try Self.run(seed: 12, jitter: 0)
+        #expect(c.firstTid != a.firstTid)
+    }
+}

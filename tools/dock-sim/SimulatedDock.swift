@@ -122,7 +122,11 @@ struct SimulatedDock: Sendable {
 
     let identity: DockIdentity
     let parameters: SimulationParameters
+    /// Identifiers and reply delays: drawn as messages come and go.
     private(set) var rng: SeededGenerator
+    /// Weather, alarms and network drops: a fixed number of draws per OSD interval, so that the
+    /// same seed gives the same alarms and drops at the same intervals whatever the clock jitter.
+    private var world: SeededGenerator
 
     // Dock.
     private(set) var jobNumber: Int
@@ -193,6 +197,7 @@ struct SimulatedDock: Sendable {
         idleSince = now
         nextOSD = now
         lastTick = now
+        world = SeededGenerator(seed: rng.next())
         self.rng = rng
     }
 
@@ -272,15 +277,14 @@ struct SimulatedDock: Sendable {
             }
         }
 
-        updateAlarms(dt: dt, now: now, into: &out)
+        let newInterval = now >= nextOSD
+        updateAlarms(now: now, roll: newInterval, into: &out)
 
-        if parameters.dropsPerHour > 0, dt > 0,
-           Double.random(in: 0..<1, using: &rng) < parameters.dropsPerHour * dt / 3600 {
-            out.dropSeconds = Double.random(in: 5...30, using: &rng)
-        }
-
-        if now >= nextOSD {
+        if newInterval {
             nextOSD = max(nextOSD + parameters.osdInterval, now + parameters.osdInterval / 2)
+            let dropRoll = Double.random(in: 0..<1, using: &world)
+            let dropSeconds = Double.random(in: 5...30, using: &world)
+            if dropRoll < parameters.dropsPerHour * parameters.osdInterval / 3600 { out.dropSeconds = dropSeconds }
             driftEnvironment()
             out.messages += dockOSD(now: now)
             if aircraftPowered { out.messages.append(aircraftOSD(now: now)) }
@@ -292,10 +296,10 @@ struct SimulatedDock: Sendable {
     }
 
     private mutating func driftEnvironment() {
-        temperature = min(38, max(15, temperature + Double.random(in: -0.1...0.1, using: &rng)))
-        humidity = min(98, max(30, humidity + Double.random(in: -0.5...0.5, using: &rng)))
-        windSpeed = min(12, max(0, windSpeed + Double.random(in: -0.3...0.3, using: &rng)))
-        networkRate = min(80, max(1, networkRate + Double.random(in: -2...2, using: &rng)))
+        temperature = min(38, max(15, temperature + Double.random(in: -0.1...0.1, using: &world)))
+        humidity = min(98, max(30, humidity + Double.random(in: -0.5...0.5, using: &world)))
+        windSpeed = min(12, max(0, windSpeed + Double.random(in: -0.3...0.3, using: &world)))
+        networkRate = min(80, max(1, networkRate + Double.random(in: -2...2, using: &world)))
     }
 
     // MARK: incoming
@@ -599,19 +603,28 @@ struct SimulatedDock: Sendable {
 
     // MARK: HMS
 
-    private mutating func updateAlarms(dt: Double, now: Double, into out: inout SimulationOutput) {
+    /// Clears alarms whose time is up; on a new OSD interval (`roll`), maybe raises one.
+    private mutating func updateAlarms(now: Double, roll: Bool, into out: inout SimulationOutput) {
         var changed = false
         let before = alarms.count
         alarms.removeAll { $0.clearsAt <= now }
         if alarms.count != before { changed = true }
-        if parameters.hmsPerHour > 0, dt > 0, Double.random(in: 0..<1, using: &rng) < parameters.hmsPerHour * dt / 3600 {
-            let onAircraft = aircraftPowered && !identity.aircraftHMSCodes.isEmpty && Bool.random(using: &rng)
+        if roll {
+            // Always the same six draws, raised or not.
+            let chance = Double.random(in: 0..<1, using: &world)
+            let aircraftSide = Bool.random(using: &world)
+            let pick = Double.random(in: 0..<1, using: &world)
+            let level = Int.random(in: 0...2, using: &world)
+            let imminent = Int.random(in: 0...1, using: &world)
+            let lifetime = Double.random(in: 120...900, using: &world)
+            let onAircraft = aircraftPowered && !identity.aircraftHMSCodes.isEmpty && aircraftSide
             let codes = onAircraft ? identity.aircraftHMSCodes : identity.dockHMSCodes
-            if let code = codes.randomElement(using: &rng), !alarms.contains(where: { $0.code == code }) {
+            if chance < parameters.hmsPerHour * parameters.osdInterval / 3600, !codes.isEmpty,
+               case let code = codes[min(codes.count - 1, Int(pick * Double(codes.count)))],
+               !alarms.contains(where: { $0.code == code }) {
                 alarms.append(Alarm(code: code, deviceType: onAircraft ? identity.aircraftModelKey : identity.dockModelKey,
-                                    onAircraft: onAircraft, level: Int.random(in: 0...2, using: &rng),
-                                    imminent: Int.random(in: 0...1, using: &rng), inTheSky: onAircraft && airborne ? 1 : 0,
-                                    clearsAt: now + Double.random(in: 120...900, using: &rng)))
+                                    onAircraft: onAircraft, level: level, imminent: imminent,
+                                    inTheSky: onAircraft && airborne ? 1 : 0, clearsAt: now + lifetime))
                 changed = true
                 out.note("HMS alarm \(code) raised on the \(onAircraft ? "aircraft" : "dock")")
             }
