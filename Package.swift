@@ -120,7 +120,7 @@ let package = Package(
             name: "TianyanAppTests",
             dependencies: ["TianyanApp", "TianyanStore", "TianyanModel", "TianyanTesting"]
         ),
-        .testTarget(name: "DockSimTests", dependencies: ["dock-sim", "TianyanModel"]),
+        .testTarget(name: "DockSimTests", dependencies: ["dock-sim", "MosquittoClient", "TianyanModel", "TianyanTesting"]),
         .testTarget(
             name: "IntegrationTests",
             dependencies: ["MosquittoClient", "TianyanApp", "TianyanModel", "TianyanTesting"]
