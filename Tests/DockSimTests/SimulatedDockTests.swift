@@ -9,7 +9,7 @@ struct Harness {
     var now: Double
     var published: [OutgoingMessage] = []
 
-    init(dockIndex: Int = 0, seed: UInt64 = 7, hmsCodes: Bool = false) throws {
+    init(dockIndex: Int = 0, seed: UInt64 = 7, hmsCodes: Bool = false, battery: Double? = nil) throws {
         var identities = try DockCatalog(profiles: []).identities(fleet: FleetSample.make(), count: dockIndex + 1)
         if hmsCodes {
             identities[dockIndex].dockHMSCodes = ["0x19110006"]
@@ -18,7 +18,7 @@ struct Harness {
         var parameters = SimulationParameters()
         parameters.hmsPerHour = 0
         now = 1_800_000_000
-        dock = SimulatedDock(identity: identities[dockIndex], parameters: parameters, seed: seed, now: now)
+        dock = SimulatedDock(identity: identities[dockIndex], parameters: parameters, seed: seed, now: now, battery: battery)
         published += dock.connected(now: now).messages
     }
 
@@ -276,6 +276,72 @@ struct Harness {
         #expect(v["a"]?.arrayValue?[2] == .double(-300))
         #expect(try JSONValue.parse(v.bytes).serialized() == v.serialized())
         #expect(throws: JSONValue.ParseError.self) { try JSONValue.parse(Array("{\"a\":".utf8)) }
+    }
+}
+
+@Suite struct BatteryAndPowerTests {
+    @Test func prepareIsRefusedWith316009BelowThirtyPercent() throws {
+        var h = try Harness(battery: 25)
+        let tid = h.service("flighttask_prepare", data: .obj(("flight_id", "low")))
+        h.run(for: 6)
+        #expect(h.reply(tid: tid)?["data"]?["result"]?.intValue == 316009)
+    }
+
+    @Test func aLongRouteIsAbandonedAtTwentyPercentAndEndsPartiallyDone() throws {
+        var h = try Harness(battery: 40)
+        let c = h.dock.identity.dock.location
+        let far = Geodesy.destination(from: c, bearing: 0, distance: 9_000)
+        let route: JSONValue = .array([far, c, far].map { .array([.double($0.latitude), .double($0.longitude)]) })
+        _ = h.service("flighttask_prepare", data: .obj(("flight_id", "long"), ("tianyan_route", route)))
+        h.run(for: 6)
+        _ = h.service("flighttask_execute", data: .obj(("flight_id", "long")))
+        h.run(for: 40 * 60)
+        #expect(h.progress.last?.value(at: "data.output.status")?.stringValue == "partially_done")
+        let returning = try #require(h.aircraftOSD.first { $0["mode_code"]?.intValue == 9 })
+        #expect((19...20).contains(returning.value(at: "battery.capacity_percent")?.intValue ?? 0))
+        #expect(h.progress.last?.value(at: "data.output.ext.break_point") != nil)
+        #expect(h.aircraftOSD.last?["mode_code"]?.intValue == 0)
+    }
+
+    @Test func returnHomeCancelHoversAndAReturnAfterwardsLands() throws {
+        var h = try Harness()
+        _ = h.dock.startPatrol(now: h.now)
+        h.run(for: 40)
+        _ = h.service("return_home", data: .null)
+        h.run(for: 4)
+        #expect(h.aircraftOSD.last?["mode_code"]?.intValue == 9)
+        let cancel = h.service("return_home_cancel", data: .null)
+        h.run(for: 5)
+        #expect(h.reply(tid: cancel)?["data"]?["result"]?.intValue == 0)
+        #expect(h.aircraftOSD.last?["mode_code"]?.intValue == 3)
+        #expect(h.aircraftOSD.last?["horizontal_speed"]?.doubleValue == 0)
+        _ = h.service("return_home", data: .null)
+        h.run(for: 10 * 60)
+        #expect(h.aircraftOSD.last?["mode_code"]?.intValue == 0)
+        #expect(h.progress.last?.value(at: "data.output.status")?.stringValue == "partially_done")
+    }
+
+    @Test func anIdleAircraftPowersOffAndPrepareBringsItBack() throws {
+        var h = try Harness(battery: 100)
+        h.run(for: 11 * 60, step: 1)
+        // Distinct update_topo messages (a resend for want of a status_reply keeps its tid).
+        func topologies() -> [OutgoingMessage] {
+            var tids: Set<String> = []
+            return h.published.filter { $0.method == "update_topo" && tids.insert($0.payload["tid"]!.stringValue!).inserted }
+        }
+        let topos = topologies()
+        #expect(topos.count == 2)
+        #expect(topos.last?.payload.value(at: "data.sub_devices")?.arrayValue?.isEmpty == true)
+        let countBefore = h.aircraftOSD.count
+        h.run(for: 10)
+        #expect(h.aircraftOSD.count == countBefore, "no aircraft OSD while it is off")
+        #expect(h.dockOSD.last { $0["sub_device"] != nil }?.value(at: "sub_device.device_online_status")?.intValue == 0)
+        _ = h.service("flighttask_prepare", data: .obj(("flight_id", "wake")))
+        h.run(for: 8)
+        let again = topologies()
+        #expect(again.count == 3)
+        #expect(again.last?.payload.value(at: "data.sub_devices")?.arrayValue?.count == 1)
+        #expect(h.aircraftOSD.count > countBefore)
     }
 }
 

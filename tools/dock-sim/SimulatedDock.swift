@@ -174,7 +174,8 @@ struct SimulatedDock: Sendable {
     private var lastTick: Double
     private var sentConfigRequest = false
 
-    init(identity: DockIdentity, parameters: SimulationParameters = .init(), seed: UInt64, now: Double) {
+    /// `battery` overrides the seeded starting charge (percent), for tests and demos.
+    init(identity: DockIdentity, parameters: SimulationParameters = .init(), seed: UInt64, now: Double, battery startingBattery: Double? = nil) {
         self.identity = identity
         self.parameters = parameters
         var rng = SeededGenerator(seed: seed)
@@ -188,6 +189,7 @@ struct SimulatedDock: Sendable {
         storageUsed = Int.random(in: 10_000...9_000_000, using: &rng)
         networkRate = Double.random(in: 4...60, using: &rng)
         battery = Double(Int.random(in: 55...100, using: &rng))
+        if let startingBattery { battery = startingBattery }
         batteryCycles = Int.random(in: 10...260, using: &rng)
         batterySerial = String(format: "4BUPK%02dDAD%04dX", Int.random(in: 10...99, using: &rng), Int.random(in: 0...9999, using: &rng))
         position = identity.dock.location
