@@ -97,6 +97,20 @@ let package = Package(
             dependencies: ["DockLink", "MosquittoClient", "TianyanModel"],
             path: "tools/bench-mqtt"
         ),
+        .executableTarget(
+            name: "dock-sim",
+            dependencies: [
+                "MosquittoClient",
+                "TianyanModel",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            path: "tools/dock-sim",
+            exclude: ["README.md"]
+        ),
 
         .testTarget(name: "TianyanModelTests", dependencies: ["TianyanModel", "TianyanTesting"]),
         .testTarget(name: "DockLinkTests", dependencies: ["DockLink", "TianyanModel", "TianyanTesting"]),
@@ -118,6 +132,7 @@ let package = Package(
             name: "TianyanAppTests",
             dependencies: ["TianyanApp", "TianyanStore", "TianyanModel", "TianyanTesting"]
         ),
+        .testTarget(name: "DockSimTests", dependencies: ["dock-sim", "MosquittoClient", "TianyanModel", "TianyanTesting"]),
         .testTarget(
             name: "IntegrationTests",
             dependencies: ["MosquittoClient", "TianyanApp", "TianyanModel", "TianyanStore", "TianyanTesting"]
