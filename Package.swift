@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "TianyanStore", targets: ["TianyanStore"]),
         .library(name: "TianyanApp", targets: ["TianyanApp"]),
         .library(name: "TianyanTesting", targets: ["TianyanTesting"]),
+        .library(name: "RadioLink", targets: ["RadioLink"]),
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
@@ -54,6 +55,9 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
+        // The pure core of the radio link: PEI framing and parsing, SDS/LIP codecs, call
+        // tracking and the command engine. No I/O; the serial shell drives it.
+        .target(name: "RadioLink", dependencies: ["TianyanModel"]),
         .target(
             name: "TianyanTesting",
             dependencies: ["TianyanModel"]
@@ -79,6 +83,7 @@ let package = Package(
         ),
 
         .testTarget(name: "TianyanModelTests", dependencies: ["TianyanModel", "TianyanTesting"]),
+        .testTarget(name: "RadioLinkTests", dependencies: ["RadioLink", "TianyanModel"]),
         .testTarget(
             name: "TianyanStoreTests",
             dependencies: [
