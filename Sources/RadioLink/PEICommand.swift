@@ -23,6 +23,15 @@ public struct PEICommand: Hashable, Sendable, CustomStringConvertible {
         self.sds = nil
     }
 
+    /// The bare `AT` used for the start probe and the keep-alive.
+    public static let attention = PEICommand(checked: "AT")
+
+    private init(checked text: String) {
+        self.text = text
+        self.timeout = nil
+        self.sds = nil
+    }
+
     /// `AT+CMGS=…` carrying `submission`.
     public init(sending submission: SDSSubmission, timeout: Double? = nil) {
         self.text = submission.commandLine

@@ -473,5 +473,5 @@ public struct PEIEngine: Sendable {
         return oldest
     }
 
-    private static let at: PEICommand = try! PEICommand("AT")
+    private static let at = PEICommand.attention
 }
