@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "TianyanStore", targets: ["TianyanStore"]),
         .library(name: "TianyanApp", targets: ["TianyanApp"]),
         .library(name: "TianyanTesting", targets: ["TianyanTesting"]),
+        .library(name: "RadioLink", targets: ["RadioLink"]),
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
@@ -68,6 +69,9 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
+        // The pure core of the radio link: PEI framing and parsing, SDS/LIP codecs, call
+        // tracking and the command engine. No I/O; the serial shell drives it.
+        .target(name: "RadioLink", dependencies: ["TianyanModel"]),
         .target(
             name: "TianyanTesting",
             dependencies: ["TianyanModel"]
@@ -118,6 +122,7 @@ let package = Package(
             name: "MosquittoClientTests",
             dependencies: ["MosquittoClient", "TianyanTesting", .product(name: "Logging", package: "swift-log")]
         ),
+        .testTarget(name: "RadioLinkTests", dependencies: ["RadioLink", "TianyanModel"]),
         .testTarget(
             name: "TianyanStoreTests",
             dependencies: [

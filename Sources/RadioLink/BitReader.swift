@@ -1,0 +1,75 @@
+/// Reads big-endian bit fields, most significant bit first, from a byte array.
+struct BitReader {
+    private let bytes: [UInt8]
+    /// Bits that may be read in total.
+    let bitCount: Int
+    private(set) var position = 0
+
+    init(_ bytes: [UInt8], bitCount: Int? = nil) {
+        self.bytes = bytes
+        self.bitCount = min(bitCount ?? bytes.count * 8, bytes.count * 8)
+    }
+
+    var remaining: Int { bitCount - position }
+
+    /// The next `width` bits (at most 64) as an unsigned number, or nil past the end.
+    mutating func read(_ width: Int) -> UInt64? {
+        guard width >= 0, width <= 64, width <= remaining else { return nil }
+        var value: UInt64 = 0
+        for _ in 0..<width {
+            let byte = bytes[position >> 3]
+            let bit = (byte >> (7 - UInt8(position & 7))) & 1
+            value = value << 1 | UInt64(bit)
+            position += 1
+        }
+        return value
+    }
+
+    mutating func int(_ width: Int) -> Int? { read(width).map { Int($0) } }
+
+    /// The next `width` bits as a two's complement number.
+    mutating func signed(_ width: Int) -> Int? {
+        guard let raw = read(width) else { return nil }
+        let value = Int(raw)
+        return value >= 1 << (width - 1) ? value - (1 << width) : value
+    }
+}
+
+enum Hex {
+    /// Bytes from hex digits; an odd final digit becomes the high nibble of a last byte.
+    /// Nil when a character is not a hex digit.
+    static func decode(_ text: String) -> [UInt8]? {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity((text.utf8.count + 1) / 2)
+        var high: UInt8?
+        for c in text.utf8 {
+            let nibble: UInt8
+            switch c {
+            case 0x30...0x39: nibble = c - 0x30
+            case 0x41...0x46: nibble = c - 0x41 + 10
+            case 0x61...0x66: nibble = c - 0x61 + 10
+            default: return nil
+            }
+            if let h = high {
+                bytes.append(h << 4 | nibble)
+                high = nil
+            } else {
+                high = nibble
+            }
+        }
+        if let h = high { bytes.append(h << 4) }
+        return bytes
+    }
+
+    /// Exactly two uppercase hex digits per byte.
+    static func encode(_ bytes: [UInt8]) -> String {
+        let digits = Array("0123456789ABCDEF".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count * 2)
+        for b in bytes {
+            out.append(digits[Int(b >> 4)])
+            out.append(digits[Int(b & 0x0F)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}

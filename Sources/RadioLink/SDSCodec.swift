@@ -1,0 +1,202 @@
+/// Decodes SDS user data and encodes the SDS we send.
+///
+/// Input is the hex line after a `+CTSDSR` header. Decoding goes by bits actually present and
+/// ignores pad bits, because radios declare a bit length that does not always match the digits
+/// (84 bits announced, 22 digits sent).
+public enum SDSCodec {
+    /// The most user data bits we put in one SDS (ftl: "the value that seems to work in practice").
+    public static let defaultMaximumBits = 668
+
+    // MARK: Decoding
+
+    public static func decode(aiService: Int, hex: String, lengthBits: Int? = nil) -> SDSContent {
+        guard let bytes = Hex.decode(hex) else {
+            return .undecoded(protocolIdentifier: nil, bytes: [], reason: "user data is not hex")
+        }
+        let bits = hex.utf8.count * 4
+        if aiService == 13 {
+            var r = BitReader(bytes, bitCount: bits)
+            guard let value = r.read(16) else {
+                return .undecoded(protocolIdentifier: nil, bytes: bytes, reason: "status SDS shorter than 16 bits")
+            }
+            return .status(StatusValue(UInt16(value)))
+        }
+        return decode(bytes, bitCount: bits)
+    }
+
+    /// Decodes user data that starts with a protocol identifier byte.
+    public static func decode(_ bytes: [UInt8], bitCount: Int? = nil) -> SDSContent {
+        guard let pi = bytes.first else {
+            return .undecoded(protocolIdentifier: nil, bytes: bytes, reason: "empty user data")
+        }
+        switch pi {
+        case 0x0A:
+            return .location(LIPDecoder.decode(bytes, bitCount: bitCount ?? bytes.count * 8))
+        case 0x02, 0x09:
+            guard bytes.count >= 2 else { return .undecoded(protocolIdentifier: pi, bytes: bytes, reason: "simple text without a coding byte") }
+            return .text(text(pi: pi, transfer: nil, codingByte: bytes[1], rest: Array(bytes[2...]), timestampAllowed: false))
+        case 0x80...:
+            return sdsTL(pi: pi, bytes)
+        default:
+            return .undecoded(protocolIdentifier: pi, bytes: bytes, reason: "protocol identifier 0x\(Hex.encode([pi])) is not decoded")
+        }
+    }
+
+    private static func sdsTL(pi: UInt8, _ bytes: [UInt8]) -> SDSContent {
+        guard bytes.count >= 4 else {
+            return .undecoded(protocolIdentifier: pi, bytes: bytes, reason: "SDS-TL PDU shorter than 4 bytes")
+        }
+        let b1 = bytes[1]
+        switch b1 >> 4 {
+        case 0:
+            var header = SDSTransferHeader(deliveryReport: DeliveryReportRequest(rawValue: Int(b1 >> 2) & 3) ?? .none,
+                                           serviceSelection: b1 & 0x02 != 0, reference: bytes[2])
+            var offset = 3
+            if b1 & 0x01 != 0 {
+                guard let (control, used) = storeForward(Array(bytes[3...])) else {
+                    return .undecoded(protocolIdentifier: pi, bytes: bytes, reason: "store-and-forward control not decodable")
+                }
+                header.storeForward = control
+                offset += used
+            }
+            let userData = offset < bytes.count ? Array(bytes[offset...]) : []
+            if pi == 0x82 || pi == 0x89 {
+                guard let coding = userData.first else {
+                    return .undecoded(protocolIdentifier: pi, bytes: bytes, reason: "text transfer without a coding byte")
+                }
+                return .text(text(pi: pi, transfer: header, codingByte: coding, rest: Array(userData.dropFirst()), timestampAllowed: true))
+            }
+            return .transfer(SDSTransfer(protocolIdentifier: pi, header: header, userData: userData))
+        case 1:
+            return .report(DeliveryReport(protocolIdentifier: pi, acknowledgementRequired: b1 & 0x08 != 0,
+                                          status: DeliveryStatus(code: bytes[2]), reference: bytes[3]))
+        case 2:
+            return .acknowledgement(DeliveryReport(protocolIdentifier: pi, acknowledgementRequired: false,
+                                                   status: DeliveryStatus(code: bytes[2]), reference: bytes[3]))
+        default:
+            return .undecoded(protocolIdentifier: pi, bytes: bytes, reason: "SDS-TL message type \(b1 >> 4) is not decoded")
+        }
+    }
+
+    /// Validity period (5 bits), forward address type (3 bits), then the address. Returns the
+    /// control and the bytes it used.
+    private static func storeForward(_ bytes: [UInt8]) -> (StoreForwardControl, Int)? {
+        var r = BitReader(bytes)
+        guard let validity = r.int(5), let type = r.int(3) else { return nil }
+        var address: String?
+        switch type {
+        case 0:
+            guard let v = r.read(8) else { return nil }
+            address = String(v)
+        case 1:
+            guard let v = r.read(24) else { return nil }
+            address = String(v)
+        case 2:
+            guard r.read(24) != nil, let ssi = r.read(24) else { return nil }
+            address = String(ssi)
+        case 3:
+            guard let count = r.int(8) else { return nil }
+            var digits = ""
+            for _ in 0..<count {
+                guard let d = r.int(4) else { return nil }
+                digits += d < 10 ? String(d) : (d == 10 ? "*" : d == 11 ? "#" : d == 12 ? "+" : "?")
+            }
+            address = digits
+        case 7:
+            address = nil
+        default:
+            return nil
+        }
+        return (StoreForwardControl(validityPeriod: validity, forwardAddressType: type, forwardAddress: address), (r.position + 7) / 8)
+    }
+
+    private static func text(pi: UInt8, transfer: SDSTransferHeader?, codingByte: UInt8, rest: [UInt8], timestampAllowed: Bool) -> TextMessage {
+        let coding = TextCoding(code: Int(codingByte & 0x7F))
+        var body = rest
+        var timestamp: [UInt8]?
+        if timestampAllowed, codingByte & 0x80 != 0, body.count >= 3 {
+            timestamp = Array(body.prefix(3))
+            body = Array(body.dropFirst(3))
+        }
+        return TextMessage(protocolIdentifier: pi, transfer: transfer, coding: coding, timestamp: timestamp,
+                           text: decodeText(body, coding: coding), textBytes: body)
+    }
+
+    /// ISO 8859-1 maps each byte to the same code point; UTF-16BE pairs bytes (an odd last byte
+    /// is dropped, bad surrogates become U+FFFD). Other codings are not decoded.
+    static func decodeText(_ bytes: [UInt8], coding: TextCoding) -> String? {
+        switch coding.code {
+        case 1:
+            var scalars = String.UnicodeScalarView()
+            for b in bytes { scalars.append(Unicode.Scalar(b)) }
+            return String(scalars)
+        case 26:
+            var units: [UInt16] = []
+            var i = 0
+            while i + 1 < bytes.count {
+                units.append(UInt16(bytes[i]) << 8 | UInt16(bytes[i + 1]))
+                i += 2
+            }
+            return String(decoding: units, as: UTF16.self)
+        default:
+            return nil
+        }
+    }
+
+    // MARK: Encoding
+
+    /// A text SDS (PI 0x82, SDS-TRANSFER) for `destination`, asking for `deliveryReport`.
+    ///
+    /// The text is ISO 8859-1 when every character fits, UTF-16BE otherwise. The payload is always
+    /// hex, so nothing in the text (CR, LF, `;`, Ctrl-Z, ESC) can end the command or start another.
+    public static func textSubmission(_ text: String, to destination: String, reference: UInt8,
+                                      deliveryReport: DeliveryReportRequest,
+                                      maximumBits: Int = defaultMaximumBits) throws(RadioLinkError) -> SDSSubmission {
+        var body: [UInt8] = []
+        var coding = TextCoding.iso8859_1
+        if text.unicodeScalars.allSatisfy({ $0.value <= 0xFF }) {
+            body = text.unicodeScalars.map { UInt8($0.value) }
+        } else {
+            coding = .utf16BigEndian
+            for unit in text.utf16 { body += [UInt8(unit >> 8), UInt8(unit & 0xFF)] }
+        }
+        let firstByte = UInt8(deliveryReport.rawValue << 2)
+        let userData: [UInt8] = [0x82, firstByte, reference, UInt8(coding.code)] + body
+        guard userData.count * 8 <= maximumBits else {
+            let perChar = coding == .iso8859_1 ? 1 : 2
+            let room = max(0, (maximumBits / 8 - 4) / perChar)
+            throw RadioLinkError(code: .messageTooLong, message: "the text is \(text.count) characters but one SDS holds at most \(room) in \(coding); shorten it or send it in several pages")
+        }
+        return try SDSSubmission(destination: destination, userData: userData)
+    }
+
+    /// An SDS-REPORT (PI `protocolIdentifier`, type 1) telling `destination` that its message
+    /// `reference` reached us (`.received`) or was read (`.consumed`).
+    public static func reportSubmission(to destination: String, status: DeliveryStatus, reference: UInt8,
+                                        protocolIdentifier: UInt8 = 0x82) throws(RadioLinkError) -> SDSSubmission {
+        try SDSSubmission(destination: destination, userData: [protocolIdentifier, 0x10, status.code, reference])
+    }
+}
+
+/// One SDS ready to go: `AT+CMGS=<destination>,<bits>` CR LF, the user data as uppercase hex,
+/// then Ctrl-Z (0x1A).
+public struct SDSSubmission: Hashable, Sendable {
+    public var destination: String
+    public var userData: [UInt8]
+
+    /// Throws `invalidIdentity` unless `destination` is 1 to 17 digits.
+    public init(destination: String, userData: [UInt8]) throws(RadioLinkError) {
+        guard TetraIdentity.isValidDialDigits(destination) else {
+            throw RadioLinkError(code: .invalidIdentity, message: "destination \"\(destination)\" must be 1 to 17 digits (an ISSI, GSSI or TSI)")
+        }
+        self.destination = destination
+        self.userData = userData
+    }
+
+    public var lengthBits: Int { userData.count * 8 }
+    public var payloadHex: String { Hex.encode(userData) }
+    public var commandLine: String { "AT+CMGS=\(destination),\(lengthBits)" }
+
+    /// The exact bytes for the port.
+    public var wireBytes: [UInt8] { Array(commandLine.utf8) + [0x0D, 0x0A] + Array(payloadHex.utf8) + [0x1A] }
+}
