@@ -134,7 +134,7 @@ public struct DockIngest: Sendable {
         do {
             switch parsed.kind {
             case .osd, .state:
-                try ingestProperties(parsed.serial, data, now, &out)
+                try ingestProperties(parsed.serial, payload, now, &out)
             case .status:
                 try ingestStatus(parsed.serial, data, now, &out)
             case .events:
@@ -156,6 +156,11 @@ public struct DockIngest: Sendable {
                 reject(&out, .missingField, "missing \(key.stringValue)")
             default:
                 reject(&out, .wrongType, "\(error)")
+            }
+        } catch let error as OSDScanner.Failure {
+            switch error {
+            case .notJSON(let detail): reject(&out, .notJSON, "payload is not JSON: \(detail)")
+            case .wrongType(let detail): reject(&out, .wrongType, detail)
             }
         } catch let error as MissingField {
             reject(&out, .missingField, error.description)
@@ -210,25 +215,26 @@ public struct DockIngest: Sendable {
 
     // MARK: OSD and state
 
-    private mutating func ingestProperties(_ serial: String, _ data: Data, _ now: Timestamp, _ out: inout Outcome) throws {
+    private mutating func ingestProperties(_ serial: String, _ payload: [UInt8], _ now: Timestamp, _ out: inout Outcome) throws {
         let known = devices[serial] != nil || registryDocks[serial] != nil || registryDrones[serial] != nil
         var dev: Device
-        let envelope: Envelope<MappedData>
+        let envelope: OSDScanner.Envelope
         if known {
             dev = device(serial, kindHint: nil, now: now)
-            envelope = try decoders.decoder(profile(of: dev).id, dev.kind).decode(Envelope<MappedData>.self, from: data)
+            envelope = try OSDScanner.scan(payload, tree: decoders.node(profile(of: dev).id, dev.kind))
         } else {
             // Unknown serial: read with both mappings, then tell a dock from an aircraft by its
             // dock-only keys (cover, drone_in_dock, jobs, network); an aircraft also names its dock
             // as gateway.
-            envelope = try decoders.decoder(fallbackProfile.id, nil).decode(Envelope<MappedData>.self, from: data)
-            let v = envelope.data?.values ?? OSDValues()
+            envelope = try OSDScanner.scan(payload, tree: decoders.node(fallbackProfile.id, nil))
+            let v = envelope.values
             let viaGateway = envelope.gateway.map { !$0.isEmpty && $0 != serial } ?? false
             let dockish = v[.droneInDock] != nil || v[.coverState] != nil || v[.jobNumber] != nil || v[.networkType] != nil
             dev = device(serial, kindHint: dockish ? .dock : .drone, now: now)
             if !dockish, viaGateway, let gw = envelope.gateway { dev.peer = gw }
         }
-        guard let values = envelope.data?.values else { throw MissingField(description: "missing data") }
+        guard envelope.hasData else { throw MissingField(description: "missing data") }
+        let values = envelope.values
         let time = Self.messageTime(envelope.timestamp, now)
         if values.fieldErrors > 0 { statistics.fieldErrors += UInt64(values.fieldErrors) }
         dev.values.merge(values)
@@ -595,25 +601,23 @@ public struct DockIngest: Sendable {
     }
 }
 
-/// One JSONDecoder per (profile, kind), carrying that mapping's field tree.
+/// The field tree of each (profile, kind), ready for the scanner.
 final class Decoders: Sendable {
-    private let table: [String: JSONDecoder]
+    private let nodes: [String: OSDScanner.Node]
 
     init(_ profiles: [DockProfile]) {
-        var t: [String: JSONDecoder] = [:]
+        var t: [String: OSDScanner.Node] = [:]
         for p in profiles {
             for (kind, mapping) in [("dock", p.dockFields), ("drone", p.aircraftFields),
                                     ("any", p.dockFields.merging(p.aircraftFields) { a, _ in a })] {
-                let d = JSONDecoder()
-                d.userInfo[.fieldTree] = FieldTree(mapping)
-                t["\(p.id)/\(kind)"] = d
+                t["\(p.id)/\(kind)"] = OSDScanner.Node(FieldTree(mapping))
             }
         }
-        table = t
+        nodes = t
     }
 
-    func decoder(_ profile: String, _ kind: UnitKind?) -> JSONDecoder {
-        table["\(profile)/\(kind.map { $0 == .drone ? "drone" : "dock" } ?? "any")"]!
+    func node(_ profile: String, _ kind: UnitKind?) -> OSDScanner.Node {
+        nodes["\(profile)/\(kind.map { $0 == .drone ? "drone" : "dock" } ?? "any")"]!
     }
 }
 

@@ -10,7 +10,7 @@ import Synchronization
 ///
 /// Layout: `segment-<first sequence, 16 hex>.jnl` files plus `released` (8 bytes, little endian:
 /// the highest sequence whose message and every earlier one are stored). A record is
-/// `u32 length | u32 FNV-1a of the rest | u64 sequence | u16 topic length | topic | payload`.
+/// `u32 length | u32 checksum of the rest | u64 sequence | u16 topic length | topic | payload`.
 /// A torn record at the end of the last segment (a crash in the middle of `write`) is cut off.
 public final class MessageJournal: Sendable {
     public struct Entry: Sendable, Hashable {
@@ -102,7 +102,7 @@ public final class MessageJournal: Sendable {
                 if let base = payload.baseAddress {
                     (out.baseAddress! + 18 + topic.count).copyMemory(from: base, byteCount: payload.count)
                 }
-                let checksum = Self.fnv1a(UnsafeRawBufferPointer(rebasing: out[8...]))
+                let checksum = Self.checksum(UnsafeRawBufferPointer(rebasing: out[8...]))
                 out.storeBytes(of: checksum.littleEndian, toByteOffset: 4, as: UInt32.self)
             }
             let written = record.withUnsafeBytes { Self.writeAll(s.fd, $0) }
@@ -188,7 +188,7 @@ public final class MessageJournal: Sendable {
                     let checksum = UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: offset + 4, as: UInt32.self))
                     guard length >= 10, offset + 8 + length <= bytes.count else { break }
                     let body = UnsafeRawBufferPointer(rebasing: bytes[(offset + 8)..<(offset + 8 + length)])
-                    guard Self.fnv1a(body) == checksum else { break }
+                    guard Self.checksum(body) == checksum else { break }
                     let sequence = UInt64(littleEndian: body.loadUnaligned(fromByteOffset: 0, as: UInt64.self))
                     let topicCount = Int(UInt16(littleEndian: body.loadUnaligned(fromByteOffset: 8, as: UInt16.self)))
                     guard 10 + topicCount <= length else { break }
@@ -223,12 +223,22 @@ public final class MessageJournal: Sendable {
         return true
     }
 
-    static func fnv1a(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
-        var hash: UInt32 = 0x811C_9DC5
-        for byte in bytes {
-            hash ^= UInt32(byte)
-            hash &*= 0x0100_0193
+    /// A 32-bit checksum of a record: eight bytes at a time (multiply-xor-rotate), the tail byte
+    /// by byte. It only has to catch a torn or garbled record, and it runs on the network thread
+    /// for every message, so it must be cheap.
+    static func checksum(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
+        var hash: UInt64 = 0xCBF2_9CE4_8422_2325 ^ UInt64(bytes.count)
+        var k = 0
+        while k + 8 <= bytes.count {
+            let word = bytes.loadUnaligned(fromByteOffset: k, as: UInt64.self)
+            hash = (hash ^ word) &* 0x0000_0100_0000_01B3
+            hash = (hash << 29) | (hash >> 35)
+            k += 8
         }
-        return hash
+        while k < bytes.count {
+            hash = (hash ^ UInt64(bytes[k])) &* 0x0000_0100_0000_01B3
+            k += 1
+        }
+        return UInt32(truncatingIfNeeded: hash ^ (hash >> 32))
     }
 }

@@ -45,6 +45,8 @@ struct Demo: AsyncParsableCommand {
     var data = "demo-data"
     @Option(help: ArgumentHelp("Stop after this many seconds (for scripted runs).", valueName: "SECONDS"))
     var runFor: Double?
+    @Option(help: "Seed of the simulators.") var seed: UInt64 = 1
+    @Option(help: "Docks that launch a patrol flight at once.") var flying: Int = 6
 
     func run() async throws {
         let config = try global.load()
@@ -58,6 +60,11 @@ struct Demo: AsyncParsableCommand {
             var config = config
             config.mqtt = broker.url
             var services: [any Service] = [broker]
+            let docksLog = (data as NSString).appendingPathComponent("dock-sim.log")
+            services.append(try SimulatorProcess(name: "dock-sim", arguments: [
+                "--broker", broker.url, "--seed", "\(seed)", "--fly-on-start", "\(flying)", "--hms-rate", "2",
+                "--profiles", Controller.profilesDirectory(config.profilesDirectory),
+            ], logFile: docksLog, logger: logger))
             if let runFor { services.append(StopAfter(seconds: runFor)) }
             let me = CommandLine.arguments[0]
             try await Controller(configuration: config, logger: logger).run(extraServices: services) { db, _ in
@@ -66,9 +73,11 @@ struct Demo: AsyncParsableCommand {
                   broker     \(broker.url)  (private mosquitto, stops with the demo)
                   database   \(db.path)
                   fleet      \(fleetDir): \(registry.drones.count) drones, \(registry.docks.count) docks, \(registry.formations.count) formations, \(registry.pilots.count) pilots, \(registry.radios.count) radios, \(registry.talkgroups.count) talkgroups, \(registry.cells.count) grid cells
+                  docks      84 simulated DJI docks (dock-sim, \(flying) flying a patrol now; log \(docksLog))
                   try        \(me) units --database \(db.path)
-                             \(me) fleet list --database \(db.path)
-                  not yet    dock and radio links, simulators and the web console arrive with their issues
+                             \(me) maintenance --all --database \(db.path)
+                             \(me) dock command \(registry.docks[0].serial) return_home --mqtt \(broker.url) --database \(db.path)
+                  not yet    radio gateways, the planner and the web console arrive with their issues
                 ready (Ctrl-C to stop)
                 """
             }

@@ -368,3 +368,53 @@ final class CollectingSink: RecordSink {
         #expect(!c.deliver(.init(serial: "D", tid: "nobody", bid: nil, method: nil, result: 0, status: nil, time: Fixture.now)))
     }
 }
+
+/// The OSD scanner against Foundation's JSON parser on mutated documents: never a crash, never
+/// a valid document refused, the same values where both read them.
+@Suite struct OSDScannerPropertyTests {
+    @Test func mutatedMessagesNeverCrashAndValidOnesReadLikeFoundation() throws {
+        var rng = SeededGenerator(seed: 42)
+        let base = Array(DJISamples.s4.utf8)
+        let alphabet = Array("{}[]\":,0123456789.-eE tfnulrsa\\\u{0}\u{FF}".utf8)
+        var ingest = Fixture.ingest()
+        var validSeen = 0, refusedValid = 0
+        for round in 0..<20_000 {
+            var doc = base
+            for _ in 0..<Int.random(in: 1...4, using: &rng) where !doc.isEmpty {
+                let at = Int.random(in: 0..<doc.count, using: &rng)
+                switch Int.random(in: 0..<3, using: &rng) {
+                case 0: doc.remove(at: at)
+                case 1: doc.insert(alphabet.randomElement(using: &rng)!, at: at)
+                default: doc[at] = alphabet.randomElement(using: &rng)!
+                }
+            }
+            let o = ingest.ingest(topic: "thing/product/\(Fixture.drone.serial)/osd", payload: doc,
+                                  receivedAt: Timestamp(milliseconds: 1_700_000_000_000 + Int64(round)))
+            let foundation = (try? JSONSerialization.jsonObject(with: Data(doc))) as? [String: Any]
+            if let f = foundation, f["data"] is [String: Any] {
+                validSeen += 1
+                if o.rejection?.reason == .notJSON {
+                    refusedValid += 1
+                    if refusedValid <= 3 {
+                        let diff = Int(o.rejection!.detail.split(separator: " ").last.flatMap { Int($0) } ?? 0)
+                        Issue.record("refused: \(o.rejection!.detail); around byte \(diff): \(String(decoding: doc[max(0, diff - 20)..<min(doc.count, diff + 20)], as: UTF8.self).debugDescription)")
+                    }
+                }
+            }
+        }
+        #expect(validSeen > 1000, "the mutations leave enough valid documents to compare")
+        #expect(refusedValid == 0, "\(refusedValid) valid documents refused as not JSON")
+    }
+
+    @Test func valuesMatchFoundationOnTheSample() throws {
+        var ingest = Fixture.ingest()
+        _ = ingest.ingest(topic: "thing/product/\(Fixture.drone.serial)/osd", payload: Array(DJISamples.s4.utf8), receivedAt: Fixture.now)
+        let v = try #require(ingest.devices[Fixture.drone.serial]).values
+        let f = try #require(JSONSerialization.jsonObject(with: Data(DJISamples.s4.utf8)) as? [String: Any])
+        let data = try #require(f["data"] as? [String: Any])
+        #expect(v[.altitude] == (data["height"] as? NSNumber)?.doubleValue)
+        #expect(v[.heading] == (data["attitude_head"] as? NSNumber)?.doubleValue)
+        #expect(v[.batteryPercent] == ((data["battery"] as? [String: Any])?["capacity_percent"] as? NSNumber)?.doubleValue)
+        #expect(v[.totalFlightSeconds] == 0 && v.text(.trackID) == "")
+    }
+}

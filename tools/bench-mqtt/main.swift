@@ -1,12 +1,14 @@
 // MQTT ingest benchmark (issue 3). In one run, on one private mosquitto:
-//  1. reference: the broker drains N queued aircraft-OSD messages (QoS 1) to a do-nothing
-//     subscriber (`mosquitto_sub -q 1 > /dev/null`): its delivery ceiling on this machine;
-//  2. tianyan: the same N messages queued for the controller's persistent session are drained
-//     by `tianyan serve` into SQLite; time until every one is committed;
+//  1. live stream: a publisher pushes aircraft OSD at QoS 1 as fast as it can for S seconds,
+//     first to a do-nothing subscriber (`mosquitto_sub -q 1`, output counted, nothing kept),
+//     then to `tianyan serve` (into SQLite); the rate at which the last message was delivered /
+//     committed, the ratio, the broker's dropped count, every message stored;
+//  2. backlog: N messages queued for an offline persistent session, drained by mosquitto_sub
+//     and by tianyan (the broker's drain ceiling is far above any live publisher here);
 //  3. latency: 1,000 messages/s for a while, one in ten an event with need_reply; the
 //     events_reply is sent only after commit, so publish -> reply bounds publish -> commit;
 //  4. decode: DockIngest on one OSD message, per message, against JSONSerialization.
-// Usage: bench-mqtt --tianyan PATH [--messages N] [--latency-seconds S] [--dir DIR]
+// Usage: bench-mqtt --tianyan PATH [--live-seconds S] [--messages N] [--latency-seconds S] [--dir DIR]
 import DockLink
 import Foundation
 import MosquittoClient
@@ -20,8 +22,9 @@ func argument(_ name: String, _ fallback: String) -> String {
 }
 
 let tianyan = argument("--tianyan", ".build/release/tianyan")
-let count = Int(argument("--messages", "1200000"))!
+let count = Int(argument("--messages", "600000"))!
 let latencySeconds = Int(argument("--latency-seconds", "60"))!
+let liveSeconds = Double(argument("--live-seconds", "60"))!
 let dir = argument("--dir", NSTemporaryDirectory() + "tianyan-bench-mqtt")
 let profilesDir = argument("--profiles", "firmware-profiles")
 try? FileManager.default.removeItem(atPath: dir)
@@ -69,6 +72,30 @@ func publish(_ client: MosquittoClient, _ n: Int, base: Int64, window: Int = 200
     }
 }
 
+/// Publishes as fast as PUBACKs allow for `seconds`; returns how many were sent.
+func publishFor(_ client: MosquittoClient, seconds: Double, base: Int64, window: Int = 2000) async throws -> Int {
+    let end = ContinuousClock.now + .milliseconds(Int64(seconds * 1000))
+    return try await withThrowingTaskGroup(of: Void.self) { group in
+        var inflight = 0, i = 0
+        while ContinuousClock.now < end {
+            if inflight >= window {
+                try await group.next()
+                inflight -= 1
+            }
+            let (topic, payload) = osd(i, time: base + Int64(i))
+            group.addTask { try await client.publish(topic, payload: payload, qos: .atLeastOnce, timeout: .seconds(120)) }
+            inflight += 1
+            i += 1
+        }
+        try await group.waitForAll()
+        return i
+    }
+}
+
+func fileSize(_ path: String) -> Int {
+    ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.intValue ?? 0
+}
+
 func connect(_ broker: LocalBroker, id: String, subscribe: [String] = []) async throws -> (MosquittoClient, Task<Void, any Error>) {
     let c = try MosquittoClient(configuration: .init(broker: try BrokerURL(parsing: broker.url), clientID: id, cleanSession: true,
                                                      subscriptions: subscribe.map { .init($0) }))
@@ -100,6 +127,25 @@ let broker = try LocalBroker(options: .init(maxQueuedMessages: count * 2 + 10_00
 line("# \(ISO8601DateFormatter().string(from: Date())) \(ProcessInfo.processInfo.activeProcessorCount) cores; mosquitto on \(broker.url); \(count) messages of \(osd(0, time: 0).1.count) bytes (aircraft OSD, sample S4 shape)")
 let topicFilter = "thing/product/+/osd"
 let referenceRate = Mutex<Double>(0)
+let liveReference = Mutex<Double>(0)
+
+// 1a. Live stream to a do-nothing subscriber: it prints one byte per message, counted, kept nowhere.
+do {
+    let counter = dir + "/ref-live.count"
+    let sub = try run("/usr/bin/mosquitto_sub", ["-p", "\(broker.port)", "-q", "1", "-t", topicFilter, "-F", ".", "-N"], output: counter)
+    try await Task.sleep(for: .milliseconds(500))
+    let (pub, task) = try await connect(broker, id: "bench-pub-live-ref")
+    let start = ContinuousClock.now
+    let sent = try await publishFor(pub, seconds: liveSeconds, base: 1_690_000_000_000)
+    let published = ContinuousClock.now - start
+    while fileSize(counter) < sent, ContinuousClock.now - start < .seconds(liveSeconds + 60) { try await Task.sleep(for: .milliseconds(20)) }
+    let seconds = (ContinuousClock.now - start).seconds
+    task.cancel()
+    sub.stop()
+    let rate = Double(fileSize(counter)) / seconds
+    liveReference.withLock { $0 = rate }
+    line(String(format: "live_reference_mosquitto_sub_q1_msgs_per_s %.0f delivered=%d of %d seconds=%.1f (publishing took %.1f s)", rate, fileSize(counter), sent, seconds, published.seconds))
+}
 
 // 1. Reference: create the persistent session, go away, queue N, drain with mosquitto_sub.
 do {
@@ -114,7 +160,11 @@ do {
     let drain = try run("/usr/bin/mosquitto_sub", ["-p", "\(broker.port)", "-i", "bench-ref", "-c", "-q", "1", "-t", topicFilter, "-C", "\(count)"], output: "/dev/null")
     guard wait(drain, timeout: 1800) else { fatalError("reference drain did not finish") }
     let seconds = Date().timeIntervalSince(start)
-    line(String(format: "reference_mosquitto_sub_q1_msgs_per_s %.0f seconds=%.1f", Double(count) / seconds, seconds))
+    line(String(format: "backlog_reference_mosquitto_sub_q1_msgs_per_s %.0f seconds=%.1f", Double(count) / seconds, seconds))
+    // End the reference's persistent session, or it would queue (and past its limit drop) the
+    // rest of the run.
+    let clean = try run("/usr/bin/mosquitto_sub", ["-p", "\(broker.port)", "-i", "bench-ref", "-t", topicFilter, "-W", "1"], output: "/dev/null")
+    _ = wait(clean, timeout: 5)
     referenceRate.withLock { $0 = Double(count) / seconds }
 }
 // 2. Tianyan: the controller's persistent session, queue N, drain into SQLite.
@@ -149,9 +199,30 @@ do {
     }
     let seconds = Date().timeIntervalSince(start)
     let rate = Double(stored) / seconds
-    line(String(format: "tianyan_ingest_q1_msgs_per_s %.0f seconds=%.1f stored=%d of %d peak_rss_mib=%.0f", rate, seconds, stored, count, peakRSS))
-    line(String(format: "ratio_tianyan_vs_mosquitto_sub %.2f", rate / referenceRate.withLock { $0 }))
-    line("broker_dropped_messages \(brokerDropped(broker))")
+    line(String(format: "backlog_tianyan_q1_msgs_per_s %.0f seconds=%.1f stored=%d of %d peak_rss_mib=%.0f", rate, seconds, stored, count, peakRSS))
+    line(String(format: "ratio_backlog_tianyan_vs_mosquitto_sub %.2f", rate / referenceRate.withLock { $0 }))
+    line("broker_dropped_messages_after_backlog \(brokerDropped(broker))")
+
+    // 1b. Live stream into the running controller.
+    do {
+        let before = sqliteCount(db, "SELECT COUNT(*) FROM positions")
+        let (pub, task) = try await connect(broker, id: "bench-pub-live-ctl")
+        let start = ContinuousClock.now
+        let sent = try await publishFor(pub, seconds: liveSeconds, base: 1_720_000_000_000)
+        let published = ContinuousClock.now - start
+        let lagAtEnd = sent - (sqliteCount(db, "SELECT COUNT(*) FROM positions") - before)
+        task.cancel()
+        var stored = 0
+        while stored < sent, ContinuousClock.now - start < .seconds(liveSeconds + 600) {
+            try await Task.sleep(for: .milliseconds(200))
+            stored = sqliteCount(db, "SELECT COUNT(*) FROM positions") - before
+        }
+        let seconds = (ContinuousClock.now - start).seconds
+        let rate = Double(stored) / seconds
+        line(String(format: "live_tianyan_q1_msgs_per_s %.0f stored=%d of %d seconds=%.1f (publishing took %.1f s; %d not yet committed when it ended)", rate, stored, sent, seconds, published.seconds, lagAtEnd))
+        line(String(format: "ratio_live_tianyan_vs_mosquitto_sub %.2f", rate / liveReference.withLock { $0 }))
+        line("broker_dropped_messages \(brokerDropped(broker))")
+    }
     serve.stop()
 
     // 3. Latency at 1,000 messages/s: publish -> events_reply (sent after commit).
