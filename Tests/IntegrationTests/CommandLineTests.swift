@@ -90,6 +90,12 @@ struct CommandLineTests {
         let pub = try ChildProcess("/usr/bin/mosquitto_pub", ["-h", "127.0.0.1", "-p", "\(port)", "-t", "tianyan/ping", "-m", "hi", "-q", "1"])
         #expect(try await pub.wait(timeout: .seconds(10)).status == 0)
         #expect(p.stdout.contains("126 drones"))
+        // The simulated docks report through the broker into the database.
+        try await waitUntil("the 84 simulated docks online", timeout: .seconds(30)) {
+            let units = try await runTianyan(["units", "--json", "--database", "demo.sqlite"], in: dir.path)
+            let list = (try? JSONSerialization.jsonObject(with: Data(units.stdout.utf8))) as? [[String: Any]] ?? []
+            return list.filter { $0["kind"] as? String == "dock" && $0["online"] as? Bool == true }.count == 84
+        }
         p.signal(SIGTERM)
         let r = try await p.wait(timeout: .seconds(20))
         #expect(r.status == 0, "\(r.stderr)")

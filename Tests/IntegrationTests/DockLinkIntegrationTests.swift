@@ -289,3 +289,62 @@ struct DockLinkIntegrationTests {
         print("kill -9: sent \(count), stored \(stored.count), lost \(count - stored.count), duplicated \(times.count - stored.count), journaled-unreleased \(journaled.count), recovered in \(recovered)")
     }
 }
+
+/// The controller against the dock simulator: commands go out, replies and flights come back.
+@Suite(.serialized, .enabled(if: ProcessInfo.processInfo.environment["TIANYAN_IT"] != nil, "set TIANYAN_IT=1 (tools/test does)"),
+       .timeLimit(.minutes(5)))
+struct DockSimulatorRoundTripTests {
+    @Test func aTaskIsPreparedExecutedFlownAndCalledHome() async throws {
+        let rig = try await ControllerRig()
+        defer { Task { await rig.shutdown() } }
+        try await rig.start()
+        let simPath = URL(fileURLWithPath: tianyanExecutable()).deletingLastPathComponent().appendingPathComponent("dock-sim").path
+        let sim = try ChildProcess(simPath, ["--broker", rig.broker.url, "--docks", "2", "--osd-interval", "0.5", "--seed", "7",
+                                             "--hms-rate", "0", "--profiles", packageRoot() + "/firmware-profiles"])
+        defer { sim.signal(SIGTERM) }
+        let registry = FleetSample.make()
+        let dock = registry.docks[0]
+        let drone = try #require(registry.drones.first { $0.dock == dock.serial })
+        let store = try rig.store()
+        try await waitUntil("both simulated docks online", timeout: .seconds(30)) {
+            let units = (try? await store.units()) ?? []
+            return units.filter { [registry.docks[0].serial, registry.docks[1].serial].contains($0.id) && $0.lastSeen != nil }.count == 2
+        }
+        func command(_ method: String, _ data: String = "{}") async throws -> CommandResult {
+            try await runTianyan(["dock", "command", dock.serial, method, "--data", data, "--by", "lead.li", "--mqtt", rig.broker.url,
+                                  "--database", rig.database], in: rig.dir.path, timeout: .seconds(90))
+        }
+        // Refused with the dock's result code, explained.
+        let refused = try await command("flighttask_execute", #"{"flight_id":"never-prepared"}"#)
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("rejected (result 314013"), "\(refused.stderr)")
+        // A short route north of the dock.
+        let lat = dock.location.latitude, lon = dock.location.longitude
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        let prepare = try await command("flighttask_prepare", #"{"flight_id":"f-it-1","task_type":0,"execute_time":\#(now),"rth_altitude":100,"tianyan_route":[[\#(lat + 0.0005),\#(lon)],[\#(lat + 0.0015),\#(lon)]]}"#)
+        #expect(prepare.status == 0, "\(prepare.stderr)")
+        #expect(prepare.stdout.contains("flighttask_prepare -> \(dock.serial): succeeded (result 0: success)"))
+        let execute = try await command("flighttask_execute", #"{"flight_id":"f-it-1"}"#)
+        #expect(execute.status == 0, "\(execute.stderr)")
+        try await waitUntil("the task in progress and the aircraft moving", timeout: .seconds(60)) {
+            let task = try? await store.flightTasks(dock: dock.serial).first { $0.flightID == "f-it-1" }
+            let track = (try? await store.track(unit: drone.serial, from: Timestamp(milliseconds: now - 1000), to: .now())) ?? []
+            return task?.status == "in_progress" && Set(track.map(\.latitude)).count >= 3
+        }
+        let home = try await command("return_home")
+        #expect(home.status == 0, "\(home.stderr)")
+        try await waitUntil("the task to end", timeout: .seconds(120)) {
+            let task = try? await store.flightTasks(dock: dock.serial).first { $0.flightID == "f-it-1" }
+            return task?.isTerminal == true
+        }
+        let task = try #require(try await store.flightTasks(dock: dock.serial).first { $0.flightID == "f-it-1" })
+        #expect(["partially_done", "canceled", "ok"].contains(task.status))
+        let commands = try await store.commands(unit: dock.serial)
+        #expect(Set(commands.filter { $0.outcome != .pending }.map(\.method)) == ["flighttask_execute", "flighttask_prepare", "return_home"])
+        let audit = try await store.audit()
+        #expect(audit.filter { $0.actor == "lead.li" && $0.target == dock.serial }.count == 4)
+        // The aircraft's maintenance telemetry came through too.
+        let health = try await store.deviceHealth()
+        #expect(health.contains { $0.unit == drone.serial && $0.flightCount != nil && !$0.batteries.isEmpty })
+    }
+}
