@@ -13,16 +13,27 @@ public struct DockTopic: Hashable, Sendable {
     /// Parses a topic against the DJI layout (`thing/product/{sn}/<kind>`, `sys/product/{sn}/status`).
     /// The serial must be letters and digits (the DJI demo's pattern); anything else is nil.
     public init?(_ topic: String) {
-        let parts = topic.split(separator: "/", omittingEmptySubsequences: false)
-        guard parts.count == 4, parts[1] == "product", let kind = Kind(rawValue: String(parts[3])) else { return nil }
-        switch (parts[0], kind) {
-        case ("sys", .status), ("sys", .statusReply): break
-        case ("thing", _) where kind != .status && kind != .statusReply: break
-        default: return nil
+        // Byte-wise: this runs for every message.
+        var parts: [Substring.UTF8View] = []
+        parts.reserveCapacity(4)
+        var utf8 = Substring(topic).utf8
+        while let slash = utf8.firstIndex(of: UInt8(ascii: "/")) {
+            parts.append(utf8[utf8.startIndex..<slash])
+            guard parts.count < 4 else { return nil }
+            utf8 = utf8[utf8.index(after: slash)...]
+        }
+        parts.append(utf8)
+        guard parts.count == 4, parts[1].elementsEqual("product".utf8),
+              let kind = Kind(rawValue: String(Substring(parts[3]))) else { return nil }
+        let sys = parts[0].elementsEqual("sys".utf8), thing = parts[0].elementsEqual("thing".utf8)
+        switch kind {
+        case .status, .statusReply: guard sys else { return nil }
+        default: guard thing else { return nil }
         }
         let sn = parts[2]
-        guard !sn.isEmpty, sn.count <= 64, sn.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }) else { return nil }
-        serial = String(sn)
+        guard !sn.isEmpty, sn.count <= 64,
+              sn.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A) }) else { return nil }
+        serial = String(Substring(sn))
         self.kind = kind
     }
 

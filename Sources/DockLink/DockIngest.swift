@@ -57,7 +57,6 @@ public struct DockIngest: Sendable {
         public var replies: [OutgoingMessage] = []
         public var serviceReply: ServiceReply?
         public var rejection: (reason: Rejection, detail: String)?
-        public var unitsSeen: [String] = []
     }
 
     public struct Statistics: Sendable, Hashable {
@@ -216,12 +215,12 @@ public struct DockIngest: Sendable {
     // MARK: OSD and state
 
     private mutating func ingestProperties(_ serial: String, _ payload: [UInt8], _ now: Timestamp, _ out: inout Outcome) throws {
-        let known = devices[serial] != nil || registryDocks[serial] != nil || registryDrones[serial] != nil
-        var dev: Device
         let envelope: OSDScanner.Envelope
-        if known {
-            dev = device(serial, kindHint: nil, now: now)
-            envelope = try OSDScanner.scan(payload, tree: decoders.node(profile(of: dev).id, dev.kind))
+        if let known = devices[serial] {
+            envelope = try OSDScanner.scan(payload, tree: decoders.node(known.profileID, known.kind))
+        } else if registryDocks[serial] != nil || registryDrones[serial] != nil {
+            let created = device(serial, kindHint: nil, now: now)
+            envelope = try OSDScanner.scan(payload, tree: decoders.node(created.profileID, created.kind))
         } else {
             // Unknown serial: read with both mappings, then tell a dock from an aircraft by its
             // dock-only keys (cover, drone_in_dock, jobs, network); an aircraft also names its dock
@@ -230,10 +229,14 @@ public struct DockIngest: Sendable {
             let v = envelope.values
             let viaGateway = envelope.gateway.map { !$0.isEmpty && $0 != serial } ?? false
             let dockish = v[.droneInDock] != nil || v[.coverState] != nil || v[.jobNumber] != nil || v[.networkType] != nil
-            dev = device(serial, kindHint: dockish ? .dock : .drone, now: now)
-            if !dockish, viaGateway, let gw = envelope.gateway { dev.peer = gw }
+            var created = device(serial, kindHint: dockish ? .dock : .drone, now: now)
+            if !dockish, viaGateway, let gw = envelope.gateway { created.peer = gw }
+            devices[serial] = created
         }
         guard envelope.hasData else { throw MissingField(description: "missing data") }
+        // Taken out of the table while it is updated, so that its storage is not copied.
+        var dev = devices.removeValue(forKey: serial)!
+        defer { devices[serial] = dev }
         let values = envelope.values
         let time = Self.messageTime(envelope.timestamp, now)
         if values.fieldErrors > 0 { statistics.fieldErrors += UInt64(values.fieldErrors) }
@@ -242,7 +245,6 @@ public struct DockIngest: Sendable {
         if dev.kind == .drone, let gw = envelope.gateway, !gw.isEmpty, gw != serial { dev.peer = gw }
         if dev.kind == .dock, let sub = values.text(.subDeviceSerial), !sub.isEmpty { dev.peer = sub }
         out.records.append(.sighting(UnitSighting(unit: serial, kind: dev.kind, time: time)))
-        out.unitsSeen.append(serial)
 
         if let lat = values[.latitude], let lon = values[.longitude] {
             if lat == 0 && lon == 0 {
@@ -259,12 +261,12 @@ public struct DockIngest: Sendable {
                 statistics.fieldErrors += 1
             }
         }
-        if let health = healthDue(dev, time) {
+        if healthDue(dev, time) {
+            let health = health(of: dev, at: time)
             out.records.append(.health(health))
             dev.lastHealth = health
             dev.lastHealthTime = time
         }
-        devices[serial] = dev
     }
 
     /// Airborne aircraft: every point. On the ground and docks: when moved 2 m, or now and then.
@@ -282,18 +284,20 @@ public struct DockIngest: Sendable {
         return Double(p.time.milliseconds - last.time.milliseconds) / 1000 >= configuration.stationaryPositionIntervalSeconds
     }
 
-    private func healthDue(_ dev: Device, _ time: Timestamp) -> DeviceHealth? {
-        let h = health(of: dev, at: time)
-        guard let last = dev.lastHealth, let lastTime = dev.lastHealthTime else { return h }
-        var lastComparable = last
-        lastComparable.time = h.time
-        if Double(time.milliseconds - lastTime.milliseconds) / 1000 >= configuration.healthIntervalSeconds { return h }
-        // Sooner when something maintenance cares about changed (not battery % or temperatures).
-        if h.flightCount != last.flightCount || h.firmware != last.firmware || h.modeCode != last.modeCode
-            || h.droneInDock != last.droneInDock || h.maxBatteryCycles != last.maxBatteryCycles || h.peer != last.peer {
-            return h
+    /// Maintenance telemetry is stored once a minute, or sooner when something maintenance cares
+    /// about changed (not battery % or temperatures). Checked on the raw values: building the
+    /// record for every message would cost more than the rest of the message.
+    private func healthDue(_ dev: Device, _ time: Timestamp) -> Bool {
+        guard let last = dev.lastHealth, let lastTime = dev.lastHealthTime else { return true }
+        if Double(time.milliseconds - lastTime.milliseconds) / 1000 >= configuration.healthIntervalSeconds { return true }
+        let v = dev.values
+        if v.int(.modeCode) != last.modeCode || v.text(.firmware) != last.firmware || dev.peer != last.peer { return true }
+        switch dev.kind {
+        case .drone:
+            return v.int(.flightCount) != last.flightCount || v.batteries?.compactMap(\.cycles).max() != last.maxBatteryCycles
+        case .dock, .radio:
+            return v.int(.droneInDock).map { $0 == 1 } != last.droneInDock || v.int(.jobNumber) != last.jobCount
         }
-        return nil
     }
 
     /// Maintenance telemetry from the merged values.
@@ -387,7 +391,6 @@ public struct DockIngest: Sendable {
         }
         if time > dock.lastSeen { dock.lastSeen = time }
         out.records.append(.sighting(UnitSighting(unit: serial, kind: .dock, time: time)))
-        out.unitsSeen.append(serial)
         if env.method == nil || env.method == "update_topo", let subs = env.data?.subDevices {
             if let first = subs.first {
                 var drone = device(first.sn, kindHint: .drone, now: now)
@@ -401,7 +404,6 @@ public struct DockIngest: Sendable {
                 devices[first.sn] = drone
                 dock.peer = first.sn
                 out.records.append(.sighting(UnitSighting(unit: first.sn, kind: .drone, time: time)))
-                out.unitsSeen.append(first.sn)
             }
             // An empty list means the aircraft went offline; the dock still knows which one it holds.
         }
@@ -445,7 +447,6 @@ public struct DockIngest: Sendable {
         if time > dock.lastSeen { dock.lastSeen = time }
         devices[serial] = dock
         out.records.append(.sighting(UnitSighting(unit: serial, kind: dock.kind, time: time)))
-        out.unitsSeen.append(serial)
         // Route by method; tolerate the documented drift where `method` is missing.
         let method = env.method ?? (env.data?.list != nil ? "hms" : env.data?.output?["progress"] != nil ? "flighttask_progress" : "")
         switch method {
@@ -539,7 +540,6 @@ public struct DockIngest: Sendable {
         if time > dock.lastSeen { dock.lastSeen = time }
         devices[serial] = dock
         out.records.append(.sighting(UnitSighting(unit: serial, kind: dock.kind, time: time)))
-        out.unitsSeen.append(serial)
         guard let method = env.method, !method.isEmpty else { throw MissingField(description: "request without method") }
         let answer: JSONValue
         switch method {
@@ -581,7 +581,6 @@ public struct DockIngest: Sendable {
         if time > dock.lastSeen { dock.lastSeen = time }
         devices[serial] = dock
         out.records.append(.sighting(UnitSighting(unit: serial, kind: dock.kind, time: time)))
-        out.unitsSeen.append(serial)
         out.serviceReply = ServiceReply(serial: serial, tid: tid, bid: env.bid, method: env.method, result: result,
                                         status: env.data?.output?["status"]?.string, time: now)
     }

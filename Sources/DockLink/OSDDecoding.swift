@@ -55,8 +55,51 @@ public struct OSDValues: Sendable, Hashable {
 }
 
 extension OSDField {
-    static let indexes: [OSDField: Int] = Dictionary(uniqueKeysWithValues: allCases.enumerated().map { ($1, $0) })
-    var index: Int { OSDField.indexes[self]! }
+    /// Position in `allCases`, without a dictionary lookup (this runs for every field of every message).
+    public var index: Int {
+        switch self {
+        case .latitude: 0
+        case .longitude: 1
+        case .altitude: 2
+        case .elevation: 3
+        case .heading: 4
+        case .horizontalSpeed: 5
+        case .verticalSpeed: 6
+        case .batteryPercent: 7
+        case .remainingFlightSeconds: 8
+        case .modeCode: 9
+        case .totalFlightSeconds: 10
+        case .totalFlightDistance: 11
+        case .flightCount: 12
+        case .firmware: 13
+        case .trackID: 14
+        case .batteries: 15
+        case .homeDistance: 16
+        case .windSpeed: 17
+        case .temperature: 18
+        case .environmentTemperature: 19
+        case .humidity: 20
+        case .rainfall: 21
+        case .storageTotal: 22
+        case .storageUsed: 23
+        case .networkType: 24
+        case .networkQuality: 25
+        case .networkRate: 26
+        case .droneInDock: 27
+        case .droneBatteryPercent: 28
+        case .droneCharging: 29
+        case .coverState: 30
+        case .jobNumber: 31
+        case .workingSeconds: 32
+        case .subDeviceSerial: 33
+        case .flighttaskStepCode: 34
+        case .emergencyStop: 35
+        case .workingVoltage: 36
+        case .workingCurrent: 37
+        case .supplyVoltage: 38
+        case .backupBatteryVoltage: 39
+        }
+    }
 }
 
 /// A profile's key paths as a tree, walked while decoding so that only mapped keys are read.

@@ -11,11 +11,13 @@ public final class LocalBroker: Sendable {
         public var maxQueuedMessages: Int
         /// Keep persistent sessions and their queues on disk across restarts.
         public var persistence: Bool
+        public var allowAnonymous: Bool
         public var extraConfiguration: String
 
-        public init(maxQueuedMessages: Int = 100_000, persistence: Bool = false, extraConfiguration: String = "") {
+        public init(maxQueuedMessages: Int = 100_000, persistence: Bool = false, allowAnonymous: Bool = true, extraConfiguration: String = "") {
             self.maxQueuedMessages = maxQueuedMessages
             self.persistence = persistence
+            self.allowAnonymous = allowAnonymous
             self.extraConfiguration = extraConfiguration
         }
     }
@@ -62,7 +64,7 @@ public final class LocalBroker: Sendable {
         let conf = directory + "/mosquitto.conf"
         try """
         listener \(port) 127.0.0.1
-        allow_anonymous true
+        allow_anonymous \(options.allowAnonymous)
         persistence \(options.persistence)
         persistence_location \(directory)/
         autosave_interval 1

@@ -168,6 +168,11 @@ public final class MosquittoClient: Service, Sendable {
         mosquitto_publish_callback_set(mosq) { _, obj, mid in
             Core.from(obj).published(mid: mid)
         }
+        // libmosquitto says why a connection failed (TLS verification, DNS) only in its log.
+        mosquitto_log_callback_set(mosq) { _, obj, level, text in
+            guard level == MOSQ_LOG_ERR, let text else { return }
+            Core.from(obj).noteError(String(cString: text))
+        }
     }
 
     public var status: Status { core.status }
@@ -367,9 +372,14 @@ private final class Core: Sendable {
 
     func disconnected(rc: Int32) {
         state.withLock { s in
-            if s.connected { s.disconnects += 1 }
+            // After a refused CONNECT the refusal is the news, not the disconnect that follows it.
+            if s.connected {
+                s.disconnects += 1
+                if rc != 0 { s.lastError = "connection lost: \(String(cString: mosquitto_strerror(rc)))" }
+            } else if rc != 0, !(s.lastError?.hasPrefix("broker refused") ?? false) {
+                s.lastError = "cannot connect: \(String(cString: mosquitto_strerror(rc)))"
+            }
             s.connected = false
-            if rc != 0 { s.lastError = "connection lost: \(String(cString: mosquitto_strerror(rc)))" }
         }
         if rc != 0 { logger.warning("broker connection lost; reconnecting", metadata: ["mqtt.error": "\(String(cString: mosquitto_strerror(rc)))"]) }
     }

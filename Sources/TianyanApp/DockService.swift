@@ -77,12 +77,37 @@ public final class DockService: Service, Sendable {
         try await withThrowingDiscardingTaskGroup { group in
             group.addTask { try await self.client.run() }
             group.addTask { await self.releaseLoop() }
+            group.addTask { await self.reportPeriodically() }
             await consume()
             releaseSignal.finish()
         }
         logger.info("dock link stopped", metadata: [
             "dock.messages": "\(statistics.ingest.messages)", "dock.replies": "\(statistics.repliesSent)",
         ])
+    }
+
+    /// One line a minute with the link's counters (the metrics endpoint arrives with the server).
+    private func reportPeriodically() async {
+        var last: UInt64 = 0
+        while !Task.isCancelled {
+            do {
+                try await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(60)) }
+            } catch {
+                return
+            }
+            let s = statistics
+            let rejected = s.ingest.rejected.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
+            logger.info("dock link", metadata: [
+                "dock.messages": "\(s.ingest.messages)", "dock.messages_per_s": "\((s.ingest.messages - last) / 60)",
+                "dock.rejected": "\(rejected.isEmpty ? "0" : rejected)", "dock.field_errors": "\(s.ingest.fieldErrors)",
+                "dock.no_fix": "\(s.ingest.noFix)", "dock.positions": "\(s.ingest.positions)",
+                "dock.alarms_raised": "\(s.ingest.alarmsRaised)", "dock.alarms_cleared": "\(s.ingest.alarmsCleared)",
+                "dock.unregistered": "\(s.ingest.unregisteredDevices)", "dock.replies": "\(s.repliesSent)",
+                "dock.reply_failures": "\(s.replyFailures)", "mqtt.connected": "\(s.mqtt.connected)",
+                "mqtt.reconnects": "\(max(0, s.mqtt.connects - 1))", "mqtt.replayed": "\(s.mqtt.replayed)",
+            ])
+            last = s.ingest.messages
+        }
     }
 
     private func consume() async {

@@ -23,13 +23,21 @@ public enum MaintenanceReport {
         for h in health.values.sorted(by: { $0.unit < $1.unit }) where !seen.contains(h.unit) {
             out.append(.evaluate(unit: h.unit, kind: h.kind, model: h.model, health: h, log: byUnit[h.unit] ?? [], rules: rules, now: now))
         }
+        // HMS history: what is still active, and how much was raised lately.
+        let alarms = Dictionary(grouping: try await store.alarms(kind: "hms", limit: 1_000_000), by: \.unit)
+        let monthAgo = Timestamp(milliseconds: now.milliseconds - 30 * 86_400_000)
+        for i in out.indices {
+            let mine = alarms[out[i].unit] ?? []
+            out[i].openAlarms = mine.filter { $0.clearedAt == nil }
+            out[i].alarmsLast30Days = mine.filter { $0.time >= monthAgo }.count
+        }
         return out
     }
 
     public static func table(_ statuses: [MaintenanceStatus], all: Bool, rules: MaintenanceRules) -> String {
         let widths = [18, 6, 12, 9, 9, 8, 14, 10]
         var lines = [UnitReport.pad(["UNIT", "KIND", "MODEL", "FLIGHT h", "SINCE h", "CYCLES", "FIRMWARE", "STATE"], widths)]
-        let shown = all ? statuses : statuses.filter { !$0.due.isEmpty || $0.grounded != nil }
+        let shown = all ? statuses : statuses.filter { !$0.due.isEmpty || $0.grounded != nil || $0.openAlarms.contains { $0.severity == .critical } }
         for s in shown {
             let state = s.grounded != nil ? "GROUNDED" : s.due.isEmpty ? "ok" : "DUE"
             lines.append(UnitReport.pad([s.unit, s.kind.rawValue, s.model ?? "-",
@@ -40,6 +48,7 @@ public enum MaintenanceReport {
                 lines.append("    grounded \(g.time.iso8601) by \(g.by)\(g.note.map { ": \($0)" } ?? "")")
             }
             for reason in s.due { lines.append("    due: \(reason)") }
+            for a in s.openAlarms { lines.append("    HMS \(a.severity.rawValue) since \(a.time.iso8601): \(a.code ?? "-") \(a.text)") }
             if let h = s.health, s.kind == .dock, all {
                 var env: [String] = []
                 if let t = h.temperatureCelsius { env.append(String(format: "inside %.1f °C", t)) }
@@ -53,7 +62,8 @@ public enum MaintenanceReport {
         }
         let due = statuses.filter { !$0.due.isEmpty }.count
         let grounded = statuses.filter { $0.grounded != nil }.count
-        lines.append("\(statuses.count) units: \(due) due, \(grounded) grounded (rules: every \(Int(rules.flightHours)) flight hours, \(rules.batteryCycles) battery cycles, \(rules.months) months)")
+        let alarmed = statuses.filter { !$0.openAlarms.isEmpty }.count
+        lines.append("\(statuses.count) units: \(due) due, \(grounded) grounded, \(alarmed) with active HMS alarms (rules: every \(Int(rules.flightHours)) flight hours, \(rules.batteryCycles) battery cycles, \(rules.months) months)")
         return lines.joined(separator: "\n")
     }
 

@@ -27,6 +27,9 @@ public struct MaintenanceStatus: Hashable, Sendable, Codable {
     public var grounded: MaintenanceAction?
     /// Why it is due, one line each; empty when not due.
     public var due: [String]
+    /// Health alarms (HMS) still active, and how many were raised in the last 30 days.
+    public var openAlarms: [Alarm] = []
+    public var alarmsLast30Days = 0
 
     public init(unit: String, kind: UnitKind, model: String?, health: DeviceHealth?, flightHours: Double?, flightHoursSinceService: Double?, lastService: MaintenanceAction?, grounded: MaintenanceAction?, due: [String]) {
         self.unit = unit

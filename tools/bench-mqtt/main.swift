@@ -25,6 +25,10 @@ let tianyan = argument("--tianyan", ".build/release/tianyan")
 let count = Int(argument("--messages", "600000"))!
 let latencySeconds = Int(argument("--latency-seconds", "60"))!
 let liveSeconds = Double(argument("--live-seconds", "60"))!
+/// With `--subscriber-cpu N` (and the benchmark itself started under `taskset -c M`), the
+/// subscribers (mosquitto_sub, tianyan) run on core N while the publisher and the broker share
+/// the other: the broker's delivery is then not slowed by the subscriber's own work.
+let subscriberCPU = argument("--subscriber-cpu", "")
 let dir = argument("--dir", NSTemporaryDirectory() + "tianyan-bench-mqtt")
 let profilesDir = argument("--profiles", "firmware-profiles")
 try? FileManager.default.removeItem(atPath: dir)
@@ -36,6 +40,12 @@ func line(_ s: String) {
 
 func run(_ path: String, _ args: [String], output: String? = nil) throws -> SpawnedProcess {
     try SpawnedProcess(path, args, logFile: output)
+}
+
+/// A subscriber process, on its own core when `--subscriber-cpu` is given.
+func subscriber(_ path: String, _ args: [String], output: String? = nil) throws -> SpawnedProcess {
+    if subscriberCPU.isEmpty { return try run(path, args, output: output) }
+    return try run("/usr/bin/taskset", ["-c", subscriberCPU, path] + args, output: output)
 }
 
 func wait(_ p: SpawnedProcess, timeout: Double) -> Bool {
@@ -105,13 +115,15 @@ func connect(_ broker: LocalBroker, id: String, subscribe: [String] = []) async 
     return (c, t)
 }
 
-/// `$SYS/broker/publish/messages/dropped`, read with mosquitto_sub.
-func brokerDropped(_ broker: LocalBroker) -> String {
-    let out = dir + "/sys.txt"
-    try? FileManager.default.removeItem(atPath: out)
-    guard let p = try? run("/usr/bin/mosquitto_sub", ["-p", "\(broker.port)", "-t", "$SYS/broker/publish/messages/dropped", "-C", "1", "-W", "5"], output: out) else { return "?" }
-    _ = wait(p, timeout: 6)
-    return (try? String(contentsOfFile: out, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "?"
+/// `$SYS/broker/publish/messages/dropped`, followed for the whole run by a client of ours.
+let droppedByBroker = Mutex<String>("never reported")
+func brokerDropped(_ broker: LocalBroker) -> String { droppedByBroker.withLock { $0 } }
+
+/// How many received messages the controller has stored: the journal's release mark, read from
+/// its 8-byte file (polling COUNT(*) would itself load the machine being measured).
+func released(_ db: String) -> Int {
+    guard let data = FileManager.default.contents(atPath: db + ".journal/released"), data.count == 8 else { return 0 }
+    return Int(data.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) })
 }
 
 func sqliteCount(_ db: String, _ sql: String) -> Int {
@@ -124,15 +136,19 @@ func sqliteCount(_ db: String, _ sql: String) -> Int {
 
 let broker = try LocalBroker(options: .init(maxQueuedMessages: count * 2 + 10_000, persistence: false,
                                             extraConfiguration: "max_queued_bytes 0\nmax_inflight_messages 0\nmessage_size_limit 0"))
-line("# \(ISO8601DateFormatter().string(from: Date())) \(ProcessInfo.processInfo.activeProcessorCount) cores; mosquitto on \(broker.url); \(count) messages of \(osd(0, time: 0).1.count) bytes (aircraft OSD, sample S4 shape)")
+line("# \(ISO8601DateFormatter().string(from: Date())) \(ProcessInfo.processInfo.activeProcessorCount) cores; mosquitto on \(broker.url); \(count) messages of \(osd(0, time: 0).1.count) bytes (aircraft OSD, sample S4 shape); subscribers on \(subscriberCPU.isEmpty ? "any core" : "core " + subscriberCPU)")
 let topicFilter = "thing/product/+/osd"
+let (sysClient, sysTask) = try await connect(broker, id: "bench-sys", subscribe: ["$SYS/broker/publish/messages/dropped"])
+let sysReader = Task {
+    for await m in sysClient.messages { droppedByBroker.withLock { $0 = String(decoding: m.payload, as: UTF8.self) } }
+}
 let referenceRate = Mutex<Double>(0)
 let liveReference = Mutex<Double>(0)
 
 // 1a. Live stream to a do-nothing subscriber: it prints one byte per message, counted, kept nowhere.
 do {
     let counter = dir + "/ref-live.count"
-    let sub = try run("/usr/bin/mosquitto_sub", ["-p", "\(broker.port)", "-q", "1", "-t", topicFilter, "-F", ".", "-N"], output: counter)
+    let sub = try subscriber("/usr/bin/mosquitto_sub", ["-p", "\(broker.port)", "-q", "1", "-t", topicFilter, "-F", ".", "-N"], output: counter)
     try await Task.sleep(for: .milliseconds(500))
     let (pub, task) = try await connect(broker, id: "bench-pub-live-ref")
     let start = ContinuousClock.now
@@ -157,7 +173,7 @@ do {
     line(String(format: "publish_rate_msgs_per_s %.0f (queued for the reference subscriber)", Double(count) / Date().timeIntervalSince(t0)))
     task.cancel()
     let start = Date()
-    let drain = try run("/usr/bin/mosquitto_sub", ["-p", "\(broker.port)", "-i", "bench-ref", "-c", "-q", "1", "-t", topicFilter, "-C", "\(count)"], output: "/dev/null")
+    let drain = try subscriber("/usr/bin/mosquitto_sub", ["-p", "\(broker.port)", "-i", "bench-ref", "-c", "-q", "1", "-t", topicFilter, "-C", "\(count)"], output: "/dev/null")
     guard wait(drain, timeout: 1800) else { fatalError("reference drain did not finish") }
     let seconds = Date().timeIntervalSince(start)
     line(String(format: "backlog_reference_mosquitto_sub_q1_msgs_per_s %.0f seconds=%.1f", Double(count) / seconds, seconds))
@@ -177,19 +193,20 @@ do {
     }
     let serveArgs = ["serve", "--database", db, "--mqtt", broker.url, "--set", "profiles_dir=\(profilesDir)", "--set", "log_level=warning"]
     // First start: the session and its subscriptions exist at the broker; then it goes away.
-    var serve = try run(tianyan, serveArgs, output: dir + "/serve1.log")
+    var serve = try subscriber(tianyan, serveArgs, output: dir + "/serve1.log")
     try await Task.sleep(for: .seconds(2))
     serve.stop()
     let (pub, task) = try await connect(broker, id: "bench-pub-ctl")
     try await publish(pub, count, base: 1_710_000_000_000)
     task.cancel()
     let start = Date()
-    serve = try run(tianyan, serveArgs, output: dir + "/serve2.log")
+    serve = try subscriber(tianyan, serveArgs, output: dir + "/serve2.log")
     var stored = 0
     var peakRSS = 0.0
+    let releasedBefore = released(db)
     while stored < count {
-        try await Task.sleep(for: .milliseconds(500))
-        stored = sqliteCount(db, "SELECT COUNT(*) FROM positions")
+        try await Task.sleep(for: .milliseconds(100))
+        stored = released(db) - releasedBefore
         if let status = try? String(contentsOfFile: "/proc/\(serve.pid)/status", encoding: .utf8),
            let rss = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS") })?.split(separator: " ").dropFirst().first(where: { !$0.isEmpty }).flatMap({ Double($0) }) {
             peakRSS = max(peakRSS, rss / 1024)
@@ -198,35 +215,38 @@ do {
         guard serve.isRunning else { line("tianyan serve exited early; see \(dir)/serve2.log"); break }
     }
     let seconds = Date().timeIntervalSince(start)
+    stored = sqliteCount(db, "SELECT COUNT(*) FROM positions")
     let rate = Double(stored) / seconds
     line(String(format: "backlog_tianyan_q1_msgs_per_s %.0f seconds=%.1f stored=%d of %d peak_rss_mib=%.0f", rate, seconds, stored, count, peakRSS))
     line(String(format: "ratio_backlog_tianyan_vs_mosquitto_sub %.2f", rate / referenceRate.withLock { $0 }))
+    try await Task.sleep(for: .seconds(2))  // $SYS is published every second
     line("broker_dropped_messages_after_backlog \(brokerDropped(broker))")
 
     // 1b. Live stream into the running controller.
     do {
         let before = sqliteCount(db, "SELECT COUNT(*) FROM positions")
+        let releasedBefore = released(db)
         let (pub, task) = try await connect(broker, id: "bench-pub-live-ctl")
         let start = ContinuousClock.now
         let sent = try await publishFor(pub, seconds: liveSeconds, base: 1_720_000_000_000)
         let published = ContinuousClock.now - start
-        let lagAtEnd = sent - (sqliteCount(db, "SELECT COUNT(*) FROM positions") - before)
+        let lagAtEnd = sent - (released(db) - releasedBefore)
         task.cancel()
-        var stored = 0
-        while stored < sent, ContinuousClock.now - start < .seconds(liveSeconds + 600) {
-            try await Task.sleep(for: .milliseconds(200))
-            stored = sqliteCount(db, "SELECT COUNT(*) FROM positions") - before
+        while released(db) - releasedBefore < sent, ContinuousClock.now - start < .seconds(liveSeconds + 600) {
+            try await Task.sleep(for: .milliseconds(20))
         }
         let seconds = (ContinuousClock.now - start).seconds
+        let stored = sqliteCount(db, "SELECT COUNT(*) FROM positions") - before
         let rate = Double(stored) / seconds
         line(String(format: "live_tianyan_q1_msgs_per_s %.0f stored=%d of %d seconds=%.1f (publishing took %.1f s; %d not yet committed when it ended)", rate, stored, sent, seconds, published.seconds, lagAtEnd))
         line(String(format: "ratio_live_tianyan_vs_mosquitto_sub %.2f", rate / liveReference.withLock { $0 }))
+        try await Task.sleep(for: .seconds(2))
         line("broker_dropped_messages \(brokerDropped(broker))")
     }
     serve.stop()
 
     // 3. Latency at 1,000 messages/s: publish -> events_reply (sent after commit).
-    serve = try run(tianyan, serveArgs, output: dir + "/serve3.log")
+    serve = try subscriber(tianyan, serveArgs, output: dir + "/serve3.log")
     try await Task.sleep(for: .seconds(2))
     let dockSerial = drones[0].dock!
     let (dev, devTask) = try await connect(broker, id: "bench-latency", subscribe: ["thing/product/\(dockSerial)/events_reply"])
@@ -290,6 +310,8 @@ do {
     line(String(format: "reference_jsonserialization_us_per_msg %.2f (whole tree, nothing else; %d keys)", reference, keys))
     line(String(format: "ratio_decode_speed_vs_jsonserialization %.2f", reference / ours))
 }
+sysTask.cancel()
+sysReader.cancel()
 broker.shutdown()
 
 extension Duration {
