@@ -144,13 +144,16 @@ let sysReader = Task {
 }
 let referenceRate = Mutex<Double>(0)
 let liveReference = Mutex<Double>(0)
+let liveReferenceV5 = Mutex<Double>(0)
 
 // 1a. Live stream to a do-nothing subscriber: it prints one byte per message, counted, kept nowhere.
-do {
-    let counter = dir + "/ref-live.count"
-    let sub = try subscriber("/usr/bin/mosquitto_sub", ["-p", "\(broker.port)", "-q", "1", "-t", topicFilter, "-F", ".", "-N"], output: counter)
+// Twice: as the issue names it (MQTT 3.1.1, clean session), and with the controller's own
+// protocol and session (MQTT 5, persistent session, a stable client id).
+func liveReference(_ label: String, _ extra: [String]) async throws -> Double {
+    let counter = dir + "/ref-live-\(label).count"
+    let sub = try subscriber("/usr/bin/mosquitto_sub", ["-p", "\(broker.port)", "-q", "1", "-t", topicFilter, "-F", ".", "-N"] + extra, output: counter)
     try await Task.sleep(for: .milliseconds(500))
-    let (pub, task) = try await connect(broker, id: "bench-pub-live-ref")
+    let (pub, task) = try await connect(broker, id: "bench-pub-live-ref-\(label)")
     let start = ContinuousClock.now
     let sent = try await publishFor(pub, seconds: liveSeconds, base: 1_690_000_000_000)
     let published = ContinuousClock.now - start
@@ -159,9 +162,15 @@ do {
     task.cancel()
     sub.stop()
     let rate = Double(fileSize(counter)) / seconds
-    liveReference.withLock { $0 = rate }
-    line(String(format: "live_reference_mosquitto_sub_q1_msgs_per_s %.0f delivered=%d of %d seconds=%.1f (publishing took %.1f s)", rate, fileSize(counter), sent, seconds, published.seconds))
+    line(String(format: "live_reference_mosquitto_sub_q1_%@_msgs_per_s %.0f delivered=%d of %d seconds=%.1f (publishing took %.1f s)", label, rate, fileSize(counter), sent, seconds, published.seconds))
+    return rate
 }
+let liveV311 = try await liveReference("v311_clean", [])
+let liveV5 = try await liveReference("v5_persistent", ["-V", "mqttv5", "-c", "-i", "bench-live-ref", "-x", "86400"])
+liveReference.withLock { $0 = liveV311 }
+liveReferenceV5.withLock { $0 = liveV5 }
+// End that persistent session so it queues nothing more.
+_ = wait(try run("/usr/bin/mosquitto_sub", ["-p", "\(broker.port)", "-V", "mqttv5", "-i", "bench-live-ref", "-t", topicFilter, "-W", "1"], output: "/dev/null"), timeout: 5)
 
 // 1. Reference: create the persistent session, go away, queue N, drain with mosquitto_sub.
 do {
@@ -192,9 +201,32 @@ do {
         _ = wait(p, timeout: 120)
     }
     let serveArgs = ["serve", "--database", db, "--mqtt", broker.url, "--set", "profiles_dir=\(profilesDir)", "--set", "log_level=warning"]
-    // First start: the session and its subscriptions exist at the broker; then it goes away.
+    // The live stream first, into an empty table (as the reference started with an empty queue).
     var serve = try subscriber(tianyan, serveArgs, output: dir + "/serve1.log")
     try await Task.sleep(for: .seconds(2))
+    // 1b. Live stream into the running controller.
+    do {
+        let before = sqliteCount(db, "SELECT COUNT(*) FROM positions")
+        let releasedBefore = released(db)
+        let (pub, task) = try await connect(broker, id: "bench-pub-live-ctl")
+        let start = ContinuousClock.now
+        let sent = try await publishFor(pub, seconds: liveSeconds, base: 1_720_000_000_000)
+        let published = ContinuousClock.now - start
+        let lagAtEnd = sent - (released(db) - releasedBefore)
+        task.cancel()
+        while released(db) - releasedBefore < sent, ContinuousClock.now - start < .seconds(liveSeconds + 600) {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        let seconds = (ContinuousClock.now - start).seconds
+        let stored = sqliteCount(db, "SELECT COUNT(*) FROM positions") - before
+        let rate = Double(stored) / seconds
+        line(String(format: "live_tianyan_q1_msgs_per_s %.0f stored=%d of %d seconds=%.1f (publishing took %.1f s; %d not yet committed when it ended)", rate, stored, sent, seconds, published.seconds, lagAtEnd))
+        line(String(format: "ratio_live_tianyan_vs_mosquitto_sub %.2f (MQTT 3.1.1 clean session)", rate / liveReference.withLock { $0 }))
+        line(String(format: "ratio_live_tianyan_vs_mosquitto_sub_same_protocol %.2f (MQTT 5 persistent session, as the controller)", rate / liveReferenceV5.withLock { $0 }))
+        try await Task.sleep(for: .seconds(2))
+        line("broker_dropped_messages \(brokerDropped(broker))")
+    }
+    // Then the backlog: the controller goes away, N messages queue for its session, it comes back.
     serve.stop()
     let (pub, task) = try await connect(broker, id: "bench-pub-ctl")
     try await publish(pub, count, base: 1_710_000_000_000)
@@ -222,27 +254,6 @@ do {
     try await Task.sleep(for: .seconds(2))  // $SYS is published every second
     line("broker_dropped_messages_after_backlog \(brokerDropped(broker))")
 
-    // 1b. Live stream into the running controller.
-    do {
-        let before = sqliteCount(db, "SELECT COUNT(*) FROM positions")
-        let releasedBefore = released(db)
-        let (pub, task) = try await connect(broker, id: "bench-pub-live-ctl")
-        let start = ContinuousClock.now
-        let sent = try await publishFor(pub, seconds: liveSeconds, base: 1_720_000_000_000)
-        let published = ContinuousClock.now - start
-        let lagAtEnd = sent - (released(db) - releasedBefore)
-        task.cancel()
-        while released(db) - releasedBefore < sent, ContinuousClock.now - start < .seconds(liveSeconds + 600) {
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        let seconds = (ContinuousClock.now - start).seconds
-        let stored = sqliteCount(db, "SELECT COUNT(*) FROM positions") - before
-        let rate = Double(stored) / seconds
-        line(String(format: "live_tianyan_q1_msgs_per_s %.0f stored=%d of %d seconds=%.1f (publishing took %.1f s; %d not yet committed when it ended)", rate, stored, sent, seconds, published.seconds, lagAtEnd))
-        line(String(format: "ratio_live_tianyan_vs_mosquitto_sub %.2f", rate / liveReference.withLock { $0 }))
-        try await Task.sleep(for: .seconds(2))
-        line("broker_dropped_messages \(brokerDropped(broker))")
-    }
     serve.stop()
 
     // 3. Latency at 1,000 messages/s: publish -> events_reply (sent after commit).
