@@ -311,6 +311,10 @@ private final class Core: Sendable {
         /// Publishes acknowledged before their waiter registered, and waiters by message id.
         var finishedMids: Set<Int32> = []
         var waiters: [Int32: CheckedContinuation<Result<Void, MQTTError>, Never>] = [:]
+        /// Deadlines of publishes with a timeout; one reaper task expires them (a sleeping task
+        /// per publish would cost a timer and its memory for every message).
+        var deadlines: [Int32: (at: ContinuousClock.Instant, timeout: Duration)] = [:]
+        var reaperRunning = false
         var subscriptions: [MosquittoClient.Subscription]
     }
 
@@ -407,7 +411,10 @@ private final class Core: Sendable {
 
     func published(mid: Int32) {
         let waiter = state.withLock { s -> CheckedContinuation<Result<Void, MQTTError>, Never>? in
-            if let w = s.waiters.removeValue(forKey: mid) { return w }
+            if let w = s.waiters.removeValue(forKey: mid) {
+                s.deadlines[mid] = nil
+                return w
+            }
             s.finishedMids.insert(mid)
             return nil
         }
@@ -424,32 +431,58 @@ private final class Core: Sendable {
     }
 
     func awaitPublish(mid: Int32, continuation: CheckedContinuation<Result<Void, MQTTError>, Never>, timeout: Duration?) {
-        let done = state.withLock { s -> Bool in
-            if s.finishedMids.remove(mid) != nil { return true }
+        let (done, startReaper) = state.withLock { s -> (Bool, Bool) in
+            if s.finishedMids.remove(mid) != nil { return (true, false) }
             s.waiters[mid] = continuation
-            return false
+            guard let timeout else { return (false, false) }
+            s.deadlines[mid] = (ContinuousClock.now + timeout, timeout)
+            defer { s.reaperRunning = true }
+            return (false, !s.reaperRunning)
         }
         if done {
             continuation.resume(returning: .success(()))
             return
         }
-        if let timeout {
-            Task { [self] in
-                try? await Task.sleep(for: timeout)
-                let w = state.withLock { $0.waiters.removeValue(forKey: mid) }
-                w?.resume(returning: .failure(MQTTError(.timedOut, "the broker did not acknowledge the publish within \(timeout)")))
+        if startReaper {
+            Task { [self] in await reap() }
+        }
+    }
+
+    /// Fails publishes whose deadline passed; runs while any publish with a timeout waits.
+    private func reap() async {
+        while true {
+            try? await Task.sleep(for: .milliseconds(50))
+            let now = ContinuousClock.now
+            let (expired, more) = state.withLock { s -> ([(CheckedContinuation<Result<Void, MQTTError>, Never>, Duration)], Bool) in
+                var out: [(CheckedContinuation<Result<Void, MQTTError>, Never>, Duration)] = []
+                for (mid, d) in s.deadlines where d.at <= now {
+                    s.deadlines[mid] = nil
+                    if let w = s.waiters.removeValue(forKey: mid) { out.append((w, d.timeout)) }
+                }
+                if s.deadlines.isEmpty { s.reaperRunning = false }
+                return (out, !s.deadlines.isEmpty)
             }
+            for (w, timeout) in expired {
+                w.resume(returning: .failure(MQTTError(.timedOut, "the broker did not acknowledge the publish within \(timeout)")))
+            }
+            if !more { return }
         }
     }
 
     func cancelPublish(mid: Int32) {
-        let w = state.withLock { $0.waiters.removeValue(forKey: mid) }
+        let w = state.withLock { s in
+            s.deadlines[mid] = nil
+            return s.waiters.removeValue(forKey: mid)
+        }
         w?.resume(returning: .failure(MQTTError(.cancelled, "publish cancelled")))
     }
 
     func cancelPublishes() {
         let waiters = state.withLock { s in
-            defer { s.waiters.removeAll() }
+            defer {
+                s.waiters.removeAll()
+                s.deadlines.removeAll()
+            }
             return Array(s.waiters.values)
         }
         for w in waiters { w.resume(returning: .failure(MQTTError(.cancelled, "publish cancelled"))) }
