@@ -52,8 +52,13 @@ final class ControllerRig: @unchecked Sendable {
 
     func store() throws -> FleetStore { FleetStore(database: try TianyanDatabase(location: database)) }
 
-    func shutdown() async {
-        _ = try? await stop()
+    /// Synchronous, for `defer`: a cleanup that ran in a detached task could outlive the test
+    /// process and leave a controller or a broker behind.
+    func close() {
+        if let p = process {
+            p.signal(SIGKILL)
+            process = nil
+        }
         broker.shutdown()
         dir.remove()
     }
@@ -111,7 +116,7 @@ struct DockLinkIntegrationTests {
     @Test func theDocumentedPayloadsGoThroughTheBrokerIntoTheDatabase() async throws {
         // A slow writer (500 ms per batch) makes a reply sent before its commit impossible to miss.
         let rig = try await ControllerRig(settings: ["writer.max_delay_ms=500"])
-        defer { Task { await rig.shutdown() } }
+        defer { rig.close() }
         try await rig.start()
         let dockSN = dock.serial, droneSN = drone.serial
         let device = try await TestClient(rig.broker, id: "fake-dock", subscribe: ["thing/product/\(dockSN)/events_reply",
@@ -151,7 +156,7 @@ struct DockLinkIntegrationTests {
 
     @Test func badPayloadsAreRefusedCountedAndTheRestIsKept() async throws {
         let rig = try await ControllerRig()
-        defer { Task { await rig.shutdown() } }
+        defer { rig.close() }
         try await rig.start()
         let device = try await TestClient(rig.broker, id: "fake-bad")
         defer { device.stop() }
@@ -208,7 +213,7 @@ struct DockLinkIntegrationTests {
 
     @Test func aBrokerRestartMidStreamLosesNothingAndStoresNothingTwice() async throws {
         let rig = try await ControllerRig(persistence: true)
-        defer { Task { await rig.shutdown() } }
+        defer { rig.close() }
         try await rig.start()
         let device = try await TestClient(rig.broker, id: "fake-restart")
         defer { device.stop() }
@@ -249,7 +254,7 @@ struct DockLinkIntegrationTests {
 
     @Test func killingTheControllerUnderLoadLosesNoJournaledMessage() async throws {
         let rig = try await ControllerRig(persistence: true)
-        defer { Task { await rig.shutdown() } }
+        defer { rig.close() }
         try await rig.start()
         let device = try await TestClient(rig.broker, id: "fake-kill")
         defer { device.stop() }
@@ -296,7 +301,7 @@ struct DockLinkIntegrationTests {
 struct DockSimulatorRoundTripTests {
     @Test func aTaskIsPreparedExecutedFlownAndCalledHome() async throws {
         let rig = try await ControllerRig()
-        defer { Task { await rig.shutdown() } }
+        defer { rig.close() }
         try await rig.start()
         let simPath = URL(fileURLWithPath: tianyanExecutable()).deletingLastPathComponent().appendingPathComponent("dock-sim").path
         let sim = try ChildProcess(simPath, ["--broker", rig.broker.url, "--docks", "2", "--osd-interval", "0.5", "--seed", "7",
