@@ -228,6 +228,7 @@ do {
     }
     // Then the backlog: the controller goes away, N messages queue for its session, it comes back.
     serve.stop()
+    let backlogBefore = sqliteCount(db, "SELECT COUNT(*) FROM positions")
     let (pub, task) = try await connect(broker, id: "bench-pub-ctl")
     try await publish(pub, count, base: 1_710_000_000_000)
     task.cancel()
@@ -247,7 +248,7 @@ do {
         guard serve.isRunning else { line("tianyan serve exited early; see \(dir)/serve2.log"); break }
     }
     let seconds = Date().timeIntervalSince(start)
-    stored = sqliteCount(db, "SELECT COUNT(*) FROM positions")
+    stored = sqliteCount(db, "SELECT COUNT(*) FROM positions") - backlogBefore
     let rate = Double(stored) / seconds
     line(String(format: "backlog_tianyan_q1_msgs_per_s %.0f seconds=%.1f stored=%d of %d peak_rss_mib=%.0f", rate, seconds, stored, count, peakRSS))
     line(String(format: "ratio_backlog_tianyan_vs_mosquitto_sub %.2f", rate / referenceRate.withLock { $0 }))
