@@ -208,6 +208,15 @@ public struct DockIngest: Sendable {
         return d
     }
 
+    /// A dock spoke (event, request, reply): it is seen now, and the sighting is stored.
+    private mutating func heardGateway(_ serial: String, at time: Timestamp, now: Timestamp, _ out: inout Outcome) -> Device {
+        var dock = device(serial, kindHint: .dock, now: now)
+        if time > dock.lastSeen { dock.lastSeen = time }
+        devices[serial] = dock
+        out.records.append(.sighting(UnitSighting(unit: serial, kind: dock.kind, time: time)))
+        return dock
+    }
+
     private func profile(of device: Device) -> DockProfile {
         profiles.profile(id: device.profileID) ?? fallbackProfile
     }
@@ -443,10 +452,7 @@ public struct DockIngest: Sendable {
     private mutating func ingestEvent(_ serial: String, _ data: Data, _ now: Timestamp, _ out: inout Outcome) throws {
         let env = try JSONDecoder().decode(Envelope<EventData>.self, from: data)
         let time = Self.messageTime(env.timestamp, now)
-        var dock = device(serial, kindHint: .dock, now: now)
-        if time > dock.lastSeen { dock.lastSeen = time }
-        devices[serial] = dock
-        out.records.append(.sighting(UnitSighting(unit: serial, kind: dock.kind, time: time)))
+        let dock = heardGateway(serial, at: time, now: now, &out)
         // Route by method; tolerate the documented drift where `method` is missing.
         let method = env.method ?? (env.data?.list != nil ? "hms" : env.data?.output?["progress"] != nil ? "flighttask_progress" : "")
         switch method {
@@ -536,10 +542,7 @@ public struct DockIngest: Sendable {
     private mutating func ingestRequest(_ serial: String, _ data: Data, _ now: Timestamp, _ out: inout Outcome) throws {
         let env = try JSONDecoder().decode(Envelope<JSONValue>.self, from: data)
         let time = Self.messageTime(env.timestamp, now)
-        var dock = device(serial, kindHint: .dock, now: now)
-        if time > dock.lastSeen { dock.lastSeen = time }
-        devices[serial] = dock
-        out.records.append(.sighting(UnitSighting(unit: serial, kind: dock.kind, time: time)))
+        let dock = heardGateway(serial, at: time, now: now, &out)
         guard let method = env.method, !method.isEmpty else { throw MissingField(description: "request without method") }
         let answer: JSONValue
         switch method {
@@ -577,10 +580,7 @@ public struct DockIngest: Sendable {
         guard let tid = env.tid else { throw MissingField(description: "services_reply without tid") }
         guard let result = env.data?.result else { throw MissingField(description: "services_reply without data.result") }
         let time = Self.messageTime(env.timestamp, now)
-        var dock = device(serial, kindHint: .dock, now: now)
-        if time > dock.lastSeen { dock.lastSeen = time }
-        devices[serial] = dock
-        out.records.append(.sighting(UnitSighting(unit: serial, kind: dock.kind, time: time)))
+        _ = heardGateway(serial, at: time, now: now, &out)
         out.serviceReply = ServiceReply(serial: serial, tid: tid, bid: env.bid, method: env.method, result: result,
                                         status: env.data?.output?["status"]?.string, time: now)
     }

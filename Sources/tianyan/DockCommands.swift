@@ -80,9 +80,7 @@ struct Maintenance: AsyncParsableCommand {
         @Option(help: "Why (kept in the log and the audit).") var reason: String
         @Option(help: "Who (default: the login name).") var by: String?
         func run() async throws {
-            try await global.withDatabase { _, db in
-                let s = try await MaintenanceReport.record(.ground, unit: serial, by: by ?? ProcessInfo.processInfo.environment["USER"] ?? "cli",
-                                                           note: reason, store: FleetStore(database: db), database: db, now: .now())
+            try await global.maintenance(.ground, serial, note: reason, by: by) { s in
                 Console.emit("\(serial) grounded: \(reason)\(s.due.isEmpty ? "" : " (also due: \(s.due.joined(separator: "; ")))")")
             }
         }
@@ -95,9 +93,7 @@ struct Maintenance: AsyncParsableCommand {
         @Option(help: "Note for the log.") var note: String?
         @Option(help: "Who (default: the login name).") var by: String?
         func run() async throws {
-            try await global.withDatabase { _, db in
-                _ = try await MaintenanceReport.record(.unground, unit: serial, by: by ?? ProcessInfo.processInfo.environment["USER"] ?? "cli",
-                                                       note: note, store: FleetStore(database: db), database: db, now: .now())
+            try await global.maintenance(.unground, serial, note: note, by: by) { _ in
                 Console.emit("\(serial) back in service")
             }
         }
@@ -110,11 +106,21 @@ struct Maintenance: AsyncParsableCommand {
         @Option(help: "What was done.") var note: String?
         @Option(help: "Who (default: the login name).") var by: String?
         func run() async throws {
-            try await global.withDatabase { _, db in
-                _ = try await MaintenanceReport.record(.serviced, unit: serial, by: by ?? ProcessInfo.processInfo.environment["USER"] ?? "cli",
-                                                       note: note, store: FleetStore(database: db), database: db, now: .now())
+            try await global.maintenance(.serviced, serial, note: note, by: by) { _ in
                 Console.emit("\(serial) service recorded")
             }
+        }
+    }
+}
+
+extension GlobalOptions {
+    /// Records a maintenance action (audited) and hands the unit's new status to `report`.
+    func maintenance(_ kind: MaintenanceAction.Kind, _ serial: String, note: String?, by: String?,
+                     report: (MaintenanceStatus) -> Void) async throws {
+        try await withDatabase { _, db in
+            let status = try await MaintenanceReport.record(kind, unit: serial, by: by ?? ProcessInfo.processInfo.environment["USER"] ?? "cli",
+                                                            note: note, store: FleetStore(database: db), database: db, now: .now())
+            report(status)
         }
     }
 }
