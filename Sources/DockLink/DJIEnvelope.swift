@@ -37,6 +37,12 @@ public struct DockTopic: Hashable, Sendable {
         self.kind = kind
     }
 
+    /// A DJI serial number: 1-64 ASCII letters and digits.
+    public static func isSerial(_ s: String) -> Bool {
+        !s.isEmpty && s.utf8.count <= 64
+            && s.utf8.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A) }
+    }
+
     /// Filters the controller subscribes to: everything devices send.
     public static func subscriptions(for profiles: [DockProfile]) -> [String] {
         var out: [String] = []
@@ -73,7 +79,7 @@ struct Envelope<Payload: Decodable>: Decodable {
         if let t = try? c.decodeIfPresent(Int64.self, forKey: .timestamp) {
             timestamp = t
         } else if let t = try? c.decodeIfPresent(Double.self, forKey: .timestamp) {
-            timestamp = Int64(t)
+            timestamp = t.isFinite ? Int64(exactly: t.rounded()) : nil
         } else if let s = try? c.decodeIfPresent(String.self, forKey: .timestamp) {
             timestamp = Int64(s)
         }

@@ -132,7 +132,18 @@ public final class DockCommander: Sendable {
 
     private func waitForReply(tid: String, bid: String, timeout: Duration, send: @escaping @Sendable () async throws -> Void) async -> Wait {
         slots.withLock { $0[tid] = .pending(bid: bid) }
-        return await withTaskGroup(of: Wait?.self) { group in
+        // If the caller is cancelled, the waiting side is released at once (the timer side sees
+        // the cancellation too), so `send` always returns.
+        return await withTaskCancellationHandler {
+            await race(tid: tid, timeout: timeout, send: send)
+        } onCancel: {
+            let leftover = self.slots.withLock { $0.removeValue(forKey: tid) }
+            if case .waiting(let c, _) = leftover { c.resume(returning: nil) }
+        }
+    }
+
+    private func race(tid: String, timeout: Duration, send: @escaping @Sendable () async throws -> Void) async -> Wait {
+        await withTaskGroup(of: Wait?.self) { group in
             group.addTask {
                 let reply: DockIngest.ServiceReply? = await withCheckedContinuation { c in
                     let early = self.slots.withLock { s -> DockIngest.ServiceReply?? in
@@ -140,7 +151,7 @@ public final class DockCommander: Sendable {
                         case .arrived(let r):
                             s[tid] = nil
                             return .some(r)
-                        case .pending:
+                        case .pending(let bid):
                             s[tid] = .waiting(c, bid: bid)
                             return .none
                         default:
@@ -162,7 +173,12 @@ public final class DockCommander: Sendable {
             }
             var outcome: Wait = .timedOut
             for await result in group {
-                guard let result else { continue }
+                guard let result else {
+                    // The timer ended without timing out: cancelled. Release the waiter.
+                    let leftover = slots.withLock { $0.removeValue(forKey: tid) }
+                    if case .waiting(let c, _) = leftover { c.resume(returning: nil) }
+                    continue
+                }
                 outcome = result
                 break
             }

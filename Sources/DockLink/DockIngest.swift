@@ -237,7 +237,9 @@ public struct DockIngest: Sendable {
             envelope = try OSDScanner.scan(payload, tree: decoders.node(fallbackProfile.id, nil))
             let v = envelope.values
             let viaGateway = envelope.gateway.map { !$0.isEmpty && $0 != serial } ?? false
+            // A dock names itself as gateway; an aircraft names its dock.
             let dockish = v[.droneInDock] != nil || v[.coverState] != nil || v[.jobNumber] != nil || v[.networkType] != nil
+                || envelope.gateway == serial
             var created = device(serial, kindHint: dockish ? .dock : .drone, now: now)
             if !dockish, viaGateway, let gw = envelope.gateway { created.peer = gw }
             devices[serial] = created
@@ -394,6 +396,8 @@ public struct DockIngest: Sendable {
         let env = try JSONDecoder().decode(Envelope<StatusData>.self, from: data)
         let time = Self.messageTime(env.timestamp, now)
         var dock = device(serial, kindHint: .dock, now: now)
+        // Only a gateway publishes on sys/product/{sn}/status: whatever was guessed, it is a dock.
+        if !dock.registered { dock.kind = .dock }
         if let d = env.data, let type = d.type, !dock.registered {
             let key = "\(d.domain ?? "3")-\(type)-\(d.subType ?? 0)"
             if let p = profiles.profile(forModelKey: key) { dock.profileID = p.id }
@@ -401,7 +405,7 @@ public struct DockIngest: Sendable {
         if time > dock.lastSeen { dock.lastSeen = time }
         out.records.append(.sighting(UnitSighting(unit: serial, kind: .dock, time: time)))
         if env.method == nil || env.method == "update_topo", let subs = env.data?.subDevices {
-            if let first = subs.first {
+            if let first = subs.first(where: { DockTopic.isSerial($0.sn) }) {
                 var drone = device(first.sn, kindHint: .drone, now: now)
                 drone.kind = .drone
                 drone.peer = serial
@@ -520,8 +524,8 @@ public struct DockIngest: Sendable {
         guard let template else { return "unknown HMS code \(code)" }
         return template
             .replacingOccurrences(of: "%alarmid", with: code)
-            .replacingOccurrences(of: "%component_index", with: String(component + 1))
-            .replacingOccurrences(of: "%index", with: String(sensor + 1))
+            .replacingOccurrences(of: "%component_index", with: String(component &+ 1))
+            .replacingOccurrences(of: "%index", with: String(sensor &+ 1))
             .replacingOccurrences(of: "%battery_index", with: sensor == 0 ? "left" : "right")
     }
 
@@ -529,7 +533,7 @@ public struct DockIngest: Sendable {
     public mutating func restoreActiveHMS(_ alarms: [Alarm]) {
         for a in alarms where a.kind == "hms" && a.clearedAt == nil {
             // id: hms:{gateway}:{unit}:{code}:{component}:{sensor}:{ms}
-            let parts = a.id.split(separator: ":").map(String.init)
+            let parts = a.id.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
             guard parts.count == 7 else { continue }
             activeHMS[parts[1], default: [:]]["\(parts[2])|\(parts[3])|\(parts[4])|\(parts[5])"] = a
         }

@@ -69,7 +69,7 @@ struct OSDScanner {
                 if s.peek() == UInt8(ascii: "\"") {
                     env.timestamp = try s.string().flatMap { Int64($0) }
                 } else if let n = try s.numberOrSkip() {
-                    env.timestamp = Int64(exactly: n.rounded()) ?? nil
+                    env.timestamp = n.isFinite ? Int64(exactly: n.rounded()) : nil
                 }
             } else if s.keyEquals(key, Self.kGateway) {
                 s.skipSpace()
@@ -164,7 +164,7 @@ struct OSDScanner {
                         if s.keyEquals(key, Self.kSN) { p.serial = text } else { p.firmware = text }
                         return
                     }
-                    let n = try s.numberOrSkip()
+                    let n = try s.numberOrSkip().flatMap { $0.isFinite ? $0 : nil }
                     if s.keyEquals(key, Self.kIndex) { p.index = n.flatMap { Int(exactly: $0) } ?? p.index }
                     else if s.keyEquals(key, Self.kLoop) { p.cycles = n.flatMap { Int(exactly: $0) } }
                     else if s.keyEquals(key, Self.kCapacity) { p.chargePercent = n }

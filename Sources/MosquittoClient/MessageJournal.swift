@@ -103,7 +103,11 @@ public final class MessageJournal: Sendable {
                 return Self.writeRecord(s.fd, UnsafeRawBufferPointer(rebasing: h[0..<18]), UnsafeRawBufferPointer(topic), payload, total: total)
             }
             guard written else {
-                throw MQTTError(.journal, "journal write failed: \(String(cString: strerror(errno)))")
+                let reason = String(cString: strerror(errno))
+                // Cut what a failed write left (disk full), so that later records follow the last
+                // good one and a restart does not stop reading at a half record.
+                _ = ftruncate(s.fd, off_t(s.segmentBytes))
+                throw MQTTError(.journal, "journal write failed: \(reason)")
             }
             s.segmentBytes += total
             s.nextSequence += 1

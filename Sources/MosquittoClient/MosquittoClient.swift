@@ -108,6 +108,8 @@ public final class MosquittoClient: Service, Sendable {
         public var journalFailures: UInt64
         public var protocolVersion: ProtocolVersion
         public var lastError: String?
+        /// Connected and every subscription acknowledged by the broker (SUBACK).
+        public var ready: Bool
     }
 
     public let configuration: Configuration
@@ -168,6 +170,9 @@ public final class MosquittoClient: Service, Sendable {
         mosquitto_publish_callback_set(mosq) { _, obj, mid in
             Core.from(obj).published(mid: mid)
         }
+        mosquitto_subscribe_callback_set(mosq) { _, obj, mid, _, _ in
+            Core.from(obj).subscribed(mid: mid)
+        }
         // libmosquitto says why a connection failed (TLS verification, DNS) only in its log.
         mosquitto_log_callback_set(mosq) { _, obj, level, text in
             guard level == MOSQ_LOG_ERR, let text else { return }
@@ -200,6 +205,18 @@ public final class MosquittoClient: Service, Sendable {
             }
             try check(mosquitto_loop_start(mosq), "starting the network thread")
             let outcome = await core.waitForStopOrRejection()
+            if outcome == .refused {
+                // Refused (bad credentials, not authorised, server busy…): libmosquitto's thread
+                // gives up on MQTT 5 refusals, so we stop it and try again after a backoff; the
+                // reason stays in `status.lastError`.
+                mosquitto_loop_stop(mosq, true)
+                let delay = core.nextRefusalDelay(max: configuration.reconnectDelayMaxSeconds)
+                logger.warning("broker refused the connection; trying again", metadata: [
+                    "mqtt.reason": "\(core.status.lastError ?? "-")", "mqtt.retry_in_s": "\(delay)"])
+                try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(delay)) }
+                if core.stopRequested || Task.isCancelled { break }
+                continue
+            }
             if outcome == .protocolRejected, version == .v5 {
                 // The broker speaks only MQTT 3.1.1: reconnect with it.
                 mosquitto_disconnect(mosq)
@@ -294,7 +311,7 @@ private final class Handle: @unchecked Sendable {
 
 /// State shared with libmosquitto's network thread (the callbacks' userdata).
 private final class Core: Sendable {
-    enum Stop: Sendable { case shutdown, protocolRejected }
+    enum Stop: Sendable { case shutdown, protocolRejected, refused }
 
     struct State {
         var connected = false
@@ -306,6 +323,12 @@ private final class Core: Sendable {
         var lastError: String?
         var version: ProtocolVersion
         var protocolRejected = false
+        var refused = false
+        var refusalsInARow = 0
+        /// SUBSCRIBEs sent since the last connect whose SUBACK has not come yet.
+        var pendingSubacks: Set<Int32> = []
+        /// Publishes given up (timeout, cancellation) whose PUBACK may still come.
+        var abandonedMids: Set<Int32> = []
         var stopWaiter: CheckedContinuation<Stop, Never>?
         var stopRequested = false
         /// Publishes acknowledged before their waiter registered, and waiters by message id.
@@ -337,7 +360,8 @@ private final class Core: Sendable {
     var status: MosquittoClient.Status {
         state.withLock {
             .init(connected: $0.connected, connects: $0.connects, disconnects: $0.disconnects, received: $0.received,
-                  replayed: $0.replayed, journalFailures: $0.journalFailures, protocolVersion: $0.version, lastError: $0.lastError)
+                  replayed: $0.replayed, journalFailures: $0.journalFailures, protocolVersion: $0.version, lastError: $0.lastError,
+                  ready: $0.connected && $0.pendingSubacks.isEmpty)
         }
     }
 
@@ -345,30 +369,36 @@ private final class Core: Sendable {
 
     func connected(_ mosq: OpaquePointer?, rc: Int32) {
         guard rc == 0 else {
-            let text = String(cString: mosquitto_connack_string(rc))
+            let v5 = state.withLock { $0.version == .v5 }
+            // MQTT 5 reason codes (128 and up) have their own texts; 3.1.1 uses CONNACK codes 1-5.
+            let text = String(cString: v5 && rc >= 128 ? mosquitto_reason_string(rc) : mosquitto_connack_string(rc))
             // 1 (MQTT 3.1.1) or 132 (MQTT 5): unsupported protocol version.
-            let rejected = rc == 1 || rc == 132
-            let waiter: CheckedContinuation<Stop, Never>? = state.withLock { s in
+            let protocolRejected = v5 && (rc == 1 || rc == 132)
+            let (waiter, stop): (CheckedContinuation<Stop, Never>?, Stop) = state.withLock { s in
                 s.lastError = "broker refused the connection: \(text)"
-                guard rejected, s.version == .v5 else { return nil }
-                s.protocolRejected = true
+                if protocolRejected { s.protocolRejected = true } else { s.refused = true }
                 defer { s.stopWaiter = nil }
-                return s.stopWaiter
+                return (s.stopWaiter, protocolRejected ? .protocolRejected : .refused)
             }
-            logger.warning("broker refused the connection", metadata: ["mqtt.reason": "\(text)"])
-            waiter?.resume(returning: .protocolRejected)
+            waiter?.resume(returning: stop)
             return
         }
         let subscriptions = state.withLock { s in
             s.connected = true
             s.connects += 1
             s.lastError = nil
+            s.refusalsInARow = 0
+            s.finishedMids.removeAll()
+            s.pendingSubacks.removeAll()
             return s.subscriptions
         }
         for sub in subscriptions {
-            let rc = mosquitto_subscribe(mosq, nil, sub.filter, sub.qos.rawValue)
+            var mid: Int32 = 0
+            let rc = mosquitto_subscribe(mosq, &mid, sub.filter, sub.qos.rawValue)
             if rc != 0 {
                 logger.error("subscribe failed", metadata: ["mqtt.filter": "\(sub.filter)", "mqtt.error": "\(String(cString: mosquitto_strerror(rc)))"])
+            } else {
+                state.withLock { _ = $0.pendingSubacks.insert(mid) }
             }
         }
         logger.info("connected to broker", metadata: ["mqtt.subscriptions": "\(subscriptions.count)"])
@@ -409,8 +439,15 @@ private final class Core: Sendable {
         continuation.yield(copy)
     }
 
+    func subscribed(mid: Int32) {
+        state.withLock { _ = $0.pendingSubacks.remove(mid) }
+    }
+
     func published(mid: Int32) {
         let waiter = state.withLock { s -> CheckedContinuation<Result<Void, MQTTError>, Never>? in
+            // A publish given up earlier is acknowledged late (libmosquitto resends it): not news,
+            // and its id must not make a later publish with the same id look acknowledged.
+            if s.abandonedMids.remove(mid) != nil { return nil }
             if let w = s.waiters.removeValue(forKey: mid) {
                 s.deadlines[mid] = nil
                 return w
@@ -457,7 +494,10 @@ private final class Core: Sendable {
                 var out: [(CheckedContinuation<Result<Void, MQTTError>, Never>, Duration)] = []
                 for (mid, d) in s.deadlines where d.at <= now {
                     s.deadlines[mid] = nil
-                    if let w = s.waiters.removeValue(forKey: mid) { out.append((w, d.timeout)) }
+                    if let w = s.waiters.removeValue(forKey: mid) {
+                        out.append((w, d.timeout))
+                        s.abandonedMids.insert(mid)
+                    }
                 }
                 if s.deadlines.isEmpty { s.reaperRunning = false }
                 return (out, !s.deadlines.isEmpty)
@@ -472,7 +512,9 @@ private final class Core: Sendable {
     func cancelPublish(mid: Int32) {
         let w = state.withLock { s in
             s.deadlines[mid] = nil
-            return s.waiters.removeValue(forKey: mid)
+            let w = s.waiters.removeValue(forKey: mid)
+            if w != nil { s.abandonedMids.insert(mid) }
+            return w
         }
         w?.resume(returning: .failure(MQTTError(.cancelled, "publish cancelled")))
     }
@@ -494,7 +536,22 @@ private final class Core: Sendable {
 
     func setVersion(_ v: ProtocolVersion) { state.withLock { $0.version = v } }
 
-    func resetProtocolRejection() { state.withLock { $0.protocolRejected = false } }
+    func resetProtocolRejection() {
+        state.withLock { s in
+            s.protocolRejected = false
+            s.refused = false
+        }
+    }
+
+    /// Seconds before trying again after a refusal: 1, 2, 4 … up to `max`.
+    func nextRefusalDelay(max: UInt32) -> UInt32 {
+        state.withLock { s in
+            defer { s.refusalsInARow += 1 }
+            return Swift.min(max, UInt32(1) << UInt32(Swift.min(s.refusalsInARow, 16)))
+        }
+    }
+
+    var stopRequested: Bool { state.withLock { $0.stopRequested } }
 
     /// Returns on graceful shutdown or cancellation, or when the broker refused MQTT 5.
     func waitForStopOrRejection() async -> Stop {
@@ -504,6 +561,7 @@ private final class Core: Sendable {
                     let immediate: Stop? = state.withLock { s in
                         if s.stopRequested { return .shutdown }
                         if s.protocolRejected { return .protocolRejected }
+                        if s.refused { return .refused }
                         s.stopWaiter = c
                         return nil
                     }

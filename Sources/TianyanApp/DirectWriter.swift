@@ -51,7 +51,9 @@ public enum DockCommandLine {
                 group.addTask { try await client.run() }
                 defer { group.cancelAll() }
                 let deadline = ContinuousClock.now + .seconds(10)
-                while !client.status.connected {
+                // Ready = connected and the reply subscription acknowledged: a command published
+                // before the SUBACK could have its reply routed to nobody.
+                while !client.status.ready {
                     guard ContinuousClock.now < deadline else {
                         throw DockCommandError(message: "broker \(broker) not reachable within 10 s: \(client.status.lastError ?? "no answer")")
                     }

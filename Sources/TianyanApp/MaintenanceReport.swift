@@ -76,13 +76,13 @@ public enum MaintenanceReport {
 
     /// Grounds, ungrounds or records a service, with an audit line.
     public static func record(_ kind: MaintenanceAction.Kind, unit: String, by: String, note: String?, store: FleetStore,
-                              database: TianyanDatabase, now: Timestamp) async throws -> MaintenanceStatus {
+                              database: TianyanDatabase, rules: MaintenanceRules, now: Timestamp) async throws -> MaintenanceStatus {
         let registry = try await store.registry()
         let health = try await store.deviceHealth().first { $0.unit == unit }
         let known = registry.drones.contains { $0.serial == unit } || registry.docks.contains { $0.serial == unit } || health != nil
         guard known else { throw ControllerError(message: "\(unit) is not a registered drone or dock; `tianyan units` lists them") }
         let log = try await store.maintenanceLog(unit: unit)
-        let current = MaintenanceStatus.evaluate(unit: unit, kind: .drone, model: nil, health: health, log: log, rules: .init(), now: now)
+        let current = MaintenanceStatus.evaluate(unit: unit, kind: .drone, model: nil, health: health, log: log, rules: rules, now: now)
         if kind == .ground, current.grounded != nil { throw ControllerError(message: "\(unit) is already grounded since \(current.grounded!.time.iso8601)") }
         if kind == .unground, current.grounded == nil { throw ControllerError(message: "\(unit) is not grounded") }
         let action = MaintenanceAction(unit: unit, time: now, kind: kind, by: by, note: note, flightSeconds: health?.flightSeconds)
@@ -93,6 +93,6 @@ public enum MaintenanceReport {
             try await writer.waitUntilCommitted(ticket)
         }
         let kindOfUnit: UnitKind = registry.docks.contains { $0.serial == unit } ? .dock : (health?.kind ?? .drone)
-        return .evaluate(unit: unit, kind: kindOfUnit, model: nil, health: health, log: log + [action], rules: .init(), now: now)
+        return .evaluate(unit: unit, kind: kindOfUnit, model: nil, health: health, log: log + [action], rules: rules, now: now)
     }
 }

@@ -29,4 +29,7 @@ public final class SimulatorProcess: Service, Sendable {
         process.stop()
         logger.info("simulator stopped", metadata: ["sim.name": "\(name)"])
     }
+
+    /// If the controller fails before the group runs, the simulator must not outlive it.
+    deinit { process.stop() }
 }

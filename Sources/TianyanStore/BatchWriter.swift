@@ -10,6 +10,8 @@ struct BatchWriter: Sendable {
 
     struct UnitStateRow: Sendable {
         var kind: UnitKind
+        /// A sighting says what the unit is; a position alone only guesses it.
+        var kindKnown = false
         var lastSeen: Timestamp
         var position: Position?
     }
@@ -99,9 +101,12 @@ struct BatchWriter: Sendable {
                         media_count, track_id, result_code, result_text)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     ON CONFLICT(flight_id) DO UPDATE SET updated = excluded.updated, status = excluded.status,
-                        percent = excluded.percent, step = excluded.step, waypoint_index = excluded.waypoint_index,
-                        media_count = excluded.media_count, track_id = COALESCE(excluded.track_id, flight_tasks.track_id),
-                        result_code = excluded.result_code, result_text = excluded.result_text, dock = excluded.dock
+                        percent = COALESCE(excluded.percent, flight_tasks.percent), step = COALESCE(excluded.step, flight_tasks.step),
+                        waypoint_index = COALESCE(excluded.waypoint_index, flight_tasks.waypoint_index),
+                        media_count = COALESCE(excluded.media_count, flight_tasks.media_count),
+                        track_id = COALESCE(excluded.track_id, flight_tasks.track_id),
+                        result_code = COALESCE(excluded.result_code, flight_tasks.result_code),
+                        result_text = COALESCE(excluded.result_text, flight_tasks.result_text), dock = excluded.dock
                     WHERE excluded.updated >= flight_tasks.updated
                     """, arguments: [t.flightID, t.dock, t.time.milliseconds, t.time.milliseconds, t.status, t.percent, t.step,
                                      t.waypointIndex, t.mediaCount, t.trackID, t.resultCode, t.resultText])
@@ -121,12 +126,15 @@ struct BatchWriter: Sendable {
     /// `kindIsKnown`: the record says what the unit is (a sighting); a position only guesses it.
     mutating func noteSeen(_ unit: String, kind: UnitKind, time: Timestamp, position: Position?, kindIsKnown: Bool = false) {
         if var row = pendingUnitState[unit] {
-            if kindIsKnown { row.kind = kind }
+            if kindIsKnown {
+                row.kind = kind
+                row.kindKnown = true
+            }
             if time > row.lastSeen { row.lastSeen = time }
             if let position, row.position.map({ position.time >= $0.time }) ?? true { row.position = position }
             pendingUnitState[unit] = row
         } else {
-            pendingUnitState[unit] = UnitStateRow(kind: kind, lastSeen: time, position: position)
+            pendingUnitState[unit] = UnitStateRow(kind: kind, kindKnown: kindIsKnown, lastSeen: time, position: position)
         }
     }
 
@@ -137,6 +145,7 @@ struct BatchWriter: Sendable {
             INSERT INTO unit_state(unit, kind, last_seen, pos_time, lat, lon, alt, speed, heading, accuracy, source)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT(unit) DO UPDATE SET
+                kind = CASE WHEN ? THEN excluded.kind ELSE unit_state.kind END,
                 last_seen = MAX(unit_state.last_seen, excluded.last_seen),
                 pos_time = CASE WHEN excluded.pos_time IS NOT NULL AND (unit_state.pos_time IS NULL OR excluded.pos_time >= unit_state.pos_time) THEN excluded.pos_time ELSE unit_state.pos_time END,
                 lat = CASE WHEN excluded.pos_time IS NOT NULL AND (unit_state.pos_time IS NULL OR excluded.pos_time >= unit_state.pos_time) THEN excluded.lat ELSE unit_state.lat END,
@@ -151,7 +160,7 @@ struct BatchWriter: Sendable {
             let p = row.position
             try upsert.execute(arguments: [unit, row.kind.rawValue, row.lastSeen.milliseconds, p?.time.milliseconds,
                                            p?.latitude, p?.longitude, p?.altitude, p?.speed, p?.heading, p?.accuracy,
-                                           p?.source.rawValue])
+                                           p?.source.rawValue, row.kindKnown])
         }
         pendingUnitState.removeAll(keepingCapacity: true)
     }

@@ -117,9 +117,10 @@ extension GlobalOptions {
     /// Records a maintenance action (audited) and hands the unit's new status to `report`.
     func maintenance(_ kind: MaintenanceAction.Kind, _ serial: String, note: String?, by: String?,
                      report: (MaintenanceStatus) -> Void) async throws {
-        try await withDatabase { _, db in
+        try await withDatabase { config, db in
             let status = try await MaintenanceReport.record(kind, unit: serial, by: by ?? ProcessInfo.processInfo.environment["USER"] ?? "cli",
-                                                            note: note, store: FleetStore(database: db), database: db, now: .now())
+                                                            note: note, store: FleetStore(database: db), database: db,
+                                                            rules: config.maintenance, now: .now())
             report(status)
         }
     }

@@ -418,3 +418,68 @@ final class CollectingSink: RecordSink {
         #expect(v[.totalFlightSeconds] == 0 && v.text(.trackID) == "")
     }
 }
+
+/// Inputs found in review: each used to crash the controller or stall the store.
+@Suite struct HostileInputTests {
+    @Test func hugeNumbersNeitherCrashNorBecomeUnstorable() throws {
+        var ingest = Fixture.ingest()
+        let dock = Fixture.dock.serial
+        for payload in [#"{"timestamp":1e20,"method":"x","need_reply":1,"data":{}}"#,
+                        #"{"timestamp":-1e300,"method":"hms","data":{"list":[{"code":"0x16100083","level":2,"device_type":"0-91-0","args":{"component_index":9223372036854775807,"sensor_index":9223372036854775807}}]}}"#] {
+            let o = ingest.ingest(topic: "thing/product/\(dock)/events", payload: Array(payload.utf8), receivedAt: Fixture.now)
+            #expect(o.rejection == nil)
+        }
+        let osd = #"{"timestamp":1e400,"data":{"latitude":22.8,"longitude":113.8,"battery":{"capacity_percent":1e999,"batteries":[{"index":0,"capacity_percent":1e999,"loop_times":1e30,"temperature":-1e999}]}}}"#
+        let o = ingest.ingest(topic: "thing/product/\(Fixture.drone.serial)/osd", payload: Array(osd.utf8), receivedAt: Fixture.now)
+        let health = try #require(o.records.health.first)
+        #expect(health.batteries.first?.chargePercent == nil && health.batteries.first?.cycles == nil)
+        #expect(health.batteryPercent == nil, "an infinite percentage is not a value")
+        #expect(o.records.positions.first?.time == Fixture.now, "an impossible timestamp falls back to the arrival time")
+        // Whatever it holds, the record can be written as JSON.
+        let encoder = JSONEncoder()
+        encoder.nonConformingFloatEncodingStrategy = .throw
+        #expect(throws: Never.self) { try encoder.encode(health) }
+    }
+
+    @Test func anUnregisteredDockIsADockEvenWhenItsFirstMessageHasNoDockOnlyKeys() throws {
+        var ingest = Fixture.ingest()
+        // Part 2 of the dock OSD carries no cover, jobs or network keys; the dock names itself as gateway.
+        let part2 = DJISamples.s2.replacingOccurrences(of: #""gateway": "dock_sn""#, with: #""gateway": "7CTDNEW0000001""#)
+        _ = ingest.ingest(topic: "thing/product/7CTDNEW0000001/osd", payload: Array(part2.utf8), receivedAt: Fixture.now)
+        #expect(ingest.devices["7CTDNEW0000001"]?.kind == .dock)
+        // And whatever was guessed, a status message makes it a dock.
+        _ = ingest.ingest(topic: "thing/product/7CTDNEW0000002/state", payload: Array(#"{"data":{"firmware_version":"1.0"}}"#.utf8), receivedAt: Fixture.now)
+        let o = ingest.ingest(topic: "sys/product/7CTDNEW0000002/status", payload: Array(DJISamples.s5b.utf8), receivedAt: Fixture.now)
+        #expect(ingest.devices["7CTDNEW0000002"]?.kind == .dock && o.records.sightings.first?.kind == .dock)
+    }
+
+    @Test func anEmptySubDeviceSerialIsIgnored() {
+        var ingest = Fixture.ingest()
+        let status = #"{"tid":"t","bid":"b","method":"update_topo","data":{"sub_devices":[{"sn":""}]}}"#
+        let o = ingest.ingest(topic: "sys/product/\(Fixture.dock.serial)/status", payload: Array(status.utf8), receivedAt: Fixture.now)
+        #expect(o.rejection == nil && ingest.devices[""] == nil && o.replies.count == 1)
+    }
+}
+
+@Suite struct DockCommanderCancellationTests {
+    @Test func aCancelledCommandReturnsInsteadOfWaitingForever() async throws {
+        let sink = CollectingSink()
+        let commander = DockCommander(publish: { _ in }, sink: sink)
+        var profile = Fixture.profiles.profile(id: "dji-dock2")!
+        profile.methods["flighttask_prepare"]!.timeoutSeconds = 600
+        let task = Task {
+            await commander.send(DockCommand(serial: "D", method: .flighttaskPrepare, requestedBy: "t"), gateway: "D", profile: profile)
+        }
+        try await Task.sleep(for: .milliseconds(200))
+        task.cancel()
+        let result = try await withThrowingTaskGroup(of: DockCommandResult?.self) { group in
+            group.addTask { await task.value }
+            group.addTask { try await Task.sleep(for: .seconds(10)); return nil }
+            let first = try await group.next()!
+            group.cancelAll()
+            return first
+        }
+        let r = try #require(result, "send did not return within 10 s of being cancelled")
+        #expect(r.record.outcome != .succeeded && r.record.completedAt != nil)
+    }
+}

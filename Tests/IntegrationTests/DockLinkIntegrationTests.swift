@@ -46,7 +46,7 @@ final class ControllerRig: @unchecked Sendable {
 
     func kill9() {
         process?.signal(SIGKILL)
-        _ = try? process.map { p in while p.isRunning { usleep(10_000) } }
+        _ = process.map { p in while p.isRunning { usleep(10_000) } }
         process = nil
     }
 
