@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "TianyanApp", targets: ["TianyanApp"]),
         .library(name: "TianyanTesting", targets: ["TianyanTesting"]),
         .library(name: "RadioLink", targets: ["RadioLink"]),
+        .library(name: "SerialPorts", targets: ["SerialPorts"]),
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
@@ -72,6 +73,12 @@ let package = Package(
         // The pure core of the radio link: PEI framing and parsing, SDS/LIP codecs, call
         // tracking and the command engine. No I/O; the serial shell drives it.
         .target(name: "RadioLink", dependencies: ["TianyanModel"]),
+        // Byte links to radio gateways: serial ports (libserialport, or plain termios for ptys)
+        // and TCP, with reconnection. Knows nothing of radios.
+        .target(
+            name: "SerialPorts",
+            dependencies: ["CLibSerialPort", .product(name: "Logging", package: "swift-log")]
+        ),
         .target(
             name: "TianyanTesting",
             dependencies: ["TianyanModel"]
@@ -80,6 +87,7 @@ let package = Package(
             name: "tianyan",
             dependencies: [
                 "DockLink",
+                "SerialPorts",
                 "TianyanApp",
                 "TianyanModel",
                 "TianyanStore",
@@ -123,6 +131,10 @@ let package = Package(
             dependencies: ["MosquittoClient", "TianyanTesting", .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(name: "RadioLinkTests", dependencies: ["RadioLink", "TianyanModel"]),
+        .testTarget(
+            name: "SerialPortsTests",
+            dependencies: ["SerialPorts", "TianyanTesting", .product(name: "Logging", package: "swift-log")]
+        ),
         .testTarget(
             name: "TianyanStoreTests",
             dependencies: [
