@@ -32,6 +32,12 @@ public struct SerialPortInfo: Hashable, Sendable, Codable {
     }
 
     /// "0403:6001" for USB adapters.
+    /// snake_case in JSON, like every other `--json` of tianyan.
+    enum CodingKeys: String, CodingKey {
+        case name, description, transport, manufacturer, product
+        case usbVendorID = "usb_vendor_id", usbProductID = "usb_product_id", serialNumber = "serial_number", byIDLinks = "by_id_links"
+    }
+
     public var usbID: String? {
         guard let v = usbVendorID, let p = usbProductID else { return nil }
         return String(format: "%04x:%04x", v, p)

@@ -22,7 +22,9 @@ import Testing
     }
 
     @Test func jsonRoundTrips() throws {
-        let decoded = try JSONDecoder().decode([SerialPortInfo].self, from: Data(SerialPortListing.json([adapter]).utf8))
+        let json = SerialPortListing.json([adapter])
+        #expect(json.contains("\"by_id_links\"") && json.contains("\"serial_number\""), "snake_case like every --json of tianyan")
+        let decoded = try JSONDecoder().decode([SerialPortInfo].self, from: Data(json.utf8))
         #expect(decoded == [adapter])
     }
 }
