@@ -90,12 +90,19 @@ final class EchoServer: Sendable {
     }
 
     @Test func nothingListeningIsAClearError() async throws {
-        let server = try EchoServer()
-        let port = server.port
-        server.stop()
-        try await waitUntil("the echo server to stop listening") {
-            (try? await TCPLink.connect(host: "127.0.0.1", port: port, timeout: .seconds(1)))?.close() == nil
-        }
+        // A port bound but not listening: connecting is refused, and no other test (they run in
+        // parallel) can be given this port while we hold it.
+        let holder = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { Glibc.close(holder) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        addr.sin_port = 0
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(holder, $0, len) } }
+        #expect(bound == 0)
+        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(holder, $0, &len) } }
+        let port = UInt16(bigEndian: addr.sin_port)
         do {
             let link = try await TCPLink.connect(host: "127.0.0.1", port: port, timeout: .seconds(2))
             link.close()
