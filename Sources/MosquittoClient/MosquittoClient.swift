@@ -209,7 +209,10 @@ public final class MosquittoClient: Service, Sendable {
                 // Refused (bad credentials, not authorised, server busy…): libmosquitto's thread
                 // gives up on MQTT 5 refusals, so we stop it and try again after a backoff; the
                 // reason stays in `status.lastError`.
-                mosquitto_loop_stop(mosq, true)
+                // Never force-cancel the network thread: it may hold our lock or be inside a
+                // callback. Disconnect and let it end by itself.
+                mosquitto_disconnect(mosq)
+                mosquitto_loop_stop(mosq, false)
                 let delay = core.nextRefusalDelay(max: configuration.reconnectDelayMaxSeconds)
                 logger.warning("broker refused the connection; trying again", metadata: [
                     "mqtt.reason": "\(core.status.lastError ?? "-")", "mqtt.retry_in_s": "\(delay)"])
@@ -220,7 +223,7 @@ public final class MosquittoClient: Service, Sendable {
             if outcome == .protocolRejected, version == .v5 {
                 // The broker speaks only MQTT 3.1.1: reconnect with it.
                 mosquitto_disconnect(mosq)
-                mosquitto_loop_stop(mosq, true)
+                mosquitto_loop_stop(mosq, false)
                 version = .v311
                 core.setVersion(.v311)
                 _ = mosquitto_int_option(mosq, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V311)
