@@ -97,11 +97,13 @@ final class ByteCollector: Sendable {
     var text: String { String(decoding: bytes, as: UTF8.self) }
     var finished: Bool { shared.state.withLock { $0.ended } }
 
-    func waitFor(_ expected: String, timeout: Duration = .seconds(5)) async throws {
+    // Generous bounds: the whole suite runs in parallel on 2 cores, and other tests block pool
+    // threads for moments while they stop brokers and processes.
+    func waitFor(_ expected: String, timeout: Duration = .seconds(20)) async throws {
         try await waitUntil("\"\(expected)\" to arrive (have \"\(text)\")", timeout: timeout) { text.contains(expected) }
     }
 
-    func waitForEnd(timeout: Duration = .seconds(5)) async throws {
+    func waitForEnd(timeout: Duration = .seconds(20)) async throws {
         try await waitUntil("the byte stream to finish", timeout: timeout) { finished }
     }
 
