@@ -63,7 +63,9 @@ public struct Controller: Sendable {
         // stops handing it records before it drains. Extra services (the demo's broker and
         // simulators) come before the dock link so that they stop after it.
         let group = ServiceGroup(configuration: .init(
-            services: [.init(service: writer), .init(service: retention)] + extraServices.map { .init(service: $0) }
+            // An extra service that ends by itself (the demo's --run-for) shuts the whole group down gracefully.
+            services: [.init(service: writer), .init(service: retention)]
+                + extraServices.map { .init(service: $0, successTerminationBehavior: .gracefullyShutdownGroup) }
                 + [.init(service: docks)],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))

@@ -103,6 +103,14 @@ struct CommandLineTests {
         try await waitUntil("the demo's broker to stop") { !FreePort.accepts(port: port) }
     }
 
+    @Test func demoWithRunForStopsByItselfCleanly() async throws {
+        let dir = try TemporaryDirectory("demo-run-for")
+        defer { dir.remove() }
+        let r = try await runTianyan(["demo", "--database", "demo.sqlite", "--run-for", "3"], in: dir.path, timeout: .seconds(60))
+        #expect(r.status == 0, "\(r.stderr.suffix(1500))")
+        #expect(r.stdout.contains("stopped:") && r.stdout.contains("0 pending"))
+    }
+
     @Test func badInputGetsOneClearLine() async throws {
         let dir = try TemporaryDirectory("cli")
         defer { dir.remove() }
