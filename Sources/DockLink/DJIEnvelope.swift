@@ -30,10 +30,9 @@ public struct DockTopic: Hashable, Sendable {
         case .status, .statusReply: guard sys else { return nil }
         default: guard thing else { return nil }
         }
-        let sn = parts[2]
-        guard !sn.isEmpty, sn.count <= 64,
-              sn.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A) }) else { return nil }
-        serial = String(Substring(sn))
+        let sn = String(Substring(parts[2]))
+        guard Self.isSerial(sn) else { return nil }
+        serial = sn
         self.kind = kind
     }
 
