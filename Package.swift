@@ -19,6 +19,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.0.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.14.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.20.0"),
     ],
     targets: [
         // C libraries, each imported by exactly one Swift module (MosquittoClient and
@@ -62,12 +63,26 @@ let package = Package(
             dependencies: [
                 "DockLink",
                 "MosquittoClient",
+                "RadioLink",
+                "SerialPorts",
                 "TianyanModel",
                 "TianyanStore",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        // The HTTP server: REST API under /api/v1 and /healthz (Hummingbird 2).
+        .target(
+            name: "TianyanServer",
+            dependencies: [
+                "MosquittoClient",
+                "TianyanApp",
+                "TianyanModel",
+                "TianyanStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // The pure core of the radio link: PEI framing and parsing, SDS/LIP codecs, call
@@ -90,6 +105,7 @@ let package = Package(
                 "SerialPorts",
                 "TianyanApp",
                 "TianyanModel",
+                "TianyanServer",
                 "TianyanStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),

@@ -143,6 +143,9 @@ public struct PEIEngine: Sendable {
     public var pages: [PageRecord] { pageList }
     public func page(_ id: Int) -> PageRecord? { pageList.first { $0.id == id } }
     public var openCalls: [VoiceCall] { calls.openCalls }
+    /// Drops read or failed pages from `pages` (a long-running link must not keep every page it
+    /// ever sent); the caller has stored them.
+    public mutating func forgetFinishedPages() { pageList.removeAll { $0.state.isFinal } }
     public var orphanedSDSHeaders: Int { parser.orphanedSDSHeaders }
     public var overlongLines: Int { framer.overlongLines }
     /// The command waiting for its final result.

@@ -145,6 +145,13 @@ public final class ReconnectingLink: ByteLink {
         link?.close()
     }
 
+    /// Closes the current connection (an unresponsive radio, say) and lets `run()` open it again
+    /// after the usual backoff. Does nothing when not connected.
+    public func dropConnection() {
+        let link = shared.withLock { $0.current }
+        link?.close()
+    }
+
     private var isClosed: Bool { shared.withLock { $0.closed } }
 
     private func sleepUnlessClosed(_ delay: Duration) async {

@@ -1,6 +1,7 @@
 import DockLink
 import Foundation
 import Logging
+import SerialPorts
 import ServiceLifecycle
 import TianyanModel
 import TianyanStore
@@ -45,8 +46,44 @@ public struct Controller: Sendable {
         return configured
     }
 
-    /// Runs until SIGTERM/SIGINT. `banner` is printed once everything is started.
-    public func run(extraServices: [any Service] = [], banner: @Sendable (TianyanDatabase, DockService) async throws -> String) async throws {
+    /// What a banner (or the HTTP server) needs from the running controller.
+    public struct Parts: Sendable {
+        public var database: TianyanDatabase
+        public var store: FleetStore
+        public var docks: DockService
+        public var radios: RadioNetwork
+    }
+
+    /// The radio gateways of the configuration, each with its profile's engine settings.
+    public func makeRadioNetwork(registry: FleetRegistry, sink: any RecordSink) -> RadioNetwork {
+        let directory = RadioDirectory(registry: registry)
+        let gateways = configuration.gateways.map { g in
+            RadioGatewayService(settings: .init(name: g.name, url: g.url, profileName: g.url.profile ?? "generic-pei"),
+                                sink: sink, directory: directory, logger: logger)
+        }
+        return RadioNetwork(gateways: gateways, directory: directory, sink: sink)
+    }
+
+    /// Pages left unfinished by an earlier run: those the radio had not confirmed sending end as
+    /// failed (they are not resent: nobody can tell whether they went out); sent ones stay sent.
+    static func closeOrphanedPages(store: FleetStore, sink: any RecordSink) async throws -> Int {
+        let now = Timestamp.now()
+        let orphans = try await store.pages(limit: 10_000).filter { $0.state == "queued" || $0.state == "accepted" }
+        sink.submit(orphans.map { page in
+            var page = page
+            page.state = "failed"
+            page.history.append(PageStep(state: "failed", time: now,
+                                         detail: "the controller restarted before the radio confirmed sending; outcome unknown, not resent"))
+            return .page(page)
+        })
+        return orphans.count
+    }
+
+    /// Runs until SIGTERM/SIGINT. `banner` is printed once everything is started. `serverFactory`
+    /// builds the HTTP server from the running parts (nil: no HTTP).
+    public func run(extraServices: [any Service] = [],
+                    serverFactory: (@Sendable (Parts) throws -> any Service)? = nil,
+                    banner: @Sendable (Parts) async throws -> String) async throws {
         let database = try openDatabase()
         let profiles = try loadDockProfiles()
         let store = FleetStore(database: database)
@@ -56,20 +93,28 @@ public struct Controller: Sendable {
                                  maxDelay: .milliseconds(configuration.writerMaxDelayMilliseconds)),
             logger: logger)
         let retention = PositionRetention(database: database, policy: configuration.retention, logger: logger)
-        let docks = try DockService(configuration: configuration, profiles: profiles, registry: try await store.registry(),
+        let registry = try await store.registry()
+        let docks = try DockService(configuration: configuration, profiles: profiles, registry: registry,
                                     openAlarms: try await store.alarms(kind: "hms", open: true, limit: 100_000),
                                     sink: writer, logger: logger)
+        let radios = makeRadioNetwork(registry: registry, sink: writer)
+        let orphans = try await Controller.closeOrphanedPages(store: store, sink: writer)
+        if orphans > 0 { logger.warning("pages left unconfirmed by the last run marked failed", metadata: ["pages": "\(orphans)"]) }
+        let parts = Parts(database: database, store: store, docks: docks, radios: radios)
+        let server = try serverFactory?(parts)
         // The writer is listed first so that it is shut down last: everything upstream of it
         // stops handing it records before it drains. Extra services (the demo's broker and
-        // simulators) come before the dock link so that they stop after it.
+        // simulators) come before the links so that they stop after them.
         let group = ServiceGroup(configuration: .init(
             // An extra service that ends by itself (the demo's --run-for) shuts the whole group down gracefully.
             services: [.init(service: writer), .init(service: retention)]
                 + extraServices.map { .init(service: $0, successTerminationBehavior: .gracefullyShutdownGroup) }
-                + [.init(service: docks)],
+                + [.init(service: docks)]
+                + radios.gateways.map { .init(service: $0) }
+                + (server.map { [.init(service: $0)] } ?? []),
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
-        let text = try await banner(database, docks)
+        let text = try await banner(parts)
         Console.emit(text)
         try await group.run()
         let s = writer.statistics
@@ -82,5 +127,6 @@ public struct Controller: Sendable {
 
 public struct ControllerError: Error, CustomStringConvertible {
     public var message: String
+    public init(message: String) { self.message = message }
     public var description: String { message }
 }

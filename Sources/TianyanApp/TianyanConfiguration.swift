@@ -1,4 +1,5 @@
 import Foundation
+import SerialPorts
 import TianyanModel
 import TianyanStore
 import Yams
@@ -25,6 +26,8 @@ public struct TianyanConfiguration: Sendable, Hashable {
     public var dockNTPServer = "pool.ntp.org"
     public var dockMaxPayloadBytes = 1 << 20
     public var maintenance = MaintenanceRules()
+    /// Radio gateways as `NAME=URL`, in order.
+    public var gateways: [RadioGatewaySetting] = []
 
     public init() {}
 
@@ -58,6 +61,7 @@ public struct TianyanConfiguration: Sendable, Hashable {
         "maintenance.flight_hours": "a drone is due for service every this many flight hours",
         "maintenance.battery_cycles": "a battery pack is due for replacement at this many charge cycles",
         "maintenance.months": "a unit is due for service this many months after the last one",
+        "radio.gateways": "radio gateways, NAME=URL separated by commas (serial:///dev/ttyUSB0?baud=38400&profile=…, tcp://host:port?profile=…)",
     ]
 
     public static func environmentName(of key: String) -> String {
@@ -161,8 +165,44 @@ public struct TianyanConfiguration: Sendable, Hashable {
         case "maintenance.flight_hours": maintenance.flightHours = Double(try int(1...10_000))
         case "maintenance.battery_cycles": maintenance.batteryCycles = try int(1...10_000)
         case "maintenance.months": maintenance.months = try int(1...120)
+        case "radio.gateways":
+            var list: [RadioGatewaySetting] = []
+            for item in text.split(whereSeparator: { $0 == "," || $0 == "\n" || $0 == " " }) where !item.isEmpty {
+                do { list.append(try RadioGatewaySetting(parsing: String(item))) } catch {
+                    throw Problem(source: source, key: key, message: error.description)
+                }
+            }
+            if let dup = Dictionary(grouping: list, by: \.name).first(where: { $0.value.count > 1 }) {
+                throw Problem(source: source, key: key, message: "gateway name \(dup.key) is used twice")
+            }
+            gateways = list
         default:
             throw Problem(source: source, key: key, message: "unknown setting; known: \(TianyanConfiguration.keys.keys.sorted().joined(separator: ", "))")
         }
+    }
+}
+
+
+/// One `--gateway NAME=URL`: a name for logs and the API, and where the gateway is.
+public struct RadioGatewaySetting: Sendable, Hashable {
+    public var name: String
+    public var url: GatewayURL
+
+    public struct Invalid: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    public init(parsing text: String) throws(Invalid) {
+        guard let eq = text.firstIndex(of: "="), eq != text.startIndex else {
+            throw Invalid(description: "\"\(text)\" must be NAME=URL, e.g. control1=serial:///dev/ttyUSB0?baud=38400")
+        }
+        let name = String(text[..<eq])
+        guard name.count <= 32, name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }) else {
+            throw Invalid(description: "gateway name \"\(name)\" must be 1 to 32 letters, digits, - or _")
+        }
+        do { url = try GatewayURL(parsing: String(text[text.index(after: eq)...])) } catch {
+            throw Invalid(description: error.message)
+        }
+        self.name = name
     }
 }

@@ -196,6 +196,9 @@ public enum StoreRecord: Sendable, Hashable {
     case health(DeviceHealth)
     case flightTask(FlightTaskUpdate)
     case maintenance(MaintenanceAction)
+    /// A page's latest state (one row per page, replaced as it moves).
+    case page(Page)
+    case radioMessage(RadioMessage)
 }
 
 /// A unit as `tianyan units` shows it.

@@ -114,6 +114,20 @@ struct BatchWriter: Sendable {
                 try db.execute(sql: """
                     INSERT OR IGNORE INTO maintenance_log(unit, time, kind, by, note, flight_seconds) VALUES (?, ?, ?, ?, ?, ?)
                     """, arguments: [m.unit, m.time.milliseconds, m.kind.rawValue, m.by, m.note, m.flightSeconds])
+            case .page(let p):
+                // Pages only move forward; a late copy of an older state never overwrites a newer one.
+                try db.execute(sql: """
+                    INSERT INTO pages(id, gateway, destination, target, text, requested_by, requested_at, state, updated, history)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT(id) DO UPDATE SET state = excluded.state, updated = excluded.updated, history = excluded.history
+                    WHERE json_array_length(excluded.history) >= json_array_length(pages.history)
+                    """, arguments: [p.id, p.gateway, p.destination, p.target.rawValue, p.text, p.requestedBy,
+                                     p.requestedAt.milliseconds, p.state, p.updated.milliseconds, try JSONCoding.encode(p.history)])
+            case .radioMessage(let m):
+                try db.execute(sql: """
+                    INSERT OR IGNORE INTO radio_messages(unit, time, kind, gateway, status, meaning, text, called)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    """, arguments: [m.unit, m.time.milliseconds, m.kind.rawValue, m.gateway, m.status, m.meaning, m.text, m.called])
             }
         }
     }

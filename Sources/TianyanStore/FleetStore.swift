@@ -281,11 +281,56 @@ public struct FleetStore: FleetQueries, FleetRegistryStore {
         }
     }
 
+    // MARK: Pages and radio messages
+
+    /// Pages, newest first; `destination` keeps those to one ISSI or GSSI.
+    public func pages(destination: String? = nil, since: Timestamp? = nil, limit: Int = 100) async throws -> [Page] {
+        try await database.read { db in
+            var sql = "SELECT * FROM pages WHERE 1"
+            var args: [(any DatabaseValueConvertible)?] = []
+            if let destination { sql += " AND destination = ?"; args.append(destination) }
+            if let since { sql += " AND requested_at >= ?"; args.append(since.milliseconds) }
+            sql += " ORDER BY requested_at DESC, id DESC LIMIT ?"
+            args.append(limit)
+            return try Row.fetchAll(db, sql: sql, arguments: StatementArguments(args)).map(Self.page)
+        }
+    }
+
+    public func page(id: String) async throws -> Page? {
+        try await database.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM pages WHERE id = ?", arguments: [id]).map(Self.page)
+        }
+    }
+
+    private static func page(_ row: Row) throws -> Page {
+        Page(id: row["id"], gateway: row["gateway"], destination: row["destination"],
+             target: Page.Target(rawValue: row["target"]) ?? .radio, text: row["text"], requestedBy: row["requested_by"],
+             requestedAt: Timestamp(milliseconds: row["requested_at"]), state: row["state"],
+             history: try JSONCoding.decode([PageStep].self, row["history"]))
+    }
+
+    /// Status and text messages from radios, newest first.
+    public func radioMessages(unit: String? = nil, since: Timestamp? = nil, limit: Int = 100) async throws -> [RadioMessage] {
+        try await database.read { db in
+            var sql = "SELECT * FROM radio_messages WHERE 1"
+            var args: [(any DatabaseValueConvertible)?] = []
+            if let unit { sql += " AND unit = ?"; args.append(unit) }
+            if let since { sql += " AND time >= ?"; args.append(since.milliseconds) }
+            sql += " ORDER BY time DESC LIMIT ?"
+            args.append(limit)
+            return try Row.fetchAll(db, sql: sql, arguments: StatementArguments(args)).map { row in
+                RadioMessage(gateway: row["gateway"], unit: row["unit"], time: Timestamp(milliseconds: row["time"]),
+                             kind: RadioMessage.Kind(rawValue: row["kind"]) ?? .text, status: row["status"],
+                             meaning: row["meaning"], text: row["text"], called: row["called"])
+            }
+        }
+    }
+
     /// Row counts per table, for `fleet list` and health.
     public func counts() async throws -> [String: Int] {
         try await database.read { db in
             var out: [String: Int] = [:]
-            for t in ["formations", "pilots", "docks", "drones", "talkgroups", "radios", "cells", "positions", "voice_calls", "alarms", "commands", "audit", "device_health", "flight_tasks"] {
+            for t in ["formations", "pilots", "docks", "drones", "talkgroups", "radios", "cells", "positions", "voice_calls", "alarms", "commands", "audit", "device_health", "flight_tasks", "pages", "radio_messages"] {
                 out[t] = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(t)") ?? 0
             }
             return out

@@ -85,6 +85,22 @@ enum Schema {
                 CREATE INDEX alarms_unit_time ON alarms(unit, time);
                 """)
         }
+        m.registerMigration("v3 pages and radio messages") { db in
+            try db.execute(sql: """
+                -- A page's latest state; its whole history (state, time, detail per step) is JSON.
+                CREATE TABLE pages (
+                    id TEXT PRIMARY KEY NOT NULL, gateway TEXT NOT NULL, destination TEXT NOT NULL, target TEXT NOT NULL,
+                    text TEXT NOT NULL, requested_by TEXT NOT NULL, requested_at INTEGER NOT NULL, state TEXT NOT NULL,
+                    updated INTEGER NOT NULL, history TEXT NOT NULL);
+                CREATE INDEX pages_requested ON pages(requested_at);
+                CREATE INDEX pages_destination ON pages(destination, requested_at);
+                -- Status and text SDS from radios.
+                CREATE TABLE radio_messages (
+                    unit TEXT NOT NULL, time INTEGER NOT NULL, kind TEXT NOT NULL, gateway TEXT NOT NULL,
+                    status INTEGER, meaning TEXT, text TEXT, called TEXT, PRIMARY KEY (unit, time, kind));
+                CREATE INDEX radio_messages_time ON radio_messages(time);
+                """)
+        }
         return m
     }
 }

@@ -3,6 +3,8 @@ import Foundation
 import Logging
 import TianyanApp
 import TianyanModel
+import ServiceLifecycle
+import TianyanServer
 import TianyanStore
 
 @main
@@ -10,7 +12,7 @@ struct Tianyan: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tianyan",
         abstract: "Dispatch controller for a drone squadron and its trunked-radio network.",
-        subcommands: [Demo.self, Serve.self, Fleet.self, Units.self, Track.self, VoiceLog.self, Dock.self, Maintenance.self, Profiles.self, Ports.self]
+        subcommands: [Demo.self, Serve.self, Fleet.self, Units.self, Track.self, VoiceLog.self, Dock.self, Maintenance.self, Profiles.self, Ports.self, PageCommand.self]
     )
 }
 
@@ -20,16 +22,32 @@ struct Serve: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
     @Option(help: ArgumentHelp("Broker URL (same as --set mqtt=URL).", valueName: "mqtt://[user:password@]host:port"))
     var mqtt: String?
+    @Option(help: ArgumentHelp("Where the HTTP server listens (same as --set http=HOST:PORT).", valueName: "HOST:PORT"))
+    var http: String?
+    @Option(name: .customLong("gateway"), help: ArgumentHelp(
+        "A radio gateway (repeatable): serial:///dev/ttyUSB0?baud=38400&flow=rtscts&profile=generic-pei or tcp://host:port?profile=… (replaces radio.gateways).",
+        valueName: "NAME=URL"))
+    var gateways: [String] = []
 
     func run() async throws {
-        let config = try global.load(extra: mqtt.map { [("mqtt", $0)] } ?? [])
+        var extra: [(String, String)] = []
+        if let mqtt { extra.append(("mqtt", mqtt)) }
+        if let http { extra.append(("http", http)) }
+        if !gateways.isEmpty { extra.append(("radio.gateways", gateways.joined(separator: ","))) }
+        let config = try global.load(extra: extra)
         try await reporting {
-            let controller = Controller(configuration: config, logger: Logger(label: "tianyan"))
-            try await controller.run { database, docks in
-                let counts = try await FleetStore(database: database).counts()
+            let logger = Logger(label: "tianyan")
+            let controller = Controller(configuration: config, logger: logger)
+            try await controller.run(serverFactory: { parts in
+                try APIServer.make(address: config.http, parts: parts, logger: logger)
+            }) { parts in
+                let counts = try await parts.store.counts()
+                let radios = parts.radios.gateways.map { "\($0.name) \($0.settings.url)" }
                 return """
-                tianyan serving: database \(database.path) (\(counts["drones"] ?? 0) drones, \(counts["docks"] ?? 0) docks, \(counts["radios"] ?? 0) radios, \(counts["cells"] ?? 0) cells)
-                \(docks.summary)
+                tianyan serving: database \(parts.database.path) (\(counts["drones"] ?? 0) drones, \(counts["docks"] ?? 0) docks, \(counts["radios"] ?? 0) radios, \(counts["cells"] ?? 0) cells)
+                \(parts.docks.summary)
+                radio gateways: \(radios.isEmpty ? "none (add --gateway NAME=URL)" : radios.joined(separator: ", "))
+                http: http://\(config.http)/healthz, /api/v1
                 ready
                 """
             }
@@ -65,19 +83,37 @@ struct Demo: AsyncParsableCommand {
                 "--broker", broker.url, "--seed", "\(seed)", "--fly-on-start", "\(flying)", "--hms-rate", "2",
                 "--profiles", Controller.profilesDirectory(config.profilesDirectory),
             ], logFile: docksLog, logger: logger))
+            let radioLog = (data as NSString).appendingPathComponent("radio-sim.log")
+            let pty = ((data as NSString).appendingPathComponent("pei-gateway") as NSString).standardizingPath
+            let ptyPath = pty.hasPrefix("/") ? pty : FileManager.default.currentDirectoryPath + "/" + pty
+            services.append(try SimulatorProcess(name: "radio-sim", arguments: [
+                "--pty", ptyPath, "--seed", "\(seed)",
+            ], logFile: radioLog, logger: logger))
+            if config.gateways.isEmpty {
+                config.gateways = [try RadioGatewaySetting(parsing: "sim=serial://\(ptyPath)?baud=38400&profile=generic-pei")]
+            }
             if let runFor { services.append(StopAfter(seconds: runFor)) }
             let me = CommandLine.arguments[0]
-            try await Controller(configuration: config, logger: logger).run(extraServices: services) { db, _ in
-                """
+            let finalConfig = config
+            try await Controller(configuration: config, logger: logger).run(extraServices: services, serverFactory: { parts in
+                try APIServer.make(address: finalConfig.http, parts: parts, logger: logger)
+            }) { parts in
+                let db = parts.database
+                let someRadio = registry.radios.first { $0.pilot == nil }?.issi ?? "2100001"
+                return """
                 Tianyan demo
                   broker     \(broker.url)  (private mosquitto, stops with the demo)
                   database   \(db.path)
+                  http       http://\(finalConfig.http)/healthz  and /api/v1 (gateways, pages)
                   fleet      \(fleetDir): \(registry.drones.count) drones, \(registry.docks.count) docks, \(registry.formations.count) formations, \(registry.pilots.count) pilots, \(registry.radios.count) radios, \(registry.talkgroups.count) talkgroups, \(registry.cells.count) grid cells
                   docks      84 simulated DJI docks (dock-sim, \(flying) flying a patrol now; log \(docksLog))
+                  radios     a simulated TETRA PEI gateway on \(ptyPath) (radio-sim; log \(radioLog))
                   try        \(me) units --database \(db.path)
+                             \(me) voice-log --database \(db.path)
+                             \(me) page \(someRadio) "Report to the north gate" --http \(finalConfig.http)
                              \(me) maintenance --all --database \(db.path)
                              \(me) dock command \(registry.docks[0].serial) return_home --mqtt \(broker.url) --database \(db.path)
-                  not yet    radio gateways, the planner and the web console arrive with their issues
+                  not yet    the planner and the web console arrive with their issues
                 ready (Ctrl-C to stop)
                 """
             }
@@ -85,9 +121,6 @@ struct Demo: AsyncParsableCommand {
     }
 }
 
-import ServiceLifecycle
-
-/// Ends the service group after a fixed time (scripted demo runs).
 struct StopAfter: Service {
     var seconds: Double
     func run() async throws {

@@ -1,0 +1,440 @@
+import Logging
+import RadioLink
+import SerialPorts
+import ServiceLifecycle
+import Synchronization
+import TianyanModel
+
+/// One radio gateway as a service: a reconnecting byte link (serial or TCP) driving the PEI
+/// engine. What the engine learns becomes records for the writer: voice calls with their talkers,
+/// LIP positions, status and text messages, emergency alarms, page states. Pages go out through
+/// `page(_:to:target:requestedBy:)`.
+///
+/// Every input (bytes, link events, clock ticks, page requests) goes through the engine under one
+/// lock, and the bytes it asks to write are queued in that same order to a single writer task, so
+/// the line sees exactly one command at a time in the engine's order.
+public final class RadioGatewayService: Service, Sendable {
+    public struct Settings: Sendable {
+        /// The gateway's name, as in `--gateway NAME=URL`.
+        public var name: String
+        public var url: GatewayURL
+        public var profileName: String
+        public var engine: PEIEngine.Configuration
+        /// What a status value means in this gateway's profile (`accepted`, `en_route`, …) and its label.
+        public var statusMeaning: @Sendable (UInt16) -> (meaning: String, label: String)?
+        public var groupPaging: Bool
+        /// A second emergency from the same unit within this many seconds is counted, not raised again.
+        public var emergencyRepeatSeconds: Double
+        public var backoff: ReconnectingLink.Backoff
+        /// Finished pages are kept in memory this long for followers (they stay in the store).
+        public var finishedPageMemorySeconds: Double
+
+        public init(name: String, url: GatewayURL, profileName: String = "generic-pei", engine: PEIEngine.Configuration? = nil,
+                    statusMeaning: @escaping @Sendable (UInt16) -> (meaning: String, label: String)? = { _ in nil },
+                    groupPaging: Bool = true, emergencyRepeatSeconds: Double = 60,
+                    backoff: ReconnectingLink.Backoff = .init(), finishedPageMemorySeconds: Double = 3600) {
+            self.name = name
+            self.url = url
+            self.profileName = profileName
+            self.engine = engine ?? PEIEngine.Configuration(gateway: name)
+            self.statusMeaning = statusMeaning
+            self.groupPaging = groupPaging
+            self.emergencyRepeatSeconds = emergencyRepeatSeconds
+            self.backoff = backoff
+            self.finishedPageMemorySeconds = finishedPageMemorySeconds
+        }
+    }
+
+    /// Counters since start, for the log, `/healthz` and the metrics.
+    public struct Counters: Sendable, Hashable, Codable {
+        public var bytesIn: UInt64 = 0
+        public var connects: UInt64 = 0
+        public var disconnects: UInt64 = 0
+        public var callsStarted: UInt64 = 0
+        public var callsEnded: UInt64 = 0
+        public var transmissions: UInt64 = 0
+        public var positions: UInt64 = 0
+        public var noFix: UInt64 = 0
+        public var statuses: UInt64 = 0
+        public var emergencies: UInt64 = 0
+        public var emergencyRepeats: UInt64 = 0
+        public var texts: UInt64 = 0
+        public var pagesRequested: UInt64 = 0
+        public var pagesFailed: UInt64 = 0
+        public var unhandledLines: UInt64 = 0
+        public var writeFailures: UInt64 = 0
+        public var unresponsive: UInt64 = 0
+    }
+
+    /// What `/healthz` and `GET /api/v1/gateways` show.
+    public struct Status: Sendable, Hashable, Codable {
+        public var name: String
+        public var url: String
+        public var profile: String
+        public var connected: Bool
+        /// Initialised and answering.
+        public var ready: Bool
+        public var ownIdentity: String?
+        public var since: Timestamp?
+        public var lastError: String?
+        public var openCalls: Int
+        public var queuedCommands: Int
+        public var signalDBm: Int?
+        public var counters: Counters
+        public var engineTimeouts: Int
+        public var orphanedSDSHeaders: Int
+        public var overlongLines: Int
+    }
+
+    private struct State: Sendable {
+        var engine: PEIEngine
+        var connected = false
+        var since: Timestamp?
+        var lastError: String?
+        var signalDBm: Int?
+        var counters = Counters()
+        /// Engine page id → controller page id.
+        var pageIDs: [Int: String] = [:]
+        var pages: [String: Page] = [:]
+        var lastEmergency: [String: Timestamp] = [:]
+        var lastLogged: [String: ContinuousClock.Instant] = [:]
+    }
+
+    public let settings: Settings
+    public var name: String { settings.name }
+    private let link: ReconnectingLink
+    private let state: Mutex<State>
+    private let sink: any RecordSink
+    private let directory: RadioDirectory?
+    private let logger: Logger
+    private let writes: AsyncStream<[UInt8]>
+    private let writesContinuation: AsyncStream<[UInt8]>.Continuation
+    private let runID: Int64
+    /// Called with every record batch right after it is handed to the writer (the live feed, tests).
+    private let observer: (@Sendable ([StoreRecord]) -> Void)?
+
+    public init(settings: Settings, sink: any RecordSink, directory: RadioDirectory? = nil, logger: Logger,
+                factory: SerialLinkFactory? = nil, observer: (@Sendable ([StoreRecord]) -> Void)? = nil) {
+        self.settings = settings
+        self.sink = sink
+        self.directory = directory
+        var logger = logger
+        logger[metadataKey: "gateway"] = "\(settings.name)"
+        self.logger = logger
+        self.observer = observer
+        link = ReconnectingLink(url: settings.url, backoff: settings.backoff, factory: factory ?? SerialLinkFactory(logger: logger))
+        state = Mutex(State(engine: PEIEngine(configuration: settings.engine)))
+        (writes, writesContinuation) = AsyncStream.makeStream(of: [UInt8].self, bufferingPolicy: .unbounded)
+        runID = Timestamp.now().milliseconds
+    }
+
+    // MARK: Running
+
+    public func run() async throws {
+        logger.info("radio gateway starting", metadata: ["gateway.url": "\(settings.url)", "gateway.profile": "\(settings.profileName)"])
+        await withDiscardingTaskGroup { group in
+            group.addTask { await self.link.run() }
+            group.addTask { await self.followLinkEvents() }
+            group.addTask { await self.writeLoop() }
+            group.addTask { await self.tickLoop() }
+            group.addTask { await self.reportPeriodically() }
+            group.addTask {
+                // Graceful shutdown closes the link; every loop above then ends.
+                try? await gracefulShutdown()
+                self.link.close()
+                self.writesContinuation.finish()
+            }
+            for await chunk in link.bytes {
+                let now = Timestamp.now()
+                process(at: now) { engine in
+                    engine.handle(.bytesReceived(chunk, at: now))
+                } update: { $0.counters.bytesIn += UInt64(chunk.count) }
+            }
+            // The link finished (closed): stop the other loops.
+            self.writesContinuation.finish()
+            group.cancelAll()
+        }
+        // Whatever was open is closed as "link lost" so the voice log stays consistent.
+        let now = Timestamp.now()
+        process(at: now) { engine in
+            engine.isReady || engine.commandInFlight != nil || !engine.openCalls.isEmpty
+                ? engine.linkLost(at: now, reason: "controller stopped") : []
+        }
+        logger.info("radio gateway stopped", metadata: ["gateway.bytes_in": "\(counters.bytesIn)"])
+    }
+
+    private func followLinkEvents() async {
+        for await event in link.events {
+            let now = Timestamp.now()
+            switch event {
+            case .connected(let device):
+                process(at: now) { $0.start(at: now) } update: { s in
+                    s.connected = true
+                    s.since = now
+                    s.counters.connects += 1
+                }
+                logger.info("radio gateway connected; initialising", metadata: ["serial.port": "\(device)"])
+            case .lost(let reason):
+                let wasConnected = state.withLock { $0.connected }
+                process(at: now) { engine in
+                    wasConnected ? engine.linkLost(at: now, reason: "link lost: \(reason)") : []
+                } update: { s in
+                    if s.connected {
+                        s.counters.disconnects += 1
+                        s.since = now
+                    }
+                    s.connected = false
+                    s.lastError = reason
+                }
+                if wasConnected { logger.warning("radio gateway link lost", metadata: ["reason": "\(reason)"]) }
+            case .reconnecting:
+                break
+            }
+        }
+    }
+
+    private func writeLoop() async {
+        for await bytes in writes {
+            do {
+                try await link.write(bytes)
+            } catch {
+                // The command times out in the engine; a page in flight then ends as failed, not resent.
+                state.withLock {
+                    $0.counters.writeFailures += 1
+                    $0.lastError = error.message
+                }
+                logRateLimited("write", "radio gateway write failed", ["error": "\(error.message)"])
+            }
+        }
+    }
+
+    private func tickLoop() async {
+        while !Task.isCancelled {
+            do { try await Task.sleep(for: .milliseconds(200)) } catch { return }
+            let now = Timestamp.now()
+            process(at: now) { $0.handle(.tick(now)) } update: { s in
+                let horizon = now.adding(seconds: -self.settings.finishedPageMemorySeconds)
+                if s.pages.count > 1000 {
+                    s.pages = s.pages.filter { !$0.value.isFinal || $0.value.updated >= horizon }
+                    s.engine.forgetFinishedPages()
+                    let live = Set(s.engine.pages.map(\.id))
+                    s.pageIDs = s.pageIDs.filter { live.contains($0.key) }
+                }
+            }
+        }
+    }
+
+    private func reportPeriodically() async {
+        while !Task.isCancelled {
+            do { try await Task.sleep(for: .seconds(60)) } catch { return }
+            let s = status
+            let c = s.counters
+            logger.info("radio gateway", metadata: [
+                "gateway.connected": "\(s.connected)", "gateway.ready": "\(s.ready)", "gateway.bytes_in": "\(c.bytesIn)",
+                "gateway.calls": "\(c.callsStarted)", "gateway.positions": "\(c.positions)", "gateway.no_fix": "\(c.noFix)",
+                "gateway.statuses": "\(c.statuses)", "gateway.emergencies": "\(c.emergencies)", "gateway.pages": "\(c.pagesRequested)",
+                "gateway.unhandled_lines": "\(c.unhandledLines)", "gateway.timeouts": "\(s.engineTimeouts)",
+                "gateway.reconnects": "\(c.disconnects)",
+            ])
+        }
+    }
+
+    // MARK: Pages
+
+    public enum PageError: Error, CustomStringConvertible {
+        case refused(String)
+        public var description: String {
+            switch self {
+            case .refused(let why): why
+            }
+        }
+    }
+
+    /// Queues a page; returns it in state `queued` (or throws with a reason a dispatcher can read).
+    /// The text goes out hex-encoded in one SDS; it is never sent twice.
+    public func page(_ text: String, to destination: String, target: Page.Target, requestedBy: String) throws(PageError) -> Page {
+        if target == .talkgroup, !settings.groupPaging {
+            throw .refused("gateway \(name) (profile \(settings.profileName)) does not allow group paging")
+        }
+        let now = Timestamp.now()
+        var result: Result<(page: Page, engineID: Int), PageError> = .failure(.refused("not queued"))
+        process(at: now) { engine in
+            do throws(RadioLinkError) {
+                let (record, actions) = try engine.page(text, to: destination, at: now)
+                let page = Page(id: "PG-\(self.runID)-\(record.id)", gateway: self.name, destination: destination, target: target,
+                                text: text, requestedBy: requestedBy, requestedAt: now, state: record.state.description,
+                                history: record.history.map { PageStep(state: $0.state.description, time: $0.time, detail: $0.detail) })
+                result = .success((page, record.id))
+                return actions
+            } catch {
+                result = .failure(.refused(error.message))
+                return []
+            }
+        } update: { s in
+            // Before the engine's actions are translated, so that its "queued" event finds the page.
+            guard case .success(let made) = result else { return }
+            s.counters.pagesRequested += 1
+            s.pageIDs[made.engineID] = made.page.id
+            s.pages[made.page.id] = made.page
+        }
+        return try result.get().page
+    }
+
+    /// A page this gateway knows about (recent ones; older ones are in the store).
+    public func page(id: String) -> Page? { state.withLock { $0.pages[id] } }
+
+    public var recentPages: [Page] { state.withLock { Array($0.pages.values) }.sorted { $0.requestedAt > $1.requestedAt } }
+
+    // MARK: Status
+
+    public var counters: Counters { state.withLock { $0.counters } }
+
+    public var status: Status {
+        state.withLock { s in
+            Status(name: name, url: settings.url.description, profile: settings.profileName, connected: s.connected,
+                   ready: s.connected && s.engine.isReady, ownIdentity: s.engine.ownIdentity?.issi, since: s.since,
+                   lastError: s.lastError, openCalls: s.engine.openCalls.count, queuedCommands: s.engine.queuedCommands.count,
+                   signalDBm: s.signalDBm, counters: s.counters, engineTimeouts: s.engine.timeouts,
+                   orphanedSDSHeaders: s.engine.orphanedSDSHeaders, overlongLines: s.engine.overlongLines)
+        }
+    }
+
+    public var openCalls: [VoiceCall] { state.withLock { $0.engine.openCalls } }
+
+    // MARK: The engine's actions
+
+    /// Runs `body` on the engine under the lock, turns what it emitted into records, queues its
+    /// writes in order, then hands the records to the writer.
+    private func process(at now: Timestamp, _ body: (inout PEIEngine) -> [PEIEngine.Action],
+                         update: (inout State) -> Void = { _ in }) {
+        var unresponsive = false
+        let records: [StoreRecord] = state.withLock { s in
+            let actions = body(&s.engine)
+            update(&s)
+            var records: [StoreRecord] = []
+            for action in actions {
+                switch action {
+                case .write(let bytes):
+                    writesContinuation.yield(bytes)
+                case .emit(let event):
+                    if case .linkUnresponsive = event { unresponsive = true }
+                    records += translate(event, state: &s, now: now)
+                case .commandFinished(let completion), .timedOut(let completion):
+                    if !completion.result.succeeded, completion.purpose == .initialisation {
+                        logger.notice("radio refused an init command", metadata: [
+                            "pei.command": "\(completion.command.text)", "pei.result": "\(completion.result)"])
+                    }
+                }
+            }
+            return records
+        }
+        if !records.isEmpty {
+            sink.submit(records)
+            observer?(records)
+        }
+        if unresponsive {
+            logger.warning("radio does not answer the keep-alive; reopening the line")
+            state.withLock { $0.counters.unresponsive += 1 }
+            link.dropConnection()
+        }
+    }
+
+    private func translate(_ event: RadioEvent, state s: inout State, now: Timestamp) -> [StoreRecord] {
+        switch event {
+        case .linkReady(let own, let failed):
+            s.lastError = failed.isEmpty ? nil : "radio refused: \(failed.joined(separator: ", "))"
+            logger.info("radio gateway ready", metadata: ["gateway.own_issi": "\(own?.issi ?? "unknown")",
+                                                         "gateway.refused_init": "\(failed.joined(separator: ","))"])
+            return []
+        case .linkDown, .linkUnresponsive, .ownIdentity, .groupSelected, .battery, .deliveryReport, .sdsTransferStatus:
+            return []
+        case .signalQuality(let quality, _):
+            s.signalDBm = quality.dBm
+            return []
+        case .call(let callEvent):
+            var records: [StoreRecord] = [.voiceCall(callEvent.call)]
+            switch callEvent {
+            case .callStarted(let call):
+                s.counters.callsStarted += 1
+                records += sighting(call.caller, at: call.start)
+            case .transmissionStarted(let call):
+                s.counters.transmissions += 1
+                if let t = call.transmissions.last { records += sighting(t.talker, at: t.start) }
+            case .transmissionEnded:
+                break
+            case .callEnded:
+                s.counters.callsEnded += 1
+            }
+            return records
+        case .position(let position, _):
+            s.counters.positions += 1
+            return [.position(position)] + sighting(position.unit, at: position.time)
+        case .locationWithoutFix(let unit, _, let time):
+            s.counters.noFix += 1
+            return sighting(unit, at: time)
+        case .status(let unit, let value, let time):
+            s.counters.statuses += 1
+            let meaning = value.isEmergency ? (meaning: "emergency", label: "Emergency") : settings.statusMeaning(value.value)
+            return [.radioMessage(RadioMessage(gateway: name, unit: unit, time: time, kind: .status, status: Int(value.value),
+                                               meaning: meaning?.meaning, text: meaning?.label ?? value.description))]
+                + sighting(unit, at: time)
+        case .emergency(let unit, let source, let time):
+            if let last = s.lastEmergency[unit], time.milliseconds - last.milliseconds < Int64(settings.emergencyRepeatSeconds * 1000) {
+                s.counters.emergencyRepeats += 1
+                return []
+            }
+            s.lastEmergency[unit] = time
+            s.counters.emergencies += 1
+            let (code, how): (String, String) = switch source {
+            case .status: ("status-0", "emergency status")
+            case .location: ("lip-emergency", "location report with reason 'emergency'")
+            case .call(let priority): ("call-priority-\(priority)", "emergency call, priority \(priority)")
+            }
+            let who = directory?.name(ofRadio: unit).map { "\($0) (\(unit))" } ?? "radio \(unit)"
+            logger.critical("EMERGENCY", metadata: ["radio.issi": "\(unit)", "emergency.source": "\(code)"])
+            return [.alarm(Alarm(id: "emergency-\(unit)-\(time.milliseconds)", unit: unit, time: time, kind: "emergency",
+                                 severity: .emergency, code: code, text: "Emergency from \(who): \(how) via gateway \(name)"))]
+        case .text(let from, let to, let message, let time):
+            s.counters.texts += 1
+            let text = message.text ?? "(\(message.textBytes.count) bytes in \(message.coding), not decodable)"
+            return [.radioMessage(RadioMessage(gateway: name, unit: from, time: time, kind: .text, text: text, called: to))]
+                + sighting(from, at: time)
+        case .page(let record):
+            guard let id = s.pageIDs[record.id], var page = s.pages[id] else { return [] }
+            page.state = record.state.description
+            page.history = record.history.map { PageStep(state: $0.state.description, time: $0.time, detail: $0.detail) }
+            s.pages[id] = page
+            if record.state == .failed { s.counters.pagesFailed += 1 }
+            logger.info("page \(record.state)", metadata: ["page.id": "\(id)", "page.to": "\(page.destination)",
+                                                          "page.detail": "\(record.history.last?.detail ?? "")"])
+            return [.page(page)]
+        case .sds(let from, _, let raw, _):
+            logRateLimited("sds", "SDS of a kind not handled", ["radio.issi": "\(from ?? "?")", "sds.service": "\(raw.header.aiService)"])
+            return []
+        case .unhandledLine(let line, _):
+            s.counters.unhandledLines += 1
+            let shown = String(line.prefix(120))
+            if shouldLog("line", &s) {
+                logger.notice("line from the radio not understood (counted)", metadata: ["pei.line": "\(shown.debugDescription)"])
+            }
+            return []
+        }
+    }
+
+    private func sighting(_ unit: String, at time: Timestamp) -> [StoreRecord] {
+        guard TetraIdentity.isValidDialDigits(unit) else { return [] }
+        return [.sighting(UnitSighting(unit: unit, kind: .radio, time: time))]
+    }
+
+    private func shouldLog(_ key: String, _ s: inout State) -> Bool {
+        let now = ContinuousClock.now
+        if let last = s.lastLogged[key], now - last < .seconds(10) { return false }
+        s.lastLogged[key] = now
+        return true
+    }
+
+    private func logRateLimited(_ key: String, _ message: Logger.Message, _ metadata: Logger.Metadata) {
+        let log = state.withLock { shouldLog(key, &$0) }
+        if log { logger.warning(message, metadata: metadata) }
+    }
+}

@@ -1,0 +1,85 @@
+/// One step of a page's life: queued, accepted, sent, received, read or failed.
+public struct PageStep: Hashable, Sendable, Codable {
+    public var state: String
+    public var time: Timestamp
+    /// What the radio said, or why it failed.
+    public var detail: String?
+
+    public init(state: String, time: Timestamp, detail: String? = nil) {
+        self.state = state
+        self.time = time
+        self.detail = detail
+    }
+}
+
+/// A text page to a radio or a talkgroup, as stored and shown: who asked, through which
+/// gateway, and every state it reached with its time.
+public struct Page: Hashable, Sendable, Codable {
+    public enum Target: String, Hashable, Sendable, Codable {
+        case radio, talkgroup
+    }
+
+    /// Controller-wide id, e.g. `PG-1764021600123-1`.
+    public var id: String
+    public var gateway: String
+    /// ISSI or GSSI.
+    public var destination: String
+    public var target: Target
+    public var text: String
+    public var requestedBy: String
+    public var requestedAt: Timestamp
+    /// The latest state (`queued` … `read` or `failed`).
+    public var state: String
+    public var history: [PageStep]
+
+    public init(id: String, gateway: String, destination: String, target: Target, text: String, requestedBy: String,
+                requestedAt: Timestamp, state: String, history: [PageStep]) {
+        self.id = id
+        self.gateway = gateway
+        self.destination = destination
+        self.target = target
+        self.text = text
+        self.requestedBy = requestedBy
+        self.requestedAt = requestedAt
+        self.state = state
+        self.history = history
+    }
+
+    /// True once nothing more will happen to it.
+    public var isFinal: Bool { state == "read" || state == "failed" }
+
+    /// When it last changed.
+    public var updated: Timestamp { history.last?.time ?? requestedAt }
+}
+
+/// A status or text message a radio sent (a location report is a `Position` instead).
+public struct RadioMessage: Hashable, Sendable, Codable {
+    public enum Kind: String, Hashable, Sendable, Codable {
+        case status, text
+    }
+
+    public var gateway: String
+    public var unit: String
+    public var time: Timestamp
+    public var kind: Kind
+    /// The 16-bit status value, for a status.
+    public var status: Int?
+    /// What the status means in the gateway's profile (`accepted`, `en_route`, …), if it says.
+    public var meaning: String?
+    /// The dispatcher-facing label of a status, or the text of a text message.
+    public var text: String?
+    /// Who it was addressed to (an ISSI or GSSI), when known.
+    public var called: String?
+
+    public init(gateway: String, unit: String, time: Timestamp, kind: Kind, status: Int? = nil, meaning: String? = nil,
+                text: String? = nil, called: String? = nil) {
+        self.gateway = gateway
+        self.unit = unit
+        self.time = time
+        self.kind = kind
+        self.status = status
+        self.meaning = meaning
+        self.text = text
+        self.called = called
+    }
+}

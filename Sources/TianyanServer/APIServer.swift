@@ -1,0 +1,224 @@
+import Foundation
+import Hummingbird
+import Logging
+import MosquittoClient
+import NIOCore
+import TianyanApp
+import TianyanModel
+import TianyanStore
+
+/// The controller's HTTP server: `/healthz` and the `/api/v1` routes built so far (gateways and
+/// pages). Errors are JSON bodies naming what was wrong and, where it applies, which field.
+///
+/// Not built yet (the console issue): users, roles and sessions. Until then the server listens
+/// on loopback by default and every mutating route records `requested_by` from the request.
+public enum APIServer {
+    /// The Hummingbird application for `parts`, listening on `address` (`HOST:PORT`).
+    public static func make(address: String, parts: Controller.Parts, logger: Logger) throws -> some ApplicationProtocol {
+        guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]) else {
+            throw ControllerError(message: "http address \(address) must be HOST:PORT")
+        }
+        let host = String(address[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        return Application(router: router(parts: parts),
+                           configuration: .init(address: .hostname(host, port: port), serverName: "tianyan"),
+                           logger: logger)
+    }
+
+    public static func router(parts: Controller.Parts) -> Router<BasicRequestContext> {
+        let router = Router(context: BasicRequestContext.self)
+        router.add(middleware: ErrorMiddleware())
+        let radios = parts.radios
+        let store = parts.store
+
+        router.get("healthz") { _, _ -> Response in
+            var problems: [String] = []
+            var database = "ok"
+            do { _ = try await store.counts() } catch {
+                database = "failed: \(error)"
+                problems.append("database")
+            }
+            let mqtt = parts.docks.client.status
+            if !mqtt.connected { problems.append("broker") }
+            let gateways = radios.statuses
+            for g in gateways where !g.ready { problems.append("gateway \(g.name)") }
+            let body: [String: Any] = [
+                "status": problems.isEmpty ? "ok" : "degraded",
+                "problems": problems,
+                "database": database,
+                "broker": ["connected": mqtt.connected, "url": parts.docks.client.configuration.broker.description],
+                "gateways": gateways.map(PageJSON.gateway),
+                "time": Timestamp.now().iso8601,
+            ]
+            return PageJSON.response(problems.isEmpty ? .ok : .serviceUnavailable, body)
+        }
+
+        router.get("api/v1/gateways") { _, _ -> Response in
+            PageJSON.response(.ok, ["gateways": radios.statuses.map(PageJSON.gateway)])
+        }
+
+        router.post("api/v1/pages") { request, _ -> Response in
+            let body = try await JSONBody.read(request)
+            let to = try body.string("to")
+            let text = try body.string("text")
+            let gateway = try body.optionalString("gateway")
+            let by = try body.optionalString("requested_by") ?? "api"
+            do throws(RadioNetwork.Failure) {
+                let page = try radios.page(text, to: to, requestedBy: by, gateway: gateway)
+                var headers = HTTPFields()
+                headers[.location] = "/api/v1/pages/\(page.id)"
+                return PageJSON.response(.accepted, PageJSON.page(page), headers: headers)
+            } catch {
+                throw APIError(error)
+            }
+        }
+
+        router.get("api/v1/pages") { request, _ -> Response in
+            let q = request.uri.queryParameters
+            let limit = try QueryValue.int(q["limit"].map(String.init), name: "limit", default: 100, range: 1...10_000)
+            let since = try QueryValue.time(q["since"].map(String.init), name: "since")
+            let destination = q["to"].map(String.init)
+            let pages = try await store.pages(destination: destination, since: since, limit: limit)
+            // The gateways hold fresher copies of recent pages than the store (the writer batches).
+            let fresh = pages.map { radios.page(id: $0.id) ?? $0 }
+            return PageJSON.response(.ok, ["pages": fresh.map(PageJSON.page)])
+        }
+
+        router.get("api/v1/pages/:id") { _, context -> Response in
+            let id = try context.parameters.require("id")
+            if let page = radios.page(id: id) { return PageJSON.response(.ok, PageJSON.page(page)) }
+            if let page = try await store.page(id: id) { return PageJSON.response(.ok, PageJSON.page(page)) }
+            throw APIError(.notFound, "no page \(id)")
+        }
+        return router
+    }
+}
+
+/// An error the client caused or must know about, as a JSON body: `{"error": {"message", "field"}}`.
+struct APIError: Error {
+    var status: HTTPResponse.Status
+    var message: String
+    var field: String?
+
+    init(_ status: HTTPResponse.Status, _ message: String, field: String? = nil) {
+        self.status = status
+        self.message = message
+        self.field = field
+    }
+
+    init(_ failure: RadioNetwork.Failure) {
+        switch failure {
+        case .badRequest(let field, let message): self.init(.badRequest, message, field: field)
+        case .notFound(let message): self.init(.notFound, message)
+        case .unavailable(let message): self.init(.serviceUnavailable, message)
+        }
+    }
+}
+
+/// Turns every error into a JSON body; nothing reaches the client as a stack trace.
+struct ErrorMiddleware: RouterMiddleware {
+    typealias Context = BasicRequestContext
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as APIError {
+            return PageJSON.error(error.status, error.message, field: error.field)
+        } catch let error as HTTPError {
+            return PageJSON.error(error.status, error.body ?? "\(error.status.reasonPhrase)")
+        } catch {
+            context.logger.error("request failed", metadata: ["http.path": "\(request.uri.path)", "error": "\(error)"])
+            return PageJSON.error(.internalServerError, "internal error; the controller log has the details")
+        }
+    }
+}
+
+/// A JSON object body, with errors that name the field.
+struct JSONBody {
+    var object: [String: Any]
+
+    static func read(_ request: Request) async throws -> JSONBody {
+        let buffer: ByteBuffer
+        do { buffer = try await request.body.collect(upTo: 64 * 1024) } catch {
+            throw APIError(.contentTooLarge, "the request body is larger than 64 KiB")
+        }
+        guard let value = try? JSONSerialization.jsonObject(with: Data(buffer.readableBytesView)) else {
+            throw APIError(.badRequest, "the request body is not JSON")
+        }
+        guard let object = value as? [String: Any] else { throw APIError(.badRequest, "the request body must be a JSON object") }
+        return JSONBody(object: object)
+    }
+
+    func string(_ name: String) throws -> String {
+        guard let value = object[name] else { throw APIError(.badRequest, "missing", field: name) }
+        guard let text = value as? String else { throw APIError(.badRequest, "must be a string", field: name) }
+        return text
+    }
+
+    func optionalString(_ name: String) throws -> String? {
+        guard let value = object[name], !(value is NSNull) else { return nil }
+        guard let text = value as? String else { throw APIError(.badRequest, "must be a string", field: name) }
+        return text
+    }
+}
+
+enum QueryValue {
+    static func int(_ text: String?, name: String, default value: Int, range: ClosedRange<Int>) throws -> Int {
+        guard let text else { return value }
+        guard let n = Int(text), range.contains(n) else {
+            throw APIError(.badRequest, "\"\(text)\" must be a whole number in \(range.lowerBound)…\(range.upperBound)", field: name)
+        }
+        return n
+    }
+
+    static func time(_ text: String?, name: String) throws -> Timestamp? {
+        guard let text else { return nil }
+        guard let t = Timestamp(parsing: text) else {
+            throw APIError(.badRequest, "\"\(text)\" is not a time such as 2026-11-24T08:00:00Z", field: name)
+        }
+        return t
+    }
+}
+
+/// JSON shapes of the API (snake_case keys, ISO 8601 UTC times).
+enum PageJSON {
+    static func page(_ p: Page) -> [String: Any] {
+        [
+            "id": p.id, "gateway": p.gateway, "to": p.destination, "target": p.target.rawValue, "text": p.text,
+            "requested_by": p.requestedBy, "requested_at": p.requestedAt.iso8601, "state": p.state, "final": p.isFinal,
+            "history": p.history.map { s -> [String: Any] in
+                ["state": s.state, "time": s.time.iso8601, "detail": s.detail ?? NSNull()]
+            },
+        ]
+    }
+
+    static func gateway(_ g: RadioGatewayService.Status) -> [String: Any] {
+        let c = g.counters
+        return [
+            "name": g.name, "url": g.url, "profile": g.profile, "connected": g.connected, "ready": g.ready,
+            "own_issi": g.ownIdentity ?? NSNull(), "since": g.since?.iso8601 ?? NSNull(), "last_error": g.lastError ?? NSNull(),
+            "open_calls": g.openCalls, "queued_commands": g.queuedCommands, "signal_dbm": g.signalDBm ?? NSNull(),
+            "counters": [
+                "bytes_in": c.bytesIn, "connects": c.connects, "disconnects": c.disconnects, "calls_started": c.callsStarted,
+                "calls_ended": c.callsEnded, "transmissions": c.transmissions, "positions": c.positions, "no_fix": c.noFix,
+                "statuses": c.statuses, "emergencies": c.emergencies, "emergency_repeats": c.emergencyRepeats, "texts": c.texts,
+                "pages_requested": c.pagesRequested, "pages_failed": c.pagesFailed, "unhandled_lines": c.unhandledLines,
+                "write_failures": c.writeFailures, "unresponsive": c.unresponsive, "command_timeouts": g.engineTimeouts,
+                "orphaned_sds_headers": g.orphanedSDSHeaders, "overlong_lines": g.overlongLines,
+            ],
+        ]
+    }
+
+    static func error(_ status: HTTPResponse.Status, _ message: String, field: String? = nil) -> Response {
+        var inner: [String: Any] = ["message": message, "status": Int(status.code)]
+        if let field { inner["field"] = field }
+        return response(status, ["error": inner])
+    }
+
+    static func response(_ status: HTTPResponse.Status, _ object: Any, headers: HTTPFields = [:]) -> Response {
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
+        var headers = headers
+        headers[.contentType] = "application/json; charset=utf-8"
+        headers[.cacheControl] = "no-store"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}

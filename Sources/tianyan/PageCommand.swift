@@ -1,0 +1,100 @@
+import ArgumentParser
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import TianyanApp
+
+/// `tianyan page UNIT|GROUP TEXT`: asks the running controller (its HTTP API) to page, then
+/// follows the page until it is read, fails, or the wait is over.
+struct PageCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "page",
+        abstract: "Page a radio or a talkgroup through the running controller and follow the delivery.",
+        discussion: """
+        UNIT is an ISSI or a radio alias (CM-0001); GROUP is a talkgroup GSSI. The text goes out as one \
+        SDS asking for delivery reports: queued → accepted → sent → received → read (or failed).
+        Exit status: 0 once sent (a talkgroup gives no per-member receipts) or better, 1 if it failed or \
+        was refused, 2 if it was still not sent when --wait ran out.
+        """)
+
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "ISSI, radio alias or talkgroup GSSI.") var destination: String
+    @Argument(help: "The text (one SDS; up to about 80 characters).") var text: String
+    @Option(help: ArgumentHelp("The controller's HTTP address (same as --set http=HOST:PORT).", valueName: "HOST:PORT"))
+    var http: String?
+    @Option(help: "Send through this gateway (default: the first ready one).") var gateway: String?
+    @Option(help: "Who is paging, for the audit log (default: $USER).") var by: String?
+    @Option(help: ArgumentHelp("Follow the page this many seconds (0: do not wait).", valueName: "SECONDS")) var wait: Double = 60
+    @Flag(help: "Print the final page as JSON.") var json = false
+
+    func run() async throws {
+        let config = try global.load(extra: http.map { [("http", $0)] } ?? [])
+        let base = "http://\(config.http)/api/v1"
+        let requester = by ?? ProcessInfo.processInfo.environment["USER"] ?? "cli"
+        var body: [String: Any] = ["to": destination, "text": text, "requested_by": requester]
+        if let gateway { body["gateway"] = gateway }
+        let (status, created) = try await request("POST", base + "/pages", body: body, address: config.http)
+        guard status == 202, let id = created["id"] as? String else {
+            Console.error("error: page refused: \(Self.errorText(created, status: status))")
+            throw ExitCode(1)
+        }
+        Console.emit("page \(id) to \(created["to"] as? String ?? destination) via \(created["gateway"] as? String ?? "?")")
+        var shown = 0
+        var page = created
+        let deadline = Date().addingTimeInterval(wait)
+        while true {
+            let history = page["history"] as? [[String: Any]] ?? []
+            for step in history.dropFirst(shown) {
+                let detail = (step["detail"] as? String).map { "  (\($0))" } ?? ""
+                Console.emit("  \(step["time"] as? String ?? "")  \(step["state"] as? String ?? "?")\(detail)")
+            }
+            shown = history.count
+            let state = page["state"] as? String ?? "queued"
+            if state == "read" || state == "failed" || Date() >= deadline { break }
+            if state == "sent", page["target"] as? String == "talkgroup" { break }
+            try await Task.sleep(for: .milliseconds(200))
+            let (code, fresh) = try await request("GET", base + "/pages/\(id)", body: nil, address: config.http)
+            guard code == 200 else {
+                Console.error("error: cannot follow page \(id): \(Self.errorText(fresh, status: code))")
+                throw ExitCode(1)
+            }
+            page = fresh
+        }
+        if json, let data = try? JSONSerialization.data(withJSONObject: page, options: [.prettyPrinted, .sortedKeys]) {
+            Console.emit(String(decoding: data, as: UTF8.self))
+        }
+        switch page["state"] as? String ?? "" {
+        case "failed": throw ExitCode(1)
+        case "sent", "received", "read": return
+        default:
+            Console.error("not sent within \(Int(wait)) s; the controller keeps it queued (follow it with GET \(base)/pages/\(id))")
+            throw ExitCode(2)
+        }
+    }
+
+    static func errorText(_ body: [String: Any], status: Int) -> String {
+        guard let error = body["error"] as? [String: Any], let message = error["message"] as? String else { return "HTTP \(status)" }
+        if let field = error["field"] as? String { return "\(field): \(message)" }
+        return message
+    }
+
+    private func request(_ method: String, _ url: String, body: [String: Any]?, address: String) async throws -> (Int, [String: Any]) {
+        guard let u = URL(string: url) else { throw ValidationError("http address \(address) does not make a URL") }
+        var request = URLRequest(url: u, timeoutInterval: 10)
+        request.httpMethod = method
+        if let body {
+            request.httpBody = try JSONSerialization.data(withJSONObject: body)
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        }
+        let data: Data
+        let response: URLResponse
+        do { (data, response) = try await URLSession.shared.data(for: request) } catch {
+            Console.error("error: cannot reach the controller at http://\(address) (\(error.localizedDescription)); is `tianyan serve` or `tianyan demo` running, and is --http right?")
+            throw ExitCode(1)
+        }
+        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+        let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
+        return (status, object)
+    }
+}
