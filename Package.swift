@@ -168,7 +168,11 @@ let package = Package(
         .testTarget(name: "DockSimTests", dependencies: ["dock-sim", "MosquittoClient", "TianyanModel", "TianyanTesting"]),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["MosquittoClient", "TianyanApp", "TianyanModel", "TianyanStore", "TianyanTesting"]
+            dependencies: [
+                "MosquittoClient", "RadioLink", "SerialPorts", "TianyanApp", "TianyanModel", "TianyanStore", "TianyanTesting",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
         ),
     ]
 )

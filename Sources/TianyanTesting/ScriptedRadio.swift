@@ -1,0 +1,243 @@
+import Foundation
+
+/// The radio end of a PEI line for tests: a pty (its slave reached through a symlink, the way a
+/// `serial://` URL names it) or a TCP listener on loopback. It answers every AT command with
+/// `OK` (`AT+CNUMF?` with its identity), accepts `AT+CMGS` submissions (`+CMGS: n` then `OK`)
+/// and records them, and sends whatever lines the test gives it, framed `CR LF text CR LF`.
+/// `unplug()` cuts the line the way a pulled cable or a dropped connection does.
+public final class ScriptedRadio: @unchecked Sendable {
+    // Invariant: every mutable field is read and written under `lock`; the reader thread owns
+    // the file descriptors it polls and closes only what `unplug`/`stop` handed it.
+    public enum Transport: Sendable {
+        case pty(link: String)
+        case tcp
+    }
+
+    public struct Submission: Sendable, Hashable {
+        public var destination: String
+        public var bits: Int
+        public var hex: String
+        public var instance: Int
+        /// The SDS-TL message reference (third byte) when the PDU has an SDS-TL header.
+        public var reference: Int? {
+            guard hex.count >= 6, let pi = UInt8(hex.prefix(2), radix: 16), pi >= 0x80 else { return nil }
+            return Int(hex.dropFirst(4).prefix(2), radix: 16)
+        }
+    }
+
+    public let ownTSI = "09011638302000999"
+    public let transport: Transport
+    public private(set) var port: UInt16 = 0
+    private let lock = NSLock()
+    private var fd: Int32 = -1
+    private var slaveKeeper: Int32 = -1
+    private var listener: Int32 = -1
+    private var pending: [UInt8] = []
+    private var commandLines: [String] = []
+    private var rawBytes: [UInt8] = []
+    private var submissionList: [Submission] = []
+    private var instance = 0
+    private var running = true
+    private var connects = 0
+    private var thread: Thread?
+    private var mute = false
+    private var muteCMGS = false
+    /// `AT+CMGS` is taken (and recorded) but never answered: a page stays in flight.
+    public var muteSubmissions: Bool {
+        get { lock.withLock { muteCMGS } }
+        set { lock.withLock { muteCMGS = newValue } }
+    }
+    /// A radio that answers nothing (the keep-alive then times out).
+    public var silent: Bool {
+        get { lock.withLock { mute } }
+        set { lock.withLock { mute = newValue } }
+    }
+
+    public init(_ transport: Transport) throws {
+        self.transport = transport
+        switch transport {
+        case .pty(let link): try makePTY(link: link)
+        case .tcp: try listen()
+        }
+        let t = Thread { [self] in readLoop() }
+        t.name = "scripted-radio"
+        thread = t
+        t.start()
+    }
+
+    deinit { stop() }
+
+    /// The URL a gateway uses to reach this radio.
+    public var url: String {
+        switch transport {
+        case .pty(let link): "serial://\(link)?baud=38400"
+        case .tcp: "tcp://127.0.0.1:\(port)"
+        }
+    }
+
+    /// Every command line the controller wrote (without line ends), in order.
+    public var commands: [String] { lock.withLock { commandLines } }
+    /// Every byte the controller wrote.
+    public var received: [UInt8] { lock.withLock { rawBytes } }
+    public var submissions: [Submission] { lock.withLock { submissionList } }
+    /// Connections accepted (TCP) or ptys made (pty).
+    public var connections: Int { lock.withLock { connects } }
+    public var isConnected: Bool { lock.withLock { fd >= 0 } }
+
+    /// Sends `lines`, each framed as the radio frames it.
+    public func send(_ lines: [String]) {
+        var bytes: [UInt8] = []
+        for line in lines { bytes += [0x0D, 0x0A] + Array(line.utf8) + [0x0D, 0x0A] }
+        sendRaw(bytes)
+    }
+
+    public func sendRaw(_ bytes: [UInt8]) {
+        let target = lock.withLock { fd }
+        guard target >= 0 else { return }
+        bytes.withUnsafeBytes { buffer in
+            var offset = 0
+            while offset < buffer.count {
+                let n = write(target, buffer.baseAddress! + offset, buffer.count - offset)
+                if n <= 0 { if errno == EINTR || errno == EAGAIN { usleep(1000); continue }; return }
+                offset += n
+            }
+        }
+    }
+
+    /// Cuts the line: closes the connection (TCP) or the pty (which is then made again under the
+    /// same link, as a re-plugged adapter would be).
+    public func unplug() throws {
+        let (old, keeper) = lock.withLock { () -> (Int32, Int32) in
+            defer { fd = -1; slaveKeeper = -1; pending = [] }
+            return (fd, slaveKeeper)
+        }
+        if old >= 0 { shutdown(old, Int32(SHUT_RDWR)); close(old) }
+        if keeper >= 0 { close(keeper) }
+        if case .pty(let link) = transport { try makePTY(link: link) }
+    }
+
+    public func stop() {
+        let (f, k, l, wasRunning) = lock.withLock { () -> (Int32, Int32, Int32, Bool) in
+            defer { fd = -1; slaveKeeper = -1; listener = -1; running = false }
+            return (fd, slaveKeeper, listener, running)
+        }
+        guard wasRunning else { return }
+        for d in [f, k, l] where d >= 0 { close(d) }
+        if case .pty(let link) = transport { unlink(link) }
+    }
+
+    // MARK: Transport
+
+    private func makePTY(link: String) throws {
+        // /dev/ptmx by hand: Glibc's module does not export posix_openpt/grantpt/unlockpt/ptsname.
+        let master = open("/dev/ptmx", O_RDWR | O_NOCTTY)
+        var unlock: Int32 = 0
+        var number: UInt32 = 0
+        guard master >= 0, ioctl(master, 0x4004_5431 /* TIOCSPTLCK */, &unlock) == 0,
+              ioctl(master, 0x8004_5430 /* TIOCGPTN */, &number) == 0 else {
+            throw Failure(description: "cannot make a pty: \(String(cString: strerror(errno)))")
+        }
+        let slavePath = "/dev/pts/\(number)"
+        // Keep the slave open ourselves so the master never sees a hang-up between controller
+        // connections, and put it in raw mode before anyone reads it (no echo, no line editing).
+        let keeper = open(slavePath, O_RDWR | O_NOCTTY)
+        var t = termios()
+        tcgetattr(keeper, &t)
+        cfmakeraw(&t)
+        tcsetattr(keeper, TCSANOW, &t)
+        unlink(link)
+        guard symlink(slavePath, link) == 0 else {
+            throw Failure(description: "cannot link \(link) to \(slavePath): \(String(cString: strerror(errno)))")
+        }
+        lock.withLock {
+            fd = master
+            slaveKeeper = keeper
+            connects += 1
+        }
+    }
+
+    private func listen() throws {
+        let s = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var yes: Int32 = 1
+        setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        addr.sin_port = 0
+        let bound = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(s, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard bound == 0, Glibc.listen(s, 4) == 0 else {
+            throw Failure(description: "cannot listen on loopback: \(String(cString: strerror(errno)))")
+        }
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(s, $0, &len) }
+        }
+        port = UInt16(bigEndian: addr.sin_port)
+        listener = s
+    }
+
+    private func readLoop() {
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while lock.withLock({ running }) {
+            let (f, l) = lock.withLock { (fd, listener) }
+            if f < 0, l >= 0 {
+                var p = pollfd(fd: l, events: Int16(POLLIN), revents: 0)
+                if poll(&p, 1, 50) > 0 {
+                    let c = accept(l, nil, nil)
+                    if c >= 0 { lock.withLock { fd = c; connects += 1; pending = [] } }
+                }
+                continue
+            }
+            guard f >= 0 else { usleep(20_000); continue }
+            var p = pollfd(fd: f, events: Int16(POLLIN), revents: 0)
+            let ready = poll(&p, 1, 50)
+            guard ready > 0 else { continue }
+            let n = read(f, &buffer, buffer.count)
+            if n <= 0 {
+                // The peer went away (TCP) or the pty is being replaced: wait for the next one.
+                lock.withLock { if fd == f { fd = -1; close(f) } }
+                continue
+            }
+            handle(Array(buffer[0..<n]))
+        }
+    }
+
+    private func handle(_ bytes: [UInt8]) {
+        var replies: [String] = []
+        lock.withLock {
+            rawBytes += bytes
+            pending += bytes
+            while true {
+                if pending.starts(with: Array("AT+CMGS=".utf8)) {
+                    guard let crlf = pending.firstIndex(of: 0x0A), let end = pending.firstIndex(of: 0x1A), end > crlf else { break }
+                    let head = String(decoding: pending[0..<crlf], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+                    let hex = String(decoding: pending[(crlf + 1)..<end], as: UTF8.self)
+                    pending.removeSubrange(0...end)
+                    commandLines.append(head)
+                    let args = head.dropFirst("AT+CMGS=".count).split(separator: ",")
+                    let submission = Submission(destination: args.first.map(String.init) ?? "", bits: args.count > 1 ? Int(args[1]) ?? 0 : 0,
+                                                hex: hex, instance: instance)
+                    submissionList.append(submission)
+                    if !mute && !muteCMGS { replies += ["+CMGS: \(instance)", "OK"] }
+                    instance += 1
+                    continue
+                }
+                guard let cr = pending.firstIndex(where: { $0 == 0x0D || $0 == 0x0A }) else { break }
+                let line = String(decoding: pending[0..<cr], as: UTF8.self)
+                pending.removeSubrange(0...cr)
+                guard !line.isEmpty else { continue }
+                commandLines.append(line)
+                if mute { continue }
+                if line == "AT+CNUMF?" { replies += ["+CNUMF: 6,\(ownTSI)", "OK"] } else { replies.append("OK") }
+            }
+        }
+        if !replies.isEmpty { send(replies) }
+    }
+
+    public struct Failure: Error, CustomStringConvertible {
+        public var description: String
+    }
+}
+

@@ -1,0 +1,290 @@
+import Foundation
+import Logging
+import RadioLink
+import SerialPorts
+import ServiceLifecycle
+import Synchronization
+import Testing
+import TianyanApp
+import TianyanModel
+import TianyanStore
+import TianyanTesting
+
+/// A gateway service on a real byte stream (a pty through termios, or a TCP socket) to a
+/// scripted radio, writing through the real StoreWriter into a SQLite file.
+final class GatewayRig: @unchecked Sendable {
+    // Invariant: set up once in init; `task` is cancelled once by close().
+    let dir: TemporaryDirectory
+    let radio: ScriptedRadio
+    let database: TianyanDatabase
+    let store: FleetStore
+    let writer: StoreWriter
+    let service: RadioGatewayService
+    let network: RadioNetwork
+    let group: ServiceGroup
+    let records = Captured()
+    private var task: Task<Void, any Error>?
+
+    init(_ transport: (TemporaryDirectory) -> ScriptedRadio.Transport, keepAlive: Double = 10) async throws {
+        dir = try TemporaryDirectory("tianyan-radio")
+        radio = try ScriptedRadio(transport(dir))
+        database = try TianyanDatabase(location: dir.file("db.sqlite"))
+        store = FleetStore(database: database)
+        let registry = FleetSample.make()
+        try await store.replaceRegistry(registry)
+        var logger = Logger(label: "test.radio")
+        logger.logLevel = .warning
+        writer = StoreWriter(database: database, configuration: .init(batchSize: 1000, maxDelay: .milliseconds(5)), logger: logger)
+        var engine = PEIEngine.Configuration(gateway: "g1")
+        engine.keepAliveInterval = keepAlive
+        engine.commandTimeout = 1.5
+        let captured = records
+        service = RadioGatewayService(
+            settings: .init(name: "g1", url: try GatewayURL(parsing: radio.url), engine: engine,
+                            statusMeaning: { $0 == 0x8004 ? (meaning: "on_scene", label: "On scene") : nil },
+                            backoff: .init(initial: .milliseconds(100), maximum: .milliseconds(400))),
+            sink: writer, directory: RadioDirectory(registry: registry), logger: logger,
+            observer: { batch in captured.add(batch) })
+        network = RadioNetwork(gateways: [service], directory: RadioDirectory(registry: registry), sink: writer)
+        group = ServiceGroup(services: [writer, service], logger: logger)
+        let g = group
+        task = Task { try await g.run() }
+    }
+
+    func waitReady(_ what: String = "the gateway to initialise") async throws {
+        try await waitUntil(what, timeout: .seconds(20)) { self.service.status.ready }
+    }
+
+    /// Records handed to the writer so far.
+    var seen: [StoreRecord] { records.all }
+
+    func waitForRecord(_ what: String, _ match: @escaping (StoreRecord) -> Bool) async throws {
+        try await waitUntil(what, timeout: .seconds(20)) { self.seen.contains(where: match) }
+    }
+
+    func close() async {
+        await group.triggerGracefulShutdown()
+        _ = try? await task?.value
+        radio.stop()
+        dir.remove()
+    }
+}
+
+/// Records a test saw go to the writer.
+final class Captured: Sendable {
+    private let list = Mutex<[StoreRecord]>([])
+    func add(_ batch: [StoreRecord]) { list.withLock { $0 += batch } }
+    var all: [StoreRecord] { list.withLock { $0 } }
+}
+
+@Suite("Radio gateway over real byte streams")
+struct RadioGatewayTests {
+    static let callTranscript = [
+        "+CTICN: 7,0,0,0,2100001,1,1,0,1,1,0,9001,0",
+        "+CTCC: 7,1,1,0,0,1,1",
+        "+CTXG: 7,3,0,0,0,2100001",
+        "+CDTXC: 7,0",
+        "+CTXG: 7,3,0,0,0,2100002",
+        "+CDTXC: 7,0",
+        "+CTCR: 7,13",
+    ]
+
+    @Test("vectors through a pty: calls with talkers, LIP, statuses, texts and an emergency, stored", .timeLimit(.minutes(1)))
+    func vectorsThroughPTY() async throws {
+        let rig = try await GatewayRig { .pty(link: $0.file("pei")) }
+        do {
+            try await rig.waitReady()
+            #expect(rig.service.status.ownIdentity == "2000999")
+            let commands = rig.radio.commands
+            for expected in ["ATZ", "ATE0", "AT+CSCS=8859-1", "AT+CTSP=2,0,0", "AT+CNUMF?"] {
+                #expect(commands.contains(expected), "init command \(expected) not sent; got \(commands)")
+            }
+            rig.radio.send(Self.callTranscript)
+            rig.radio.send([
+                "+CTSDSR: 12,2100005,0,2000999,0,84", "0A00893E12472C51026810",      // L1, Bad Dürrenberg
+                "+CTSDSR: 12,2269001,0,2000999,0,84", "0A112853A9FF4D4FFFE810",      // YO9ION, unknown error and speed
+                "+CTSDSR: 13,1234567,0,2345678,0,16", "8004",                        // T4 status
+                "+CTSDSR: 12,23404,0,23401,0,112", "82040801476A61746A616A676A61",  // T1 text asking for a receipt
+                "+CTSDSR: 13,2100003,0,2000999,0,16", "0000",                        // emergency press
+            ])
+            try await rig.waitForRecord("the emergency alarm") { if case .alarm = $0 { true } else { false } }
+            try await rig.waitForRecord("the finished call") { if case .voiceCall(let c) = $0 { c.end != nil } else { false } }
+
+            // Positions, exactly as the hand decode says.
+            try await waitUntil("both positions committed", timeout: .seconds(10)) {
+                try await rig.store.units().filter { $0.position?.source == .lip }.count == 2
+            }
+            let units = Dictionary(uniqueKeysWithValues: try await rig.store.units().map { ($0.id, $0) })
+            let l1 = try #require(units["2100005"]?.position)
+            #expect(abs(l1.latitude - 51.2554479) < 1e-6 && abs(l1.longitude - 12.0623231) < 1e-6)
+            let track = try await rig.store.track(unit: "2100005", from: Timestamp(milliseconds: 0), to: Timestamp.now().adding(seconds: 60))
+            let p = try #require(track.first)
+            #expect(p.accuracy == 20 && p.heading == 67.5)
+            #expect(abs((p.speed ?? -1) - 1 / 3.6) < 1e-9, "1 km/h in m/s, got \(String(describing: p.speed))")
+            let yo = try #require(units["2269001"])
+            #expect(yo.registered == false && yo.kind == .radio, "an unknown ISSI is an unregistered radio")
+            #expect(abs((yo.position?.latitude ?? 0) - 44.9386418) < 1e-6 && abs((yo.position?.longitude ?? 0) - 26.0443461) < 1e-6)
+
+            // The call with both talkers and the release cause.
+            try await waitUntil("the call committed", timeout: .seconds(10)) {
+                try await rig.store.voiceLog(talkgroup: "9001", since: nil, limit: 10).first?.end != nil
+            }
+            let call = try #require(try await rig.store.voiceLog(talkgroup: "9001", since: nil, limit: 10).first)
+            #expect(call.caller == "2100001" && call.kind == .group && call.gateway == "g1")
+            #expect(call.transmissions.map(\.talker) == ["2100001", "2100002"])
+            #expect(call.transmissions.allSatisfy { $0.end != nil })
+            #expect(call.cause == "timer expiry")
+
+            // Status with the profile's meaning, the text, and the emergency alarm naming the radio.
+            try await waitUntil("radio messages committed", timeout: .seconds(10)) {
+                try await rig.store.radioMessages().count >= 3
+            }
+            let messages = try await rig.store.radioMessages()
+            let status = try #require(messages.first { $0.unit == "1234567" })
+            #expect(status.kind == .status && status.status == 0x8004 && status.meaning == "on_scene" && status.text == "On scene")
+            let text = try #require(messages.first { $0.unit == "23404" })
+            #expect(text.kind == .text && text.text == "Gjatjajgja" && text.called == "23401")
+            let alarms = try await rig.store.alarms(kind: "emergency")
+            #expect(alarms.count == 1)
+            #expect(alarms.first?.unit == "2100003" && alarms.first?.severity == .emergency)
+            #expect(alarms.first?.text.contains("CM-0003") == true, "\(alarms.first?.text ?? "")")
+
+            // The text asked for a receipt: the gateway acknowledged it with an SDS-REPORT to 23404, ref 0x08.
+            try await waitUntil("the receipt for T1", timeout: .seconds(10)) {
+                rig.radio.submissions.contains { $0.destination == "23404" }
+            }
+            let receipt = try #require(rig.radio.submissions.first { $0.destination == "23404" })
+            #expect(receipt.hex.uppercased().hasPrefix("8210") && receipt.hex.uppercased().hasSuffix("08"), "receipt \(receipt.hex)")
+        } catch {
+            await rig.close()
+            throw error
+        }
+        await rig.close()
+    }
+
+    @Test("a page over TCP: hex only on the wire, queued → accepted → sent → received → read, audited", .timeLimit(.minutes(1)))
+    func pageOverTCP() async throws {
+        let rig = try await GatewayRig { _ in .tcp }
+        do {
+            try await rig.waitReady()
+            let hostile = "Hi;\r\nATH\u{1A}"
+            let page = try rig.network.page(hostile, to: "CM-0001", requestedBy: "dispatcher-7")
+            #expect(page.destination == "2100001" && page.target == .radio && page.state == "queued")
+            try await waitUntil("the AT+CMGS", timeout: .seconds(10)) { !rig.radio.submissions.isEmpty }
+            let submission = try #require(rig.radio.submissions.first)
+            #expect(submission.destination == "2100001" && submission.bits == submission.hex.count * 4)
+            #expect(submission.hex.allSatisfy { $0.isHexDigit && !$0.isLowercase }, "payload must be uppercase hex: \(submission.hex)")
+            #expect(submission.hex.hasSuffix("48693B0D0A4154481A"), "the text bytes, hex-encoded: \(submission.hex)")
+            #expect(!rig.radio.commands.contains("ATH"), "user text must never become a command: \(rig.radio.commands)")
+            // Everything the controller wrote is printable command text, CR LF, hex, or the one Ctrl-Z.
+            let wire = rig.radio.received
+            #expect(wire.filter { $0 == 0x1A }.count == 1)
+            let ref = try #require(submission.reference)
+            let refHex = String(format: "%02X", ref)
+            try await waitUntil("accepted", timeout: .seconds(10)) { rig.network.page(id: page.id)?.state == "accepted" }
+            rig.radio.send(["+CMGS: \(submission.instance),4,\(ref)"])
+            try await waitUntil("sent", timeout: .seconds(10)) { rig.network.page(id: page.id)?.state == "sent" }
+            rig.radio.send(["+CTSDSR: 12,2100001,0,2000999,0,32", "821000" + refHex])
+            try await waitUntil("received", timeout: .seconds(10)) { rig.network.page(id: page.id)?.state == "received" }
+            rig.radio.send(["+CTSDSR: 12,2100001,0,2000999,0,32", "821002" + refHex])
+            try await waitUntil("read", timeout: .seconds(10)) { rig.network.page(id: page.id)?.state == "read" }
+            try await waitUntil("the page committed as read", timeout: .seconds(10)) {
+                try await rig.store.page(id: page.id)?.state == "read"
+            }
+            let stored = try #require(try await rig.store.page(id: page.id))
+            #expect(stored.history.map(\.state) == ["queued", "accepted", "sent", "received", "read"])
+            #expect(zip(stored.history, stored.history.dropFirst()).allSatisfy { $0.time <= $1.time })
+            #expect(stored.text == hostile && stored.requestedBy == "dispatcher-7")
+            #expect(rig.radio.submissions.count == 1, "sent exactly once")
+            let audit = try await rig.store.audit()
+            #expect(audit.contains { $0.actor == "dispatcher-7" && $0.action == "page" && $0.target == "2100001" && $0.outcome == "queued" })
+
+            // Refusals are clear and audited too.
+            #expect(throws: RadioNetwork.Failure.self) { try rig.network.page("x", to: "2100001;ATH", requestedBy: "dispatcher-7") }
+            #expect(throws: RadioNetwork.Failure.self) { try rig.network.page("   ", to: "2100001", requestedBy: "dispatcher-7") }
+            try await waitUntil("the refusals audited", timeout: .seconds(10)) {
+                try await rig.store.audit().filter { $0.outcome == "refused" }.count == 2
+            }
+        } catch {
+            await rig.close()
+            throw error
+        }
+        await rig.close()
+    }
+
+    @Test("unplug mid-call: the call ends 'link lost', the page in flight fails and is never resent, the line comes back",
+          .timeLimit(.minutes(1)), arguments: ["pty", "tcp"])
+    func unplugMidCall(kind: String) async throws {
+        let rig = try await GatewayRig { kind == "pty" ? .pty(link: $0.file("pei")) : .tcp }
+        do {
+            try await rig.waitReady()
+            rig.radio.send(Array(Self.callTranscript.prefix(3)))
+            try await waitUntil("the call to be open", timeout: .seconds(10)) { rig.service.openCalls.count == 1 }
+            rig.radio.muteSubmissions = true
+            let page = try rig.network.page("Move to sector 4", to: "2100002", requestedBy: "dispatcher-1")
+            try await waitUntil("the AT+CMGS in flight", timeout: .seconds(10)) { rig.radio.submissions.count == 1 }
+            try rig.radio.unplug()
+            try await waitUntil("the page to fail", timeout: .seconds(10)) { rig.network.page(id: page.id)?.state == "failed" }
+            let failed = try #require(rig.network.page(id: page.id))
+            #expect(failed.history.last?.detail?.contains("not resent") == true, "\(failed.history)")
+            try await waitUntil("the call closed as link lost", timeout: .seconds(10)) {
+                try await rig.store.voiceLog(talkgroup: "9001", since: nil, limit: 5).first?.cause == "link lost"
+            }
+            let call = try #require(try await rig.store.voiceLog(talkgroup: "9001", since: nil, limit: 5).first)
+            #expect(call.end != nil && call.transmissions.allSatisfy { $0.end != nil }, "a cut call has no open ends")
+            rig.radio.muteSubmissions = false
+            try await waitUntil("the line to come back", timeout: .seconds(20)) {
+                rig.radio.connections >= 2 && rig.service.status.ready
+            }
+            #expect(rig.radio.submissions.count == 1, "a page whose outcome is unknown is not sent twice")
+            #expect(rig.service.counters.disconnects >= 1)
+        } catch {
+            await rig.close()
+            throw error
+        }
+        await rig.close()
+    }
+
+    @Test("garbage, a 100 KB line and a header without payload: counted, and the line resynchronises", .timeLimit(.minutes(1)))
+    func garbageResynchronises() async throws {
+        let rig = try await GatewayRig { _ in .tcp }
+        do {
+            try await rig.waitReady()
+            var noise = SeededGenerator(seed: 7)
+            rig.radio.sendRaw((0..<4096).map { _ in UInt8.random(in: 0...255, using: &noise) })
+            rig.radio.sendRaw(Array(repeating: UInt8(ascii: "A"), count: 100_000) + [0x0D, 0x0A])
+            rig.radio.send(["+CTSDSR: 13,2100009,0,2000999,0,16"])  // its payload never comes
+            rig.radio.send(["+CTSDSR: 13,2100010,0,2000999,0,16", "8004"])
+            try await rig.waitForRecord("the status after the garbage") {
+                if case .radioMessage(let m) = $0 { m.unit == "2100010" && m.status == 0x8004 } else { false }
+            }
+            let status = rig.service.status
+            #expect(status.ready && status.connected)
+            #expect(status.overlongLines >= 1, "the 100 KB line is counted")
+            #expect(status.counters.unhandledLines + UInt64(status.orphanedSDSHeaders) >= 1, "garbage is counted: \(status.counters)")
+        } catch {
+            await rig.close()
+            throw error
+        }
+        await rig.close()
+    }
+
+    @Test("a radio that stops answering is reopened, and the gateway is ready again once it answers", .timeLimit(.minutes(1)))
+    func unresponsiveRadioIsReopened() async throws {
+        let rig = try await GatewayRig({ _ in .tcp }, keepAlive: 0.5)
+        do {
+            try await rig.waitReady()
+            rig.radio.silent = true
+            try await waitUntil("the keep-alive to time out and the line to be reopened", timeout: .seconds(20)) {
+                rig.radio.connections >= 2
+            }
+            rig.radio.silent = false
+            try await waitUntil("ready again", timeout: .seconds(20)) { rig.service.status.ready }
+            #expect(rig.service.counters.unresponsive >= 1)
+        } catch {
+            await rig.close()
+            throw error
+        }
+        await rig.close()
+    }
+}
