@@ -42,6 +42,13 @@ public final class ScriptedRadio: @unchecked Sendable {
     private var thread: Thread?
     private var mute = false
     private var muteCMGS = false
+    private var deliver = false
+    /// Answer every SDS-TL submission as a cooperative network and handset would: `+CMGS: n,4,ref`
+    /// (sent), then the destination's "received" and "consumed" reports.
+    public var autoDeliver: Bool {
+        get { lock.withLock { deliver } }
+        set { lock.withLock { deliver = newValue } }
+    }
     /// `AT+CMGS` is taken (and recorded) but never answered: a page stays in flight.
     public var muteSubmissions: Bool {
         get { lock.withLock { muteCMGS } }
@@ -220,7 +227,15 @@ public final class ScriptedRadio: @unchecked Sendable {
                     let submission = Submission(destination: args.first.map(String.init) ?? "", bits: args.count > 1 ? Int(args[1]) ?? 0 : 0,
                                                 hex: hex, instance: instance)
                     submissionList.append(submission)
-                    if !mute && !muteCMGS { replies += ["+CMGS: \(instance)", "OK"] }
+                    if !mute && !muteCMGS {
+                        replies += ["+CMGS: \(instance)", "OK"]
+                        if deliver, let ref = submission.reference {
+                            let r = String(format: "%02X", ref)
+                            replies += ["+CMGS: \(instance),4,\(ref)",
+                                        "+CTSDSR: 12,\(submission.destination),0,2000999,0,32", "821000" + r,
+                                        "+CTSDSR: 12,\(submission.destination),0,2000999,0,32", "821002" + r]
+                        }
+                    }
                     instance += 1
                     continue
                 }
