@@ -126,6 +126,15 @@ let package = Package(
             path: "tools/bench-mqtt"
         ),
         .executableTarget(
+            name: "bench-gateway",
+            dependencies: [
+                "RadioLink", "SerialPorts", "TianyanApp", "TianyanModel", "TianyanTesting",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "tools/bench-gateway"
+        ),
+        .executableTarget(
             name: "dock-sim",
             dependencies: [
                 "MosquittoClient",

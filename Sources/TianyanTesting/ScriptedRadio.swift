@@ -35,6 +35,7 @@ public final class ScriptedRadio: @unchecked Sendable {
     private var pending: [UInt8] = []
     private var commandLines: [String] = []
     private var rawBytes: [UInt8] = []
+    private var arrivals: [(offset: Int, time: ContinuousClock.Instant)] = []
     private var submissionList: [Submission] = []
     private var instance = 0
     private var running = true
@@ -87,6 +88,12 @@ public final class ScriptedRadio: @unchecked Sendable {
     /// Every byte the controller wrote.
     public var received: [UInt8] { lock.withLock { rawBytes } }
     public var submissions: [Submission] { lock.withLock { submissionList } }
+    /// How many bytes the controller has written so far.
+    public var receivedCount: Int { lock.withLock { rawBytes.count } }
+    /// When the first byte at or after `offset` arrived (read by the radio's thread).
+    public func arrival(ofByte offset: Int) -> ContinuousClock.Instant? {
+        lock.withLock { arrivals.first { $0.offset >= offset }?.time }
+    }
     /// Connections accepted (TCP) or ptys made (pty).
     public var connections: Int { lock.withLock { connects } }
     public var isConnected: Bool { lock.withLock { fd >= 0 } }
@@ -212,8 +219,11 @@ public final class ScriptedRadio: @unchecked Sendable {
     }
 
     private func handle(_ bytes: [UInt8]) {
+        let now = ContinuousClock.now
         var replies: [String] = []
         lock.withLock {
+            arrivals.append((rawBytes.count, now))
+            if arrivals.count > 100_000 { arrivals.removeFirst(50_000) }
             rawBytes += bytes
             pending += bytes
             while true {
@@ -253,6 +263,7 @@ public final class ScriptedRadio: @unchecked Sendable {
 
     public struct Failure: Error, CustomStringConvertible {
         public var description: String
+        public init(description: String) { self.description = description }
     }
 }
 

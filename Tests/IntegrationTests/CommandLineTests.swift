@@ -82,7 +82,8 @@ struct CommandLineTests {
     @Test func demoStartsAPrivateBrokerThatAcceptsMQTT() async throws {
         let dir = try TemporaryDirectory("demo")
         defer { dir.remove() }
-        let p = try startTianyan(["demo", "--database", "demo.sqlite", "--run-for", "60"], in: dir.path)
+        let http = "127.0.0.1:\(try FreePort.loopback())"
+        let p = try startTianyan(["demo", "--database", "demo.sqlite", "--run-for", "60", "--set", "http=\(http)"], in: dir.path)
         try await waitUntil("demo to print ready; stderr: \(p.stderr)", timeout: .seconds(30)) { p.stdout.contains("ready") }
         let url = try #require(p.stdout.split(separator: "\n").first { $0.contains("broker") }?.split(separator: " ").first { $0.hasPrefix("mqtt://") })
         let port = try #require(url.split(separator: ":").last.map { Int($0) } ?? nil)
@@ -106,7 +107,9 @@ struct CommandLineTests {
     @Test func demoWithRunForStopsByItselfCleanly() async throws {
         let dir = try TemporaryDirectory("demo-run-for")
         defer { dir.remove() }
-        let r = try await runTianyan(["demo", "--database", "demo.sqlite", "--run-for", "3"], in: dir.path, timeout: .seconds(60))
+        let http = "127.0.0.1:\(try FreePort.loopback())"
+        let r = try await runTianyan(["demo", "--database", "demo.sqlite", "--run-for", "3", "--set", "http=\(http)"], in: dir.path,
+                                     timeout: .seconds(60))
         #expect(r.status == 0, "\(r.stderr.suffix(1500))")
         #expect(r.stdout.contains("stopped:") && r.stdout.contains("0 pending"))
     }
