@@ -174,6 +174,15 @@ let package = Package(
             name: "TianyanAppTests",
             dependencies: ["TianyanApp", "TianyanStore", "TianyanModel", "TianyanTesting"]
         ),
+        .testTarget(
+            name: "TianyanServerTests",
+            dependencies: [
+                "DockLink", "TianyanApp", "TianyanModel", "TianyanServer", "TianyanStore", "TianyanTesting",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .testTarget(name: "DockSimTests", dependencies: ["dock-sim", "MosquittoClient", "TianyanModel", "TianyanTesting"]),
         .testTarget(
             name: "IntegrationTests",

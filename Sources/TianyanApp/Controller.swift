@@ -52,6 +52,13 @@ public struct Controller: Sendable {
         public var store: FleetStore
         public var docks: DockService
         public var radios: RadioNetwork
+
+        public init(database: TianyanDatabase, store: FleetStore, docks: DockService, radios: RadioNetwork) {
+            self.database = database
+            self.store = store
+            self.docks = docks
+            self.radios = radios
+        }
     }
 
     /// The radio gateways of the configuration, each with its profile's engine settings.
