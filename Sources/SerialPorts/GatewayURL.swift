@@ -14,6 +14,9 @@ public struct GatewayURL: Hashable, Sendable, CustomStringConvertible {
     public var endpoint: Endpoint
     /// The gateway firmware profile named by `profile=`, if any.
     public var profile: String?
+    /// The line settings the URL gave explicitly (`baud`, `bits`, `parity`, `stop`, `flow`); the
+    /// others may come from the profile (`withDefaults`).
+    public var givenSettings: Set<String> = []
 
     public init(endpoint: Endpoint, profile: String? = nil) {
         self.endpoint = endpoint
@@ -93,6 +96,7 @@ public struct GatewayURL: Hashable, Sendable, CustomStringConvertible {
                 s.flowControl = v
             }
             self.init(endpoint: .serial(path: path, settings: s), profile: profile)
+            givenSettings = Set(query.map(\.0)).subtracting(["profile"])
 
         case "tcp":
             if let unknown = query.first(where: { $0.0 != "profile" }) {
@@ -124,6 +128,19 @@ public struct GatewayURL: Hashable, Sendable, CustomStringConvertible {
         default:
             throw bad("scheme '\(scheme)' is not serial or tcp")
         }
+    }
+
+    /// The URL with every line setting it did not give taken from `defaults` (a profile's).
+    public func withDefaults(_ defaults: SerialSettings) -> GatewayURL {
+        guard case .serial(let path, var s) = endpoint else { return self }
+        if !givenSettings.contains("baud") { s.baudRate = defaults.baudRate }
+        if !givenSettings.contains("bits") { s.dataBits = defaults.dataBits }
+        if !givenSettings.contains("parity") { s.parity = defaults.parity }
+        if !givenSettings.contains("stop") { s.stopBits = defaults.stopBits }
+        if !givenSettings.contains("flow") { s.flowControl = defaults.flowControl }
+        var copy = self
+        copy.endpoint = .serial(path: path, settings: s)
+        return copy
     }
 
     public var description: String {
