@@ -123,6 +123,17 @@ let package = Package(
             path: "tools/dock-sim",
             exclude: ["README.md"]
         ),
+        .executableTarget(
+            name: "radio-sim",
+            dependencies: [
+                "RadioLink",
+                "TianyanModel",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "tools/radio-sim",
+            exclude: ["README.md"]
+        ),
 
         .testTarget(name: "TianyanModelTests", dependencies: ["TianyanModel", "TianyanTesting"]),
         .testTarget(name: "DockLinkTests", dependencies: ["DockLink", "TianyanModel", "TianyanTesting"]),
@@ -150,6 +161,10 @@ let package = Package(
             dependencies: ["TianyanApp", "TianyanStore", "TianyanModel", "TianyanTesting"]
         ),
         .testTarget(name: "DockSimTests", dependencies: ["dock-sim", "MosquittoClient", "TianyanModel", "TianyanTesting"]),
+        .testTarget(
+            name: "RadioSimTests",
+            dependencies: ["radio-sim", "RadioLink", "SerialPorts", "TianyanModel", "TianyanTesting"]
+        ),
         .testTarget(
             name: "IntegrationTests",
             dependencies: ["MosquittoClient", "TianyanApp", "TianyanModel", "TianyanStore", "TianyanTesting"]
