@@ -42,6 +42,7 @@ final class SimShell: Sendable {
     private struct State: Sendable {
         var simulator: RadioSimulator
         var wakeWrite: Int32 = -1
+        var handlesSignals = false
     }
 
     let transport: Transport
@@ -57,6 +58,13 @@ final class SimShell: Sendable {
         self.logger = logger
         self.notify = notify
         state = Mutex(State(simulator: simulator))
+    }
+
+    /// A logger that only tells warnings and errors (for tests).
+    static func quietLogger() -> Logger {
+        var logger = Logger(label: "radio-sim")
+        logger.logLevel = .warning
+        return logger
     }
 
     /// What the simulator has done so far.
@@ -77,8 +85,19 @@ final class SimShell: Sendable {
 
     /// SIGINT and SIGTERM end `run()`, SIGUSR1 unplugs. For the executable, not for tests.
     func installSignalHandlers() {
+        state.withLock { $0.handlesSignals = true }
         signal(SIGPIPE, SIG_IGN)
+        // A parent may have started us with these blocked; we want them.
+        var set = sigset_t()
+        sigemptyset(&set)
+        for sig in [SIGINT, SIGTERM, SIGUSR1] { sigaddset(&set, sig) }
+        pthread_sigmask(SIG_UNBLOCK, &set, nil)
         let handler: @convention(c) (Int32) -> Void = { sig in
+            // Before the run loop is up there is nothing to shut down cleanly.
+            if signalWakeDescriptor < 0 {
+                if sig != SIGUSR1 { _exit(0) }
+                return
+            }
             var b = UInt8(truncatingIfNeeded: sig)
             _ = Glibc.write(signalWakeDescriptor, &b, 1)
         }
@@ -95,9 +114,12 @@ final class SimShell: Sendable {
         guard pipe(&pipeFDs) == 0 else { throw SimError("cannot create a pipe: \(errnoText(errno))") }
         for fd in pipeFDs { setNonBlockingCloseOnExec(fd) }
         defer { Glibc.close(pipeFDs[0]); Glibc.close(pipeFDs[1]) }
-        state.withLock { $0.wakeWrite = pipeFDs[1] }
+        let handlesSignals = state.withLock { s in
+            s.wakeWrite = pipeFDs[1]
+            return s.handlesSignals
+        }
         defer { state.withLock { $0.wakeWrite = -1 } }
-        signalWakeDescriptor = pipeFDs[1]
+        if handlesSignals { signalWakeDescriptor = pipeFDs[1] }
 
         var line = try Line.open(transport, logger: logger)
         // Plug back in where we were: the same TCP port even when port 0 picked it.
