@@ -186,6 +186,31 @@ import TianyanModel
         #expect(a != c)
     }
 
+    @Test func backgroundTrafficDoesNotDependOnWhatTheControllerSends() throws {
+        func background(pages: Int) -> [String] {
+            var loop = Loopback(busy { $0.seed = 9 })
+            loop.start()
+            for i in 0..<pages {
+                _ = try? loop.page("page \(i)", to: "2100001")
+                loop.run(for: 20, step: 0.25)
+            }
+            loop.run(for: 300 - Double(pages) * 20, step: 0.25)
+            // Drop the answers to the pages; keep calls, locations, statuses and texts.
+            var kept: [String] = []
+            var skipPayload = false
+            for line in loop.simLines {
+                if skipPayload { skipPayload = false; continue }
+                if line.hasPrefix("+CMGS") || line == "OK" { continue }
+                if line.hasSuffix(",0,32"), line.hasPrefix("+CTSDSR: 12,") { skipPayload = true; continue }
+                kept.append(line)
+            }
+            return kept
+        }
+        let quiet = background(pages: 0)
+        #expect(quiet.count > 100)
+        #expect(background(pages: 5) == quiet)
+    }
+
     @Test func garbageDoesNotBreakTheEngine() throws {
         var loop = Loopback(busy { $0.garbageRate = 30 })
         loop.start()
