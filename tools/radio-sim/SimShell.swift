@@ -48,6 +48,7 @@ final class SimShell: Sendable {
     let transport: Transport
     let options: Options
     private let state: Mutex<State>
+    private let dropLog = Mutex<ContinuousClock.Instant?>(nil)
     private let notify: @Sendable (Notice) -> Void
     private let logger: Logger
 
@@ -126,6 +127,13 @@ final class SimShell: Sendable {
         let replugTransport = line.resolvedTransport
         announce(line)
         let started = ContinuousClock.now
+        let origin = Timestamp.now()
+        // Simulated time follows the monotonic clock from here: a wall-clock jump neither bunches
+        // nor stalls the events.
+        func simulatedNow() -> Timestamp {
+            let elapsed = ContinuousClock.now - started
+            return origin.adding(seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+        }
         var nextUnplug: ContinuousClock.Instant? = options.unplugEvery > 0 ? started + .seconds(options.unplugEvery) : nil
         var replugAt: ContinuousClock.Instant?
         var nextStatus: ContinuousClock.Instant? = options.statusEvery > 0 ? started + .seconds(options.statusEvery) : nil
@@ -136,7 +144,7 @@ final class SimShell: Sendable {
         func unplug() {
             guard replugAt == nil else { return }
             line.close()
-            state.withLock { $0.simulator.unplug(at: .now()) }
+            state.withLock { $0.simulator.unplug(at: simulatedNow()) }
             replugAt = ContinuousClock.now + .seconds(options.unplugFor)
             nextUnplug = nil
             logger.notice("unplugged for \(options.unplugFor) s")
@@ -163,13 +171,13 @@ final class SimShell: Sendable {
                 logger.notice("\(statusLine())")
                 nextStatus = at + .seconds(options.statusEvery)
             }
-            let due = state.withLock { $0.simulator.advance(to: .now()) }
+            let due = state.withLock { $0.simulator.advance(to: simulatedNow()) }
             send(due, on: &line)
 
             // Sleep until the next simulated event, timer or input, at most 1 s.
             var wait: Duration = .seconds(1)
             if let next = state.withLock({ $0.simulator.nextEventTime }) {
-                wait = min(wait, .milliseconds(max(0, next.milliseconds - Timestamp.now().milliseconds)))
+                wait = min(wait, .milliseconds(max(0, next.milliseconds - simulatedNow().milliseconds)))
             }
             for instant in [nextUnplug, replugAt, nextStatus, endAt].compactMap({ $0 }) {
                 wait = min(wait, max(.zero, instant - ContinuousClock.now))
@@ -200,7 +208,7 @@ final class SimShell: Sendable {
                     if options.logLines { Self.printError("radio-sim < \(Self.escaped(bytes))") }
                     let first = state.withLock { s in
                         let wasActive = s.simulator.lineActive
-                        return (!wasActive, s.simulator.receive(bytes, at: .now()))
+                        return (!wasActive, s.simulator.receive(bytes, at: simulatedNow()))
                     }
                     if first.0 { notify(.clientConnected) }
                     send(first.1, on: &line)
@@ -209,7 +217,7 @@ final class SimShell: Sendable {
                 case .clientRefused:
                     notify(.clientRefused)
                 case .clientGone:
-                    state.withLock { $0.simulator.unplug(at: .now()) }
+                    state.withLock { $0.simulator.unplug(at: simulatedNow()) }
                 }
             }
         }
@@ -229,7 +237,16 @@ final class SimShell: Sendable {
         if options.logLines {
             for o in outputs { Self.printError("radio-sim > \(o)") }
         }
-        line.write(outputs.flatMap(\.bytes), logger: logger)
+        if let dropped = line.write(outputs.flatMap(\.bytes)) {
+            // Say so once every 10 s at most: a pty nobody reads drops everything.
+            let now = ContinuousClock.now
+            let due = dropLog.withLock { last -> Bool in
+                guard last.map({ now - $0 >= .seconds(10) }) ?? true else { return false }
+                last = now
+                return true
+            }
+            if due { logger.warning("dropped \(dropped.count) bytes: \(dropped.why) (reported once per 10 s)") }
+        }
     }
 
     func statusLine() -> String {
@@ -367,9 +384,10 @@ private enum Line: CustomStringConvertible {
         }
     }
 
-    /// Writes everything, waiting up to 2 s for a slow reader; the rest is dropped (a radio's
-    /// buffer is not endless either).
-    mutating func write(_ bytes: [UInt8], logger: Logger) {
+    /// Writes everything, waiting a little for a slow reader (0.2 s on a pty, which may have no
+    /// reader at all, like a serial line without flow control; 2 s on TCP); the rest is dropped.
+    /// Returns how many bytes were dropped and why, if any were.
+    mutating func write(_ bytes: [UInt8]) -> (count: Int, why: String)? {
         let fd: Int32
         var socket = false
         switch self {
@@ -378,9 +396,9 @@ private enum Line: CustomStringConvertible {
             fd = t.client
             socket = true
         }
-        guard fd >= 0, !bytes.isEmpty else { return }
+        guard fd >= 0, !bytes.isEmpty else { return nil }
         var offset = 0
-        let deadline = ContinuousClock.now + .seconds(2)
+        let deadline = ContinuousClock.now + (socket ? .seconds(2) : .milliseconds(200))
         while offset < bytes.count {
             let n = bytes.withUnsafeBytes { all in
                 socket ? send(fd, all.baseAddress! + offset, all.count - offset, Int32(MSG_NOSIGNAL))
@@ -396,9 +414,9 @@ private enum Line: CustomStringConvertible {
                 _ = poll(&pfd, 1, 100)
                 continue
             }
-            logger.warning("dropped \(bytes.count - offset) bytes: \(n < 0 ? errnoText(e) : "nobody reads the line")")
-            return
+            return (bytes.count - offset, n < 0 ? errnoText(e) : "nobody reads the line")
         }
+        return nil
     }
 
     mutating func close() {
