@@ -148,6 +148,17 @@ let package = Package(
             path: "tools/dock-sim",
             exclude: ["README.md"]
         ),
+        .executableTarget(
+            name: "radio-sim",
+            dependencies: [
+                "RadioLink",
+                "TianyanModel",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "tools/radio-sim",
+            exclude: ["README.md"]
+        ),
 
         .testTarget(name: "TianyanModelTests", dependencies: ["TianyanModel", "TianyanTesting"]),
         .testTarget(name: "DockLinkTests", dependencies: ["DockLink", "TianyanModel", "TianyanTesting"]),
@@ -184,6 +195,10 @@ let package = Package(
             ]
         ),
         .testTarget(name: "DockSimTests", dependencies: ["dock-sim", "MosquittoClient", "TianyanModel", "TianyanTesting"]),
+        .testTarget(
+            name: "RadioSimTests",
+            dependencies: ["radio-sim", "RadioLink", "SerialPorts", "TianyanModel", "TianyanTesting"]
+        ),
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
