@@ -72,7 +72,7 @@ let package = Package(
         ),
         // The pure core of the radio link: PEI framing and parsing, SDS/LIP codecs, call
         // tracking and the command engine. No I/O; the serial shell drives it.
-        .target(name: "RadioLink", dependencies: ["TianyanModel"]),
+        .target(name: "RadioLink", dependencies: ["TianyanModel", .product(name: "Yams", package: "Yams")]),
         // Byte links to radio gateways: serial ports (libserialport, or plain termios for ptys)
         // and TCP, with reconnection. Knows nothing of radios.
         .target(
