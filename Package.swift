@@ -87,6 +87,7 @@ let package = Package(
             name: "tianyan",
             dependencies: [
                 "DockLink",
+                "RadioLink",
                 "SerialPorts",
                 "TianyanApp",
                 "TianyanModel",
