@@ -124,6 +124,7 @@ let package = Package(
             path: "tools/dock-sim",
             exclude: ["README.md"]
         ),
+        .executableTarget(name: "fuzz-radio", dependencies: ["RadioLink", "TianyanModel"], path: "tools/fuzz-radio"),
 
         .testTarget(name: "TianyanModelTests", dependencies: ["TianyanModel", "TianyanTesting"]),
         .testTarget(name: "DockLinkTests", dependencies: ["DockLink", "TianyanModel", "TianyanTesting"]),
