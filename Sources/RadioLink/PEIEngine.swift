@@ -161,9 +161,15 @@ public struct PEIEngine: Sendable {
         switch input {
         case .bytesReceived(let bytes, let time):
             let lines = framer.append(bytes)
-            return lines.flatMap { receive($0, at: time) } + pump(at: time)
+            var actions: [Action] = []
+            actions.reserveCapacity(lines.count)
+            for line in lines { actions += receive(line, at: time) }
+            actions += pump(at: time)
+            return actions
         case .lineReceived(let line, let time):
-            return receive(line, at: time) + pump(at: time)
+            var actions = receive(line, at: time)
+            actions += pump(at: time)
+            return actions
         case .tick(let now):
             return tick(now)
         case .enqueue(let command, let time):
@@ -226,7 +232,8 @@ public struct PEIEngine: Sendable {
 
     private mutating func receive(_ line: String, at time: Timestamp) -> [Action] {
         lastTraffic = time
-        return parser.parse(line).flatMap { handle($0, line: line, at: time) }
+        guard let message = parser.parseOne(line) else { return [] }
+        return handle(message, line: line, at: time)
     }
 
     private mutating func handle(_ message: PEIMessage, line: String, at time: Timestamp) -> [Action] {
