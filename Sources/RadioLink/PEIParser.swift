@@ -202,11 +202,13 @@ private enum ResultName {
             }
             return
         }
-        // Up to 8 bytes, upper-cased and packed into one integer, compared as a whole.
+        // Up to 8 letters, upper-cased and packed into one integer, compared as a whole. Only
+        // letters: a NUL byte would pack to nothing and "\0CBC" would match CBC.
         var key: UInt64 = 0
         for i in start..<end {
             var b = bytes[i]
             if b >= 0x61 && b <= 0x7A { b -= 0x20 }
+            guard b >= 0x41 && b <= 0x5A else { return nil }
             key = key << 8 | UInt64(b)
         }
         switch key {

@@ -63,6 +63,15 @@ import Testing
         #expect(parser.orphanedSDSHeaders == 1)
     }
 
+    /// Found by fuzz-radio in the byte-level parser before it was merged: result names were packed
+    /// into an integer, where a NUL byte vanished, so "+\0CBC:" parsed as +CBC. The framer drops
+    /// NULs, but a shell may hand lines to the engine directly.
+    @Test(arguments: ["+\u{0}CBC: 0,80", "+\u{0}CDTXC: 1,0", "+\u{0}\u{0}CTGS: 1,9", "+C\u{0}MGS: 0", "+\u{0}CME ERROR: 35"])
+    func resultNamesWithControlBytesAreUnknown(line: String) {
+        #expect(PEIParser.parseLine(line) == .unknown(line))
+        #expect(PEIParser.parseLine(line) == LegacyPEIParser.parseLine(line))
+    }
+
     @Test func decodersStayInRangeAtTheExtremes() {
         // Largest positive and most negative raw coordinates, unknown speed, every direction.
         for (lon, lat) in [(0xFF_FFFF, 0x7F_FFFF), (-0x100_0000, -0x80_0000), (1, -1)] {

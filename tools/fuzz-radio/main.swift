@@ -57,7 +57,10 @@ func parseOptions() -> Options {
 }
 
 let options = parseOptions()
-print("fuzz-radio: seed \(options.seed), iterations \(options.iterations == 0 ? "unlimited" : String(options.iterations))\(options.minutes.map { ", at most \($0) min" } ?? "")")
+/// Written straight to the file descriptor, so progress shows at once when piped to a file.
+func say(_ line: String) { FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
+
+say("fuzz-radio: seed \(options.seed), iterations \(options.iterations == 0 ? "unlimited" : String(options.iterations))\(options.minutes.map { ", at most \($0) min" } ?? "")")
 var rng = SeededGenerator(seed: options.seed)
 let clock = ContinuousClock()
 let started = clock.now
@@ -75,29 +78,29 @@ while options.iterations == 0 || index < options.iterations {
     let input = PEIInvariants.generate(&rng)
     defer { index += 1 }
     if index < options.skip { continue }
-    if options.trace { print("input \(index) (\(input.kind.rawValue)): \(PEIInvariants.hexString(input.bytes))") }
+    if options.trace { say("input \(index) (\(input.kind.rawValue)): \(PEIInvariants.hexString(input.bytes))") }
     let problems = PEIInvariants.check(input.bytes)
     checked += 1
     bytesChecked += input.bytes.count
     perKind[input.kind, default: 0] += 1
     if !problems.isEmpty {
         failures += 1
-        print("FAIL input \(index) (\(input.kind.rawValue), \(input.bytes.count) bytes)")
-        for p in Set(problems).sorted() { print("  \(p)") }
-        print("  hex: \(PEIInvariants.hexString(input.bytes))")
+        say("FAIL input \(index) (\(input.kind.rawValue), \(input.bytes.count) bytes)")
+        for p in Set(problems).sorted() { say("  \(p)") }
+        say("  hex: \(PEIInvariants.hexString(input.bytes))")
         if failures >= options.maxFailures { break }
     }
     if index & 0x3FF == 0 {
         let now = clock.now
         if let deadline, now >= deadline { break }
         if seconds(now - lastReport) >= 10 {
-            print("  \(checked) inputs, \(Int(Double(checked) / seconds(now - started))) inputs/s, \(failures) failing")
+            say("  \(checked) inputs, \(Int(Double(checked) / seconds(now - started))) inputs/s, \(failures) failing")
             lastReport = now
         }
     }
 }
 
 let elapsed = seconds(clock.now - started)
-print("fuzz-radio: \(checked) inputs (\(bytesChecked) bytes) in \(String(format: "%.1f", elapsed)) s, \(Int(Double(checked) / max(elapsed, 1e-9))) inputs/s, \(failures) failing")
-print("  by kind: " + PEIFuzzKind.allCases.map { "\($0.rawValue) \(perKind[$0, default: 0])" }.joined(separator: ", "))
+say("fuzz-radio: \(checked) inputs (\(bytesChecked) bytes) in \(String(format: "%.1f", elapsed)) s, \(Int(Double(checked) / max(elapsed, 1e-9))) inputs/s, \(failures) failing")
+say("  by kind: " + PEIFuzzKind.allCases.map { "\($0.rawValue) \(perKind[$0, default: 0])" }.joined(separator: ", "))
 exit(failures == 0 ? 0 : 1)
