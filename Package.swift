@@ -125,6 +125,7 @@ let package = Package(
             exclude: ["README.md"]
         ),
         .executableTarget(name: "fuzz-radio", dependencies: ["RadioLink", "TianyanModel"], path: "tools/fuzz-radio"),
+        .executableTarget(name: "bench-radio", dependencies: ["RadioLink", "TianyanModel"], path: "tools/bench-radio"),
 
         .testTarget(name: "TianyanModelTests", dependencies: ["TianyanModel", "TianyanTesting"]),
         .testTarget(name: "DockLinkTests", dependencies: ["DockLink", "TianyanModel", "TianyanTesting"]),
