@@ -11,8 +11,12 @@
 // hex with its kind and what went wrong; paste the hex into a test (PEIRobustnessTests) to keep
 // it. Exit status 1 when an input failed.
 //
-// A crash (trap) is a failure too: the seed and the index of the input being checked are printed
-// before each input when --trace is given, so a crash can be replayed with --seed S --skip I.
+// A crash (trap) is a failure too: with --trace every input is printed as hex before it is
+// checked, so the last one printed is the one that crashed; --seed S --skip I replays from input I.
+//
+// Coverage-guided: tools/libfuzzer-radio/run.sh builds the same invariants with
+// `swiftc -sanitize=fuzzer` (it works on this toolchain) and runs libFuzzer, e.g.
+// `tools/libfuzzer-radio/run.sh -max_total_time=600`; crashing inputs are saved as crash-<sha1>.
 
 import Foundation
 import RadioLink
