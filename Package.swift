@@ -87,7 +87,7 @@ let package = Package(
         ),
         // The pure core of the radio link: PEI framing and parsing, SDS/LIP codecs, call
         // tracking and the command engine. No I/O; the serial shell drives it.
-        .target(name: "RadioLink", dependencies: ["TianyanModel"]),
+        .target(name: "RadioLink", dependencies: ["TianyanModel", .product(name: "Yams", package: "Yams")]),
         // Byte links to radio gateways: serial ports (libserialport, or plain termios for ptys)
         // and TCP, with reconnection. Knows nothing of radios.
         .target(
@@ -102,6 +102,7 @@ let package = Package(
             name: "tianyan",
             dependencies: [
                 "DockLink",
+                "RadioLink",
                 "SerialPorts",
                 "TianyanApp",
                 "TianyanModel",
@@ -159,6 +160,8 @@ let package = Package(
             path: "tools/radio-sim",
             exclude: ["README.md"]
         ),
+        .executableTarget(name: "fuzz-radio", dependencies: ["RadioLink", "TianyanModel"], path: "tools/fuzz-radio"),
+        .executableTarget(name: "bench-radio", dependencies: ["RadioLink", "TianyanModel"], path: "tools/bench-radio"),
 
         .testTarget(name: "TianyanModelTests", dependencies: ["TianyanModel", "TianyanTesting"]),
         .testTarget(name: "DockLinkTests", dependencies: ["DockLink", "TianyanModel", "TianyanTesting"]),

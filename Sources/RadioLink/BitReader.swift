@@ -15,12 +15,16 @@ struct BitReader {
     /// The next `width` bits (at most 64) as an unsigned number, or nil past the end.
     mutating func read(_ width: Int) -> UInt64? {
         guard width >= 0, width <= 64, width <= remaining else { return nil }
+        // Whole bytes (or the rest of the current byte) at a time.
         var value: UInt64 = 0
-        for _ in 0..<width {
-            let byte = bytes[position >> 3]
-            let bit = (byte >> (7 - UInt8(position & 7))) & 1
-            value = value << 1 | UInt64(bit)
-            position += 1
+        var left = width
+        while left > 0 {
+            let available = 8 - (position & 7)
+            let take = min(available, left)
+            let bits = UInt64(bytes[position >> 3]) >> UInt64(available - take) & (1 << UInt64(take) - 1)
+            value = value << UInt64(take) | bits
+            position += take
+            left -= take
         }
         return value
     }

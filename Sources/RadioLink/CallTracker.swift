@@ -123,22 +123,21 @@ public struct CallTracker: Sendable {
         active[g.instance]!.lastHeard = time
         guard g.startsTransmission else { return events }
         events += ceased(g.instance, at: time)
-        var entry = active[g.instance]!
-        entry.call.transmissions.append(Transmission(talker: talker, start: time, end: nil))
-        entry.openTransmission = entry.call.transmissions.count - 1
-        active[g.instance] = entry
-        events.append(.transmissionStarted(entry.call))
+        // Changed in place in the dictionary, so the transmissions array is not copied.
+        guard let index = active.index(forKey: g.instance) else { return events }
+        active.values[index].call.transmissions.append(Transmission(talker: talker, start: time, end: nil))
+        active.values[index].openTransmission = active.values[index].call.transmissions.count - 1
+        events.append(.transmissionStarted(active.values[index].call))
         return events
     }
 
     private mutating func ceased(_ instance: Int, at time: Timestamp) -> [Event] {
-        guard var entry = active[instance] else { return [] }
-        entry.lastHeard = time
-        defer { active[instance] = entry }
-        guard let open = entry.openTransmission else { return [] }
-        entry.call.transmissions[open].end = time
-        entry.openTransmission = nil
-        return [.transmissionEnded(entry.call)]
+        guard let index = active.index(forKey: instance) else { return [] }
+        active.values[index].lastHeard = time
+        guard let open = active.values[index].openTransmission else { return [] }
+        active.values[index].call.transmissions[open].end = time
+        active.values[index].openTransmission = nil
+        return [.transmissionEnded(active.values[index].call)]
     }
 
     private mutating func released(_ instance: Int, cause: String, at time: Timestamp) -> [Event] {

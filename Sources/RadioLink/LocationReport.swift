@@ -246,6 +246,8 @@ public struct LIPTimeOfPosition: Hashable, Sendable {
 /// shapes only the position is decoded and `isComplete` is false.
 public struct LongLocationReport: Hashable, Sendable {
     public var timeElapsed: LIPTimeElapsed?
+    /// Nil when the report gives no time of position or an impossible one (day 0, hour 24 or
+    /// more, minute or second 60 or more).
     public var timeOfPosition: LIPTimeOfPosition?
     /// 0 no shape, 1 point, 2 point with uncertainty circle, others see TS 100 392-18-1.
     public var locationShape: Int
@@ -323,7 +325,11 @@ enum LIPDecoder {
             report.timeElapsed = LIPTimeElapsed(rawValue: e)
         case 2:
             guard let d = r.int(5), let h = r.int(5), let m = r.int(6), let s = r.int(6) else { return nil }
-            report.timeOfPosition = LIPTimeOfPosition(day: d, hour: h, minute: m, second: s)
+            // The fields are wider than their ranges: an impossible time (day 0, hour 24-31,
+            // minute or second 60-63) is dropped, the rest of the report still decodes.
+            if d >= 1, h <= 23, m <= 59, s <= 59 {
+                report.timeOfPosition = LIPTimeOfPosition(day: d, hour: h, minute: m, second: s)
+            }
         default:
             return report
         }

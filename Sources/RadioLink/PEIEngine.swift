@@ -30,6 +30,10 @@ public struct PEIEngine: Sendable {
         public var callOrphanTimeout: Double
         public var emergencyPriority: Int
         public var maximumLineLength: Int
+        /// Decode an SDS whatever bit length its header declares (radios announce 84 bits and
+        /// send 22 digits). When false, a payload shorter than the declared length, or longer by
+        /// a whole octet or more, is reported as undecoded.
+        public var toleratesSDSLengthMismatch: Bool
 
         public init(gateway: String,
                     initCommands: [String] = ["ATZ", "ATE0", "AT+CSCS=8859-1", "AT+CTSP=2,0,0", "AT+CTSP=1,1,11",
@@ -38,7 +42,8 @@ public struct PEIEngine: Sendable {
                     sdsServiceCommand: String? = "AT+CTSDS=12,0,0,0,1",
                     pageDeliveryReport: DeliveryReportRequest = .receivedAndConsumed,
                     maximumPageBits: Int = SDSCodec.defaultMaximumBits, acknowledgeIncomingTexts: Bool = true,
-                    callOrphanTimeout: Double = 180, emergencyPriority: Int = 15, maximumLineLength: Int = 4096) {
+                    callOrphanTimeout: Double = 180, emergencyPriority: Int = 15, maximumLineLength: Int = 4096,
+                    toleratesSDSLengthMismatch: Bool = true) {
             self.gateway = gateway
             self.initCommands = initCommands
             self.commandTimeout = commandTimeout
@@ -51,6 +56,7 @@ public struct PEIEngine: Sendable {
             self.callOrphanTimeout = callOrphanTimeout
             self.emergencyPriority = emergencyPriority
             self.maximumLineLength = maximumLineLength
+            self.toleratesSDSLengthMismatch = toleratesSDSLengthMismatch
         }
     }
 
@@ -158,9 +164,15 @@ public struct PEIEngine: Sendable {
         switch input {
         case .bytesReceived(let bytes, let time):
             let lines = framer.append(bytes)
-            return lines.flatMap { receive($0, at: time) } + pump(at: time)
+            var actions: [Action] = []
+            actions.reserveCapacity(lines.count)
+            for line in lines { actions += receive(line, at: time) }
+            actions += pump(at: time)
+            return actions
         case .lineReceived(let line, let time):
-            return receive(line, at: time) + pump(at: time)
+            var actions = receive(line, at: time)
+            actions += pump(at: time)
+            return actions
         case .tick(let now):
             return tick(now)
         case .enqueue(let command, let time):
@@ -223,7 +235,8 @@ public struct PEIEngine: Sendable {
 
     private mutating func receive(_ line: String, at time: Timestamp) -> [Action] {
         lastTraffic = time
-        return parser.parse(line).flatMap { handle($0, line: line, at: time) }
+        guard let message = parser.parseOne(line) else { return [] }
+        return handle(message, line: line, at: time)
     }
 
     private mutating func handle(_ message: PEIMessage, line: String, at time: Timestamp) -> [Action] {
@@ -286,6 +299,10 @@ public struct PEIEngine: Sendable {
     private mutating func received(_ sds: SDSIndication, at time: Timestamp) -> [Action] {
         let from = sds.header.calling?.issi
         let unit = from ?? ""
+        if !configuration.toleratesSDSLengthMismatch, let mismatch = sds.lengthMismatch {
+            let content = SDSContent.undecoded(protocolIdentifier: nil, bytes: [], reason: mismatch)
+            return [.emit(.sds(from: from, content: content, raw: sds, at: time))]
+        }
         let content = sds.content
         switch content {
         case .status(let value):

@@ -25,28 +25,61 @@ public struct PEILineFramer: Sendable {
 
     /// Feeds bytes in the order they were read; returns every line they complete, oldest first.
     public mutating func append(_ bytes: some Sequence<UInt8>) -> [String] {
+        if let lines = bytes.withContiguousStorageIfAvailable({ append(buffer: $0) }) { return lines }
+        return Array(bytes).withUnsafeBufferPointer { append(buffer: $0) }
+    }
+
+    /// The same for an array: the common case (one serial read), without generic dispatch.
+    public mutating func append(_ bytes: [UInt8]) -> [String] {
+        bytes.withUnsafeBufferPointer { append(buffer: $0) }
+    }
+
+    /// Scans for line ends and copies whole runs of kept bytes at once; bytes are looked at one
+    /// by one only around control bytes and at the length bound.
+    private mutating func append(buffer input: UnsafeBufferPointer<UInt8>) -> [String] {
         var lines: [String] = []
-        for byte in bytes {
-            switch byte {
-            case 0x0D, 0x0A:
+        var i = 0
+        let n = input.count
+        while i < n {
+            let byte = input[i]
+            if byte == 0x0D || byte == 0x0A {
                 if discarding {
                     discarding = false
                 } else if !buffer.isEmpty {
                     if let line = Self.text(buffer) { lines.append(line) }
                 }
                 buffer.removeAll(keepingCapacity: true)
-            case 0x00..<0x20, 0x7F:
+                i += 1
                 continue
-            default:
-                if discarding { continue }
-                if buffer.count == maximumLineLength {
+            }
+            if byte < 0x20 || byte == 0x7F {
+                i += 1
+                continue
+            }
+            // A run of kept bytes: up to the next control byte.
+            var end = i + 1
+            while end < n {
+                let b = input[end]
+                if b < 0x20 || b == 0x7F { break }
+                end += 1
+            }
+            if !discarding {
+                let room = maximumLineLength - buffer.count
+                if buffer.isEmpty, end < n, end - i <= room, input[end] == 0x0D || input[end] == 0x0A {
+                    // The whole line is in this read: make the text straight from the input.
+                    if let line = Self.text(UnsafeBufferPointer(rebasing: input[i..<end])) { lines.append(line) }
+                    i = end + 1
+                    continue
+                }
+                if end - i <= room {
+                    buffer.append(contentsOf: UnsafeBufferPointer(rebasing: input[i..<end]))
+                } else {
                     discarding = true
                     overlongLines += 1
                     buffer.removeAll(keepingCapacity: true)
-                } else {
-                    buffer.append(byte)
                 }
             }
+            i = end
         }
         return lines
     }
@@ -57,15 +90,22 @@ public struct PEILineFramer: Sendable {
         discarding = false
     }
 
-    /// The line as text with surrounding spaces removed, or nil when only spaces remain.
+    /// The line as text with surrounding spaces removed, or nil when only spaces remain. Bytes
+    /// from 0x80 up become the ISO 8859-1 character of the same value.
     private static func text(_ bytes: [UInt8]) -> String? {
+        bytes.withUnsafeBufferPointer { text($0) }
+    }
+
+    private static func text(_ bytes: UnsafeBufferPointer<UInt8>) -> String? {
         var start = 0
         var end = bytes.count
         while start < end, bytes[start] == 0x20 { start += 1 }
         while end > start, bytes[end - 1] == 0x20 { end -= 1 }
         guard start < end else { return nil }
+        let kept = UnsafeBufferPointer(rebasing: bytes[start..<end])
+        if kept.allSatisfy({ $0 < 0x80 }) { return String(decoding: kept, as: UTF8.self) }
         var scalars = String.UnicodeScalarView()
-        for byte in bytes[start..<end] { scalars.append(Unicode.Scalar(byte)) }
+        for byte in kept { scalars.append(Unicode.Scalar(byte)) }
         return String(scalars)
     }
 }

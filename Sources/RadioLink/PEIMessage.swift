@@ -272,6 +272,15 @@ public struct SDSIndication: Hashable, Sendable {
         self.payloadHex = payloadHex
     }
 
+    /// Why the payload does not fit the header's bit length: shorter than declared, or longer by
+    /// a whole octet or more (less is padding). Nil when it fits.
+    public var lengthMismatch: String? {
+        let bits = payloadHex.utf8.count * 4
+        let declared = header.lengthBits
+        guard bits < declared || bits - declared >= 8 else { return nil }
+        return "the header declares \(declared) bits but the payload has \(bits) (\(payloadHex.utf8.count) hex digits)"
+    }
+
     /// Decodes the user data by the header's AI service and the protocol identifier.
     public var content: SDSContent { SDSCodec.decode(aiService: header.aiService, hex: payloadHex, lengthBits: header.lengthBits) }
 }

@@ -13,15 +13,29 @@ public struct TetraIdentity: Hashable, Sendable, CustomStringConvertible {
 
     /// Nil unless `text` is 1 to 17 ASCII digits.
     public init?(_ text: some StringProtocol) {
-        let digits = Array(text.utf8)
-        guard !digits.isEmpty, digits.count <= 17, digits.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return nil }
-        raw = String(text)
-        let ssiDigits = digits.count > 8 ? Array(digits.suffix(8)) : digits
-        let trimmed = ssiDigits.drop(while: { $0 == 0x30 })
-        issi = trimmed.isEmpty ? "0" : String(decoding: trimmed, as: UTF8.self)
-        if digits.count == 17 {
-            mcc = Int(String(decoding: digits[0..<4], as: UTF8.self))
-            mnc = Int(String(decoding: digits[4..<9], as: UTF8.self))
+        let raw = String(text)
+        let utf8 = raw.utf8
+        let count = utf8.count
+        guard count >= 1, count <= 17, utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return nil }
+        self.raw = raw
+        // The SSI is the last 8 digits of a longer identity; leading zeros are dropped.
+        var first = count > 8 ? utf8.index(utf8.startIndex, offsetBy: count - 8) : utf8.startIndex
+        while first < utf8.endIndex, utf8[first] == 0x30 { first = utf8.index(after: first) }
+        if first == utf8.startIndex {
+            issi = raw
+        } else if first == utf8.endIndex {
+            issi = "0"
+        } else {
+            issi = String(raw.utf8[first...])!
+        }
+        if count == 17 {
+            var mcc = 0
+            var mnc = 0
+            for (i, digit) in utf8.prefix(9).enumerated() {
+                if i < 4 { mcc = mcc * 10 + Int(digit - 0x30) } else { mnc = mnc * 10 + Int(digit - 0x30) }
+            }
+            self.mcc = mcc
+            self.mnc = mnc
         }
     }
 

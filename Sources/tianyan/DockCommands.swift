@@ -2,6 +2,7 @@ import ArgumentParser
 import DockLink
 import Foundation
 import Logging
+import RadioLink
 import TianyanApp
 import TianyanModel
 import TianyanStore
@@ -137,17 +138,32 @@ struct Profiles: AsyncParsableCommand {
         func run() async throws {
             let config = try global.load()
             let dir = directory ?? Controller.profilesDirectory(config.profilesDirectory)
+            var problems: [String] = []
+            var summaries: [String] = []
             do {
                 let profiles = try DockProfiles.load(directory: dir)
                 for p in profiles.profiles {
                     Console.emit("ok  \(p.id): \(p.name); \(p.methods.count) methods, \(p.resultCodes.count) result codes, \(p.hms.dock.count + p.hms.aircraft.count) HMS texts, models \((p.dockModels + p.aircraftModels).joined(separator: ", "))")
                 }
-                Console.emit("\(profiles.profiles.count) dock profiles valid in \(dir)")
+                summaries.append("\(profiles.profiles.count) dock profile\(profiles.profiles.count == 1 ? "" : "s") ok: \(profiles.profiles.map(\.id).joined(separator: ", "))")
             } catch let error as ProfileErrors {
-                for problem in error.problems { Console.error("error: \(problem)") }
-                Console.error("\(error.problems.count) problem\(error.problems.count == 1 ? "" : "s") in \(dir)")
+                problems += error.problems.map(\.description)
+            }
+            let radios = (dir as NSString).appendingPathComponent("radios")
+            if FileManager.default.fileExists(atPath: radios) {
+                do {
+                    let profiles = try RadioProfiles.load(directory: radios)
+                    summaries.append("\(profiles.count) radio profile\(profiles.count == 1 ? "" : "s") ok: \(profiles.keys.sorted().joined(separator: ", "))")
+                } catch let error as RadioProfileErrors {
+                    problems += error.problems
+                }
+            }
+            guard problems.isEmpty else {
+                for problem in problems { Console.error(problem) }
+                Console.error("\(problems.count) problem\(problems.count == 1 ? "" : "s") in \(dir)")
                 throw ExitCode(1)
             }
+            for summary in summaries { Console.emit(summary) }
         }
     }
 }

@@ -257,6 +257,18 @@ import Testing
         #expect(abs(p.latitude - 51.2554479) < 5e-8 && abs(p.longitude - 12.0623231) < 5e-8)
     }
 
+    /// Found by the property tests: the 5- and 6-bit time fields hold values no clock has (hour 31
+    /// here); the decoder passed them on as a time of position.
+    @Test func lipLongReportWithImpossibleTimeKeepsThePositionOnly() throws {
+        guard case .location(.long(let r)) = SDSCodec.decode(aiService: 12, hex: "0A4EC7DD604224F8491CB144A040") else {
+            Issue.record("not a long report"); return
+        }
+        #expect(r.timeOfPosition == nil)
+        #expect(r.rawLongitude == 1_124_290 && r.rawLatitude == 4_777_354)
+        #expect(r.velocity == LIPVelocity(code: 20))
+        #expect(r.isComplete)
+    }
+
     @Test func lipLongReportWithoutShapeIsNoPosition() {
         guard case .location(let report) = SDSCodec.decode(aiService: 12, hex: "0A4C000A80"), case .long(let r) = report else {
             Issue.record("not a long report"); return

@@ -1,0 +1,1 @@
+../../tools/fuzz-radio/PEIInvariants.swift
