@@ -56,6 +56,22 @@ func radioSimExecutable() -> String {
         #expect(result.stdout.hasPrefix("radio-sim ready pty=\(dir.file("pei"))\n"))
     }
 
+    @Test func unplugEveryPullsTheLineOnATimer() async throws {
+        let binary = radioSimExecutable()
+        try #require(FileManager.default.isExecutableFile(atPath: binary), "no radio-sim at \(binary); build it (swift build) or set RADIO_SIM_BIN")
+        let child = try ChildProcess(binary, ["--tcp", "0", "--rate", "0", "--unplug-every", "1", "--unplug-for", "0.5",
+                                              "--run-for", "4", "--status-every", "0"])
+        let result = try await child.wait(timeout: .seconds(20))
+        #expect(result.status == 0, "exit status \(result.status); stderr: \(result.stderr)")
+        let lines = result.stdout.split(separator: "\n")
+        let ready = lines.filter { $0.hasPrefix("radio-sim ready tcp=127.0.0.1:") }
+        let unplugged = lines.filter { $0 == "radio-sim unplugged for=0.5" }
+        // Up 1 s, down 0.5 s: two unplugs in 4 s at least (three if the timing is tight).
+        #expect(unplugged.count >= 2, "\(result.stdout)")
+        #expect(ready.count == unplugged.count + 1 || ready.count == unplugged.count, "\(result.stdout)")
+        #expect(Set(ready).count == 1, "plugged back in on another port: \(ready)")
+    }
+
     @Test func refusesBadOptions() async throws {
         let binary = radioSimExecutable()
         try #require(FileManager.default.isExecutableFile(atPath: binary), "no radio-sim at \(binary); build it (swift build) or set RADIO_SIM_BIN")
