@@ -83,6 +83,7 @@ let package = Package(
                 "TianyanStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         // The pure core of the radio link: PEI framing and parsing, SDS/LIP codecs, call

@@ -1,6 +1,7 @@
 import DockLink
 import Foundation
 import Logging
+import RadioLink
 import SerialPorts
 import ServiceLifecycle
 import TianyanModel
@@ -61,12 +62,32 @@ public struct Controller: Sendable {
         }
     }
 
-    /// The radio gateways of the configuration, each with its profile's engine settings.
-    public func makeRadioNetwork(registry: FleetRegistry, sink: any RecordSink) -> RadioNetwork {
+    /// The radio gateways of the configuration, each speaking its profile (`profile=` in the URL,
+    /// else `generic-pei`): engine settings, status meanings, group paging, and the line settings
+    /// the URL does not give.
+    public func makeRadioNetwork(registry: FleetRegistry, sink: any RecordSink) throws -> RadioNetwork {
         let directory = RadioDirectory(registry: registry)
-        let gateways = configuration.gateways.map { g in
-            RadioGatewayService(settings: .init(name: g.name, url: g.url, profileName: g.url.profile ?? "generic-pei"),
-                                sink: sink, directory: directory, logger: logger)
+        var profiles: [String: RadioProfile] = [:]
+        let profileDirectory = Controller.profilesDirectory(configuration.profilesDirectory) + "/radios"
+        if !configuration.gateways.isEmpty {
+            do { profiles = try RadioProfiles.load(directory: profileDirectory) } catch {
+                throw ControllerError(message: "radio profiles in \(profileDirectory) are not usable (set profiles_dir):\n\(error)")
+            }
+        }
+        let gateways = try configuration.gateways.map { g in
+            let name = g.url.profile ?? RadioProfiles.defaultProfileName
+            guard let profile = profiles[name] else {
+                throw ControllerError(message: "gateway \(g.name): no radio profile \"\(name)\" in \(profileDirectory); known: \(profiles.keys.sorted().joined(separator: ", "))")
+            }
+            let line = profile.serial
+            let url = g.url.withDefaults(SerialSettings(
+                baudRate: line.baudRate, dataBits: line.dataBits, parity: SerialSettings.Parity(rawValue: line.parity.rawValue) ?? .none,
+                stopBits: line.stopBits, flowControl: SerialSettings.FlowControl(rawValue: line.flowControl.rawValue) ?? .none))
+            return RadioGatewayService(
+                settings: .init(name: g.name, url: url, profileName: name, engine: profile.engineConfiguration(gateway: g.name),
+                                statusMeaning: { value in profile.status(value).map { (meaning: $0.meaning.rawValue, label: $0.label) } },
+                                groupPaging: profile.groupPagingAllowed),
+                sink: sink, directory: directory, logger: logger)
         }
         return RadioNetwork(gateways: gateways, directory: directory, sink: sink)
     }
@@ -104,7 +125,7 @@ public struct Controller: Sendable {
         let docks = try DockService(configuration: configuration, profiles: profiles, registry: registry,
                                     openAlarms: try await store.alarms(kind: "hms", open: true, limit: 100_000),
                                     sink: writer, logger: logger)
-        let radios = makeRadioNetwork(registry: registry, sink: writer)
+        let radios = try makeRadioNetwork(registry: registry, sink: writer)
         let orphans = try await Controller.closeOrphanedPages(store: store, sink: writer)
         if orphans > 0 { logger.warning("pages left unconfirmed by the last run marked failed", metadata: ["pages": "\(orphans)"]) }
         let parts = Parts(database: database, store: store, docks: docks, radios: radios)

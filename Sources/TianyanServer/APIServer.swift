@@ -3,6 +3,7 @@ import Hummingbird
 import Logging
 import MosquittoClient
 import NIOCore
+import ServiceLifecycle
 import TianyanApp
 import TianyanModel
 import TianyanStore
@@ -14,14 +15,15 @@ import TianyanStore
 /// on loopback by default and every mutating route records `requested_by` from the request.
 public enum APIServer {
     /// The Hummingbird application for `parts`, listening on `address` (`HOST:PORT`).
-    public static func make(address: String, parts: Controller.Parts, logger: Logger) throws -> some ApplicationProtocol {
+    public static func make(address: String, parts: Controller.Parts, logger: Logger) throws -> some Service {
         guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]) else {
             throw ControllerError(message: "http address \(address) must be HOST:PORT")
         }
         let host = String(address[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
-        return Application(router: router(parts: parts),
-                           configuration: .init(address: .hostname(host, port: port), serverName: "tianyan"),
-                           logger: logger)
+        let app = Application(router: router(parts: parts),
+                              configuration: .init(address: .hostname(host, port: port), serverName: "tianyan"),
+                              logger: logger)
+        return HTTPService(app: app, address: address)
     }
 
     public static func router(parts: Controller.Parts) -> Router<BasicRequestContext> {
@@ -90,6 +92,20 @@ public enum APIServer {
             throw APIError(.notFound, "no page \(id)")
         }
         return router
+    }
+}
+
+/// The Hummingbird application as a service whose failure to start says which address and why.
+struct HTTPService<App: ApplicationProtocol>: Service {
+    let app: App
+    let address: String
+
+    func run() async throws {
+        do { try await app.run() } catch {
+            let text = "\(error)"
+            let why = text.contains("Address already in use") ? "the address is already in use" : text
+            throw ControllerError(message: "the HTTP server cannot listen on \(address): \(why) (set http=HOST:PORT, or --http)")
+        }
     }
 }
 

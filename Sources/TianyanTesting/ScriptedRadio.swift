@@ -42,6 +42,9 @@ public final class ScriptedRadio: @unchecked Sendable {
     private var connects = 0
     private var thread: Thread?
     private var mute = false
+    private var unplugRequests = 0
+    private var unplugsDone = 0
+    private var unplugError: String?
     private var muteCMGS = false
     private var deliver = false
     /// Answer every SDS-TL submission as a cooperative network and handset would: `+CMGS: n,4,ref`
@@ -119,15 +122,37 @@ public final class ScriptedRadio: @unchecked Sendable {
     }
 
     /// Cuts the line: closes the connection (TCP) or the pty (which is then made again under the
-    /// same link, as a re-plugged adapter would be).
+    /// same link, as a re-plugged adapter would be). The reader thread does the closing, so no
+    /// descriptor is closed while it is being polled (a reused number would be a different line).
     public func unplug() throws {
+        let target = lock.withLock { () -> Int in
+            unplugRequests += 1
+            return unplugRequests
+        }
+        let deadline = ContinuousClock.now + .seconds(5)
+        while lock.withLock({ unplugsDone }) < target {
+            guard ContinuousClock.now < deadline else { throw Failure(description: "the radio's reader thread did not unplug within 5 s") }
+            usleep(1000)
+        }
+        if let error = lock.withLock({ unplugError }) { throw Failure(description: error) }
+    }
+
+    /// On the reader thread: close the line; for a pty, make a new one under the same link.
+    private func performUnplug() {
         let (old, keeper) = lock.withLock { () -> (Int32, Int32) in
             defer { fd = -1; slaveKeeper = -1; pending = [] }
             return (fd, slaveKeeper)
         }
         if old >= 0 { shutdown(old, Int32(SHUT_RDWR)); close(old) }
         if keeper >= 0 { close(keeper) }
-        if case .pty(let link) = transport { try makePTY(link: link) }
+        var failure: String?
+        if case .pty(let link) = transport {
+            do { try makePTY(link: link) } catch { failure = "\(error)" }
+        }
+        lock.withLock {
+            unplugError = failure
+            unplugsDone += 1
+        }
     }
 
     public func stop() {
@@ -195,6 +220,7 @@ public final class ScriptedRadio: @unchecked Sendable {
     private func readLoop() {
         var buffer = [UInt8](repeating: 0, count: 4096)
         while lock.withLock({ running }) {
+            if lock.withLock({ unplugsDone < unplugRequests }) { performUnplug() }
             let (f, l) = lock.withLock { (fd, listener) }
             if f < 0, l >= 0 {
                 var p = pollfd(fd: l, events: Int16(POLLIN), revents: 0)
@@ -211,7 +237,8 @@ public final class ScriptedRadio: @unchecked Sendable {
             let n = read(f, &buffer, buffer.count)
             if n <= 0 {
                 // The peer went away (TCP) or the pty is being replaced: wait for the next one.
-                lock.withLock { if fd == f { fd = -1; close(f) } }
+                lock.withLock { fd = -1 }
+                close(f)
                 continue
             }
             handle(Array(buffer[0..<n]))

@@ -70,7 +70,7 @@ struct CommandLineTests {
         let dir = try TemporaryDirectory("cli")
         defer { dir.remove() }
         for sig in [SIGTERM, SIGINT] {
-            let p = try startTianyan(["serve", "--database", "t.sqlite"], in: dir.path)
+            let p = try startTianyan(["serve", "--database", "t.sqlite", "--http", "127.0.0.1:0"], in: dir.path)
             try await waitUntil("serve to print ready; stderr: \(p.stderr)", timeout: .seconds(30)) { p.stdout.contains("ready") }
             p.signal(sig)
             let r = try await p.wait(timeout: .seconds(20))

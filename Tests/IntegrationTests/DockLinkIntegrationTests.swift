@@ -27,7 +27,7 @@ final class ControllerRig: @unchecked Sendable {
     }
 
     func start() async throws {
-        var args = ["serve", "--mqtt", broker.url, "--database", database, "--set", "profiles_dir=\(packageRoot())/firmware-profiles"]
+        var args = ["serve", "--mqtt", broker.url, "--database", database, "--http", "127.0.0.1:0", "--set", "profiles_dir=\(packageRoot())/firmware-profiles"]
         for s in extraSettings { args += ["--set", s] }
         let p = try startTianyan(args, in: dir.path)
         process = p

@@ -35,7 +35,7 @@ struct APIRoutesTests {
         let writer = StoreWriter(database: database)
         let docks = try DockService(configuration: config, profiles: try controller.loadDockProfiles(), registry: registry,
                                     openAlarms: [], sink: writer, logger: logger)
-        let radios = controller.makeRadioNetwork(registry: registry, sink: writer)
+        let radios = try controller.makeRadioNetwork(registry: registry, sink: writer)
         return Fixture(dir: dir, parts: .init(database: database, store: store, docks: docks, radios: radios))
     }
 
