@@ -152,6 +152,21 @@ public struct PEIEngine: Sendable {
     /// Drops read or failed pages from `pages` (a long-running link must not keep every page it
     /// ever sent); the caller has stored them.
     public mutating func forgetFinishedPages() { pageList.removeAll { $0.state.isFinal } }
+
+    /// Pages the radio accepted (`+CMGS: n`) but never reported sent or failed within `seconds`
+    /// (the report was lost with the line, or the radio forgot it) end as failed: their outcome is
+    /// unknown and they are not resent.
+    public mutating func expireUnconfirmedPages(olderThan seconds: Double, now: Timestamp) -> [Action] {
+        let limit = now.adding(seconds: -seconds)
+        var actions: [Action] = []
+        for id in pageList.filter({ $0.state == .accepted && ($0.time(of: .accepted) ?? now) <= limit }).map(\.id) {
+            actions += updatePage(id) {
+                $0.advance(to: .failed, at: now,
+                           detail: "no sent/failed report from the radio within \(Int(seconds)) s; the outcome is unknown, it is not resent")
+            }
+        }
+        return actions
+    }
     public var orphanedSDSHeaders: Int { parser.orphanedSDSHeaders }
     public var overlongLines: Int { framer.overlongLines }
     /// The command waiting for its final result.

@@ -28,11 +28,14 @@ public final class RadioGatewayService: Service, Sendable {
         public var backoff: ReconnectingLink.Backoff
         /// Finished pages are kept in memory this long for followers (they stay in the store).
         public var finishedPageMemorySeconds: Double
+        /// A page accepted by the radio with no sent/failed report after this long ends failed.
+        public var unconfirmedPageSeconds: Double
 
         public init(name: String, url: GatewayURL, profileName: String = "generic-pei", engine: PEIEngine.Configuration? = nil,
                     statusMeaning: @escaping @Sendable (UInt16) -> (meaning: String, label: String)? = { _ in nil },
                     groupPaging: Bool = true, emergencyRepeatSeconds: Double = 60,
-                    backoff: ReconnectingLink.Backoff = .init(), finishedPageMemorySeconds: Double = 3600) {
+                    backoff: ReconnectingLink.Backoff = .init(), finishedPageMemorySeconds: Double = 3600,
+                    unconfirmedPageSeconds: Double = 300) {
             self.name = name
             self.url = url
             self.profileName = profileName
@@ -42,6 +45,7 @@ public final class RadioGatewayService: Service, Sendable {
             self.emergencyRepeatSeconds = emergencyRepeatSeconds
             self.backoff = backoff
             self.finishedPageMemorySeconds = finishedPageMemorySeconds
+            self.unconfirmedPageSeconds = unconfirmedPageSeconds
         }
     }
 
@@ -212,7 +216,9 @@ public final class RadioGatewayService: Service, Sendable {
         while !Task.isCancelled {
             do { try await Task.sleep(for: .milliseconds(200)) } catch { return }
             let now = Timestamp.now()
-            process(at: now) { $0.handle(.tick(now)) } update: { s in
+            process(at: now) { engine in
+                engine.handle(.tick(now)) + engine.expireUnconfirmedPages(olderThan: self.settings.unconfirmedPageSeconds, now: now)
+            } update: { s in
                 let horizon = now.adding(seconds: -self.settings.finishedPageMemorySeconds)
                 if s.pages.count > 1000 {
                     s.pages = s.pages.filter { !$0.value.isFinal || $0.value.updated >= horizon }

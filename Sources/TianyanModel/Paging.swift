@@ -45,8 +45,9 @@ public struct Page: Hashable, Sendable, Codable {
         self.history = history
     }
 
-    /// True once nothing more will happen to it.
-    public var isFinal: Bool { state == "read" || state == "failed" }
+    /// True once nothing more will happen to it (a talkgroup gives no per-member receipts, so a
+    /// group page is done once sent).
+    public var isFinal: Bool { state == "read" || state == "failed" || (target == .talkgroup && state == "sent") }
 
     /// When it last changed.
     public var updated: Timestamp { history.last?.time ?? requestedAt }

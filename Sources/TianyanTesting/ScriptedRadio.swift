@@ -45,6 +45,7 @@ public final class ScriptedRadio: @unchecked Sendable {
     private var unplugRequests = 0
     private var unplugsDone = 0
     private var unplugError: String?
+    private var finished = false
     private var muteCMGS = false
     private var deliver = false
     /// Answer every SDS-TL submission as a cooperative network and handset would: `+CMGS: n,4,ref`
@@ -109,8 +110,11 @@ public final class ScriptedRadio: @unchecked Sendable {
     }
 
     public func sendRaw(_ bytes: [UInt8]) {
-        let target = lock.withLock { fd }
+        // A duplicate: the reader thread may close the line meanwhile, and a closed number can be
+        // reused at once by some other test's descriptor.
+        let target = lock.withLock { fd >= 0 ? dup(fd) : -1 }
         guard target >= 0 else { return }
+        defer { close(target) }
         bytes.withUnsafeBytes { buffer in
             var offset = 0
             while offset < buffer.count {
@@ -155,13 +159,16 @@ public final class ScriptedRadio: @unchecked Sendable {
         }
     }
 
+    /// Stops the reader thread, which closes every descriptor itself (closing one here while the
+    /// thread polls it could close a reused number belonging to some other test's line).
     public func stop() {
-        let (f, k, l, wasRunning) = lock.withLock { () -> (Int32, Int32, Int32, Bool) in
-            defer { fd = -1; slaveKeeper = -1; listener = -1; running = false }
-            return (fd, slaveKeeper, listener, running)
+        let wasRunning = lock.withLock { () -> Bool in
+            defer { running = false }
+            return running
         }
         guard wasRunning else { return }
-        for d in [f, k, l] where d >= 0 { close(d) }
+        let deadline = ContinuousClock.now + .seconds(5)
+        while !lock.withLock({ finished }), ContinuousClock.now < deadline { usleep(1000) }
         if case .pty(let link) = transport { unlink(link) }
     }
 
@@ -243,6 +250,12 @@ public final class ScriptedRadio: @unchecked Sendable {
             }
             handle(Array(buffer[0..<n]))
         }
+        let (f, k, l) = lock.withLock { () -> (Int32, Int32, Int32) in
+            defer { fd = -1; slaveKeeper = -1; listener = -1 }
+            return (fd, slaveKeeper, listener)
+        }
+        for d in [f, k, l] where d >= 0 { close(d) }
+        lock.withLock { finished = true }
     }
 
     private func handle(_ bytes: [UInt8]) {

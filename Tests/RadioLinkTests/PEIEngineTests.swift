@@ -172,6 +172,27 @@ extension String {
 
     // MARK: Paging
 
+    /// A page the radio accepted but never reported sent or failed (the report was lost with the
+    /// line) ends failed after the limit, once, and is not written again.
+    @Test func anAcceptedPageWithoutATransferReportExpires() throws {
+        var h = Harness(.init(gateway: "gw", initCommands: [], pageDeliveryReport: .receivedAndConsumed))
+        h.start()
+        h.lines("OK")
+        let p = try h.page("x", to: "2269001")
+        h.lines("OK")
+        h.at(1)
+        h.lines("+CMGS: 0", "OK")
+        let writes = h.writes.count
+        #expect(h.engine.expireUnconfirmedPages(olderThan: 300, now: h.time(200)).isEmpty)
+        let expired = h.engine.expireUnconfirmedPages(olderThan: 300, now: h.time(302))
+        #expect(expired.count == 1)
+        let page = try #require(h.engine.page(p.id))
+        #expect(page.state == .failed && page.history.last?.detail?.contains("not resent") == true)
+        #expect(h.engine.expireUnconfirmedPages(olderThan: 300, now: h.time(900)).isEmpty)
+        h.tick(901)
+        #expect(!h.writes.dropFirst(writes).contains { $0.hasPrefix("AT+CMGS") }, "\(h.writes)")
+    }
+
     /// Transcript §1a with our page: accepted by `+CMGS: 0`, sent by `+CMGS: 0,4,7`, then the
     /// destination's SDS-TL reports: received (821000ref) and consumed (821002ref).
     @Test func pageGoesThroughEveryStateOnce() throws {
