@@ -73,9 +73,10 @@ final class EchoServer: Sendable {
 
 @Suite(.timeLimit(.minutes(1))) struct TCPLinkTests {
     // Passes alone every time; in the parallel full suite the server's hang-up was not seen as
-    // the end of the stream in about half the runs, even with a 20 s bound. Not yet explained
-    // (SerialPorts is not used by the controller yet): to be found with the radio gateway work
-    // (issue 4), not hidden behind a longer wait. `swift test --filter TCPLinkTests` runs it.
+    // the end of the stream in some runs (seen again on 2026-11-24 after descriptor-ownership
+    // fixes in other test helpers, so those were not the cause). Not yet explained; the gateway
+    // service's own unplug tests over TCP and ptys pass in the full suite. `swift test --filter
+    // TCPLinkTests` runs it.
     @Test(.enabled(if: ProcessInfo.processInfo.environment["TIANYAN_IT"] == nil,
                    "flaky in the parallel full suite; see the comment"))
     func echoBothWaysThenServerCloseClosesTheLink() async throws {

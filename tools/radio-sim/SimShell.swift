@@ -78,10 +78,13 @@ final class SimShell: Sendable {
     func requestUnplug() { wake(UInt8(ascii: "U")) }
 
     private func wake(_ byte: UInt8) {
-        let fd = state.withLock { $0.wakeWrite }
-        guard fd >= 0 else { return }
-        var b = byte
-        _ = Glibc.write(fd, &b, 1)
+        // Written under the lock (the pipe is non-blocking): once `run()` clears `wakeWrite` and
+        // closes the pipe, its number may belong to another line, which must never get this byte.
+        state.withLock { s in
+            guard s.wakeWrite >= 0 else { return }
+            var b = byte
+            _ = Glibc.write(s.wakeWrite, &b, 1)
+        }
     }
 
     /// SIGINT and SIGTERM end `run()`, SIGUSR1 unplugs. For the executable, not for tests.
