@@ -90,6 +90,16 @@ public final class RadioGatewayService: Service, Sendable {
         public var overlongLines: Int
     }
 
+    struct PendingRetry: Sendable {
+        var pageID: String
+        var due: Timestamp
+    }
+
+    /// `+CME ERROR` codes after which the radio certainly did not send: MT busy in signalling (42),
+    /// out of service (30). Such a page is tried again; any other failure is final.
+    static let retryableRefusals = ["+CME ERROR: 42", "+CME ERROR: 30"]
+    static let pageAttempts = 3
+
     private struct State: Sendable {
         var engine: PEIEngine
         var connected = false
@@ -100,6 +110,9 @@ public final class RadioGatewayService: Service, Sendable {
         /// Engine page id → controller page id.
         var pageIDs: [Int: String] = [:]
         var pages: [String: Page] = [:]
+        /// Steps of earlier attempts of a page the radio refused without sending (MT busy, out of service).
+        var earlierSteps: [String: [PageStep]] = [:]
+        var retries: [PendingRetry] = []
         var lastEmergency: [String: Timestamp] = [:]
         var lastLogged: [String: ContinuousClock.Instant] = [:]
     }
@@ -216,6 +229,7 @@ public final class RadioGatewayService: Service, Sendable {
         while !Task.isCancelled {
             do { try await Task.sleep(for: .milliseconds(200)) } catch { return }
             let now = Timestamp.now()
+            retryDuePages(now: now)
             process(at: now) { engine in
                 engine.handle(.tick(now)) + engine.expireUnconfirmedPages(olderThan: self.settings.unconfirmedPageSeconds, now: now)
             } update: { s in
@@ -284,6 +298,32 @@ public final class RadioGatewayService: Service, Sendable {
             s.pages[made.page.id] = made.page
         }
         return try result.get().page
+    }
+
+    /// Queues again the pages whose retry is due (same page id; the history keeps every attempt).
+    private func retryDuePages(now: Timestamp) {
+        let due = state.withLock { s -> [Page] in
+            let ready = s.retries.filter { $0.due <= now }
+            s.retries.removeAll { $0.due <= now }
+            return ready.compactMap { s.pages[$0.pageID] }
+        }
+        for page in due {
+            var engineID: Int?
+            var failure: String?
+            process(at: now) { engine in
+                do throws(RadioLinkError) {
+                    let (record, actions) = try engine.page(page.text, to: page.destination, at: now)
+                    engineID = record.id
+                    return actions
+                } catch {
+                    failure = error.message
+                    return []
+                }
+            } update: { s in
+                if let engineID { s.pageIDs[engineID] = page.id }
+            }
+            if let failure { logger.error("page retry not queued", metadata: ["page.id": "\(page.id)", "error": "\(failure)"]) }
+        }
     }
 
     /// A page this gateway knows about (recent ones; older ones are in the store).
@@ -407,12 +447,27 @@ public final class RadioGatewayService: Service, Sendable {
                 + sighting(from, at: time)
         case .page(let record):
             guard let id = s.pageIDs[record.id], var page = s.pages[id] else { return [] }
-            page.state = record.state.description
-            page.history = record.history.map { PageStep(state: $0.state.description, time: $0.time, detail: $0.detail) }
+            let earlier = s.earlierSteps[id] ?? []
+            var steps = earlier + record.history.map { PageStep(state: $0.state.description, time: $0.time, detail: $0.detail) }
+            let detail = record.history.last?.detail ?? ""
+            let attempt = earlier.filter { $0.state == "retrying" }.count + 1
+            if record.state == .failed, record.sdsInstance == nil, attempt < Self.pageAttempts,
+               Self.retryableRefusals.contains(where: { detail.contains($0) }) {
+                // Refused before it went out: safe to try again, after a pause that grows.
+                let delay = 2.0 * Double(attempt)
+                steps[steps.count - 1] = PageStep(state: "retrying", time: record.history.last?.time ?? now,
+                                                  detail: "\(detail); attempt \(attempt + 1) of \(Self.pageAttempts) in \(Int(delay)) s")
+                s.earlierSteps[id] = steps
+                s.retries.append(PendingRetry(pageID: id, due: now.adding(seconds: delay)))
+                page.state = "retrying"
+            } else {
+                page.state = record.state.description
+                if record.state == .failed { s.counters.pagesFailed += 1 }
+                if record.state.isFinal { s.earlierSteps[id] = nil }
+            }
+            page.history = steps
             s.pages[id] = page
-            if record.state == .failed { s.counters.pagesFailed += 1 }
-            logger.info("page \(record.state)", metadata: ["page.id": "\(id)", "page.to": "\(page.destination)",
-                                                          "page.detail": "\(record.history.last?.detail ?? "")"])
+            logger.info("page \(page.state)", metadata: ["page.id": "\(id)", "page.to": "\(page.destination)", "page.detail": "\(detail)"])
             return [.page(page)]
         case .sds(let from, _, let raw, _):
             logRateLimited("sds", "SDS of a kind not handled", ["radio.issi": "\(from ?? "?")", "sds.service": "\(raw.header.aiService)"])

@@ -48,6 +48,12 @@ public final class ScriptedRadio: @unchecked Sendable {
     private var finished = false
     private var muteCMGS = false
     private var deliver = false
+    private var refusals = 0
+    /// The next this-many `AT+CMGS` are refused with `+CME ERROR: 42` (MT busy), as a radio in a call does.
+    public var refuseNextSubmissions: Int {
+        get { lock.withLock { refusals } }
+        set { lock.withLock { refusals = newValue } }
+    }
     /// Answer every SDS-TL submission as a cooperative network and handset would: `+CMGS: n,4,ref`
     /// (sent), then the destination's "received" and "consumed" reports.
     public var autoDeliver: Bool {
@@ -233,7 +239,13 @@ public final class ScriptedRadio: @unchecked Sendable {
                 var p = pollfd(fd: l, events: Int16(POLLIN), revents: 0)
                 if poll(&p, 1, 50) > 0 {
                     let c = accept(l, nil, nil)
-                    if c >= 0 { lock.withLock { fd = c; connects += 1; pending = [] } }
+                    if c >= 0 {
+                        // As serial-over-IP servers do: no Nagle delay on short lines (without it a
+                        // line written while an earlier one awaits its ACK waits ~40 ms).
+                        var one: Int32 = 1
+                        setsockopt(c, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+                        lock.withLock { fd = c; connects += 1; pending = [] }
+                    }
                 }
                 continue
             }
@@ -277,6 +289,11 @@ public final class ScriptedRadio: @unchecked Sendable {
                     let submission = Submission(destination: args.first.map(String.init) ?? "", bits: args.count > 1 ? Int(args[1]) ?? 0 : 0,
                                                 hex: hex, instance: instance)
                     submissionList.append(submission)
+                    if refusals > 0 {
+                        refusals -= 1
+                        replies.append("+CME ERROR: 42")
+                        continue
+                    }
                     if !mute && !muteCMGS {
                         replies += ["+CMGS: \(instance)", "OK"]
                         if deliver, let ref = submission.reference {

@@ -212,6 +212,37 @@ struct RadioGatewayTests {
         await rig.close()
     }
 
+    @Test("a page the radio refuses as busy is tried again (same page, every attempt in its history); after 3 refusals it fails",
+          .timeLimit(.minutes(1)))
+    func busyRefusalIsRetried() async throws {
+        let rig = try await GatewayRig { _ in .tcp }
+        do {
+            try await rig.waitReady()
+            rig.radio.autoDeliver = true
+            rig.radio.refuseNextSubmissions = 1
+            let page = try rig.network.page("Stand by", to: "2100003", requestedBy: "dispatcher-2")
+            try await waitUntil("read after one refusal", timeout: .seconds(20)) { rig.network.page(id: page.id)?.state == "read" }
+            let done = try #require(rig.network.page(id: page.id))
+            #expect(done.history.map(\.state) == ["queued", "retrying", "queued", "accepted", "sent", "received", "read"])
+            #expect(done.history[1].detail?.contains("+CME ERROR: 42") == true)
+            #expect(rig.radio.submissions.count == 2, "one refused, one sent")
+
+            rig.radio.refuseNextSubmissions = 10
+            let hopeless = try rig.network.page("Stand by", to: "2100004", requestedBy: "dispatcher-2")
+            try await waitUntil("failed after 3 attempts", timeout: .seconds(30)) { rig.network.page(id: hopeless.id)?.state == "failed" }
+            let failed = try #require(rig.network.page(id: hopeless.id))
+            #expect(failed.history.filter { $0.state == "retrying" }.count == 2)
+            #expect(rig.radio.submissions.filter { $0.destination == "2100004" }.count == 3)
+            try await waitUntil("the final state stored", timeout: .seconds(10)) {
+                try await rig.store.page(id: hopeless.id)?.state == "failed"
+            }
+        } catch {
+            await rig.close()
+            throw error
+        }
+        await rig.close()
+    }
+
     @Test("unplug mid-call: the call ends 'link lost', the page in flight fails and is never resent, the line comes back",
           .timeLimit(.minutes(1)), arguments: ["pty", "tcp"])
     func unplugMidCall(kind: String) async throws {
