@@ -112,13 +112,13 @@ public enum UnitReport {
     public static func voiceLogJSON(_ calls: [VoiceCall]) -> String { json(calls.map(callObject)) }
 
     public static func voiceLogTable(_ calls: [VoiceCall], talkgroupNames: [String: String]) -> String {
-        var lines = [pad(["START (UTC)", "DURATION", "CALLED", "CALLER", "TALKERS", "CAUSE"], [26, 10, 28, 10, 40, 20])]
+        var lines = [pad(["START (UTC)", "DURATION", "CALLED", "CALLER", "TALKERS", "CAUSE"], [26, 10, 28, 10, 40, 48])]
         for c in calls {
             let dur = c.end.map { String(format: "%.1f s", Double($0.milliseconds - c.start.milliseconds) / 1000) } ?? "active"
             let called = c.kind == .group ? "\(c.called) \(talkgroupNames[c.called] ?? "")" : "ind \(c.called)"
             let talkers = c.transmissions.map { t in t.durationSeconds.map { "\(t.talker) \(String(format: "%.1f", $0))s" } ?? "\(t.talker) …" }
             lines.append(pad([c.start.iso8601, dur, (c.emergency ? "EMERGENCY " : "") + called, c.caller,
-                              talkers.joined(separator: ", "), c.cause ?? "-"], [26, 10, 28, 10, 40, 20]))
+                              talkers.joined(separator: ", "), c.cause ?? "-"], [26, 10, 28, 10, 40, 48]))
         }
         lines.append("\(calls.count) calls")
         return lines.joined(separator: "\n")

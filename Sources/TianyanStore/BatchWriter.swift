@@ -125,7 +125,7 @@ struct BatchWriter: Sendable {
                                      p.requestedAt.milliseconds, p.state, p.updated.milliseconds, try JSONCoding.encode(p.history)])
             case .radioMessage(let m):
                 try db.execute(sql: """
-                    INSERT OR IGNORE INTO radio_messages(unit, time, kind, gateway, status, meaning, text, called)
+                    INSERT INTO radio_messages(unit, time, kind, gateway, status, meaning, text, called)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                     """, arguments: [m.unit, m.time.milliseconds, m.kind.rawValue, m.gateway, m.status, m.meaning, m.text, m.called])
             }

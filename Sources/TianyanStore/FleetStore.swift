@@ -316,7 +316,7 @@ public struct FleetStore: FleetQueries, FleetRegistryStore {
             var args: [(any DatabaseValueConvertible)?] = []
             if let unit { sql += " AND unit = ?"; args.append(unit) }
             if let since { sql += " AND time >= ?"; args.append(since.milliseconds) }
-            sql += " ORDER BY time DESC LIMIT ?"
+            sql += " ORDER BY time DESC, id DESC LIMIT ?"
             args.append(limit)
             return try Row.fetchAll(db, sql: sql, arguments: StatementArguments(args)).map { row in
                 RadioMessage(gateway: row["gateway"], unit: row["unit"], time: Timestamp(milliseconds: row["time"]),

@@ -94,11 +94,13 @@ enum Schema {
                     updated INTEGER NOT NULL, history TEXT NOT NULL);
                 CREATE INDEX pages_requested ON pages(requested_at);
                 CREATE INDEX pages_destination ON pages(destination, requested_at);
-                -- Status and text SDS from radios.
+                -- Status and text SDS from radios. No natural key: a PEI line is never redelivered,
+                -- and two messages from one radio can arrive within the same millisecond.
                 CREATE TABLE radio_messages (
-                    unit TEXT NOT NULL, time INTEGER NOT NULL, kind TEXT NOT NULL, gateway TEXT NOT NULL,
-                    status INTEGER, meaning TEXT, text TEXT, called TEXT, PRIMARY KEY (unit, time, kind));
+                    id INTEGER PRIMARY KEY, unit TEXT NOT NULL, time INTEGER NOT NULL, kind TEXT NOT NULL,
+                    gateway TEXT NOT NULL, status INTEGER, meaning TEXT, text TEXT, called TEXT);
                 CREATE INDEX radio_messages_time ON radio_messages(time);
+                CREATE INDEX radio_messages_unit ON radio_messages(unit, time);
                 """)
         }
         return m

@@ -89,9 +89,10 @@ struct RadioGatewayTests {
         "+CTCR: 7,13",
     ]
 
-    @Test("vectors through a pty: calls with talkers, LIP, statuses, texts and an emergency, stored", .timeLimit(.minutes(1)))
-    func vectorsThroughPTY() async throws {
-        let rig = try await GatewayRig { .pty(link: $0.file("pei")) }
+    @Test("the published vectors through a pty and a TCP socket: calls with talkers, LIP, statuses, texts and an emergency, stored",
+          .timeLimit(.minutes(1)), arguments: ["pty", "tcp"])
+    func vectorsThroughTheLine(kind: String) async throws {
+        let rig = try await GatewayRig { kind == "pty" ? .pty(link: $0.file("pei")) : .tcp }
         do {
             try await rig.waitReady()
             #expect(rig.service.status.ownIdentity == "2000999")
@@ -105,7 +106,11 @@ struct RadioGatewayTests {
                 "+CTSDSR: 12,2269001,0,2000999,0,84", "0A112853A9FF4D4FFFE810",      // YO9ION, unknown error and speed
                 "+CTSDSR: 13,1234567,0,2345678,0,16", "8004",                        // T4 status
                 "+CTSDSR: 12,23404,0,23401,0,112", "82040801476A61746A616A676A61",  // T1 text asking for a receipt
+                "+CTSDSR: 12,1234567,0,2345678,0,104", "0201746573746D657373616765",  // T5 simple text
+                "+CTSDSR: 12,7654321,0,2345678,0,120", "82029C01746573746D657373616765",  // T6 SDS-TL, service selection
                 "+CTSDSR: 13,2100003,0,2000999,0,16", "0000",                        // emergency press
+                "+CTSDSR: 12,2100020,0,2000999,0,104", "0201746573746D657373616765",  // two texts from one radio,
+                "+CTSDSR: 12,2100020,0,2000999,0,104", "0201746573746D657373616765",  // likely in the same millisecond
             ])
             try await rig.waitForRecord("the emergency alarm") { if case .alarm = $0 { true } else { false } }
             try await rig.waitForRecord("the finished call") { if case .voiceCall(let c) = $0 { c.end != nil } else { false } }
@@ -137,13 +142,17 @@ struct RadioGatewayTests {
 
             // Status with the profile's meaning, the text, and the emergency alarm naming the radio.
             try await waitUntil("radio messages committed", timeout: .seconds(10)) {
-                try await rig.store.radioMessages().count >= 3
+                try await rig.store.radioMessages().count >= 7
             }
             let messages = try await rig.store.radioMessages()
-            let status = try #require(messages.first { $0.unit == "1234567" })
+            let status = try #require(messages.first { $0.unit == "1234567" && $0.kind == .status })
             #expect(status.kind == .status && status.status == 0x8004 && status.meaning == "on_scene" && status.text == "On scene")
             let text = try #require(messages.first { $0.unit == "23404" })
             #expect(text.kind == .text && text.text == "Gjatjajgja" && text.called == "23401")
+            #expect(messages.first { $0.unit == "1234567" && $0.kind == .text }?.text == "testmessage", "T5")
+            #expect(messages.first { $0.unit == "7654321" }?.text == "testmessage", "T6")
+            #expect(!rig.radio.submissions.contains { $0.destination == "7654321" }, "T6 asks for no report: none is sent")
+            #expect(messages.filter { $0.unit == "2100020" }.count == 2, "both texts kept")
             let alarms = try await rig.store.alarms(kind: "emergency")
             #expect(alarms.count == 1)
             #expect(alarms.first?.unit == "2100003" && alarms.first?.severity == .emergency)
