@@ -23,6 +23,8 @@ public struct PEIEngine: Sendable {
         public var syncAttempts: Int
         /// Selects the SDS service before each `AT+CMGS`; nil sends `AT+CMGS` alone.
         public var sdsServiceCommand: String?
+        /// Selects the status service before an `AT+CMGS` carrying a status (EN 300 392-5: AI service 13).
+        public var statusServiceCommand: String? = "AT+CTSDS=13,0"
         public var pageDeliveryReport: DeliveryReportRequest
         public var maximumPageBits: Int
         /// Answer incoming SDS-TL texts that ask for it with a "received" report.
@@ -151,7 +153,7 @@ public struct PEIEngine: Sendable {
     public var openCalls: [VoiceCall] { calls.openCalls }
     /// Drops read or failed pages from `pages` (a long-running link must not keep every page it
     /// ever sent); the caller has stored them.
-    public mutating func forgetFinishedPages() { pageList.removeAll { $0.state.isFinal } }
+    public mutating func forgetFinishedPages() { pageList.removeAll { $0.isFinished } }
 
     /// Pages the radio accepted (`+CMGS: n`) but never reported sent or failed within `seconds`
     /// (the report was lost with the line, or the radio forgot it) end as failed: their outcome is
@@ -244,6 +246,28 @@ public struct PEIEngine: Sendable {
         }
         queue.append(Queued(command: PEICommand(sending: submission), purpose: .page(pageID: record.id)))
         return (record, [.emit(.page(record))] + pump(at: time))
+    }
+
+    /// Queues a status callout (a 16-bit status SDS) to `destination`: written once, done once the
+    /// radio reports it sent (statuses carry no delivery reports).
+    public mutating func sendStatus(_ value: UInt16, to destination: String, at time: Timestamp) throws(RadioLinkError) -> (PageRecord, [Action]) {
+        let submission = try SDSCodec.statusSubmission(value, to: destination)
+        var record = PageRecord(id: nextPageID, destination: destination, text: Self.statusText(value), reference: 0,
+                                history: [PageTransition(state: .queued, time: time)])
+        record.status = value
+        nextPageID += 1
+        pageList.append(record)
+        if let service = configuration.statusServiceCommand, let command = try? PEICommand(service) {
+            queue.append(Queued(command: command, purpose: .pageService(pageID: record.id)))
+        }
+        queue.append(Queued(command: PEICommand(sending: submission), purpose: .page(pageID: record.id)))
+        return (record, [.emit(.page(record))] + pump(at: time))
+    }
+
+    /// `status 0x8004`.
+    static func statusText(_ value: UInt16) -> String {
+        let hex = String(value, radix: 16, uppercase: true)
+        return "status 0x" + String(repeating: "0", count: 4 - hex.count) + hex
     }
 
     // MARK: Lines
@@ -369,7 +393,7 @@ public struct PEIEngine: Sendable {
     /// reference (and that destination, when the sender is known) moves to `state`.
     private mutating func deliveryOutcome(from: String?, reference: UInt8, state: PageState, detail: String, at time: Timestamp) -> [Action] {
         guard let index = pageList.lastIndex(where: { page in
-            page.reference == reference && page.state >= .accepted && !page.state.isFinal
+            page.status == nil && page.reference == reference && page.state >= .accepted && !page.state.isFinal
                 && (from == nil || TetraIdentity(page.destination)?.issi == from)
         }) else { return [] }
         let id = pageList[index].id
@@ -498,13 +522,13 @@ public struct PEIEngine: Sendable {
     /// A message reference not held by an unfinished page, cycling 1…255; when all are held,
     /// the one of the oldest unfinished page is reused.
     private mutating func allocateReference() -> UInt8 {
-        let held = Set(pageList.filter { !$0.state.isFinal }.map(\.reference))
+        let held = Set(pageList.filter { !$0.isFinished && $0.status == nil }.map(\.reference))
         for _ in 0..<255 {
             let candidate = nextReference
             nextReference = nextReference == 255 ? 1 : nextReference + 1
             if !held.contains(candidate) { return candidate }
         }
-        let oldest = pageList.first { !$0.state.isFinal }?.reference ?? nextReference
+        let oldest = pageList.first { !$0.isFinished && $0.status == nil }?.reference ?? nextReference
         return oldest
     }
 

@@ -55,6 +55,9 @@ public struct PageRecord: Hashable, Sendable {
     public var reference: UInt8
     /// The SDS instance from `+CMGS: n`.
     public var sdsInstance: Int?
+    /// A status callout (status SDS) rather than a text: no SDS-TL reference, no delivery reports,
+    /// done once sent.
+    public var status: UInt16?
     public var history: [PageTransition]
 
     public init(id: Int, destination: String, text: String, reference: UInt8, sdsInstance: Int? = nil, history: [PageTransition]) {
@@ -67,6 +70,9 @@ public struct PageRecord: Hashable, Sendable {
     }
 
     public var state: PageState { history.last?.state ?? .queued }
+
+    /// Nothing more will happen: read or failed, or sent for a status callout.
+    public var isFinished: Bool { state.isFinal || (status != nil && state == .sent) }
 
     /// When the page reached `state`, if it did.
     public func time(of state: PageState) -> Timestamp? { history.first { $0.state == state }?.time }

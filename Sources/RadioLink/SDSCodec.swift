@@ -170,6 +170,15 @@ public enum SDSCodec {
         return try SDSSubmission(destination: destination, userData: userData)
     }
 
+    /// A status SDS (AI service 13: 16 bits, no SDS-TL header) carrying `value` to `destination`.
+    /// Value 0 is the emergency status and is never sent by a dispatcher.
+    public static func statusSubmission(_ value: UInt16, to destination: String) throws(RadioLinkError) -> SDSSubmission {
+        guard value != 0 else {
+            throw RadioLinkError(code: .invalidCommand, message: "status 0 is the emergency status; a dispatcher does not send it")
+        }
+        return try SDSSubmission(destination: destination, userData: [UInt8(value >> 8), UInt8(value & 0xFF)])
+    }
+
     /// An SDS-REPORT (PI `protocolIdentifier`, type 1) telling `destination` that its message
     /// `reference` reached us (`.received`) or was read (`.consumed`).
     public static func reportSubmission(to destination: String, status: DeliveryStatus, reference: UInt8,

@@ -85,8 +85,8 @@ public struct Controller: Sendable {
                 stopBits: line.stopBits, flowControl: SerialSettings.FlowControl(rawValue: line.flowControl.rawValue) ?? .none))
             return RadioGatewayService(
                 settings: .init(name: g.name, url: url, profileName: name, engine: profile.engineConfiguration(gateway: g.name),
-                                statusMeaning: { value in profile.status(value).map { (meaning: $0.meaning.rawValue, label: $0.label) } },
-                                groupPaging: profile.groupPagingAllowed),
+                                statuses: profile.statuses, groupPaging: profile.groupPagingAllowed,
+                                statusCallouts: profile.statusCalloutsAllowed),
                 sink: sink, directory: directory, logger: logger)
         }
         return RadioNetwork(gateways: gateways, directory: directory, sink: sink)

@@ -20,9 +20,11 @@ public final class RadioGatewayService: Service, Sendable {
         public var url: GatewayURL
         public var profileName: String
         public var engine: PEIEngine.Configuration
-        /// What a status value means in this gateway's profile (`accepted`, `en_route`, …) and its label.
-        public var statusMeaning: @Sendable (UInt16) -> (meaning: String, label: String)?
+        /// What each status value means in this gateway's profile (`accepted`, `en_route`, …) and its label.
+        public var statuses: [UInt16: RadioStatusMeaning]
         public var groupPaging: Bool
+        /// Whether dispatchers may send status callouts through this gateway.
+        public var statusCallouts: Bool
         /// A second emergency from the same unit within this many seconds is counted, not raised again.
         public var emergencyRepeatSeconds: Double
         public var backoff: ReconnectingLink.Backoff
@@ -32,16 +34,16 @@ public final class RadioGatewayService: Service, Sendable {
         public var unconfirmedPageSeconds: Double
 
         public init(name: String, url: GatewayURL, profileName: String = "generic-pei", engine: PEIEngine.Configuration? = nil,
-                    statusMeaning: @escaping @Sendable (UInt16) -> (meaning: String, label: String)? = { _ in nil },
-                    groupPaging: Bool = true, emergencyRepeatSeconds: Double = 60,
+                    statuses: [UInt16: RadioStatusMeaning] = [:], groupPaging: Bool = true, statusCallouts: Bool = true, emergencyRepeatSeconds: Double = 60,
                     backoff: ReconnectingLink.Backoff = .init(), finishedPageMemorySeconds: Double = 3600,
                     unconfirmedPageSeconds: Double = 300) {
             self.name = name
             self.url = url
             self.profileName = profileName
             self.engine = engine ?? PEIEngine.Configuration(gateway: name)
-            self.statusMeaning = statusMeaning
+            self.statuses = statuses
             self.groupPaging = groupPaging
+            self.statusCallouts = statusCallouts
             self.emergencyRepeatSeconds = emergencyRepeatSeconds
             self.backoff = backoff
             self.finishedPageMemorySeconds = finishedPageMemorySeconds
@@ -273,6 +275,19 @@ public final class RadioGatewayService: Service, Sendable {
     /// Queues a page; returns it in state `queued` (or throws with a reason a dispatcher can read).
     /// The text goes out hex-encoded in one SDS; it is never sent twice.
     public func page(_ text: String, to destination: String, target: Page.Target, requestedBy: String) throws(PageError) -> Page {
+        try submit(text: text, status: nil, to: destination, target: target, requestedBy: requestedBy)
+    }
+
+    /// Queues a status callout (a status SDS, e.g. "return to base") as the profile allows.
+    public func sendStatus(_ value: UInt16, to destination: String, target: Page.Target, requestedBy: String) throws(PageError) -> Page {
+        guard settings.statusCallouts else {
+            throw .refused("gateway \(name) (profile \(settings.profileName)) does not allow status callouts")
+        }
+        let label = settings.statuses[value]?.label ?? RadioNetwork.statusName(value)
+        return try submit(text: label, status: value, to: destination, target: target, requestedBy: requestedBy)
+    }
+
+    private func submit(text: String, status: UInt16?, to destination: String, target: Page.Target, requestedBy: String) throws(PageError) -> Page {
         if target == .talkgroup, !settings.groupPaging {
             throw .refused("gateway \(name) (profile \(settings.profileName)) does not allow group paging")
         }
@@ -280,9 +295,12 @@ public final class RadioGatewayService: Service, Sendable {
         var result: Result<(page: Page, engineID: Int), PageError> = .failure(.refused("not queued"))
         process(at: now) { engine in
             do throws(RadioLinkError) {
-                let (record, actions) = try engine.page(text, to: destination, at: now)
+                let (record, actions) = if let status { try engine.sendStatus(status, to: destination, at: now) } else {
+                    try engine.page(text, to: destination, at: now)
+                }
                 let page = Page(id: "PG-\(self.runID)-\(record.id)", gateway: self.name, destination: destination, target: target,
-                                text: text, requestedBy: requestedBy, requestedAt: now, state: record.state.description,
+                                text: text, status: status.map(Int.init), requestedBy: requestedBy, requestedAt: now,
+                                state: record.state.description,
                                 history: record.history.map { PageStep(state: $0.state.description, time: $0.time, detail: $0.detail) })
                 result = .success((page, record.id))
                 return actions
@@ -312,7 +330,11 @@ public final class RadioGatewayService: Service, Sendable {
             var failure: String?
             process(at: now) { engine in
                 do throws(RadioLinkError) {
-                    let (record, actions) = try engine.page(page.text, to: page.destination, at: now)
+                    let (record, actions) = if let status = page.status {
+                        try engine.sendStatus(UInt16(status), to: page.destination, at: now)
+                    } else {
+                        try engine.page(page.text, to: page.destination, at: now)
+                    }
                     engineID = record.id
                     return actions
                 } catch {
@@ -420,9 +442,11 @@ public final class RadioGatewayService: Service, Sendable {
             return sighting(unit, at: time)
         case .status(let unit, let value, let time):
             s.counters.statuses += 1
-            let meaning = value.isEmergency ? (meaning: "emergency", label: "Emergency") : settings.statusMeaning(value.value)
+            let known = settings.statuses[value.value]
+            let meaning = value.isEmergency ? "emergency" : known?.meaning.rawValue
+            let label = value.isEmergency ? (known?.label ?? "Emergency") : (known?.label ?? value.description)
             return [.radioMessage(RadioMessage(gateway: name, unit: unit, time: time, kind: .status, status: Int(value.value),
-                                               meaning: meaning?.meaning, text: meaning?.label ?? value.description))]
+                                               meaning: meaning, text: label))]
                 + sighting(unit, at: time)
         case .emergency(let unit, let source, let time):
             if let last = s.lastEmergency[unit], time.milliseconds - last.milliseconds < Int64(settings.emergencyRepeatSeconds * 1000) {
@@ -463,7 +487,7 @@ public final class RadioGatewayService: Service, Sendable {
             } else {
                 page.state = record.state.description
                 if record.state == .failed { s.counters.pagesFailed += 1 }
-                if record.state.isFinal { s.earlierSteps[id] = nil }
+                if record.isFinished { s.earlierSteps[id] = nil }
             }
             page.history = steps
             s.pages[id] = page

@@ -66,38 +66,87 @@ public final class RadioNetwork: Sendable {
     /// Queues a page through `gateway` (by name) or the first gateway that is ready (else the first
     /// one: it goes out when the line comes up). Every request, refused or not, is audited.
     public func page(_ text: String, to destination: String, requestedBy: String, gateway: String? = nil) throws(Failure) -> Page {
-        let now = Timestamp.now()
-        do {
+        try audited(action: "page", destination: destination, requestedBy: requestedBy, what: String(text.prefix(200))) { () throws(Failure) in
             guard !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
                 throw Failure.badRequest(field: "text", "the page text is empty")
             }
-            guard !requestedBy.isEmpty else { throw Failure.badRequest(field: "requested_by", "say who is paging") }
             let (to, target) = try directory.resolve(destination)
-            let chosen: RadioGatewayService
-            if let gateway {
-                guard let g = gateways.first(where: { $0.name == gateway }) else {
-                    throw Failure.badRequest(field: "gateway", "no gateway named \"\(gateway)\"; configured: \(gateways.map(\.name).joined(separator: ", "))")
-                }
-                chosen = g
-            } else {
-                guard let g = gateways.first(where: { $0.status.ready }) ?? gateways.first else {
-                    throw Failure.unavailable("no radio gateway is configured; start the controller with --gateway NAME=URL")
-                }
-                chosen = g
-            }
-            let page: Page
-            do { page = try chosen.page(text, to: to, target: target, requestedBy: requestedBy) } catch {
+            let chosen = try choose(gateway)
+            do throws(RadioGatewayService.PageError) { return try chosen.page(text, to: to, target: target, requestedBy: requestedBy) } catch {
                 throw Failure.badRequest(field: "text", error.description)
             }
-            sink.submit([.audit(AuditEntry(time: now, actor: requestedBy, action: "page", target: to, outcome: "queued",
-                                           detail: "\(page.id) via \(chosen.name): \(String(text.prefix(200)))"))])
+        }
+    }
+
+    /// Queues a status callout: `status` is a value (`32772`, `0x8004`) or a meaning or label of the
+    /// gateway's profile (`en_route`, `On scene`). The emergency status is never sent.
+    public func sendStatus(_ status: String, to destination: String, requestedBy: String, gateway: String? = nil) throws(Failure) -> Page {
+        try audited(action: "status callout", destination: destination, requestedBy: requestedBy, what: status) { () throws(Failure) in
+            let (to, target) = try directory.resolve(destination)
+            let chosen = try choose(gateway)
+            let value = try Self.statusValue(status, in: chosen.settings.statuses)
+            do throws(RadioGatewayService.PageError) {
+                return try chosen.sendStatus(value, to: to, target: target, requestedBy: requestedBy)
+            } catch {
+                throw Failure.badRequest(field: "status", error.description)
+            }
+        }
+    }
+
+    /// `status 0x8004`.
+    public static func statusName(_ value: UInt16) -> String {
+        let hex = String(value, radix: 16, uppercase: true)
+        return "status 0x" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
+    }
+
+    static func statusValue(_ text: String, in table: [UInt16: RadioStatusMeaning]) throws(Failure) -> UInt16 {
+        let t = text.trimmingCharacters(in: .whitespaces)
+        let value: UInt16?
+        if t.lowercased().hasPrefix("0x") { value = UInt16(t.dropFirst(2), radix: 16) } else if let n = UInt16(t) { value = n } else {
+            value = table.values.first { $0.meaning.rawValue == t.lowercased() || $0.label.lowercased() == t.lowercased() }?.value
+        }
+        let known = table.values.filter { $0.meaning != .emergency }.sorted { $0.value < $1.value }
+            .map { "\(statusName($0.value)) \($0.meaning.rawValue) (\($0.label))" }.joined(separator: ", ")
+        guard let value else {
+            throw .badRequest(field: "status", "\"\(text)\" is not a status value or a status of the gateway's profile; known: \(known)")
+        }
+        guard value != 0, table[value]?.meaning != .emergency else {
+            throw .badRequest(field: "status", "the emergency status is sent by radios, never by a dispatcher")
+        }
+        return value
+    }
+
+    private func choose(_ gateway: String?) throws(Failure) -> RadioGatewayService {
+        if let gateway {
+            guard let g = gateways.first(where: { $0.name == gateway }) else {
+                throw .badRequest(field: "gateway", "no gateway named \"\(gateway)\"; configured: \(gateways.map(\.name).joined(separator: ", "))")
+            }
+            return g
+        }
+        guard let g = gateways.first(where: { $0.status.ready }) ?? gateways.first else {
+            throw .unavailable("no radio gateway is configured; start the controller with --gateway NAME=URL")
+        }
+        return g
+    }
+
+    /// Runs `body` and writes an audit line whatever the outcome.
+    private func audited(action: String, destination: String, requestedBy: String, what: String,
+                         _ body: () throws(Failure) -> Page) throws(Failure) -> Page {
+        let now = Timestamp.now()
+        guard !requestedBy.isEmpty else {
+            sink.submit([.audit(AuditEntry(time: now, actor: "unknown", action: action, target: String(destination.prefix(40)),
+                                           outcome: "refused", detail: "no requester"))])
+            throw .badRequest(field: "requested_by", "say who is paging")
+        }
+        do {
+            let page = try body()
+            sink.submit([.audit(AuditEntry(time: now, actor: requestedBy, action: action, target: page.destination, outcome: "queued",
+                                           detail: "\(page.id) via \(page.gateway): \(what)"))])
             return page
-        } catch let failure as Failure {
-            sink.submit([.audit(AuditEntry(time: now, actor: requestedBy.isEmpty ? "unknown" : requestedBy, action: "page",
-                                           target: String(destination.prefix(40)), outcome: "refused", detail: failure.description))])
-            throw failure
         } catch {
-            throw .unavailable("\(error)")
+            sink.submit([.audit(AuditEntry(time: now, actor: requestedBy, action: action, target: String(destination.prefix(40)),
+                                           outcome: "refused", detail: error.description))])
+            throw error
         }
     }
 

@@ -25,29 +25,35 @@ public struct Page: Hashable, Sendable, Codable {
     /// ISSI or GSSI.
     public var destination: String
     public var target: Target
+    /// The text of a page, or the label of a status callout.
     public var text: String
+    /// The 16-bit status value of a status callout; nil for a text page.
+    public var status: Int?
     public var requestedBy: String
     public var requestedAt: Timestamp
     /// The latest state (`queued` … `read` or `failed`).
     public var state: String
     public var history: [PageStep]
 
-    public init(id: String, gateway: String, destination: String, target: Target, text: String, requestedBy: String,
-                requestedAt: Timestamp, state: String, history: [PageStep]) {
+    public init(id: String, gateway: String, destination: String, target: Target, text: String, status: Int? = nil,
+                requestedBy: String, requestedAt: Timestamp, state: String, history: [PageStep]) {
         self.id = id
         self.gateway = gateway
         self.destination = destination
         self.target = target
         self.text = text
+        self.status = status
         self.requestedBy = requestedBy
         self.requestedAt = requestedAt
         self.state = state
         self.history = history
     }
 
-    /// True once nothing more will happen to it (a talkgroup gives no per-member receipts, so a
-    /// group page is done once sent).
-    public var isFinal: Bool { state == "read" || state == "failed" || (target == .talkgroup && state == "sent") }
+    /// True once nothing more will happen to it (a talkgroup gives no per-member receipts and a
+    /// status no receipts at all, so those are done once sent).
+    public var isFinal: Bool {
+        state == "read" || state == "failed" || (state == "sent" && (target == .talkgroup || status != nil))
+    }
 
     /// When it last changed.
     public var updated: Timestamp { history.last?.time ?? requestedAt }

@@ -61,11 +61,18 @@ public enum APIServer {
         router.post("api/v1/pages") { request, _ -> Response in
             let body = try await JSONBody.read(request)
             let to = try body.string("to")
-            let text = try body.string("text")
+            let text = try body.optionalString("text")
+            let status = try body.optionalStringOrNumber("status")
+            guard (text == nil) != (status == nil) else {
+                throw APIError(.badRequest, text == nil ? "missing: give the page text, or a status for a status callout" : "give text or status, not both",
+                               field: "text")
+            }
             let gateway = try body.optionalString("gateway")
             let by = try body.optionalString("requested_by") ?? "api"
             do throws(RadioNetwork.Failure) {
-                let page = try radios.page(text, to: to, requestedBy: by, gateway: gateway)
+                let page = if let status { try radios.sendStatus(status, to: to, requestedBy: by, gateway: gateway) } else {
+                    try radios.page(text ?? "", to: to, requestedBy: by, gateway: gateway)
+                }
                 var headers = HTTPFields()
                 headers[.location] = "/api/v1/pages/\(page.id)"
                 return PageJSON.response(.accepted, PageJSON.page(page), headers: headers)
@@ -170,6 +177,14 @@ struct JSONBody {
         return text
     }
 
+    /// A string, or a whole number given as a JSON number (returned as its decimal text).
+    func optionalStringOrNumber(_ name: String) throws -> String? {
+        guard let value = object[name], !(value is NSNull) else { return nil }
+        if let text = value as? String { return text }
+        if let n = value as? NSNumber, n.doubleValue == n.doubleValue.rounded() { return "\(n.intValue)" }
+        throw APIError(.badRequest, "must be a status value or name", field: name)
+    }
+
     func optionalString(_ name: String) throws -> String? {
         guard let value = object[name], !(value is NSNull) else { return nil }
         guard let text = value as? String else { throw APIError(.badRequest, "must be a string", field: name) }
@@ -200,6 +215,7 @@ enum PageJSON {
     static func page(_ p: Page) -> [String: Any] {
         [
             "id": p.id, "gateway": p.gateway, "to": p.destination, "target": p.target.rawValue, "text": p.text,
+            "status": p.status ?? NSNull(),
             "requested_by": p.requestedBy, "requested_at": p.requestedAt.iso8601, "state": p.state, "final": p.isFinal,
             "history": p.history.map { s -> [String: Any] in
                 ["state": s.state, "time": s.time.iso8601, "detail": s.detail ?? NSNull()]

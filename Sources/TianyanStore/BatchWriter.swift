@@ -117,11 +117,11 @@ struct BatchWriter: Sendable {
             case .page(let p):
                 // Pages only move forward; a late copy of an older state never overwrites a newer one.
                 try db.execute(sql: """
-                    INSERT INTO pages(id, gateway, destination, target, text, requested_by, requested_at, state, updated, history)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO pages(id, gateway, destination, target, text, status, requested_by, requested_at, state, updated, history)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     ON CONFLICT(id) DO UPDATE SET state = excluded.state, updated = excluded.updated, history = excluded.history
                     WHERE json_array_length(excluded.history) >= json_array_length(pages.history)
-                    """, arguments: [p.id, p.gateway, p.destination, p.target.rawValue, p.text, p.requestedBy,
+                    """, arguments: [p.id, p.gateway, p.destination, p.target.rawValue, p.text, p.status, p.requestedBy,
                                      p.requestedAt.milliseconds, p.state, p.updated.milliseconds, try JSONCoding.encode(p.history)])
             case .radioMessage(let m):
                 try db.execute(sql: """

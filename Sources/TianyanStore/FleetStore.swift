@@ -304,7 +304,8 @@ public struct FleetStore: FleetQueries, FleetRegistryStore {
 
     private static func page(_ row: Row) throws -> Page {
         Page(id: row["id"], gateway: row["gateway"], destination: row["destination"],
-             target: Page.Target(rawValue: row["target"]) ?? .radio, text: row["text"], requestedBy: row["requested_by"],
+             target: Page.Target(rawValue: row["target"]) ?? .radio, text: row["text"], status: row["status"],
+             requestedBy: row["requested_by"],
              requestedAt: Timestamp(milliseconds: row["requested_at"]), state: row["state"],
              history: try JSONCoding.decode([PageStep].self, row["history"]))
     }

@@ -90,7 +90,7 @@ enum Schema {
                 -- A page's latest state; its whole history (state, time, detail per step) is JSON.
                 CREATE TABLE pages (
                     id TEXT PRIMARY KEY NOT NULL, gateway TEXT NOT NULL, destination TEXT NOT NULL, target TEXT NOT NULL,
-                    text TEXT NOT NULL, requested_by TEXT NOT NULL, requested_at INTEGER NOT NULL, state TEXT NOT NULL,
+                    text TEXT NOT NULL, status INTEGER, requested_by TEXT NOT NULL, requested_at INTEGER NOT NULL, state TEXT NOT NULL,
                     updated INTEGER NOT NULL, history TEXT NOT NULL);
                 CREATE INDEX pages_requested ON pages(requested_at);
                 CREATE INDEX pages_destination ON pages(destination, requested_at);

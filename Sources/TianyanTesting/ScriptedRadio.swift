@@ -301,6 +301,8 @@ public final class ScriptedRadio: @unchecked Sendable {
                             replies += ["+CMGS: \(instance),4,\(ref)",
                                         "+CTSDSR: 12,\(submission.destination),0,2000999,0,32", "821000" + r,
                                         "+CTSDSR: 12,\(submission.destination),0,2000999,0,32", "821002" + r]
+                        } else if deliver {
+                            replies.append("+CMGS: \(instance),4,0")  // a status: sent, and no reports
                         }
                     }
                     instance += 1

@@ -13,14 +13,17 @@ struct PageCommand: AsyncParsableCommand {
         abstract: "Page a radio or a talkgroup through the running controller and follow the delivery.",
         discussion: """
         UNIT is an ISSI or a radio alias (CM-0001); GROUP is a talkgroup GSSI. The text goes out as one \
-        SDS asking for delivery reports: queued → accepted → sent → received → read (or failed).
+        SDS asking for delivery reports: queued → accepted → sent → received → read (or failed). With \
+        --status instead of TEXT it is a status callout (a status SDS: a value such as 0x8009, or a \
+        status name of the gateway's profile), done once sent.
         Exit status: 0 once sent (a talkgroup gives no per-member receipts) or better, 1 if it failed or \
         was refused, 2 if it was still not sent when --wait ran out.
         """)
 
     @OptionGroup var global: GlobalOptions
     @Argument(help: "ISSI, radio alias or talkgroup GSSI.") var destination: String
-    @Argument(help: "The text (one SDS; up to about 80 characters).") var text: String
+    @Argument(help: "The text (one SDS; up to about 80 characters).") var text: String?
+    @Option(help: ArgumentHelp("Send a status callout instead of a text.", valueName: "VALUE|NAME")) var status: String?
     @Option(help: ArgumentHelp("The controller's HTTP address (same as --set http=HOST:PORT).", valueName: "HOST:PORT"))
     var http: String?
     @Option(help: "Send through this gateway (default: the first ready one).") var gateway: String?
@@ -28,11 +31,19 @@ struct PageCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Follow the page this many seconds (0: do not wait).", valueName: "SECONDS")) var wait: Double = 60
     @Flag(help: "Print the final page as JSON.") var json = false
 
+    func validate() throws {
+        if (text == nil) == (status == nil) {
+            throw ValidationError(text == nil ? "give the page TEXT, or --status VALUE for a status callout" : "give TEXT or --status, not both")
+        }
+    }
+
     func run() async throws {
         let config = try global.load(extra: http.map { [("http", $0)] } ?? [])
         let base = "http://\(config.http)/api/v1"
         let requester = by ?? ProcessInfo.processInfo.environment["USER"] ?? "cli"
-        var body: [String: Any] = ["to": destination, "text": text, "requested_by": requester]
+        var body: [String: Any] = ["to": destination, "requested_by": requester]
+        if let text { body["text"] = text }
+        if let status { body["status"] = status }
         if let gateway { body["gateway"] = gateway }
         let (status, created) = try await request("POST", base + "/pages", body: body, address: config.http)
         guard status == 202, let id = created["id"] as? String else {
@@ -52,7 +63,7 @@ struct PageCommand: AsyncParsableCommand {
             shown = history.count
             let state = page["state"] as? String ?? "queued"
             if state == "read" || state == "failed" || Date() >= deadline { break }
-            if state == "sent", page["target"] as? String == "talkgroup" { break }
+            if page["final"] as? Bool == true { break }
             try await Task.sleep(for: .milliseconds(200))
             let (code, fresh) = try await request("GET", base + "/pages/\(id)", body: nil, address: config.http)
             guard code == 200 else {

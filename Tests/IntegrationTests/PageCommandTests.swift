@@ -42,6 +42,15 @@ struct PageCommandTests {
         #expect(group.status == 0, "stdout: \(group.stdout) stderr: \(group.stderr)")
         #expect(group.stdout.contains("sent"))
 
+        let callout = try await runTianyan(["page", "CM-0002", "--status", "0x8005", "--http", http, "--wait", "20"], in: dir.path)
+        #expect(callout.status == 0, "stdout: \(callout.stdout) stderr: \(callout.stderr)")
+        #expect(callout.stdout.contains("sent"))
+        #expect(radio.submissions.contains { $0.destination == "2100002" && $0.hex == "8005" })
+        let emergency = try await runTianyan(["page", "CM-0002", "--status", "0", "--http", http], in: dir.path)
+        #expect(emergency.status == 1 && emergency.stderr.contains("emergency"), "\(emergency.stderr)")
+        let neither = try await runTianyan(["page", "CM-0002", "--http", http], in: dir.path)
+        #expect(neither.status != 0 && neither.stderr.contains("--status"), "\(neither.stderr)")
+
         let bad = try await runTianyan(["page", "2100001;ATH", "hello", "--http", http], in: dir.path)
         #expect(bad.status == 1)
         #expect(bad.stderr.contains("to:") && bad.stderr.contains("not a radio ISSI"), "\(bad.stderr)")

@@ -41,7 +41,7 @@ final class GatewayRig: @unchecked Sendable {
         let captured = records
         service = RadioGatewayService(
             settings: .init(name: "g1", url: try GatewayURL(parsing: radio.url), engine: engine,
-                            statusMeaning: { $0 == 0x8004 ? (meaning: "on_scene", label: "On scene") : nil },
+                            statuses: [0x8004: RadioStatusMeaning(value: 0x8004, meaning: .onScene, label: "On scene")],
                             backoff: .init(initial: .milliseconds(100), maximum: .milliseconds(400))),
             sink: writer, directory: RadioDirectory(registry: registry), logger: logger,
             observer: { batch in captured.add(batch) })
@@ -214,6 +214,33 @@ struct RadioGatewayTests {
             try await waitUntil("the refusals audited", timeout: .seconds(10)) {
                 try await rig.store.audit().filter { $0.outcome == "refused" }.count == 2
             }
+        } catch {
+            await rig.close()
+            throw error
+        }
+        await rig.close()
+    }
+
+    @Test("a status callout by name goes out as a status SDS and is done once sent; the emergency status and unknown names are refused",
+          .timeLimit(.minutes(1)))
+    func statusCallout() async throws {
+        let rig = try await GatewayRig { _ in .tcp }
+        do {
+            try await rig.waitReady()
+            let callout = try rig.network.sendStatus("On scene", to: "CM-0005", requestedBy: "dispatcher-3")
+            #expect(callout.status == 0x8004 && callout.text == "On scene" && callout.destination == "2100005")
+            try await waitUntil("the status SDS", timeout: .seconds(10)) { !rig.radio.submissions.isEmpty }
+            let submission = try #require(rig.radio.submissions.first)
+            #expect(submission.hex == "8004" && submission.bits == 16)
+            #expect(rig.radio.commands.contains("AT+CTSDS=13,0"))
+            rig.radio.send(["+CMGS: \(submission.instance),4,0"])
+            try await waitUntil("sent", timeout: .seconds(10)) { rig.network.page(id: callout.id)?.state == "sent" }
+            #expect(rig.network.page(id: callout.id)?.isFinal == true)
+            try await waitUntil("stored", timeout: .seconds(10)) { try await rig.store.page(id: callout.id)?.status == 0x8004 }
+            for bad in ["0", "0x0000", "emergency", "teleport"] {
+                #expect(throws: RadioNetwork.Failure.self, "\(bad)") { try rig.network.sendStatus(bad, to: "2100005", requestedBy: "dispatcher-3") }
+            }
+            #expect(rig.radio.submissions.count == 1)
         } catch {
             await rig.close()
             throw error

@@ -172,6 +172,30 @@ extension String {
 
     // MARK: Paging
 
+    /// A status callout: the status service, then a 16-bit status SDS; done once sent, and
+    /// delivery reports (which statuses never get) cannot move it.
+    @Test func statusCalloutIsSentOnceAndDoneWhenSent() throws {
+        var h = Harness(.init(gateway: "gw", initCommands: []))
+        h.start()
+        h.lines("OK")
+        let (record, actions) = try h.engine.sendStatus(0x8009, to: "2100001", at: h.now)
+        h.actions += actions
+        #expect(record.status == 0x8009 && record.text == "status 0x8009")
+        #expect(h.writes.last == "AT+CTSDS=13,0\r\n")
+        h.lines("OK")
+        #expect(h.writes.last == "AT+CMGS=2100001,16\r\n8009^Z")
+        h.lines("+CMGS: 3", "OK")
+        h.lines("+CTSDSR: 12,2100001,0,23401,0,32", "82100000")
+        #expect(h.engine.page(record.id)?.state == .accepted, "a delivery report with reference 0 is not for a status")
+        h.lines("+CMGS: 3,4,0")
+        let done = try #require(h.engine.page(record.id))
+        #expect(done.state == .sent && done.isFinished)
+        #expect(throws: RadioLinkError.self) { _ = try h.engine.sendStatus(0, to: "2100001", at: h.now) }
+        #expect(throws: RadioLinkError.self) { _ = try h.engine.sendStatus(0x8004, to: "21;ATH", at: h.now) }
+        h.engine.forgetFinishedPages()
+        #expect(h.engine.page(record.id) == nil)
+    }
+
     /// A page the radio accepted but never reported sent or failed (the report was lost with the
     /// line) ends failed after the limit, once, and is not written again.
     @Test func anAcceptedPageWithoutATransferReportExpires() throws {

@@ -65,7 +65,7 @@ struct APIRoutesTests {
             }
             try await client.execute(uri: "/api/v1/pages", method: .post, body: ByteBuffer(string: #"{"to": "2100001"}"#)) { r in
                 #expect(r.status == .badRequest)
-                #expect(Self.error(r.body) == ("missing", "text"))
+                #expect(Self.error(r.body).field == "text" && Self.error(r.body).message.contains("missing"))
             }
             try await client.execute(uri: "/api/v1/pages", method: .post, body: ByteBuffer(string: #"{"to": "1;ATH", "text": "x"}"#)) { r in
                 #expect(r.status == .badRequest)
@@ -83,6 +83,17 @@ struct APIRoutesTests {
             try await client.execute(uri: "/api/v1/pages", method: .post,
                                      body: ByteBuffer(string: String(repeating: "x", count: 70_000))) { r in
                 #expect(r.status == .contentTooLarge)
+            }
+            try await client.execute(uri: "/api/v1/pages", method: .post, body: ByteBuffer(string: #"{"to": "2100001", "status": "teleport"}"#)) { r in
+                #expect(r.status == .badRequest)
+                #expect(Self.error(r.body).field == "status" && Self.error(r.body).message.contains("known:"))
+            }
+            try await client.execute(uri: "/api/v1/pages", method: .post, body: ByteBuffer(string: #"{"to": "2100001", "status": 0}"#)) { r in
+                #expect(r.status == .badRequest)
+                #expect(Self.error(r.body).message.contains("emergency"))
+            }
+            try await client.execute(uri: "/api/v1/pages", method: .post, body: ByteBuffer(string: #"{"to": "2100001", "status": "0x8004", "text": "x"}"#)) { r in
+                #expect(r.status == .badRequest)
             }
             try await client.execute(uri: "/api/v1/pages?limit=0", method: .get) { r in
                 #expect(r.status == .badRequest)
