@@ -78,6 +78,9 @@ public final class LibSerialPortLink: ByteLink {
             throw error
         }
         opened = true
+        // libserialport does not open close-on-exec: a child the controller spawns (a simulator,
+        // the demo's broker) would inherit the port and hold it open after we close it.
+        _ = fcntl(fd, F_SETFD, fcntl(fd, F_GETFD) | FD_CLOEXEC)
         let core = LinkCore(name: path, handle: SerialPortHandle(port: port, descriptor: fd), logger: logger)
         core.start()
         logger.debug("libserialport link open", metadata: ["serial.port": "\(path)", "serial.device": "\(device)"])

@@ -139,17 +139,27 @@ public struct Controller: Sendable {
                 + extraServices.map { .init(service: $0, successTerminationBehavior: .gracefullyShutdownGroup) }
                 + [.init(service: docks)]
                 + radios.gateways.map { .init(service: $0) }
-                + (server.map { [.init(service: $0)] } ?? []),
+                + (server.map { [.init(service: $0)] } ?? [])
+                // Printed from inside the group: its signal handlers are in place by then, so a
+                // SIGINT right after "ready" shuts down gracefully instead of killing the process.
+                + [.init(service: BannerService(text: try await banner(parts)))],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
-        let text = try await banner(parts)
-        Console.emit(text)
         try await group.run()
         let s = writer.statistics
         logger.info("controller stopped; writer flushed", metadata: [
             "store.committed": "\(s.committed)", "store.pending": "\(s.pending)", "store.transactions": "\(s.transactions)",
         ])
         Console.emit("stopped: \(s.committed) records committed, \(s.pending) pending")
+    }
+}
+
+/// Prints the banner once the service group runs, then waits for the shutdown.
+struct BannerService: Service {
+    var text: String
+    func run() async throws {
+        Console.emit(text)
+        try? await gracefulShutdown()
     }
 }
 

@@ -5,6 +5,9 @@ import Foundation
 /// `OK` (`AT+CNUMF?` with its identity), accepts `AT+CMGS` submissions (`+CMGS: n` then `OK`)
 /// and records them, and sends whatever lines the test gives it, framed `CR LF text CR LF`.
 /// `unplug()` cuts the line the way a pulled cable or a dropped connection does.
+///
+/// Every descriptor is close-on-exec: a child process spawned meanwhile by another test would
+/// otherwise inherit it and keep the line open after `unplug()` closes our copy.
 public final class ScriptedRadio: @unchecked Sendable {
     // Invariant: every mutable field is read and written under `lock`; the reader thread owns
     // the file descriptors it polls and closes only what `unplug`/`stop` handed it.
@@ -118,7 +121,7 @@ public final class ScriptedRadio: @unchecked Sendable {
     public func sendRaw(_ bytes: [UInt8]) {
         // A duplicate: the reader thread may close the line meanwhile, and a closed number can be
         // reused at once by some other test's descriptor.
-        let target = lock.withLock { fd >= 0 ? dup(fd) : -1 }
+        let target = lock.withLock { fd >= 0 ? fcntl(fd, F_DUPFD_CLOEXEC, 0) : -1 }
         guard target >= 0 else { return }
         defer { close(target) }
         bytes.withUnsafeBytes { buffer in
@@ -182,7 +185,7 @@ public final class ScriptedRadio: @unchecked Sendable {
 
     private func makePTY(link: String) throws {
         // /dev/ptmx by hand: Glibc's module does not export posix_openpt/grantpt/unlockpt/ptsname.
-        let master = open("/dev/ptmx", O_RDWR | O_NOCTTY)
+        let master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC)
         var unlock: Int32 = 0
         var number: UInt32 = 0
         guard master >= 0, ioctl(master, 0x4004_5431 /* TIOCSPTLCK */, &unlock) == 0,
@@ -192,7 +195,7 @@ public final class ScriptedRadio: @unchecked Sendable {
         let slavePath = "/dev/pts/\(number)"
         // Keep the slave open ourselves so the master never sees a hang-up between controller
         // connections, and put it in raw mode before anyone reads it (no echo, no line editing).
-        let keeper = open(slavePath, O_RDWR | O_NOCTTY)
+        let keeper = open(slavePath, O_RDWR | O_NOCTTY | O_CLOEXEC)
         var t = termios()
         tcgetattr(keeper, &t)
         cfmakeraw(&t)
@@ -209,7 +212,7 @@ public final class ScriptedRadio: @unchecked Sendable {
     }
 
     private func listen() throws {
-        let s = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let s = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         var yes: Int32 = 1
         setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
         var addr = sockaddr_in()
@@ -240,6 +243,9 @@ public final class ScriptedRadio: @unchecked Sendable {
                 if poll(&p, 1, 50) > 0 {
                     let c = accept(l, nil, nil)
                     if c >= 0 {
+                        // (accept4 with SOCK_CLOEXEC is not exported by Glibc's module; the window
+                        // until this fcntl is a few instructions.)
+                        _ = fcntl(c, F_SETFD, FD_CLOEXEC)
                         // As serial-over-IP servers do: no Nagle delay on short lines (without it a
                         // line written while an earlier one awaits its ACK waits ~40 ms).
                         var one: Int32 = 1

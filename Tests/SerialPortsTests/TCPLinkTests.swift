@@ -14,7 +14,8 @@ final class EchoServer: Sendable {
     let port: UInt16
 
     init() throws {
-        let sock = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        // Close-on-exec: a child spawned by another test meanwhile must not inherit (and hold open) our sockets.
+        let sock = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)
         addr.sin_addr.s_addr = inet_addr("127.0.0.1")
@@ -41,6 +42,7 @@ final class EchoServer: Sendable {
                     var pfd = pollfd(fd: listener, events: Int16(POLLIN), revents: 0)
                     if poll(&pfd, 1, 50) > 0 {
                         client = accept(listener, nil, nil)
+                        if client >= 0 { _ = fcntl(client, F_SETFD, FD_CLOEXEC) }
                         _ = "HELLO\r\n".utf8CString.withUnsafeBufferPointer { send(client, $0.baseAddress, 7, Int32(MSG_NOSIGNAL)) }
                         shared.state.withLock { $0.client = client; $0.connections += 1 }
                     }
@@ -72,13 +74,11 @@ final class EchoServer: Sendable {
 }
 
 @Suite(.timeLimit(.minutes(1))) struct TCPLinkTests {
-    // Passes alone every time; in the parallel full suite the server's hang-up was not seen as
-    // the end of the stream in some runs (seen again on 2026-11-24 after descriptor-ownership
-    // fixes in other test helpers, so those were not the cause). Not yet explained; the gateway
-    // service's own unplug tests over TCP and ptys pass in the full suite. `swift test --filter
-    // TCPLinkTests` runs it.
-    @Test(.enabled(if: ProcessInfo.processInfo.environment["TIANYAN_IT"] == nil,
-                   "flaky in the parallel full suite; see the comment"))
+    // This test used to miss the server's hang-up in the parallel full suite: the echo server's
+    // accepted socket was not close-on-exec, so a child process spawned meanwhile by another test
+    // inherited it and kept the connection open after the server closed its copy. Fixed by
+    // SOCK_CLOEXEC here and in the other helpers.
+    @Test
     func echoBothWaysThenServerCloseClosesTheLink() async throws {
         let server = try EchoServer()
         defer { server.stop() }
@@ -99,7 +99,7 @@ final class EchoServer: Sendable {
     @Test func nothingListeningIsAClearError() async throws {
         // A port bound but not listening: connecting is refused, and no other test (they run in
         // parallel) can be given this port while we hold it.
-        let holder = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let holder = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         defer { Glibc.close(holder) }
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)
