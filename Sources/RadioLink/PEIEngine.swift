@@ -265,7 +265,7 @@ public struct PEIEngine: Sendable {
     }
 
     /// `status 0x8004`.
-    static func statusText(_ value: UInt16) -> String {
+    public static func statusText(_ value: UInt16) -> String {
         let hex = String(value, radix: 16, uppercase: true)
         return "status 0x" + String(repeating: "0", count: 4 - hex.count) + hex
     }

@@ -283,7 +283,7 @@ public final class RadioGatewayService: Service, Sendable {
         guard settings.statusCallouts else {
             throw .refused("gateway \(name) (profile \(settings.profileName)) does not allow status callouts")
         }
-        let label = settings.statuses[value]?.label ?? RadioNetwork.statusName(value)
+        let label = settings.statuses[value]?.label ?? PEIEngine.statusText(value)
         return try submit(text: label, status: value, to: destination, target: target, requestedBy: requestedBy)
     }
 

@@ -93,12 +93,6 @@ public final class RadioNetwork: Sendable {
         }
     }
 
-    /// `status 0x8004`.
-    public static func statusName(_ value: UInt16) -> String {
-        let hex = String(value, radix: 16, uppercase: true)
-        return "status 0x" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
-    }
-
     static func statusValue(_ text: String, in table: [UInt16: RadioStatusMeaning]) throws(Failure) -> UInt16 {
         let t = text.trimmingCharacters(in: .whitespaces)
         let value: UInt16?
@@ -106,7 +100,7 @@ public final class RadioNetwork: Sendable {
             value = table.values.first { $0.meaning.rawValue == t.lowercased() || $0.label.lowercased() == t.lowercased() }?.value
         }
         let known = table.values.filter { $0.meaning != .emergency }.sorted { $0.value < $1.value }
-            .map { "\(statusName($0.value)) \($0.meaning.rawValue) (\($0.label))" }.joined(separator: ", ")
+            .map { "\(PEIEngine.statusText($0.value)) \($0.meaning.rawValue) (\($0.label))" }.joined(separator: ", ")
         guard let value else {
             throw .badRequest(field: "status", "\"\(text)\" is not a status value or a status of the gateway's profile; known: \(known)")
         }
