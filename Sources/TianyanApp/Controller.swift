@@ -53,12 +53,15 @@ public struct Controller: Sendable {
         public var store: FleetStore
         public var docks: DockService
         public var radios: RadioNetwork
+        /// The writer, for its queue depth and counters (metrics).
+        public var writer: StoreWriter?
 
-        public init(database: TianyanDatabase, store: FleetStore, docks: DockService, radios: RadioNetwork) {
+        public init(database: TianyanDatabase, store: FleetStore, docks: DockService, radios: RadioNetwork, writer: StoreWriter? = nil) {
             self.database = database
             self.store = store
             self.docks = docks
             self.radios = radios
+            self.writer = writer
         }
     }
 
@@ -128,7 +131,7 @@ public struct Controller: Sendable {
         let radios = try makeRadioNetwork(registry: registry, sink: writer)
         let orphans = try await Controller.closeOrphanedPages(store: store, sink: writer)
         if orphans > 0 { logger.warning("pages left unconfirmed by the last run marked failed", metadata: ["pages": "\(orphans)"]) }
-        let parts = Parts(database: database, store: store, docks: docks, radios: radios)
+        let parts = Parts(database: database, store: store, docks: docks, radios: radios, writer: writer)
         let server = try serverFactory?(parts)
         // The writer is listed first so that it is shut down last: everything upstream of it
         // stops handing it records before it drains. Extra services (the demo's broker and

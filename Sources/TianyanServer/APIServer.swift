@@ -3,6 +3,7 @@ import Hummingbird
 import Logging
 import MosquittoClient
 import NIOCore
+import Prometheus
 import ServiceLifecycle
 import TianyanApp
 import TianyanModel
@@ -26,13 +27,36 @@ public enum APIServer {
         return HTTPService(app: app, address: address)
     }
 
-    public static func router(parts: Controller.Parts) -> Router<BasicRequestContext> {
+    public static func router(parts: Controller.Parts) -> Router<BasicRequestContext> { build(parts: parts).router }
+
+    /// The router and every route it serves, as `METHOD /path/{param}` (the OpenAPI test compares
+    /// this list with the document).
+    public static func build(parts: Controller.Parts) -> (router: Router<BasicRequestContext>, routes: [String]) {
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: ErrorMiddleware())
         let radios = parts.radios
         let store = parts.store
+        let metrics = ControllerMetrics()
+        var routes: [String] = []
+        func on(_ method: HTTPRequest.Method, _ path: String,
+                _ handler: @escaping @Sendable (Request, BasicRequestContext) async throws -> Response) {
+            router.on(RouterPath(path), method: method, use: handler)
+            let documented = path.split(separator: "/").map { $0.hasPrefix(":") ? "{\($0.dropFirst())}" : String($0) }
+            routes.append("\(method.rawValue) /" + documented.joined(separator: "/"))
+        }
 
-        router.get("healthz") { _, _ -> Response in
+        on(.get, "api/v1/openapi.yaml") { _, _ -> Response in
+            Response(status: .ok, headers: [.contentType: "application/yaml; charset=utf-8"],
+                     body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.yaml)))
+        }
+
+        on(.get, "metrics") { _, _ -> Response in
+            metrics.refresh(parts)
+            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                            body: .init(byteBuffer: ByteBuffer(bytes: metrics.registry.emitToBuffer())))
+        }
+
+        on(.get, "healthz") { _, _ -> Response in
             var problems: [String] = []
             var database = "ok"
             do { _ = try await store.counts() } catch {
@@ -54,11 +78,11 @@ public enum APIServer {
             return PageJSON.response(problems.isEmpty ? .ok : .serviceUnavailable, body)
         }
 
-        router.get("api/v1/gateways") { _, _ -> Response in
+        on(.get, "api/v1/gateways") { _, _ -> Response in
             PageJSON.response(.ok, ["gateways": radios.statuses.map(PageJSON.gateway)])
         }
 
-        router.post("api/v1/pages") { request, _ -> Response in
+        on(.post, "api/v1/pages") { request, _ -> Response in
             let body = try await JSONBody.read(request)
             let to = try body.string("to")
             let text = try body.optionalString("text")
@@ -81,7 +105,7 @@ public enum APIServer {
             }
         }
 
-        router.get("api/v1/pages") { request, _ -> Response in
+        on(.get, "api/v1/pages") { request, _ -> Response in
             let q = request.uri.queryParameters
             let limit = try QueryValue.int(q["limit"].map(String.init), name: "limit", default: 100, range: 1...10_000)
             let since = try QueryValue.time(q["since"].map(String.init), name: "since")
@@ -92,13 +116,13 @@ public enum APIServer {
             return PageJSON.response(.ok, ["pages": fresh.map(PageJSON.page)])
         }
 
-        router.get("api/v1/pages/:id") { _, context -> Response in
+        on(.get, "api/v1/pages/:id") { _, context -> Response in
             let id = try context.parameters.require("id")
             if let page = radios.page(id: id) { return PageJSON.response(.ok, PageJSON.page(page)) }
             if let page = try await store.page(id: id) { return PageJSON.response(.ok, PageJSON.page(page)) }
             throw APIError(.notFound, "no page \(id)")
         }
-        return router
+        return (router, routes)
     }
 }
 

@@ -9,6 +9,7 @@ import TianyanModel
 import TianyanServer
 import TianyanStore
 import TianyanTesting
+import Yams
 
 /// The API's routes and error bodies through Hummingbird's test client (no gateway connected:
 /// pages are refused or queued, never sent).
@@ -150,6 +151,53 @@ struct APIRoutesTests {
             try await client.execute(uri: "/api/v1/pages", method: .post, body: ByteBuffer(string: #"{"to": "2100001", "text": "x"}"#)) { r in
                 #expect(r.status == .serviceUnavailable)
                 #expect(Self.error(r.body).message.contains("--gateway"))
+            }
+        }
+    }
+
+    @Test("the OpenAPI document lists exactly the routes the server has, and it is served")
+    func openAPIMatchesTheRoutes() async throws {
+        let f = try await Self.fixture(gateways: ["g1=tcp://127.0.0.1:1"])
+        defer { f.dir.remove() }
+        let (router, routes) = APIServer.build(parts: f.parts)
+        let app = Application(router: router)
+        try await app.test(.router) { client in
+            try await client.execute(uri: "/api/v1/openapi.yaml", method: .get) { r in
+                #expect(r.status == .ok)
+                let doc = try #require(try Yams.load(yaml: String(buffer: r.body)) as? [String: Any])
+                let paths = try #require(doc["paths"] as? [String: Any])
+                var documented: [String] = []
+                for (path, item) in paths {
+                    for method in (item as? [String: Any] ?? [:]).keys where ["get", "post", "put", "patch", "delete"].contains(method) {
+                        documented.append("\(method.uppercased()) \(path)")
+                    }
+                }
+                #expect(Set(documented) == Set(routes), "documented only: \(Set(documented).subtracting(routes)); served only: \(Set(routes).subtracting(documented))")
+                #expect(routes.count == Set(routes).count)
+            }
+            // Every documented GET answers (not 404/405) with the content type the document gives.
+            for route in routes where route.hasPrefix("GET ") {
+                let path = String(route.dropFirst(4)).replacingOccurrences(of: "{id}", with: "PG-0-0")
+                try await client.execute(uri: path, method: .get) { r in
+                    #expect(r.status != .methodNotAllowed && (r.status != .notFound || path.contains("PG-0-0")), "\(route): \(r.status)")
+                }
+            }
+        }
+    }
+
+    @Test("/metrics exposes gateway, broker and store figures in the Prometheus format")
+    func metrics() async throws {
+        let f = try await Self.fixture(gateways: ["g1=tcp://127.0.0.1:1"])
+        defer { f.dir.remove() }
+        let app = Application(router: APIServer.router(parts: f.parts))
+        try await app.test(.router) { client in
+            try await client.execute(uri: "/metrics", method: .get) { r in
+                #expect(r.status == .ok)
+                let text = String(buffer: r.body)
+                for line in ["tianyan_mqtt_connected 0", #"tianyan_gateway_connected{gateway="g1"} 0"#, #"tianyan_gateway_ready{gateway="g1"} 0"#,
+                             "# TYPE tianyan_dock_messages_total counter", "# HELP tianyan_gateway_unhandled_lines_total"] {
+                    #expect(text.contains(line), "missing \(line) in:\n\(text)")
+                }
             }
         }
     }

@@ -1,0 +1,153 @@
+/// The API's OpenAPI 3.1 document, served at `/api/v1/openapi.yaml`. A test checks that it lists
+/// exactly the routes the server has.
+enum OpenAPIDocument {
+    static let yaml = """
+    openapi: 3.1.0
+    info:
+      title: Tianyan dispatch controller API
+      version: "1"
+      description: |
+        The controller's HTTP API. JSON bodies use snake_case keys; times are UTC ISO 8601 with
+        milliseconds. Every error is `{"error": {"message": "...", "field": "...", "status": N}}`,
+        `field` naming the part of the request that was wrong where there is one.
+        Users, roles and sessions are not built yet: the server listens on loopback by default.
+    paths:
+      /healthz:
+        get:
+          summary: Health of the database, the broker link and each radio gateway
+          responses:
+            "200": {description: everything is up, content: {application/json: {schema: {$ref: "#/components/schemas/Health"}}}}
+            "503": {description: something is down (listed in problems), content: {application/json: {schema: {$ref: "#/components/schemas/Health"}}}}
+      /metrics:
+        get:
+          summary: Prometheus metrics (ingest counters, queue depths, decode errors, link state)
+          responses:
+            "200": {description: Prometheus text exposition format, content: {text/plain: {schema: {type: string}}}}
+      /api/v1/openapi.yaml:
+        get:
+          summary: This document
+          responses:
+            "200": {description: OpenAPI 3.1 YAML, content: {application/yaml: {schema: {type: string}}}}
+      /api/v1/gateways:
+        get:
+          summary: Every radio gateway with its state and counters
+          responses:
+            "200":
+              description: the gateways
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    properties:
+                      gateways: {type: array, items: {$ref: "#/components/schemas/Gateway"}}
+      /api/v1/pages:
+        get:
+          summary: Pages and status callouts, newest first
+          parameters:
+            - {name: to, in: query, schema: {type: string}, description: only those to this ISSI or GSSI}
+            - {name: since, in: query, schema: {type: string, format: date-time}, description: requested at or after}
+            - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 10000, default: 100}}
+          responses:
+            "200":
+              description: the pages
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    properties:
+                      pages: {type: array, items: {$ref: "#/components/schemas/Page"}}
+            "400": {$ref: "#/components/responses/BadRequest"}
+        post:
+          summary: Page a radio or a talkgroup (text), or send a status callout (status)
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema:
+                  type: object
+                  required: [to]
+                  properties:
+                    to: {type: string, description: "ISSI, radio alias (CM-0001) or talkgroup GSSI"}
+                    text: {type: string, description: the page text (one SDS); give text or status}
+                    status: {oneOf: [{type: string}, {type: integer}], description: "status value (32777, 0x8009) or a status name of the gateway's profile"}
+                    gateway: {type: string, description: "gateway name (default: the first ready one)"}
+                    requested_by: {type: string, description: who is paging, for the audit log}
+          responses:
+            "202":
+              description: queued; follow it at the Location
+              headers: {Location: {schema: {type: string}}}
+              content: {application/json: {schema: {$ref: "#/components/schemas/Page"}}}
+            "400": {$ref: "#/components/responses/BadRequest"}
+            "413": {$ref: "#/components/responses/BadRequest"}
+            "503": {$ref: "#/components/responses/BadRequest"}
+      /api/v1/pages/{id}:
+        get:
+          summary: One page with every state it reached
+          parameters:
+            - {name: id, in: path, required: true, schema: {type: string}}
+          responses:
+            "200": {description: the page, content: {application/json: {schema: {$ref: "#/components/schemas/Page"}}}}
+            "404": {$ref: "#/components/responses/BadRequest"}
+    components:
+      responses:
+        BadRequest:
+          description: what was wrong, and which field
+          content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
+      schemas:
+        Error:
+          type: object
+          properties:
+            error:
+              type: object
+              required: [message, status]
+              properties:
+                message: {type: string}
+                field: {type: string}
+                status: {type: integer}
+        Page:
+          type: object
+          properties:
+            id: {type: string}
+            gateway: {type: string}
+            to: {type: string}
+            target: {type: string, enum: [radio, talkgroup]}
+            text: {type: string}
+            status: {type: [integer, "null"], description: the status value of a status callout}
+            requested_by: {type: string}
+            requested_at: {type: string, format: date-time}
+            state: {type: string, enum: [queued, accepted, sent, received, read, failed, retrying]}
+            final: {type: boolean}
+            history:
+              type: array
+              items:
+                type: object
+                properties:
+                  state: {type: string}
+                  time: {type: string, format: date-time}
+                  detail: {type: [string, "null"]}
+        Gateway:
+          type: object
+          properties:
+            name: {type: string}
+            url: {type: string}
+            profile: {type: string}
+            connected: {type: boolean}
+            ready: {type: boolean}
+            own_issi: {type: [string, "null"]}
+            since: {type: [string, "null"], format: date-time}
+            last_error: {type: [string, "null"]}
+            open_calls: {type: integer}
+            queued_commands: {type: integer}
+            signal_dbm: {type: [integer, "null"]}
+            counters: {type: object, additionalProperties: {type: integer}}
+        Health:
+          type: object
+          properties:
+            status: {type: string, enum: [ok, degraded]}
+            problems: {type: array, items: {type: string}}
+            database: {type: string}
+            broker: {type: object, properties: {connected: {type: boolean}, url: {type: string}}}
+            gateways: {type: array, items: {$ref: "#/components/schemas/Gateway"}}
+            time: {type: string, format: date-time}
+    """
+}
