@@ -36,6 +36,8 @@ let package = Package(
         ),
 
         .target(name: "TianyanModel"),
+        // Survey routes per grid cell: lanes, sweep angle, sorties. Pure; depends on the model only.
+        .target(name: "CoveragePlanner", dependencies: ["TianyanModel"]),
         .target(
             name: "MosquittoClient",
             dependencies: [
@@ -165,6 +167,7 @@ let package = Package(
         .executableTarget(name: "bench-radio", dependencies: ["RadioLink", "TianyanModel"], path: "tools/bench-radio"),
 
         .testTarget(name: "TianyanModelTests", dependencies: ["TianyanModel", "TianyanTesting"]),
+        .testTarget(name: "CoveragePlannerTests", dependencies: ["CoveragePlanner", "TianyanModel", "TianyanTesting"]),
         .testTarget(name: "DockLinkTests", dependencies: ["DockLink", "TianyanModel", "TianyanTesting"]),
         .testTarget(
             name: "MosquittoClientTests",
