@@ -165,6 +165,9 @@ let package = Package(
         ),
         .executableTarget(name: "fuzz-radio", dependencies: ["RadioLink", "TianyanModel"], path: "tools/fuzz-radio"),
         .executableTarget(name: "bench-radio", dependencies: ["RadioLink", "TianyanModel"], path: "tools/bench-radio"),
+        .executableTarget(
+            name: "bench-planner-geometry", dependencies: ["CoveragePlanner", "TianyanModel"], path: "tools/bench-planner-geometry"
+        ),
 
         .testTarget(name: "TianyanModelTests", dependencies: ["TianyanModel", "TianyanTesting"]),
         .testTarget(name: "CoveragePlannerTests", dependencies: ["CoveragePlanner", "TianyanModel", "TianyanTesting"]),
