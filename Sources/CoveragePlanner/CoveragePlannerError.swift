@@ -3,7 +3,7 @@
 public struct CoveragePlannerError: Error, Hashable, Sendable, CustomStringConvertible {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Base: String, Hashable, Sendable {
-            case emptyCell, selfIntersectingCell, invalidCoordinate, degenerateCell, invalidNoFlyZone, invalidConfiguration
+            case emptyCell, selfIntersectingCell, invalidCoordinate, degenerateCell, cellTooLarge, invalidNoFlyZone, invalidConfiguration
         }
 
         private let base: Base
@@ -17,6 +17,8 @@ public struct CoveragePlannerError: Error, Hashable, Sendable, CustomStringConve
         public static let invalidCoordinate = Code(.invalidCoordinate)
         /// Vertices on one line: no area to fly.
         public static let degenerateCell = Code(.degenerateCell)
+        /// Wider than a drone could ever survey (the lane count would explode).
+        public static let cellTooLarge = Code(.cellTooLarge)
         public static let invalidNoFlyZone = Code(.invalidNoFlyZone)
         /// Altitude, overlaps, speeds or camera values the planner cannot use.
         public static let invalidConfiguration = Code(.invalidConfiguration)

@@ -55,7 +55,8 @@ public struct SurveyLane: Hashable, Sendable, Codable {
     public var index: Int
     /// Cross-track distance from the cell's edge where the lanes begin, metres.
     public var offsetMetres: Double
-    /// The pieces to photograph, west/south end first as laid out (sorties may fly them reversed).
+    /// The pieces to photograph, each from its start to its end along the sweep bearing, in that
+    /// order (sorties may fly them reversed).
     public var segments: [LaneSegment]
 
     public init(index: Int, offsetMetres: Double, segments: [LaneSegment]) {

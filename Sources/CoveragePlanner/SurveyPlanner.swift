@@ -102,7 +102,10 @@ public struct SurveyPlanner: Sendable {
 
     /// Plans `cell` from `dock` with lanes along `sweepBearing` degrees clockwise from north.
     public func plan(cell: GridCell, dock: Dock, noFly: [NoFlyZone] = [], sweepBearing: Double) throws(CoveragePlannerError) -> SurveyPlan {
-        try plan(cell: cell, dock: dock, noFly: noFly, bearings: [sweepBearing])
+        guard sweepBearing.isFinite else {
+            throw CoveragePlannerError(.invalidConfiguration, "sweep bearing \(sweepBearing) for cell \(cell.id) is not a number of degrees")
+        }
+        return try plan(cell: cell, dock: dock, noFly: noFly, bearings: [sweepBearing])
     }
 
     func plan(cell: GridCell, dock: Dock, noFly: [NoFlyZone], bearings: [Double]?) throws(CoveragePlannerError) -> SurveyPlan {
@@ -114,6 +117,10 @@ public struct SurveyPlanner: Sendable {
             throw CoveragePlannerError(.degenerateCell, "cell \(cell.id) has no area (its vertices lie on one line); give it at least three vertices that are not collinear")
         }
         if doubleArea < 0 { plane.reverse() }
+        let extent = hypot(plane.map(\.x).max()! - plane.map(\.x).min()!, plane.map(\.y).max()! - plane.map(\.y).min()!)
+        guard extent <= Self.largestCellMetres else {
+            throw CoveragePlannerError(.cellTooLarge, String(format: "cell %@ is %.0f km across; cells are planned up to %.0f km (split it into smaller cells)", cell.id, extent / 1_000, Self.largestCellMetres / 1_000))
+        }
         guard dock.location.isValid else {
             throw CoveragePlannerError(.invalidCoordinate, "dock \(dock.serial) has an invalid location \(dock.location.latitude), \(dock.location.longitude)")
         }
@@ -144,6 +151,10 @@ public struct SurveyPlanner: Sendable {
         }
         return out
     }
+
+    /// Cells wider than this are refused: no battery flies them, and the local frame would lose
+    /// its 0.1 % accuracy.
+    static let largestCellMetres = 20_000.0
 
     static func validatedRing(_ polygon: [Coordinate], name: String, code: CoveragePlannerError.Code) throws(CoveragePlannerError) -> [Coordinate] {
         if let bad = polygon.first(where: { !$0.isValid }) {
