@@ -37,6 +37,8 @@ let package = Package(
         ),
 
         .target(name: "TianyanModel"),
+        // Survey routes per grid cell: lanes, sweep angle, sorties. Pure; depends on the model only.
+        .target(name: "CoveragePlanner", dependencies: ["TianyanModel"]),
         .target(
             name: "MosquittoClient",
             dependencies: [
@@ -166,8 +168,12 @@ let package = Package(
         ),
         .executableTarget(name: "fuzz-radio", dependencies: ["RadioLink", "TianyanModel"], path: "tools/fuzz-radio"),
         .executableTarget(name: "bench-radio", dependencies: ["RadioLink", "TianyanModel"], path: "tools/bench-radio"),
+        .executableTarget(
+            name: "bench-planner-geometry", dependencies: ["CoveragePlanner", "TianyanModel"], path: "tools/bench-planner-geometry"
+        ),
 
         .testTarget(name: "TianyanModelTests", dependencies: ["TianyanModel", "TianyanTesting"]),
+        .testTarget(name: "CoveragePlannerTests", dependencies: ["CoveragePlanner", "TianyanModel", "TianyanTesting"]),
         .testTarget(name: "DockLinkTests", dependencies: ["DockLink", "TianyanModel", "TianyanTesting"]),
         .testTarget(
             name: "MosquittoClientTests",
