@@ -21,6 +21,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.20.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
     ],
     targets: [
         // C libraries, each imported by exactly one Swift module (MosquittoClient and
@@ -29,6 +30,12 @@ let package = Package(
             name: "CMosquitto",
             pkgConfig: "libmosquitto",
             providers: [.apt(["libmosquitto-dev"])]
+        ),
+        // libxcrypt, for yescrypt password hashes.
+        .systemLibrary(
+            name: "CCrypt",
+            pkgConfig: "libxcrypt",
+            providers: [.apt(["libcrypt-dev"])]
         ),
         .systemLibrary(
             name: "CLibSerialPort",
@@ -64,6 +71,7 @@ let package = Package(
         .target(
             name: "TianyanApp",
             dependencies: [
+                "CCrypt",
                 "DockLink",
                 "MosquittoClient",
                 "RadioLink",
@@ -85,6 +93,7 @@ let package = Package(
                 "TianyanApp",
                 "TianyanModel",
                 "TianyanStore",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -204,6 +213,7 @@ let package = Package(
                 "DockLink", "TianyanApp", "TianyanModel", "TianyanServer", "TianyanStore", "TianyanTesting",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
             ]

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import Logging
 import MosquittoClient
@@ -37,6 +38,8 @@ public enum APIServer {
         let radios = parts.radios
         let store = parts.store
         let metrics = ControllerMetrics()
+        let sessions = Sessions()
+        let users = UserDirectory(database: parts.database)
         var routes: [String] = []
         func on(_ method: HTTPRequest.Method, _ path: String,
                 _ handler: @escaping @Sendable (Request, BasicRequestContext) async throws -> Response) {
@@ -78,11 +81,45 @@ public enum APIServer {
             return PageJSON.response(problems.isEmpty ? .ok : .serviceUnavailable, body)
         }
 
-        on(.get, "api/v1/gateways") { _, _ -> Response in
-            PageJSON.response(.ok, ["gateways": radios.statuses.map(PageJSON.gateway)])
+        on(.post, "api/v1/session") { request, _ -> Response in
+            let body = try await JSONBody.read(request)
+            let name = try body.string("name")
+            let password = try body.string("password")
+            if let wait = sessions.retryAfter(name: name) {
+                var headers = HTTPFields()
+                headers[.retryAfter] = "\(wait)"
+                return PageJSON.error(.tooManyRequests, "too many failed logins; try again in \(wait) s", headers: headers)
+            }
+            guard let user = try await users.authenticate(name: name, password: password) else {
+                sessions.recordFailure(name: name)
+                parts.writer?.submit([.audit(AuditEntry(time: .now(), actor: String(name.prefix(40)), action: "login", target: "api",
+                                                        outcome: "refused", detail: "wrong name or password"))])
+                throw APIError(.unauthorized, "wrong name or password")
+            }
+            sessions.clearFailures(name: name)
+            let (token, expires) = sessions.create(for: user)
+            parts.writer?.submit([.audit(AuditEntry(time: .now(), actor: user.name, action: "login", target: "api", outcome: "ok"))])
+            return PageJSON.response(.created, ["token": token, "user": user.name, "role": user.role.rawValue, "expires": expires.iso8601])
+        }
+
+        on(.get, "api/v1/session") { request, _ -> Response in
+            let user = try sessions.authorize(request, role: nil)
+            return PageJSON.response(.ok, ["user": user.name, "role": user.role.rawValue])
+        }
+
+        on(.delete, "api/v1/session") { request, _ -> Response in
+            _ = try sessions.authorize(request, role: nil)
+            if let header = request.headers[.authorization] { sessions.revoke(String(header.dropFirst("Bearer ".count))) }
+            return Response(status: .noContent)
+        }
+
+        on(.get, "api/v1/gateways") { request, _ -> Response in
+            _ = try sessions.authorize(request, role: nil)
+            return PageJSON.response(.ok, ["gateways": radios.statuses.map(PageJSON.gateway)])
         }
 
         on(.post, "api/v1/pages") { request, _ -> Response in
+            let user = try sessions.authorize(request, role: .dispatcher)
             let body = try await JSONBody.read(request)
             let to = try body.string("to")
             let text = try body.optionalString("text")
@@ -92,7 +129,7 @@ public enum APIServer {
                                field: "text")
             }
             let gateway = try body.optionalString("gateway")
-            let by = try body.optionalString("requested_by") ?? "api"
+            let by = user.name
             do throws(RadioNetwork.Failure) {
                 let page = if let status { try radios.sendStatus(status, to: to, requestedBy: by, gateway: gateway) } else {
                     try radios.page(text ?? "", to: to, requestedBy: by, gateway: gateway)
@@ -106,6 +143,7 @@ public enum APIServer {
         }
 
         on(.get, "api/v1/pages") { request, _ -> Response in
+            _ = try sessions.authorize(request, role: nil)
             let q = request.uri.queryParameters
             let limit = try QueryValue.int(q["limit"].map(String.init), name: "limit", default: 100, range: 1...10_000)
             let since = try QueryValue.time(q["since"].map(String.init), name: "since")
@@ -116,7 +154,8 @@ public enum APIServer {
             return PageJSON.response(.ok, ["pages": fresh.map(PageJSON.page)])
         }
 
-        on(.get, "api/v1/pages/:id") { _, context -> Response in
+        on(.get, "api/v1/pages/:id") { request, context -> Response in
+            _ = try sessions.authorize(request, role: nil)
             let id = try context.parameters.require("id")
             if let page = radios.page(id: id) { return PageJSON.response(.ok, PageJSON.page(page)) }
             if let page = try await store.page(id: id) { return PageJSON.response(.ok, PageJSON.page(page)) }
@@ -162,20 +201,32 @@ struct APIError: Error {
 }
 
 /// Turns every error into a JSON body; nothing reaches the client as a stack trace.
+/// Turns every error into a JSON body (nothing reaches the client as a stack trace) and puts the
+/// security headers on every response: a strict Content-Security-Policy, no MIME sniffing, no
+/// framing. No CORS headers: browsers keep other origins out.
 struct ErrorMiddleware: RouterMiddleware {
     typealias Context = BasicRequestContext
 
+    static let csp = HTTPField.Name("Content-Security-Policy")!
+    static let noSniff = HTTPField.Name("X-Content-Type-Options")!
+    static let frames = HTTPField.Name("X-Frame-Options")!
+
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var response: Response
         do {
-            return try await next(request, context)
+            response = try await next(request, context)
         } catch let error as APIError {
-            return PageJSON.error(error.status, error.message, field: error.field)
+            response = PageJSON.error(error.status, error.message, field: error.field)
         } catch let error as HTTPError {
-            return PageJSON.error(error.status, error.body ?? "\(error.status.reasonPhrase)")
+            response = PageJSON.error(error.status, error.body ?? "\(error.status.reasonPhrase)")
         } catch {
             context.logger.error("request failed", metadata: ["http.path": "\(request.uri.path)", "error": "\(error)"])
-            return PageJSON.error(.internalServerError, "internal error; the controller log has the details")
+            response = PageJSON.error(.internalServerError, "internal error; the controller log has the details")
         }
+        response.headers[Self.csp] = "default-src 'none'; frame-ancestors 'none'"
+        response.headers[Self.noSniff] = "nosniff"
+        response.headers[Self.frames] = "DENY"
+        return response
     }
 }
 
@@ -264,10 +315,10 @@ enum PageJSON {
         ]
     }
 
-    static func error(_ status: HTTPResponse.Status, _ message: String, field: String? = nil) -> Response {
+    static func error(_ status: HTTPResponse.Status, _ message: String, field: String? = nil, headers: HTTPFields = [:]) -> Response {
         var inner: [String: Any] = ["message": message, "status": Int(status.code)]
         if let field { inner["field"] = field }
-        return response(status, ["error": inner])
+        return response(status, ["error": inner], headers: headers)
     }
 
     static func response(_ status: HTTPResponse.Status, _ object: Any, headers: HTTPFields = [:]) -> Response {

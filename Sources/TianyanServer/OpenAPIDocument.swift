@@ -10,22 +10,68 @@ enum OpenAPIDocument {
         The controller's HTTP API. JSON bodies use snake_case keys; times are UTC ISO 8601 with
         milliseconds. Every error is `{"error": {"message": "...", "field": "...", "status": N}}`,
         `field` naming the part of the request that was wrong where there is one.
-        Users, roles and sessions are not built yet: the server listens on loopback by default.
+        Log in with POST /api/v1/session and send the token as `Authorization: Bearer <token>`.
+        Reading needs any role; paging needs `dispatcher` (or `admin`). /healthz, /metrics and this
+        document need no session. Failed logins are rate-limited per name and overall (429).
+    security:
+      - bearer: []
     paths:
+      /api/v1/session:
+        post:
+          summary: Log in; returns a session token (12 hours)
+          security: []
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema:
+                  type: object
+                  required: [name, password]
+                  properties:
+                    name: {type: string}
+                    password: {type: string}
+          responses:
+            "201":
+              description: logged in
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    properties:
+                      token: {type: string}
+                      user: {type: string}
+                      role: {type: string, enum: [lead, dispatcher, maintenance, viewer, admin]}
+                      expires: {type: string, format: date-time}
+            "400": {$ref: "#/components/responses/BadRequest"}
+            "401": {$ref: "#/components/responses/BadRequest"}
+            "429": {$ref: "#/components/responses/BadRequest"}
+        get:
+          summary: Who the session belongs to
+          responses:
+            "200": {description: the user and role, content: {application/json: {schema: {type: object}}}}
+            "401": {$ref: "#/components/responses/BadRequest"}
+        delete:
+          summary: Log out (the token stops working)
+          responses:
+            "204": {description: logged out}
+            "401": {$ref: "#/components/responses/BadRequest"}
       /healthz:
         get:
           summary: Health of the database, the broker link and each radio gateway
+          security: []
           responses:
             "200": {description: everything is up, content: {application/json: {schema: {$ref: "#/components/schemas/Health"}}}}
             "503": {description: something is down (listed in problems), content: {application/json: {schema: {$ref: "#/components/schemas/Health"}}}}
       /metrics:
         get:
           summary: Prometheus metrics (ingest counters, queue depths, decode errors, link state)
+          security: []
           responses:
             "200": {description: Prometheus text exposition format, content: {text/plain: {schema: {type: string}}}}
       /api/v1/openapi.yaml:
         get:
           summary: This document
+          security: []
           responses:
             "200": {description: OpenAPI 3.1 YAML, content: {application/yaml: {schema: {type: string}}}}
       /api/v1/gateways:
@@ -70,14 +116,15 @@ enum OpenAPIDocument {
                     to: {type: string, description: "ISSI, radio alias (CM-0001) or talkgroup GSSI"}
                     text: {type: string, description: the page text (one SDS); give text or status}
                     status: {oneOf: [{type: string}, {type: integer}], description: "status value (32777, 0x8009) or a status name of the gateway's profile"}
-                    gateway: {type: string, description: "gateway name (default: the first ready one)"}
-                    requested_by: {type: string, description: who is paging, for the audit log}
+                    gateway: {type: string, description: "gateway name (default: the first ready one); the session's user is audited as the sender"}
           responses:
             "202":
               description: queued; follow it at the Location
               headers: {Location: {schema: {type: string}}}
               content: {application/json: {schema: {$ref: "#/components/schemas/Page"}}}
             "400": {$ref: "#/components/responses/BadRequest"}
+            "401": {$ref: "#/components/responses/BadRequest"}
+            "403": {$ref: "#/components/responses/BadRequest"}
             "413": {$ref: "#/components/responses/BadRequest"}
             "503": {$ref: "#/components/responses/BadRequest"}
       /api/v1/pages/{id}:
@@ -89,6 +136,8 @@ enum OpenAPIDocument {
             "200": {description: the page, content: {application/json: {schema: {$ref: "#/components/schemas/Page"}}}}
             "404": {$ref: "#/components/responses/BadRequest"}
     components:
+      securitySchemes:
+        bearer: {type: http, scheme: bearer}
       responses:
         BadRequest:
           description: what was wrong, and which field

@@ -103,6 +103,14 @@ enum Schema {
                 CREATE INDEX radio_messages_unit ON radio_messages(unit, time);
                 """)
         }
+        m.registerMigration("v4 users") { db in
+            try db.execute(sql: """
+                -- API and console users; the password only as a yescrypt hash.
+                CREATE TABLE users (
+                    name TEXT PRIMARY KEY NOT NULL, role TEXT NOT NULL, password_hash TEXT NOT NULL,
+                    created INTEGER NOT NULL, disabled INTEGER NOT NULL DEFAULT 0);
+                """)
+        }
         return m
     }
 }

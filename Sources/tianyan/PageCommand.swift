@@ -27,7 +27,9 @@ struct PageCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("The controller's HTTP address (same as --set http=HOST:PORT).", valueName: "HOST:PORT"))
     var http: String?
     @Option(help: "Send through this gateway (default: the first ready one).") var gateway: String?
-    @Option(help: "Who is paging, for the audit log (default: $USER).") var by: String?
+    @Option(help: "Your user name (a dispatcher or admin; default: $USER).") var user: String?
+    @Option(help: ArgumentHelp("Read your password from the first line of this file (else it is asked for).", valueName: "FILE"))
+    var passwordFile: String?
     @Option(help: ArgumentHelp("Follow the page this many seconds (0: do not wait).", valueName: "SECONDS")) var wait: Double = 60
     @Flag(help: "Print the final page as JSON.") var json = false
 
@@ -40,12 +42,18 @@ struct PageCommand: AsyncParsableCommand {
     func run() async throws {
         let config = try global.load(extra: http.map { [("http", $0)] } ?? [])
         let base = "http://\(config.http)/api/v1"
-        let requester = by ?? ProcessInfo.processInfo.environment["USER"] ?? "cli"
-        var body: [String: Any] = ["to": destination, "requested_by": requester]
+        let name = user ?? ProcessInfo.processInfo.environment["USER"] ?? "dispatcher"
+        let password = try PasswordInput.read(file: passwordFile, prompt: "Password for \(name): ")
+        let (loginStatus, login) = try await request("POST", base + "/session", body: ["name": name, "password": password], address: config.http)
+        guard loginStatus == 201, let token = login["token"] as? String else {
+            Console.error("error: cannot log in as \(name): \(Self.errorText(login, status: loginStatus))")
+            throw ExitCode(1)
+        }
+        var body: [String: Any] = ["to": destination]
         if let text { body["text"] = text }
         if let status { body["status"] = status }
         if let gateway { body["gateway"] = gateway }
-        let (status, created) = try await request("POST", base + "/pages", body: body, address: config.http)
+        let (status, created) = try await request("POST", base + "/pages", body: body, address: config.http, token: token)
         guard status == 202, let id = created["id"] as? String else {
             Console.error("error: page refused: \(Self.errorText(created, status: status))")
             throw ExitCode(1)
@@ -65,7 +73,7 @@ struct PageCommand: AsyncParsableCommand {
             if state == "read" || state == "failed" || Date() >= deadline { break }
             if page["final"] as? Bool == true { break }
             try await Task.sleep(for: .milliseconds(200))
-            let (code, fresh) = try await request("GET", base + "/pages/\(id)", body: nil, address: config.http)
+            let (code, fresh) = try await request("GET", base + "/pages/\(id)", body: nil, address: config.http, token: token)
             guard code == 200 else {
                 Console.error("error: cannot follow page \(id): \(Self.errorText(fresh, status: code))")
                 throw ExitCode(1)
@@ -90,10 +98,11 @@ struct PageCommand: AsyncParsableCommand {
         return message
     }
 
-    private func request(_ method: String, _ url: String, body: [String: Any]?, address: String) async throws -> (Int, [String: Any]) {
+    private func request(_ method: String, _ url: String, body: [String: Any]?, address: String, token: String? = nil) async throws -> (Int, [String: Any]) {
         guard let u = URL(string: url) else { throw ValidationError("http address \(address) does not make a URL") }
         var request = URLRequest(url: u, timeoutInterval: 10)
         request.httpMethod = method
+        if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
         if let body {
             request.httpBody = try JSONSerialization.data(withJSONObject: body)
             request.setValue("application/json", forHTTPHeaderField: "Content-Type")
@@ -109,3 +118,4 @@ struct PageCommand: AsyncParsableCommand {
         return (status, object)
     }
 }
+

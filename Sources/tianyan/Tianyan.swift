@@ -12,7 +12,7 @@ struct Tianyan: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tianyan",
         abstract: "Dispatch controller for a drone squadron and its trunked-radio network.",
-        subcommands: [Demo.self, Serve.self, Fleet.self, Units.self, Track.self, VoiceLog.self, Dock.self, Maintenance.self, Profiles.self, Ports.self, PageCommand.self]
+        subcommands: [Demo.self, Serve.self, Fleet.self, Units.self, Track.self, VoiceLog.self, Dock.self, Maintenance.self, Profiles.self, Ports.self, PageCommand.self, Users.self]
     )
 }
 
@@ -83,6 +83,25 @@ struct Demo: AsyncParsableCommand {
                 "--broker", broker.url, "--seed", "\(seed)", "--fly-on-start", "\(flying)", "--hms-rate", "2",
                 "--profiles", Controller.profilesDirectory(config.profilesDirectory),
             ], logFile: docksLog, logger: logger))
+            // A demo user per role, each with a fresh random password kept in a file only its owner reads.
+            let usersDir = (data as NSString).appendingPathComponent("users")
+            try FileManager.default.createDirectory(atPath: usersDir, withIntermediateDirectories: true)
+            let directory = UserDirectory(database: database)
+            let existing = Set(try await directory.list().map(\.name))
+            var credentials: [String] = []
+            for role in Role.allCases {
+                var rng = SystemRandomNumberGenerator()
+                let alphabet = Array("abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789")
+                let password = String((0..<16).map { _ in alphabet[Int(rng.next() % UInt64(alphabet.count))] })
+                if existing.contains(role.rawValue) {
+                    try await directory.setPassword(name: role.rawValue, password: password, by: "demo")
+                } else {
+                    try await directory.add(name: role.rawValue, role: role, password: password, by: "demo")
+                }
+                let file = (usersDir as NSString).appendingPathComponent("\(role.rawValue).password")
+                FileManager.default.createFile(atPath: file, contents: Data((password + "\n").utf8), attributes: [.posixPermissions: 0o600])
+                credentials.append("\(role.rawValue) / \(password)")
+            }
             let radioLog = (data as NSString).appendingPathComponent("radio-sim.log")
             let pty = ((data as NSString).appendingPathComponent("pei-gateway") as NSString).standardizingPath
             let ptyPath = pty.hasPrefix("/") ? pty : FileManager.default.currentDirectoryPath + "/" + pty
@@ -95,6 +114,7 @@ struct Demo: AsyncParsableCommand {
             if let runFor { services.append(StopAfter(seconds: runFor)) }
             let me = CommandLine.arguments[0]
             let finalConfig = config
+            let logins = credentials.joined(separator: ", ")
             try await Controller(configuration: config, logger: logger).run(extraServices: services, serverFactory: { parts in
                 try APIServer.make(address: finalConfig.http, parts: parts, logger: logger)
             }) { parts in
@@ -104,13 +124,14 @@ struct Demo: AsyncParsableCommand {
                 Tianyan demo
                   broker     \(broker.url)  (private mosquitto, stops with the demo)
                   database   \(db.path)
-                  http       http://\(finalConfig.http)/healthz  and /api/v1 (gateways, pages)
+                  http       http://\(finalConfig.http)/healthz, /metrics, /api/v1 (session, gateways, pages; openapi.yaml)
+                  users      \(logins)  (passwords also in \(usersDir))
                   fleet      \(fleetDir): \(registry.drones.count) drones, \(registry.docks.count) docks, \(registry.formations.count) formations, \(registry.pilots.count) pilots, \(registry.radios.count) radios, \(registry.talkgroups.count) talkgroups, \(registry.cells.count) grid cells
                   docks      84 simulated DJI docks (dock-sim, \(flying) flying a patrol now; log \(docksLog))
                   radios     a simulated TETRA PEI gateway on \(ptyPath) (radio-sim; log \(radioLog))
                   try        \(me) units --database \(db.path)
                              \(me) voice-log --database \(db.path)
-                             \(me) page \(someRadio) "Report to the north gate" --http \(finalConfig.http)
+                             \(me) page \(someRadio) "Report to the north gate" --http \(finalConfig.http) --user dispatcher --password-file \(usersDir)/dispatcher.password
                              \(me) maintenance --all --database \(db.path)
                              \(me) dock command \(registry.docks[0].serial) return_home --mqtt \(broker.url) --database \(db.path)
                   not yet    the planner and the web console arrive with their issues

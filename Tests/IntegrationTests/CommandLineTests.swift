@@ -97,6 +97,15 @@ struct CommandLineTests {
             let list = (try? JSONSerialization.jsonObject(with: Data(units.stdout.utf8))) as? [[String: Any]] ?? []
             return list.filter { $0["kind"] as? String == "dock" && $0["online"] as? Bool == true }.count == 84
         }
+        // A demo user per role is printed; the dispatcher pages a radio on the simulated gateway.
+        for role in ["lead", "dispatcher", "maintenance", "viewer", "admin"] {
+            #expect(p.stdout.contains("\(role) / "), "no demo user \(role) in the banner")
+        }
+        let paged = try await runTianyan(["page", "2100001", "Report to the north gate", "--http", http, "--wait", "30",
+                                          "--user", "dispatcher", "--password-file", dir.file("demo-data/users/dispatcher.password")],
+                                         in: dir.path)
+        #expect(paged.status == 0, "stdout: \(paged.stdout) stderr: \(paged.stderr)")
+        #expect(paged.stdout.contains(" sent"), "\(paged.stdout)")
         p.signal(SIGTERM)
         let r = try await p.wait(timeout: .seconds(20))
         #expect(r.status == 0, "\(r.stderr)")

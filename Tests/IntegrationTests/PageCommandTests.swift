@@ -17,6 +17,14 @@ struct PageCommandTests {
         let db = dir.file("db.sqlite")
         #expect(try await runTianyan(["fleet", "sample", dir.file("fleet")], in: dir.path).status == 0)
         #expect(try await runTianyan(["fleet", "import", dir.file("fleet"), "--database", db], in: dir.path).status == 0)
+        try "dispatch-pass-42\n".write(toFile: dir.file("pw"), atomically: true, encoding: .utf8)
+        let added = try await runTianyan(["users", "add", "disp7", "--role", "dispatcher", "--password-file", dir.file("pw"), "--database", db],
+                                         in: dir.path)
+        #expect(added.status == 0, "\(added.stderr)")
+        try "viewer-pass-42\n".write(toFile: dir.file("vpw"), atomically: true, encoding: .utf8)
+        #expect(try await runTianyan(["users", "add", "watcher", "--role", "viewer", "--password-file", dir.file("vpw"), "--database", db],
+                                     in: dir.path).status == 0)
+        let login = ["--user", "disp7", "--password-file", dir.file("pw")]
         let http = "127.0.0.1:\(try FreePort.loopback())"
         let serve = try startTianyan(["serve", "--database", db, "--gateway", "control1=\(radio.url)", "--http", http,
                                       "--mqtt", "mqtt://127.0.0.1:1", "--set", "profiles_dir=\(packageRoot())/firmware-profiles"],
@@ -30,7 +38,7 @@ struct PageCommandTests {
         }
         #expect(serve.isRunning, "serve exited: \(serve.stderr)")
 
-        let paged = try await runTianyan(["page", "CM-0001", "Report to the north gate", "--http", http, "--by", "dispatcher-7", "--wait", "20"],
+        let paged = try await runTianyan(["page", "CM-0001", "Report to the north gate", "--http", http, "--wait", "20"] + login,
                                          in: dir.path)
         #expect(paged.status == 0, "stdout: \(paged.stdout) stderr: \(paged.stderr)")
         for state in ["queued", "accepted", "sent", "received", "read"] {
@@ -38,27 +46,35 @@ struct PageCommandTests {
         }
         #expect(paged.stdout.contains("to 2100001 via control1"))
 
-        let group = try await runTianyan(["page", "9003", "All units: stand by", "--http", http, "--wait", "20"], in: dir.path)
+        let group = try await runTianyan(["page", "9003", "All units: stand by", "--http", http, "--wait", "20"] + login, in: dir.path)
         #expect(group.status == 0, "stdout: \(group.stdout) stderr: \(group.stderr)")
         #expect(group.stdout.contains("sent"))
 
-        let callout = try await runTianyan(["page", "CM-0002", "--status", "0x8005", "--http", http, "--wait", "20"], in: dir.path)
+        let callout = try await runTianyan(["page", "CM-0002", "--status", "0x8005", "--http", http, "--wait", "20"] + login, in: dir.path)
         #expect(callout.status == 0, "stdout: \(callout.stdout) stderr: \(callout.stderr)")
         #expect(callout.stdout.contains("sent"))
         #expect(radio.submissions.contains { $0.destination == "2100002" && $0.hex == "8005" })
-        let emergency = try await runTianyan(["page", "CM-0002", "--status", "0", "--http", http], in: dir.path)
+        let emergency = try await runTianyan(["page", "CM-0002", "--status", "0", "--http", http] + login, in: dir.path)
         #expect(emergency.status == 1 && emergency.stderr.contains("emergency"), "\(emergency.stderr)")
-        let neither = try await runTianyan(["page", "CM-0002", "--http", http], in: dir.path)
+        let neither = try await runTianyan(["page", "CM-0002", "--http", http] + login, in: dir.path)
         #expect(neither.status != 0 && neither.stderr.contains("--status"), "\(neither.stderr)")
 
-        let bad = try await runTianyan(["page", "2100001;ATH", "hello", "--http", http], in: dir.path)
+        let bad = try await runTianyan(["page", "2100001;ATH", "hello", "--http", http] + login, in: dir.path)
         #expect(bad.status == 1)
         #expect(bad.stderr.contains("to:") && bad.stderr.contains("not a radio ISSI"), "\(bad.stderr)")
         #expect(!bad.stderr.contains("Fatal error"))
 
-        let nobody = try await runTianyan(["page", "2100001", "hello", "--http", "127.0.0.1:1"], in: dir.path)
+        let nobody = try await runTianyan(["page", "2100001", "hello", "--http", "127.0.0.1:1"] + login, in: dir.path)
         #expect(nobody.status == 1)
         #expect(nobody.stderr.contains("cannot reach the controller"), "\(nobody.stderr)")
+
+        // A viewer may not page; a wrong password is refused.
+        let viewer = try await runTianyan(["page", "2100001", "hello", "--http", http, "--user", "watcher", "--password-file", dir.file("vpw")],
+                                          in: dir.path)
+        #expect(viewer.status == 1 && viewer.stderr.contains("dispatcher role"), "\(viewer.stderr)")
+        let wrong = try await runTianyan(["page", "2100001", "hello", "--http", http, "--user", "disp7", "--password-file", dir.file("vpw")],
+                                         in: dir.path)
+        #expect(wrong.status == 1 && wrong.stderr.contains("wrong name or password"), "\(wrong.stderr)")
 
         // Everything written is on the wire exactly once per page.
         #expect(radio.submissions.filter { $0.destination == "2100001" }.count == 1)

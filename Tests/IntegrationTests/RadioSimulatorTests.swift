@@ -24,6 +24,9 @@ struct RadioSimulatorTests {
         #expect(try await runTianyan(["fleet", "sample", dir.file("fleet")], in: dir.path).status == 0)
         #expect(try await runTianyan(["fleet", "import", dir.file("fleet"), "--database", db], in: dir.path).status == 0)
 
+        try "dispatch-pass-42\n".write(toFile: dir.file("pw"), atomically: true, encoding: .utf8)
+        #expect(try await runTianyan(["users", "add", "disp", "--role", "dispatcher", "--password-file", dir.file("pw"), "--database", db],
+                                     in: dir.path).status == 0)
         let pty = dir.file("pei")
         let radio = try ChildProcess(sim, ["--pty", pty, "--seed", "3", "--radios", "40", "--rate", "10", "--call-interval", "0.5",
                                            "--emergency-rate", "0.3", "--send-delay", "0.2", "--report-delay", "0.3",
@@ -44,7 +47,8 @@ struct RadioSimulatorTests {
         try await waitUntil("the HTTP server", timeout: .seconds(30)) { serve.stderr.contains("listening on") || !serve.isRunning }
 
         // A page through the CLI, followed to read.
-        let paged = try await runTianyan(["page", "CM-0001", "Report to the north gate", "--http", http, "--wait", "30"], in: dir.path)
+        let paged = try await runTianyan(["page", "CM-0001", "Report to the north gate", "--http", http, "--wait", "30",
+                                          "--user", "disp", "--password-file", dir.file("pw")], in: dir.path)
         #expect(paged.status == 0, "stdout: \(paged.stdout) stderr: \(paged.stderr)")
         #expect(paged.stdout.contains(" read"), "\(paged.stdout)")
 

@@ -1,5 +1,6 @@
 import DockLink
 import Foundation
+import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Logging
@@ -37,7 +38,22 @@ struct APIRoutesTests {
         let docks = try DockService(configuration: config, profiles: try controller.loadDockProfiles(), registry: registry,
                                     openAlarms: [], sink: writer, logger: logger)
         let radios = try controller.makeRadioNetwork(registry: registry, sink: writer)
+        let users = UserDirectory(database: database)
+        try await users.add(name: "disp", role: .dispatcher, password: Self.password)
+        try await users.add(name: "view", role: .viewer, password: Self.password)
         return Fixture(dir: dir, parts: .init(database: database, store: store, docks: docks, radios: radios))
+    }
+
+    static let password = "correct horse battery"
+
+    /// Logs in and returns the header that carries the session.
+    static func login(_ client: some TestClientProtocol, _ name: String = "disp") async throws -> HTTPFields {
+        let token = try await client.execute(uri: "/api/v1/session", method: .post,
+                                             body: ByteBuffer(string: #"{"name": "\#(name)", "password": "\#(password)"}"#)) { r in
+            #expect(r.status == .created)
+            return json(r.body)["token"] as? String ?? ""
+        }
+        return [.authorization: "Bearer \(token)"]
     }
 
     static func json(_ buffer: ByteBuffer) -> [String: Any] {
@@ -55,56 +71,57 @@ struct APIRoutesTests {
         defer { f.dir.remove() }
         let app = Application(router: APIServer.router(parts: f.parts))
         try await app.test(.router) { client in
-            try await client.execute(uri: "/api/v1/pages", method: .post, body: ByteBuffer(string: "not json")) { r in
+            let auth = try await Self.login(client)
+            try await client.execute(uri: "/api/v1/pages", method: .post, headers: auth, body: ByteBuffer(string: "not json")) { r in
                 #expect(r.status == .badRequest)
                 #expect(Self.error(r.body).message.contains("not JSON"))
                 #expect(r.headers[.contentType]?.hasPrefix("application/json") == true)
             }
-            try await client.execute(uri: "/api/v1/pages", method: .post, body: ByteBuffer(string: #"{"to": 2100001, "text": "x"}"#)) { r in
+            try await client.execute(uri: "/api/v1/pages", method: .post, headers: auth, body: ByteBuffer(string: #"{"to": 2100001, "text": "x"}"#)) { r in
                 #expect(r.status == .badRequest)
                 #expect(Self.error(r.body).field == "to")
             }
-            try await client.execute(uri: "/api/v1/pages", method: .post, body: ByteBuffer(string: #"{"to": "2100001"}"#)) { r in
+            try await client.execute(uri: "/api/v1/pages", method: .post, headers: auth, body: ByteBuffer(string: #"{"to": "2100001"}"#)) { r in
                 #expect(r.status == .badRequest)
                 #expect(Self.error(r.body).field == "text" && Self.error(r.body).message.contains("missing"))
             }
-            try await client.execute(uri: "/api/v1/pages", method: .post, body: ByteBuffer(string: #"{"to": "1;ATH", "text": "x"}"#)) { r in
+            try await client.execute(uri: "/api/v1/pages", method: .post, headers: auth, body: ByteBuffer(string: #"{"to": "1;ATH", "text": "x"}"#)) { r in
                 #expect(r.status == .badRequest)
                 #expect(Self.error(r.body).field == "to")
             }
-            try await client.execute(uri: "/api/v1/pages", method: .post, body: ByteBuffer(string: #"{"to": "2100001", "text": "x", "gateway": "nope"}"#)) { r in
+            try await client.execute(uri: "/api/v1/pages", method: .post, headers: auth, body: ByteBuffer(string: #"{"to": "2100001", "text": "x", "gateway": "nope"}"#)) { r in
                 #expect(r.status == .badRequest)
                 #expect(Self.error(r.body).field == "gateway")
             }
-            try await client.execute(uri: "/api/v1/pages", method: .post,
+            try await client.execute(uri: "/api/v1/pages", method: .post, headers: auth,
                                      body: ByteBuffer(string: #"{"to": "2100001", "text": "\#(String(repeating: "x", count: 400))"}"#)) { r in
                 #expect(r.status == .badRequest, "a text too long for one SDS")
                 #expect(Self.error(r.body).field == "text")
             }
-            try await client.execute(uri: "/api/v1/pages", method: .post,
+            try await client.execute(uri: "/api/v1/pages", method: .post, headers: auth,
                                      body: ByteBuffer(string: String(repeating: "x", count: 70_000))) { r in
                 #expect(r.status == .contentTooLarge)
             }
-            try await client.execute(uri: "/api/v1/pages", method: .post, body: ByteBuffer(string: #"{"to": "2100001", "status": "teleport"}"#)) { r in
+            try await client.execute(uri: "/api/v1/pages", method: .post, headers: auth, body: ByteBuffer(string: #"{"to": "2100001", "status": "teleport"}"#)) { r in
                 #expect(r.status == .badRequest)
                 #expect(Self.error(r.body).field == "status" && Self.error(r.body).message.contains("known:"))
             }
-            try await client.execute(uri: "/api/v1/pages", method: .post, body: ByteBuffer(string: #"{"to": "2100001", "status": 0}"#)) { r in
+            try await client.execute(uri: "/api/v1/pages", method: .post, headers: auth, body: ByteBuffer(string: #"{"to": "2100001", "status": 0}"#)) { r in
                 #expect(r.status == .badRequest)
                 #expect(Self.error(r.body).message.contains("emergency"))
             }
-            try await client.execute(uri: "/api/v1/pages", method: .post, body: ByteBuffer(string: #"{"to": "2100001", "status": "0x8004", "text": "x"}"#)) { r in
+            try await client.execute(uri: "/api/v1/pages", method: .post, headers: auth, body: ByteBuffer(string: #"{"to": "2100001", "status": "0x8004", "text": "x"}"#)) { r in
                 #expect(r.status == .badRequest)
             }
-            try await client.execute(uri: "/api/v1/pages?limit=0", method: .get) { r in
+            try await client.execute(uri: "/api/v1/pages?limit=0", method: .get, headers: auth) { r in
                 #expect(r.status == .badRequest)
                 #expect(Self.error(r.body).field == "limit")
             }
-            try await client.execute(uri: "/api/v1/pages?since=yesterday", method: .get) { r in
+            try await client.execute(uri: "/api/v1/pages?since=yesterday", method: .get, headers: auth) { r in
                 #expect(r.status == .badRequest)
                 #expect(Self.error(r.body).field == "since")
             }
-            try await client.execute(uri: "/api/v1/pages/PG-0-1", method: .get) { r in
+            try await client.execute(uri: "/api/v1/pages/PG-0-1", method: .get, headers: auth) { r in
                 #expect(r.status == .notFound)
                 #expect(Self.error(r.body).message.contains("PG-0-1"))
             }
@@ -117,25 +134,26 @@ struct APIRoutesTests {
         defer { f.dir.remove() }
         let app = Application(router: APIServer.router(parts: f.parts))
         try await app.test(.router) { client in
+            let auth = try await Self.login(client)
             var id = ""
-            try await client.execute(uri: "/api/v1/pages", method: .post,
-                                     body: ByteBuffer(string: #"{"to": "CM-0002", "text": "Stand by", "requested_by": "lead-1"}"#)) { r in
+            try await client.execute(uri: "/api/v1/pages", method: .post, headers: auth,
+                                     body: ByteBuffer(string: #"{"to": "CM-0002", "text": "Stand by"}"#)) { r in
                 #expect(r.status == .accepted)
                 let page = Self.json(r.body)
                 id = page["id"] as? String ?? ""
                 #expect(page["to"] as? String == "2100002" && page["state"] as? String == "queued" && page["gateway"] as? String == "g1")
                 #expect(r.headers[.location] == "/api/v1/pages/\(id)")
             }
-            try await client.execute(uri: "/api/v1/pages/\(id)", method: .get) { r in
+            try await client.execute(uri: "/api/v1/pages/\(id)", method: .get, headers: auth) { r in
                 #expect(r.status == .ok)
-                #expect(Self.json(r.body)["requested_by"] as? String == "lead-1")
+                #expect(Self.json(r.body)["requested_by"] as? String == "disp", "the session's user is the sender")
             }
             try await client.execute(uri: "/healthz", method: .get) { r in
                 #expect(r.status == .serviceUnavailable)
                 let problems = Self.json(r.body)["problems"] as? [String] ?? []
                 #expect(problems.contains("broker") && problems.contains("gateway g1"), "\(problems)")
             }
-            try await client.execute(uri: "/api/v1/gateways", method: .get) { r in
+            try await client.execute(uri: "/api/v1/gateways", method: .get, headers: auth) { r in
                 let gateways = Self.json(r.body)["gateways"] as? [[String: Any]] ?? []
                 #expect(gateways.first?["name"] as? String == "g1" && gateways.first?["ready"] as? Bool == false)
             }
@@ -148,7 +166,8 @@ struct APIRoutesTests {
         defer { f.dir.remove() }
         let app = Application(router: APIServer.router(parts: f.parts))
         try await app.test(.router) { client in
-            try await client.execute(uri: "/api/v1/pages", method: .post, body: ByteBuffer(string: #"{"to": "2100001", "text": "x"}"#)) { r in
+            let auth = try await Self.login(client)
+            try await client.execute(uri: "/api/v1/pages", method: .post, headers: auth, body: ByteBuffer(string: #"{"to": "2100001", "text": "x"}"#)) { r in
                 #expect(r.status == .serviceUnavailable)
                 #expect(Self.error(r.body).message.contains("--gateway"))
             }
@@ -162,6 +181,7 @@ struct APIRoutesTests {
         let (router, routes) = APIServer.build(parts: f.parts)
         let app = Application(router: router)
         try await app.test(.router) { client in
+            let auth = try await Self.login(client)
             try await client.execute(uri: "/api/v1/openapi.yaml", method: .get) { r in
                 #expect(r.status == .ok)
                 let doc = try #require(try Yams.load(yaml: String(buffer: r.body)) as? [String: Any])
@@ -191,6 +211,7 @@ struct APIRoutesTests {
         defer { f.dir.remove() }
         let app = Application(router: APIServer.router(parts: f.parts))
         try await app.test(.router) { client in
+            let auth = try await Self.login(client)
             try await client.execute(uri: "/metrics", method: .get) { r in
                 #expect(r.status == .ok)
                 let text = String(buffer: r.body)
@@ -200,5 +221,53 @@ struct APIRoutesTests {
                 }
             }
         }
+    }
+
+    @Test("sessions: no token 401, wrong role 403, wrong password 401 then rate-limited 429, logout ends the session; security headers")
+    func sessionsAndRoles() async throws {
+        let f = try await Self.fixture(gateways: ["g1=tcp://127.0.0.1:1"])
+        defer { f.dir.remove() }
+        let app = Application(router: APIServer.router(parts: f.parts))
+        try await app.test(.router) { client in
+            let page = ByteBuffer(string: #"{"to": "2100001", "text": "x"}"#)
+            try await client.execute(uri: "/api/v1/pages", method: .post, body: page) { r in
+                #expect(r.status == .unauthorized)
+                #expect(r.headers[HTTPField.Name("Content-Security-Policy")!] == "default-src 'none'; frame-ancestors 'none'")
+                #expect(r.headers[HTTPField.Name("Access-Control-Allow-Origin")!] == nil)
+            }
+            try await client.execute(uri: "/api/v1/pages", method: .get, headers: [.authorization: "Bearer nonsense"]) { r in
+                #expect(r.status == .unauthorized)
+            }
+            let viewer = try await Self.login(client, "view")
+            try await client.execute(uri: "/api/v1/pages", method: .get, headers: viewer) { r in #expect(r.status == .ok) }
+            try await client.execute(uri: "/api/v1/pages", method: .post, headers: viewer, body: page) { r in
+                #expect(r.status == .forbidden)
+                #expect(Self.error(r.body).message.contains("dispatcher"))
+            }
+            for _ in 0..<5 {
+                try await client.execute(uri: "/api/v1/session", method: .post,
+                                         body: ByteBuffer(string: #"{"name": "disp", "password": "guess-guess-guess"}"#)) { r in
+                    #expect(r.status == .unauthorized)
+                    #expect(Self.error(r.body).message == "wrong name or password")
+                }
+            }
+            try await client.execute(uri: "/api/v1/session", method: .post,
+                                     body: ByteBuffer(string: #"{"name": "disp", "password": "\#(Self.password)"}"#)) { r in
+                #expect(r.status == .tooManyRequests, "even the right password waits after 5 failures in a minute")
+                #expect(r.headers[.retryAfter] != nil)
+            }
+            try await client.execute(uri: "/api/v1/session", method: .delete, headers: viewer) { r in #expect(r.status == .noContent) }
+            try await client.execute(uri: "/api/v1/pages", method: .get, headers: viewer) { r in #expect(r.status == .unauthorized) }
+        }
+    }
+
+    @Test("passwords are stored as yescrypt hashes and checked in full")
+    func passwordHashes() throws {
+        let hash = try PasswordHash.make("correct horse battery")
+        #expect(hash.hasPrefix("$y$") && !hash.contains("correct"))
+        #expect(PasswordHash.verify("correct horse battery", against: hash))
+        #expect(!PasswordHash.verify("correct horse batterY", against: hash))
+        #expect(!PasswordHash.verify("", against: hash))
+        #expect(try PasswordHash.make("correct horse battery") != hash, "a fresh salt each time")
     }
 }
