@@ -1,0 +1,95 @@
+// bench-schedule: wall time of CoverageScheduler.schedule (survey plans per (cell, dock),
+// greedy construction and improvement pass) over a 14-day horizon, single-threaded.
+//
+//   swift run -c release bench-schedule [--passes P] [--split N ...]
+//
+// Workloads (fair weather all fortnight, daylight 07:00-19:00 at UTC+8, no borrowing):
+// - sample: FleetSample's 501 cells, 84 docked drones of 126, 205 pilots; each cell falls due at
+//   18:00 on day (i mod revisit period), so every cell needs a visit (hot spots two).
+// - split N: every sample cell cut into N x N smaller cells of the same community (N = 3 gives
+//   4,509 cells, N = 6 gives 18,036), same fleet and due-date spread.
+// Dock 2 / Dock 3 capabilities are the values of firmware-profiles/docks/*.yaml, written out here.
+
+import Foundation
+import CoveragePlanner
+import TianyanModel
+
+var passes = 1
+var splits: [Int] = [3, 6]
+var args = CommandLine.arguments.dropFirst()
+var splitsGiven = false
+while let arg = args.popFirst() {
+    switch arg {
+    case "--passes": passes = max(1, Int(args.popFirst() ?? "") ?? passes)
+    case "--split":
+        if !splitsGiven { splits = []; splitsGiven = true }
+        if let n = Int(args.popFirst() ?? ""), n >= 1 { splits.append(n) }
+    default:
+        print("usage: bench-schedule [--passes P] [--split N ...]")
+        exit(arg == "-h" || arg == "--help" ? 0 : 2)
+    }
+}
+
+let camera = DockProfile.Camera(name: "Matrice 3D/4D wide", sensorWidthMillimetres: 17.3, sensorHeightMillimetres: 13.0,
+                                focalLengthMillimetres: 12.29, imageWidthPixels: 5280, imageHeightPixels: 3956,
+                                minPhotoIntervalSeconds: 0.7)
+func capabilities(endurance: Double, wind: Double) -> DockProfile.Capabilities {
+    DockProfile.Capabilities(enduranceMinutes: endurance, reservePercent: 20, cruiseSpeedMetresPerSecond: 12,
+                             climbSpeedMetresPerSecond: 6, maxAltitudeMetres: 120, rangeKilometres: 10,
+                             maxWindMetresPerSecond: wind, maxRainfall: 0, minTakeoffBatteryPercent: 50, chargeMinutes: 32,
+                             camera: camera)
+}
+let caps = ["DJI Dock 2": capabilities(endurance: 50, wind: 8), "DJI Dock 3": capabilities(endurance: 54, wind: 12)]
+let start = CivilDate(year: 2026, month: 11, day: 25)!.midnightUTC.adding(seconds: -8 * 3_600)
+
+func split(_ cells: [GridCell], _ n: Int) -> [GridCell] {
+    guard n > 1 else { return cells }
+    var out: [GridCell] = []
+    for cell in cells {
+        let lats = cell.polygon.map(\.latitude), lons = cell.polygon.map(\.longitude)
+        let s = lats.min()!, w = lons.min()!, dLat = (lats.max()! - s) / Double(n), dLon = (lons.max()! - w) / Double(n)
+        for r in 0..<n {
+            for c in 0..<n {
+                let a = Coordinate(latitude: s + Double(r) * dLat, longitude: w + Double(c) * dLon)
+                let b = Coordinate(latitude: a.latitude + dLat, longitude: a.longitude + dLon)
+                out.append(GridCell(id: "\(cell.id)-\(r)\(c)", community: cell.community,
+                                    polygon: [a, Coordinate(latitude: a.latitude, longitude: b.longitude), b,
+                                              Coordinate(latitude: b.latitude, longitude: a.longitude), a],
+                                    revisitDays: cell.revisitDays))
+            }
+        }
+    }
+    return out
+}
+
+func run(_ name: String, cells: [GridCell], passes: Int) {
+    var registry = FleetSample.make()
+    registry.cells = cells
+    var last: [String: Timestamp] = [:]
+    for (i, c) in cells.enumerated() {
+        last[c.id] = start.adding(seconds: Double(i % c.revisitDays - c.revisitDays) * 86_400 + 18 * 3_600)
+    }
+    let input = ScheduleInput(registry: registry, capabilitiesByDockModel: caps, lastCovered: last, horizonStart: start,
+                              forecast: .fair(from: start, days: 14))
+    var best = Duration.seconds(1_000_000)
+    var schedule: Schedule?
+    for _ in 0..<passes {
+        let clock = ContinuousClock()
+        let t0 = clock.now
+        schedule = CoverageScheduler.schedule(input)
+        best = min(best, clock.now - t0)
+    }
+    let s = schedule!
+    let seconds = Double(best.components.seconds) + Double(best.components.attoseconds) / 1e18
+    let v0 = ContinuousClock().now
+    let violations = s.violations(for: input).count
+    let vt = ContinuousClock().now - v0
+    print(String(format: "%@: %d cells, %.3f s (best of %d); %d sorties, %d/%d visits, %d overdue, %.0f flight h; validator %.3f s, %d violations",
+                 name, cells.count, seconds, passes, s.sorties.count, s.report.visitsScheduled, s.report.visitsNeeded,
+                 s.report.overdue.count, s.report.totalFlightSeconds / 3_600,
+                 Double(vt.components.seconds) + Double(vt.components.attoseconds) / 1e18, violations))
+}
+
+let sample = FleetSample.make().cells
+run("sample", cells: sample, passes: passes)
+for n in splits { run("split \(n)x\(n)", cells: split(sample, n), passes: passes) }
