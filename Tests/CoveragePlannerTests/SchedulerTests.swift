@@ -279,6 +279,30 @@ enum ScheduleFixtures {
         #expect(stranded.allSatisfy { flown.contains($0) })
     }
 
+    @Test func aCellTooBigForOneBatteryIsFlownAsConsecutiveSortiesWithChargesBetween() throws {
+        let formation = Formation(id: "F1", name: "one", community: "Test", lead: nil)
+        let dock = Dock(serial: "D1", name: "d", model: "DJI Dock 2", formation: "F1", location: Fixtures.centre, altitudeMetres: 10, firmware: "t")
+        let drone = Drone(serial: "U1", name: "u", model: "M3D", formation: "F1", dock: "D1", firmware: "t")
+        let pilot = Pilot(id: "P1", name: "p", formation: "F1", licenceClass: .bvlos, licenceExpiry: CivilDate(year: 2030, month: 1, day: 1)!,
+                          maxDutyHoursPerDay: 8, minRestHours: 10)
+        let cell = GridCell(id: "BIG", community: "Test", polygon: Fixtures.ring([(-300, -600), (900, -600), (900, 600), (-300, 600)]), revisitDays: 14)
+        let registry = FleetRegistry(formations: [formation], pilots: [pilot], docks: [dock], drones: [drone], cells: [cell])
+        let input = ScheduleInput(registry: registry, capabilitiesByDockModel: ["DJI Dock 2": Fixtures.dock2(endurance: 12)],
+                                  lastCovered: ["BIG": S.start.adding(seconds: -10 * S.day)], horizonStart: S.start, horizonDays: 7,
+                                  forecast: .fair(from: S.start, days: 7))
+        let schedule = CoverageScheduler.schedule(input)
+        #expect(schedule.violations(for: input).isEmpty)
+        #expect(schedule.report.overdue.isEmpty)
+        #expect(schedule.report.visitsScheduled == 1)
+        let sorties = schedule.sorties
+        #expect(sorties.count >= 2)
+        #expect(sorties.allSatisfy { $0.cells == ["BIG"] && $0.pilot == "P1" && $0.planSortieCount == sorties.count })
+        #expect(sorties.map(\.planSortie) == Array(0..<sorties.count))
+        for (a, b) in zip(sorties, sorties.dropFirst()) {
+            #expect(b.start.milliseconds - a.end.milliseconds >= 32 * 60_000)
+        }
+    }
+
     @Test func neverCoveredCellsAreDueAtOnceAndReportedAsSuch() {
         var input = S.sampleInput()
         input.lastCovered = [:]

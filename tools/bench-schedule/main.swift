@@ -3,7 +3,8 @@
 //
 //   swift run -c release bench-schedule [--passes P] [--split N ...]
 //
-// Workloads (fair weather all fortnight, daylight 07:00-19:00 at UTC+8, no borrowing):
+// Workloads (fair weather all fortnight, daylight 07:00-19:00 at UTC+8), each without and then
+// with borrowing between formations:
 // - sample: FleetSample's 501 cells, 84 docked drones of 126, 205 pilots; each cell falls due at
 //   18:00 on day (i mod revisit period), so every cell needs a visit (hot spots two).
 // - split N: every sample cell cut into N x N smaller cells of the same community (N = 3 gives
@@ -62,7 +63,7 @@ func split(_ cells: [GridCell], _ n: Int) -> [GridCell] {
     return out
 }
 
-func run(_ name: String, cells: [GridCell], passes: Int) {
+func run(_ name: String, cells: [GridCell], passes: Int, borrowing: Bool) {
     var registry = FleetSample.make()
     registry.cells = cells
     var last: [String: Timestamp] = [:]
@@ -70,7 +71,7 @@ func run(_ name: String, cells: [GridCell], passes: Int) {
         last[c.id] = start.adding(seconds: Double(i % c.revisitDays - c.revisitDays) * 86_400 + 18 * 3_600)
     }
     let input = ScheduleInput(registry: registry, capabilitiesByDockModel: caps, lastCovered: last, horizonStart: start,
-                              forecast: .fair(from: start, days: 14))
+                              forecast: .fair(from: start, days: 14), options: ScheduleOptions(allowBorrowing: borrowing))
     var best = Duration.seconds(1_000_000)
     var schedule: Schedule?
     for _ in 0..<passes {
@@ -85,11 +86,13 @@ func run(_ name: String, cells: [GridCell], passes: Int) {
     let violations = s.violations(for: input).count
     let vt = ContinuousClock().now - v0
     print(String(format: "%@: %d cells, %.3f s (best of %d); %d sorties, %d/%d visits, %d overdue, %.0f flight h; validator %.3f s, %d violations",
-                 name, cells.count, seconds, passes, s.sorties.count, s.report.visitsScheduled, s.report.visitsNeeded,
+                 name + (borrowing ? " (borrowing)" : ""), cells.count, seconds, passes, s.sorties.count, s.report.visitsScheduled, s.report.visitsNeeded,
                  s.report.overdue.count, s.report.totalFlightSeconds / 3_600,
                  Double(vt.components.seconds) + Double(vt.components.attoseconds) / 1e18, violations))
 }
 
 let sample = FleetSample.make().cells
-run("sample", cells: sample, passes: passes)
-for n in splits { run("split \(n)x\(n)", cells: split(sample, n), passes: passes) }
+for borrowing in [false, true] {
+    run("sample", cells: sample, passes: passes, borrowing: borrowing)
+    for n in splits { run("split \(n)x\(n)", cells: split(sample, n), passes: passes, borrowing: borrowing) }
+}
