@@ -193,6 +193,21 @@ enum ScheduleFixtures {
         #expect(schedule.sorties.contains { $0.drone == window.drone })
     }
 
+    @Test func maintenanceStatusesBecomeUnavailability() {
+        let t = S.start.adding(seconds: -S.day)
+        let grounded = MaintenanceStatus(unit: "A", kind: .drone, model: nil, health: nil, flightHours: 10, flightHoursSinceService: 10, lastService: nil,
+                                         grounded: MaintenanceAction(unit: "A", time: t, kind: .ground, by: "lead", note: "prop"), due: [])
+        let due = MaintenanceStatus(unit: "B", kind: .drone, model: nil, health: nil, flightHours: 60, flightHoursSinceService: 60, lastService: nil,
+                                    grounded: nil, due: ["60.0 flight hours since new"])
+        let fine = MaintenanceStatus(unit: "C", kind: .drone, model: nil, health: nil, flightHours: 1, flightHoursSinceService: 1, lastService: nil, grounded: nil, due: [])
+        let dock = MaintenanceStatus(unit: "D", kind: .dock, model: nil, health: nil, flightHours: nil, flightHoursSinceService: nil, lastService: nil, grounded: nil, due: ["x"])
+        let out = DroneUnavailability.from([grounded, due, fine, dock])
+        #expect(out.map(\.drone) == ["A", "B"])
+        #expect(out.allSatisfy { $0.from == nil && $0.until == nil })
+        #expect(out[0].reason == "grounded")
+        #expect(out[1].reason.contains("60.0 flight hours"))
+    }
+
     @Test func expiredLicencesAndVLOSPilotsNeverFlyDocks() {
         var registry = FleetSample.make()
         let lapsed = CivilDate(year: 2026, month: 11, day: 1)!
