@@ -10,7 +10,8 @@ import TianyanModel
 /// ends earliest after it. The pilot is the eligible one with the fewest hours so far. After a
 /// visit its next due date (end + revisit period) is queued if it falls inside the horizon.
 /// Improvement: each visit is then offered to a cheaper dock if one can fly it without ending
-/// later than before (or after its due date).
+/// later than before (or after its due date); then each visit is handed to a pilot with fewer
+/// hours where that balances the pilots' hours.
 ///
 /// The hard constraints are those documented on `ScheduleInput`; `Schedule.violations(for:)`
 /// checks them independently.
@@ -431,6 +432,28 @@ private struct Engine {
             let chosen = moved ?? v
             visits[i] = chosen
             commit(chosen)
+        }
+        balancePilots()
+    }
+
+    /// Hands each visit to the eligible pilot with the fewest hours when that pilot would still
+    /// have fewer than its current pilot has without it: the sum of squared pilot hours falls with
+    /// every move, and times, drones and routes stay as they are.
+    mutating func balancePilots() {
+        for i in visits.indices {
+            let v = visits[i]
+            let seconds = v.plans[0].durations.reduce(0, +)
+            let day = hours.localDay(v.starts[0])
+            uncommit(v)
+            var best = v.pilot
+            for pool in pilotPool(v.plans[0].dock) {
+                for p in pool where p != v.pilot && pilotState[p].seconds + seconds < pilotState[best].seconds {
+                    if pilotFits(p, v.starts[0], v.end, day: day) { best = p }
+                }
+                if best != v.pilot { break }  // own formation first
+            }
+            visits[i].pilot = best
+            commit(visits[i])
         }
     }
 

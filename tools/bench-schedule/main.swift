@@ -85,10 +85,14 @@ func run(_ name: String, cells: [GridCell], passes: Int, borrowing: Bool) {
     let v0 = ContinuousClock().now
     let violations = s.violations(for: input).count
     let vt = ContinuousClock().now - v0
-    print(String(format: "%@: %d cells, %.3f s (best of %d); %d sorties, %d/%d visits, %d overdue, %.0f flight h; validator %.3f s, %d violations",
+    let hours = s.report.secondsPerPilot.values.map { $0 / 3_600 }
+    let mean = hours.reduce(0, +) / Double(max(1, hours.count))
+    let spread = (hours.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(max(1, hours.count))).squareRoot()
+    print(String(format: "%@: %d cells, %.3f s (best of %d); %d sorties, %d/%d visits, %d overdue, %.0f flight h; validator %.3f s, %d violations; %d pilots fly, h/pilot mean %.2f sd %.2f max %.2f",
                  name + (borrowing ? " (borrowing)" : ""), cells.count, seconds, passes, s.sorties.count, s.report.visitsScheduled, s.report.visitsNeeded,
                  s.report.overdue.count, s.report.totalFlightSeconds / 3_600,
-                 Double(vt.components.seconds) + Double(vt.components.attoseconds) / 1e18, violations))
+                 Double(vt.components.seconds) + Double(vt.components.attoseconds) / 1e18, violations,
+                 hours.count, mean, spread, hours.max() ?? 0))
 }
 
 let sample = FleetSample.make().cells
