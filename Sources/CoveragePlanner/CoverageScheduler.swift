@@ -282,7 +282,8 @@ private struct Engine {
     func slotIndex(_ t: Int64) -> Int64 { t >= h0 ? (t - h0) / slot : -1 }
 
     /// Latest start on the slot grid whose visit ends by `due`, searching back to the horizon start.
-    func latestBefore(_ entry: PlanEntry, due: Int64, period: Int64, flags: inout Flags) -> (starts: [Int64], pilot: Int)? {
+    /// Never ending before `minEnd` when given.
+    func latestBefore(_ entry: PlanEntry, due: Int64, period: Int64, minEnd: Int64? = nil, flags: inout Flags) -> (starts: [Int64], pilot: Int)? {
         let total = entry.durations.reduce(0, +) + Int64(entry.durations.count - 1) * docks[entry.dock].chargeSeconds
         var k = slotIndex(min(due, h1) - total)
         let pools = pilotPool(entry.dock)
@@ -292,6 +293,7 @@ private struct Engine {
         let lowest = (from - h0 + slot - 1) / slot
         while k >= lowest {
             let s = h0 + k * slot
+            if let minEnd, s + total < minEnd { break }
             if let r = tryPlace(entry, at: s, pools: pools, flags: &flags) { return r }
             k -= 1
         }
@@ -409,9 +411,10 @@ private struct Engine {
 
     // MARK: Improvement
 
-    /// Offers every visit, in order, to a cheaper candidate dock that can fly it ending no later
-    /// than before (or by its due date, whichever is later). Each move lowers total flight time and
-    /// never adds lateness, so the objective's order is respected.
+    /// Offers every visit, in order, to a cheaper candidate dock that can fly it ending no earlier
+    /// than before (so the cell's next due date does not move forward) and no later than before or
+    /// than its due date, whichever is later. Each move lowers total flight time and adds no
+    /// lateness, so the objective's order is respected.
     mutating func improve() {
         for i in visits.indices {
             let v = visits[i]
@@ -424,7 +427,7 @@ private struct Engine {
             var moved: Visit?
             var flags: Flags = []
             for entry in cheaper {
-                if let r = latestBefore(entry, due: max(v.due, v.end), period: Int64(max(1, cells[v.cell].revisitDays)) * 86_400, flags: &flags) {
+                if let r = latestBefore(entry, due: max(v.due, v.end), period: Int64(max(1, cells[v.cell].revisitDays)) * 86_400, minEnd: v.end, flags: &flags) {
                     moved = Visit(cell: v.cell, due: v.due, entry: 0, dock: entry.dock, pilot: r.pilot, starts: r.starts, plans: [entry])
                     break
                 }
@@ -489,9 +492,19 @@ private struct Engine {
         for (c, cell) in cells.enumerated() {
             let list = (visitEnds[c] ?? []).sorted { $0.end < $1.end }
             if visitsNeeded[c] > 0 { cellsDue += 1 }
+            // Due dates from the visits as finally placed: the first from the last coverage, each
+            // next one a revisit period after the previous visit ended.
+            let period = Int64(max(1, cell.revisitDays)) * 86_400
             var overdue: Int64 = 0
-            for x in list { overdue = max(overdue, x.end - x.due) }
-            if let u = unplaced[c] { overdue = max(overdue, h1 - max(u.due, h0)) }
+            var due = firstDue[c]
+            for x in list {
+                overdue = max(overdue, x.end - due)
+                due = x.end + period
+            }
+            if unplaced[c] != nil {
+                unplaced[c]!.due = due
+                overdue = max(overdue, h1 - max(due, h0))
+            }
             // Staleness: gaps between coverage events inside the horizon.
             var last: Int64? = input.lastCovered[cell.id].map { $0.milliseconds / 1_000 }
             var worst: Int64? = nil

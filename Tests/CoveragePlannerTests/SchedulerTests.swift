@@ -135,6 +135,7 @@ enum ScheduleFixtures {
         for cell in input.registry.cells {
             #expect(flown[cell.id] == (cell.revisitDays == 7 ? 2 : 1), "\(cell.id) flown \(flown[cell.id] ?? 0) times")
         }
+        expectReportedLatenessMatchesTheSorties(schedule, input)
         // Every visit ends by its cell's due date: the worst staleness is one revisit period.
         #expect(try #require(schedule.report.worstStalenessSeconds) <= 14 * S.day)
     }
@@ -159,6 +160,35 @@ enum ScheduleFixtures {
                     "seed \(seed): \(cell.id) neither flown nor reported")
         }
         #expect(CoverageScheduler.schedule(input) == schedule)
+        expectReportedLatenessMatchesTheSorties(schedule, input)
+        // The improvement passes add no lateness and no flight time.
+        var plain = input
+        plain.options.improve = false
+        let greedy = CoverageScheduler.schedule(plain)
+        #expect(greedy.violations(for: plain).isEmpty)
+        #expect(schedule.report.totalFlightSeconds <= greedy.report.totalFlightSeconds + 1e-6)
+        #expect(schedule.report.overdue.map(\.overdueSeconds).reduce(0, +) <= greedy.report.overdue.map(\.overdueSeconds).reduce(0, +))
+    }
+
+    /// Recomputes each cell's lateness from the sorties alone and compares with the report.
+    func expectReportedLatenessMatchesTheSorties(_ schedule: Schedule, _ input: ScheduleInput, sourceLocation: SourceLocation = #_sourceLocation) {
+        let h0 = input.horizonStart.milliseconds / 1_000, h1 = input.horizonEnd.milliseconds / 1_000
+        let reported = Dictionary(uniqueKeysWithValues: schedule.report.overdue.map { ($0.cell, $0.overdueSeconds) })
+        var visitEnds: [String: [Int64]] = [:]
+        for s in schedule.sorties where s.planSortie == s.planSortieCount - 1 {
+            for c in s.cells { visitEnds[c, default: []].append(s.end.milliseconds / 1_000) }
+        }
+        for cell in input.registry.cells {
+            let period = Int64(cell.revisitDays) * 86_400
+            var due = input.lastCovered[cell.id].map { $0.milliseconds / 1_000 + period } ?? h0
+            var late: Int64 = 0
+            for end in (visitEnds[cell.id] ?? []).sorted() {
+                late = max(late, end - due)
+                due = end + period
+            }
+            if due < h1 { late = max(late, h1 - max(due, h0)) }
+            #expect(Double(late) == reported[cell.id] ?? 0, "\(cell.id)", sourceLocation: sourceLocation)
+        }
     }
 
     @Test func validatorCatchesBrokenSchedules() {
