@@ -524,6 +524,8 @@ private struct Engine {
             if flags.contains(.weather) { reasons.insert(.weatherClosed) }
             if flags.contains(.noPilot) { reasons.insert(.noLicensedPilot) }
             if flags.contains(.capacity) { reasons.insert(.noCapacity) }
+            // Nothing else stood in the way: only the flying hours (e.g. a visit longer than a day's window).
+            if reasons.isEmpty && (unplaced[c] != nil || (overdue > 0 && firstDue[c] > h0)) { reasons.insert(.noCapacity) }
             if overdue > 0 && firstDue[c] <= h0 {
                 notes.append(input.lastCovered[cell.id] == nil ? "never covered: due at the horizon start" : "already due at the horizon start")
             }

@@ -348,6 +348,16 @@ enum ScheduleFixtures {
         }
     }
 
+    @Test func noFlyingHoursMeansNoSortiesAndEveryDueCellReported() {
+        var input = S.sampleInput(borrowing: true)
+        input.flyingHours = FlyingHours(startHour: 10, endHour: 10)
+        input.horizonDays = 4
+        let schedule = CoverageScheduler.schedule(input)
+        #expect(schedule.sorties.isEmpty)
+        #expect(schedule.report.overdue.count == schedule.report.cellsDue)
+        #expect(schedule.report.overdue.allSatisfy { $0.reasons == [.noCapacity] })
+    }
+
     @Test func neverCoveredCellsAreDueAtOnceAndReportedAsSuch() {
         var input = S.sampleInput()
         input.lastCovered = [:]
