@@ -4,7 +4,8 @@ import TianyanModel
 /// when. Pure and deterministic (no randomness; ties go to the smaller id).
 ///
 /// Construction: visits are taken most urgent first (earliest due date, then cell id). For each,
-/// the candidate docks (nearest of the cell's own formations; more when borrowing) are tried
+/// the candidate docks (nearest of the cell's own formations that have a pilot licensed for docks
+/// at the horizon start; more when borrowing) are tried
 /// cheapest plan first, and the visit goes to the latest slot that still ends by its due date
 /// (keeping the revisit cycle as long as allowed); when no candidate can make it, to the slot that
 /// ends earliest after it. The pilot is the eligible one with the fewest hours so far. After a
@@ -172,11 +173,17 @@ private struct Engine {
 
         // Candidate docks per cell: nearest of its own formations, plus nearest overall when borrowing.
         let k = input.options.docksPerCell
+        let firstDay = input.flyingHours.localDay(h0)
+        let crewedFormations = Set(pilots.filter { $0.mayFlyDock(onLocalDay: firstDay) }.map(\.formation))
         for cell in cells {
             let centre = cell.polygon.isEmpty ? Coordinate(latitude: 0, longitude: 0) : Geodesy.centroid(of: cell.polygon)
             let byDistance = docks.indices.map { ($0, Geodesy.distance(docks[$0].dock.location, centre)) }
                 .sorted { $0.1 != $1.1 ? $0.1 < $1.1 : docks[$0.0].dock.serial < docks[$1.0].dock.serial }
-            var chosen = Array(byDistance.filter { docks[$0.0].community == cell.community }.prefix(k).map(\.0))
+            // Docks whose formation has a pilot who may fly docks come first; the others only
+            // when there are none (so that the report can say no pilot is licensed).
+            let own = byDistance.filter { docks[$0.0].community == cell.community }.map(\.0)
+            let crewed = own.filter { crewedFormations.contains(docks[$0].dock.formation) }
+            var chosen = Array((crewed.isEmpty ? own : crewed).prefix(k))
             if input.options.allowBorrowing {
                 for (d, _) in byDistance.prefix(k) where !chosen.contains(d) { chosen.append(d) }
             }

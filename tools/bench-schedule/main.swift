@@ -1,7 +1,7 @@
 // bench-schedule: wall time of CoverageScheduler.schedule (survey plans per (cell, dock),
 // greedy construction and improvement pass) over a 14-day horizon, single-threaded.
 //
-//   swift run -c release bench-schedule [--passes P] [--split N ...]
+//   swift run -c release bench-schedule [--passes P] [--split N ...] [--docks-per-cell K]
 //
 // Workloads (fair weather all fortnight, daylight 07:00-19:00 at UTC+8), each without and then
 // with borrowing between formations:
@@ -16,17 +16,19 @@ import CoveragePlanner
 import TianyanModel
 
 var passes = 1
+var docksPerCell = ScheduleOptions().docksPerCell
 var splits: [Int] = [3, 6]
 var args = CommandLine.arguments.dropFirst()
 var splitsGiven = false
 while let arg = args.popFirst() {
     switch arg {
     case "--passes": passes = max(1, Int(args.popFirst() ?? "") ?? passes)
+    case "--docks-per-cell": docksPerCell = max(1, Int(args.popFirst() ?? "") ?? docksPerCell)
     case "--split":
         if !splitsGiven { splits = []; splitsGiven = true }
         if let n = Int(args.popFirst() ?? ""), n >= 1 { splits.append(n) }
     default:
-        print("usage: bench-schedule [--passes P] [--split N ...]")
+        print("usage: bench-schedule [--passes P] [--split N ...] [--docks-per-cell K]")
         exit(arg == "-h" || arg == "--help" ? 0 : 2)
     }
 }
@@ -63,7 +65,7 @@ func split(_ cells: [GridCell], _ n: Int) -> [GridCell] {
     return out
 }
 
-func run(_ name: String, cells: [GridCell], passes: Int, borrowing: Bool) {
+func run(_ name: String, cells: [GridCell], passes: Int, borrowing: Bool, docksPerCell: Int) {
     var registry = FleetSample.make()
     registry.cells = cells
     var last: [String: Timestamp] = [:]
@@ -71,7 +73,7 @@ func run(_ name: String, cells: [GridCell], passes: Int, borrowing: Bool) {
         last[c.id] = start.adding(seconds: Double(i % c.revisitDays - c.revisitDays) * 86_400 + 18 * 3_600)
     }
     let input = ScheduleInput(registry: registry, capabilitiesByDockModel: caps, lastCovered: last, horizonStart: start,
-                              forecast: .fair(from: start, days: 14), options: ScheduleOptions(allowBorrowing: borrowing))
+                              forecast: .fair(from: start, days: 14), options: ScheduleOptions(allowBorrowing: borrowing, docksPerCell: docksPerCell))
     var best = Duration.seconds(1_000_000)
     var schedule: Schedule?
     for _ in 0..<passes {
@@ -93,10 +95,17 @@ func run(_ name: String, cells: [GridCell], passes: Int, borrowing: Bool) {
                  s.report.overdue.count, s.report.totalFlightSeconds / 3_600,
                  Double(vt.components.seconds) + Double(vt.components.attoseconds) / 1e18, violations,
                  hours.count, mean, spread, hours.max() ?? 0))
+    if !s.report.overdue.isEmpty {
+        var byReason: [String: Int] = [:]
+        for r in s.report.overdue { byReason[r.reasons.map(\.rawValue).joined(separator: "+"), default: 0] += 1 }
+        let communities = Set(s.report.overdue.filter { $0.reasons.contains(.noDockInRange) }.compactMap { r in cells.first { $0.id == r.cell }?.community })
+        print("  overdue by reason: " + byReason.sorted { $0.key < $1.key }.map { "\($0.key.isEmpty ? "(due at start)" : $0.key) \($0.value)" }.joined(separator: ", ")
+              + (communities.isEmpty ? "" : "; no dock in: " + communities.sorted().joined(separator: ", ")))
+    }
 }
 
 let sample = FleetSample.make().cells
 for borrowing in [false, true] {
-    run("sample", cells: sample, passes: passes, borrowing: borrowing)
-    for n in splits { run("split \(n)x\(n)", cells: split(sample, n), passes: passes, borrowing: borrowing) }
+    run("sample", cells: sample, passes: passes, borrowing: borrowing, docksPerCell: docksPerCell)
+    for n in splits { run("split \(n)x\(n)", cells: split(sample, n), passes: passes, borrowing: borrowing, docksPerCell: docksPerCell) }
 }
