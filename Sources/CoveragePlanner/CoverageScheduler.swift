@@ -82,12 +82,11 @@ private struct Engine {
     struct Visit {
         var cell: Int
         var due: Int64
-        var entry: Int  // index in candidates[cell]
         var dock: Int
         var pilot: Int
         var starts: [Int64]
         var end: Int64 { starts.last! + plans[0].durations.last! }
-        // Filled by the engine: the plan entry's durations.
+        /// The plan flown (one entry).
         var plans: [PlanEntry]
     }
 
@@ -381,7 +380,7 @@ private struct Engine {
             if due > h0 {
                 for entry in entries {
                     if let r = latestBefore(entry, due: due, period: Int64(max(1, cells[c].revisitDays)) * 86_400, flags: &flags) {
-                        placed = Visit(cell: c, due: due, entry: 0, dock: entry.dock, pilot: r.pilot, starts: r.starts, plans: [entry])
+                        placed = Visit(cell: c, due: due, dock: entry.dock, pilot: r.pilot, starts: r.starts, plans: [entry])
                         break
                     }
                 }
@@ -391,7 +390,7 @@ private struct Engine {
                 var best: Visit?
                 for entry in entries {
                     if let r = earliestFrom(entry, from: due > h0 ? due - entry.durations.reduce(0, +) : h0, flags: &lateFlagsHere) {
-                        let v = Visit(cell: c, due: due, entry: 0, dock: entry.dock, pilot: r.pilot, starts: r.starts, plans: [entry])
+                        let v = Visit(cell: c, due: due, dock: entry.dock, pilot: r.pilot, starts: r.starts, plans: [entry])
                         if best == nil || v.end < best!.end { best = v }
                     }
                 }
@@ -435,7 +434,7 @@ private struct Engine {
             var flags: Flags = []
             for entry in cheaper {
                 if let r = latestBefore(entry, due: max(v.due, v.end), period: Int64(max(1, cells[v.cell].revisitDays)) * 86_400, minEnd: v.end, flags: &flags) {
-                    moved = Visit(cell: v.cell, due: v.due, entry: 0, dock: entry.dock, pilot: r.pilot, starts: r.starts, plans: [entry])
+                    moved = Visit(cell: v.cell, due: v.due, dock: entry.dock, pilot: r.pilot, starts: r.starts, plans: [entry])
                     break
                 }
             }
