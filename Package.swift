@@ -180,6 +180,7 @@ let package = Package(
         .executableTarget(
             name: "bench-planner-geometry", dependencies: ["CoveragePlanner", "TianyanModel"], path: "tools/bench-planner-geometry"
         ),
+        .executableTarget(name: "bench-schedule", dependencies: ["CoveragePlanner", "TianyanModel"], path: "tools/bench-schedule"),
 
         .testTarget(name: "TianyanModelTests", dependencies: ["TianyanModel", "TianyanTesting"]),
         .testTarget(name: "CoveragePlannerTests", dependencies: ["CoveragePlanner", "TianyanModel", "TianyanTesting"]),
