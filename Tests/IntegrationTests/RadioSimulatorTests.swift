@@ -14,7 +14,7 @@ struct RadioSimulatorTests {
         (tianyanExecutable() as NSString).deletingLastPathComponent + "/radio-sim"
     }
 
-    @Test("page to read, emergency alarm, unplug mid-call survived with a consistent voice log", .timeLimit(.minutes(2)))
+    @Test("page to read, emergency alarm, unplug mid-call survived with a consistent voice log", .timeLimit(.minutes(3)))
     func controllerAgainstTheSimulator() async throws {
         let dir = try TemporaryDirectory("tianyan-radiosim")
         defer { dir.remove() }
@@ -54,7 +54,7 @@ struct RadioSimulatorTests {
 
         let store = FleetStore(database: try TianyanDatabase(location: db))
         // An emergency (a status-0 press, an emergency LIP or a priority-15 call) becomes an alarm.
-        try await waitUntil("an emergency alarm", timeout: .seconds(40)) {
+        try await waitUntil("an emergency alarm", timeout: .seconds(60)) {
             try await !store.alarms(kind: "emergency").isEmpty
         }
         // Calls with talkers are being logged; pull the cable while some are open.
