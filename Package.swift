@@ -72,6 +72,7 @@ let package = Package(
             name: "TianyanApp",
             dependencies: [
                 "CCrypt",
+                "CoveragePlanner",
                 "DockLink",
                 "MosquittoClient",
                 "RadioLink",
@@ -119,6 +120,7 @@ let package = Package(
                 "DockLink",
                 "RadioLink",
                 "SerialPorts",
+                "CoveragePlanner",
                 "TianyanApp",
                 "TianyanModel",
                 "TianyanServer",

@@ -1,0 +1,67 @@
+import ArgumentParser
+import CoveragePlanner
+import Foundation
+import Logging
+import TianyanApp
+import TianyanModel
+import TianyanStore
+
+/// `tianyan plan`: the coverage schedule for the coming days from the registry, the dock
+/// profiles, the maintenance state and a forecast.
+struct Plan: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Plan the grid-coverage sorties: every cell flown within its revisit period, by the right drone and pilot.",
+        discussion: """
+        Reads the registry, the dock profiles and the maintenance state from the database. Without \
+        --forecast every hour is assumed flyable (said in the output); hours missing from a forecast \
+        file are not flown. Coverage already flown is not tracked yet, so every cell counts as due at the start.
+        """)
+
+    @OptionGroup var global: GlobalOptions
+    @Option(help: "Days to plan.") var days = 14
+    @Option(help: ArgumentHelp("Start of the plan (default: the next full hour).", valueName: "TIME")) var start: String?
+    @Option(help: ArgumentHelp("Hourly forecast, CSV lines time,wind_mps,rain (rain 0-3).", valueName: "FILE")) var forecast: String?
+    @Flag(help: "Let formations fly cells of other communities.") var borrow = false
+    @Flag(help: "The whole plan as JSON.") var json = false
+    @Flag(help: "One line per sortie as CSV.") var csv = false
+    @Option(help: ArgumentHelp("Write one iCalendar file per pilot into this directory.", valueName: "DIR")) var ics: String?
+
+    func validate() throws {
+        guard (1...60).contains(days) else { throw ValidationError("--days must be 1 to 60") }
+        if let start, Timestamp(parsing: start) == nil { throw ValidationError("--start \(start): expected a time such as 2026-11-25T00:00:00Z") }
+        if json && csv { throw ValidationError("give --json or --csv, not both") }
+    }
+
+    func run() async throws {
+        try await global.withDatabase { config, db in
+            let now = Timestamp.now()
+            let begin = start.flatMap(Timestamp.init(parsing:)) ?? Timestamp(milliseconds: (now.milliseconds / 3_600_000 + 1) * 3_600_000)
+            let weather: WeatherForecast
+            if let forecast {
+                guard let text = try? String(contentsOfFile: forecast, encoding: .utf8) else { throw ValidationError("cannot read the forecast \(forecast)") }
+                weather = try PlanReport.forecast(csv: text, file: forecast)
+            } else {
+                weather = .fair(from: begin, days: days)
+            }
+            let profiles = try Controller(configuration: config, logger: .init(label: "tianyan.plan")).loadDockProfiles()
+            let input = try await PlanReport.input(store: FleetStore(database: db), profiles: profiles, rules: config.maintenance,
+                                                   start: begin, days: days, forecast: weather, borrowing: borrow)
+            if !json && !csv { Console.error("planning \(input.registry.cells.count) cells over \(days) days…") }
+            let clock = ContinuousClock.now
+            let schedule = CoverageScheduler.schedule(input)
+            let elapsed = ContinuousClock.now - clock
+            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            let violations = schedule.violations(for: input)
+            guard violations.isEmpty else {
+                throw PlanReport.Failure(description: "the plan breaks \(violations.count) hard constraints (a bug; please report): \(violations.prefix(3).map(\.description).joined(separator: "; "))")
+            }
+            if let ics {
+                let files = try PlanReport.calendars(schedule, registry: input.registry, to: ics, now: now)
+                Console.error("wrote \(files.count) pilot calendars to \(ics)")
+            }
+            if json { Console.emit(PlanReport.json(schedule, input: input)) }
+            else if csv { Console.emit(String(PlanReport.csv(schedule).dropLast())) }
+            else { Console.emit(PlanReport.summary(schedule, input: input, seconds: seconds, assumedWeather: forecast == nil)) }
+        }
+    }
+}
