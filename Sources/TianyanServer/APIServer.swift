@@ -161,6 +161,43 @@ public enum APIServer {
             if let page = try await store.page(id: id) { return PageJSON.response(.ok, PageJSON.page(page)) }
             throw APIError(.notFound, "no page \(id)")
         }
+        let alarms = AlarmHandling(database: parts.database)
+
+        on(.get, "api/v1/alarms") { request, _ -> Response in
+            _ = try sessions.authorize(request, role: nil)
+            let q = request.uri.queryParameters
+            let limit = try QueryValue.int(q["limit"].map(String.init), name: "limit", default: 100, range: 1...10_000)
+            let open: Bool
+            switch q["open"].map(String.init) {
+            case nil, "false": open = false
+            case "true": open = true
+            case let other?: throw APIError(.badRequest, "\"\(other)\" must be true or false", field: "open")
+            }
+            let list = try await alarms.list(kind: q["kind"].map(String.init), unit: q["unit"].map(String.init), open: open, limit: limit)
+            return PageJSON.response(.ok, ["alarms": list.map(PageJSON.alarm)])
+        }
+
+        on(.post, "api/v1/alarms/:id/ack") { request, context -> Response in
+            let user = try sessions.authorize(request, role: .dispatcher)
+            let id = try context.parameters.require("id")
+            let note = try await JSONBody.readIfAny(request)?.optionalString("note")
+            do { return PageJSON.response(.ok, PageJSON.alarm(try await alarms.acknowledge(id, by: user.name, note: note))) } catch let f as AlarmHandling.Failure {
+                throw APIError(f)
+            }
+        }
+
+        on(.post, "api/v1/alarms/:id/clear") { request, context -> Response in
+            let user = try sessions.authorize(request, role: .dispatcher)
+            let id = try context.parameters.require("id")
+            let note = try await JSONBody.read(request).string("note")
+            guard !note.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+                throw APIError(.badRequest, "say why the alarm is cleared", field: "note")
+            }
+            do { return PageJSON.response(.ok, PageJSON.alarm(try await alarms.clear(id, by: user.name, note: note))) } catch let f as AlarmHandling.Failure {
+                throw APIError(f)
+            }
+        }
+
         return (router, routes)
     }
 }
@@ -189,6 +226,13 @@ struct APIError: Error {
         self.status = status
         self.message = message
         self.field = field
+    }
+
+    init(_ failure: AlarmHandling.Failure) {
+        switch failure {
+        case .unknown: self.init(.notFound, failure.description)
+        case .alreadyCleared: self.init(.conflict, failure.description)
+        }
     }
 
     init(_ failure: RadioNetwork.Failure) {
@@ -246,6 +290,19 @@ struct JSONBody {
         return JSONBody(object: object)
     }
 
+    /// The body as a JSON object, or nil when the request has no body.
+    static func readIfAny(_ request: Request) async throws -> JSONBody? {
+        let buffer: ByteBuffer
+        do { buffer = try await request.body.collect(upTo: 64 * 1024) } catch {
+            throw APIError(.contentTooLarge, "the request body is larger than 64 KiB")
+        }
+        guard buffer.readableBytes > 0 else { return nil }
+        guard let object = (try? JSONSerialization.jsonObject(with: Data(buffer.readableBytesView))) as? [String: Any] else {
+            throw APIError(.badRequest, "the request body must be a JSON object")
+        }
+        return JSONBody(object: object)
+    }
+
     func string(_ name: String) throws -> String {
         guard let value = object[name] else { throw APIError(.badRequest, "missing", field: name) }
         guard let text = value as? String else { throw APIError(.badRequest, "must be a string", field: name) }
@@ -295,6 +352,15 @@ enum PageJSON {
             "history": p.history.map { s -> [String: Any] in
                 ["state": s.state, "time": s.time.iso8601, "detail": s.detail ?? NSNull()]
             },
+        ]
+    }
+
+    static func alarm(_ h: AlarmHandling.Handled) -> [String: Any] {
+        let a = h.alarm
+        return [
+            "id": a.id, "unit": a.unit, "time": a.time.iso8601, "kind": a.kind, "severity": a.severity.rawValue, "code": a.code ?? NSNull(),
+            "text": a.text, "acknowledged_at": h.acknowledgedAt?.iso8601 ?? NSNull(), "acknowledged_by": h.acknowledgedBy ?? NSNull(),
+            "cleared_at": a.clearedAt?.iso8601 ?? NSNull(), "cleared_by": h.clearedBy ?? NSNull(), "note": h.note ?? NSNull(),
         ]
     }
 

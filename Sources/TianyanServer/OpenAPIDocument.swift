@@ -135,6 +135,54 @@ enum OpenAPIDocument {
           responses:
             "200": {description: the page, content: {application/json: {schema: {$ref: "#/components/schemas/Page"}}}}
             "404": {$ref: "#/components/responses/BadRequest"}
+      /api/v1/alarms:
+        get:
+          summary: Alarms (radio emergencies, dock HMS), newest first
+          parameters:
+            - {name: open, in: query, schema: {type: boolean, default: false}, description: only those not cleared}
+            - {name: kind, in: query, schema: {type: string}, description: "emergency, hms, …"}
+            - {name: unit, in: query, schema: {type: string}}
+            - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 10000, default: 100}}
+          responses:
+            "200":
+              description: the alarms
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    properties:
+                      alarms: {type: array, items: {$ref: "#/components/schemas/Alarm"}}
+            "400": {$ref: "#/components/responses/BadRequest"}
+            "401": {$ref: "#/components/responses/BadRequest"}
+      /api/v1/alarms/{id}/ack:
+        post:
+          summary: Acknowledge an alarm (dispatcher); audited
+          parameters:
+            - {name: id, in: path, required: true, schema: {type: string}}
+          requestBody:
+            required: false
+            content: {application/json: {schema: {type: object, properties: {note: {type: string}}}}}
+          responses:
+            "200": {description: the alarm, content: {application/json: {schema: {$ref: "#/components/schemas/Alarm"}}}}
+            "401": {$ref: "#/components/responses/BadRequest"}
+            "403": {$ref: "#/components/responses/BadRequest"}
+            "404": {$ref: "#/components/responses/BadRequest"}
+            "409": {$ref: "#/components/responses/BadRequest"}
+      /api/v1/alarms/{id}/clear:
+        post:
+          summary: Clear an alarm with a note (dispatcher); audited
+          parameters:
+            - {name: id, in: path, required: true, schema: {type: string}}
+          requestBody:
+            required: true
+            content: {application/json: {schema: {type: object, required: [note], properties: {note: {type: string}}}}}
+          responses:
+            "200": {description: the alarm, content: {application/json: {schema: {$ref: "#/components/schemas/Alarm"}}}}
+            "400": {$ref: "#/components/responses/BadRequest"}
+            "401": {$ref: "#/components/responses/BadRequest"}
+            "403": {$ref: "#/components/responses/BadRequest"}
+            "404": {$ref: "#/components/responses/BadRequest"}
+            "409": {$ref: "#/components/responses/BadRequest"}
     components:
       securitySchemes:
         bearer: {type: http, scheme: bearer}
@@ -174,6 +222,21 @@ enum OpenAPIDocument {
                   state: {type: string}
                   time: {type: string, format: date-time}
                   detail: {type: [string, "null"]}
+        Alarm:
+          type: object
+          properties:
+            id: {type: string}
+            unit: {type: string}
+            time: {type: string, format: date-time}
+            kind: {type: string}
+            severity: {type: string, enum: [info, warning, critical, emergency]}
+            code: {type: [string, "null"]}
+            text: {type: string}
+            acknowledged_at: {type: [string, "null"], format: date-time}
+            acknowledged_by: {type: [string, "null"]}
+            cleared_at: {type: [string, "null"], format: date-time}
+            cleared_by: {type: [string, "null"]}
+            note: {type: [string, "null"]}
         Gateway:
           type: object
           properties:

@@ -111,6 +111,15 @@ enum Schema {
                     created INTEGER NOT NULL, disabled INTEGER NOT NULL DEFAULT 0);
                 """)
         }
+        m.registerMigration("v5 alarm handling") { db in
+            try db.execute(sql: """
+                -- Who acknowledged and who cleared an alarm, with the dispatcher's note.
+                ALTER TABLE alarms ADD COLUMN acknowledged_at INTEGER;
+                ALTER TABLE alarms ADD COLUMN acknowledged_by TEXT;
+                ALTER TABLE alarms ADD COLUMN cleared_by TEXT;
+                ALTER TABLE alarms ADD COLUMN note TEXT;
+                """)
+        }
         return m
     }
 }

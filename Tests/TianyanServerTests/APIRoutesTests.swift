@@ -4,6 +4,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Logging
+import ServiceLifecycle
 import Testing
 import TianyanApp
 import TianyanModel
@@ -269,5 +270,61 @@ struct APIRoutesTests {
         #expect(!PasswordHash.verify("correct horse batterY", against: hash))
         #expect(!PasswordHash.verify("", against: hash))
         #expect(try PasswordHash.make("correct horse battery") != hash, "a fresh salt each time")
+    }
+
+    @Test("alarms: listed with a session; acknowledged and cleared with a note by a dispatcher, audited; a viewer may not; cleared twice is 409")
+    func alarmHandling() async throws {
+        let f = try await Self.fixture()
+        defer { f.dir.remove() }
+        let writer = StoreWriter(database: f.parts.database, configuration: .init(batchSize: 100, maxDelay: .milliseconds(2)))
+        let group = ServiceGroup(services: [writer], logger: Logger(label: "test.writer"))
+        let running = Task { try await group.run() }
+        let ticket = writer.submit([.alarm(Alarm(id: "emergency-2100003-1", unit: "2100003", time: Timestamp(milliseconds: 1_800_000_000_000),
+                                                 kind: "emergency", severity: .emergency, code: "status-0", text: "Emergency from CM-0003"))])
+        try await writer.waitUntilCommitted(ticket)
+        await group.triggerGracefulShutdown()
+        _ = try? await running.value
+
+        let app = Application(router: APIServer.router(parts: f.parts))
+        try await app.test(.router) { client in
+            let auth = try await Self.login(client)
+            let viewer = try await Self.login(client, "view")
+            try await client.execute(uri: "/api/v1/alarms?open=true", method: .get, headers: viewer) { r in
+                #expect(r.status == .ok)
+                let list = Self.json(r.body)["alarms"] as? [[String: Any]] ?? []
+                #expect(list.count == 1 && list.first?["acknowledged_at"] is NSNull)
+            }
+            try await client.execute(uri: "/api/v1/alarms?open=maybe", method: .get, headers: viewer) { r in
+                #expect(r.status == .badRequest && Self.error(r.body).field == "open")
+            }
+            try await client.execute(uri: "/api/v1/alarms/emergency-2100003-1/ack", method: .post, headers: viewer) { r in
+                #expect(r.status == .forbidden)
+            }
+            try await client.execute(uri: "/api/v1/alarms/emergency-2100003-1/ack", method: .post, headers: auth) { r in
+                #expect(r.status == .ok)
+                #expect(Self.json(r.body)["acknowledged_by"] as? String == "disp")
+            }
+            try await client.execute(uri: "/api/v1/alarms/emergency-2100003-1/clear", method: .post, headers: auth,
+                                     body: ByteBuffer(string: #"{"note": " "}"#)) { r in
+                #expect(r.status == .badRequest && Self.error(r.body).field == "note")
+            }
+            try await client.execute(uri: "/api/v1/alarms/emergency-2100003-1/clear", method: .post, headers: auth,
+                                     body: ByteBuffer(string: #"{"note": "false press, confirmed by radio"}"#)) { r in
+                #expect(r.status == .ok)
+                let a = Self.json(r.body)
+                #expect(a["cleared_by"] as? String == "disp" && a["note"] as? String == "false press, confirmed by radio")
+            }
+            try await client.execute(uri: "/api/v1/alarms/emergency-2100003-1/clear", method: .post, headers: auth,
+                                     body: ByteBuffer(string: #"{"note": "again"}"#)) { r in
+                #expect(r.status == .conflict)
+            }
+            try await client.execute(uri: "/api/v1/alarms/nope/ack", method: .post, headers: auth) { r in #expect(r.status == .notFound) }
+            try await client.execute(uri: "/api/v1/alarms?open=true", method: .get, headers: auth) { r in
+                #expect((Self.json(r.body)["alarms"] as? [Any])?.isEmpty == true)
+            }
+        }
+        let audit = try await f.parts.store.audit(limit: 20)
+        #expect(audit.contains { $0.action == "alarm ack" && $0.actor == "disp" && $0.target == "emergency-2100003-1" })
+        #expect(audit.contains { $0.action == "alarm clear" && $0.detail == "false press, confirmed by radio" })
     }
 }
