@@ -295,13 +295,10 @@ public final class RadioGatewayService: Service, Sendable {
         var result: Result<(page: Page, engineID: Int), PageError> = .failure(.refused("not queued"))
         process(at: now) { engine in
             do throws(RadioLinkError) {
-                let (record, actions) = if let status { try engine.sendStatus(status, to: destination, at: now) } else {
-                    try engine.page(text, to: destination, at: now)
-                }
+                let (record, actions) = try Self.enqueue(&engine, text: text, status: status, to: destination, at: now)
                 let page = Page(id: "PG-\(self.runID)-\(record.id)", gateway: self.name, destination: destination, target: target,
                                 text: text, status: status.map(Int.init), requestedBy: requestedBy, requestedAt: now,
-                                state: record.state.description,
-                                history: record.history.map { PageStep(state: $0.state.description, time: $0.time, detail: $0.detail) })
+                                state: record.state.description, history: Self.steps(of: record))
                 result = .success((page, record.id))
                 return actions
             } catch {
@@ -330,11 +327,8 @@ public final class RadioGatewayService: Service, Sendable {
             var failure: String?
             process(at: now) { engine in
                 do throws(RadioLinkError) {
-                    let (record, actions) = if let status = page.status {
-                        try engine.sendStatus(UInt16(status), to: page.destination, at: now)
-                    } else {
-                        try engine.page(page.text, to: page.destination, at: now)
-                    }
+                    let (record, actions) = try Self.enqueue(&engine, text: page.text, status: page.status.map(UInt16.init),
+                                                             to: page.destination, at: now)
                     engineID = record.id
                     return actions
                 } catch {
@@ -346,6 +340,18 @@ public final class RadioGatewayService: Service, Sendable {
             }
             if let failure { logger.error("page retry not queued", metadata: ["page.id": "\(page.id)", "error": "\(failure)"]) }
         }
+    }
+
+    /// Queues a status callout or a text page on the engine.
+    private static func enqueue(_ engine: inout PEIEngine, text: String, status: UInt16?, to destination: String,
+                                at now: Timestamp) throws(RadioLinkError) -> (PageRecord, [PEIEngine.Action]) {
+        if let status { return try engine.sendStatus(status, to: destination, at: now) }
+        return try engine.page(text, to: destination, at: now)
+    }
+
+    /// The engine's page history as stored steps.
+    private static func steps(of record: PageRecord) -> [PageStep] {
+        record.history.map { PageStep(state: $0.state.description, time: $0.time, detail: $0.detail) }
     }
 
     /// A page this gateway knows about (recent ones; older ones are in the store).
@@ -472,7 +478,7 @@ public final class RadioGatewayService: Service, Sendable {
         case .page(let record):
             guard let id = s.pageIDs[record.id], var page = s.pages[id] else { return [] }
             let earlier = s.earlierSteps[id] ?? []
-            var steps = earlier + record.history.map { PageStep(state: $0.state.description, time: $0.time, detail: $0.detail) }
+            var steps = earlier + Self.steps(of: record)
             let detail = record.history.last?.detail ?? ""
             let attempt = earlier.filter { $0.state == "retrying" }.count + 1
             if record.state == .failed, record.sdsInstance == nil, attempt < Self.pageAttempts,

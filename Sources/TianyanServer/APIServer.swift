@@ -279,27 +279,26 @@ struct JSONBody {
     var object: [String: Any]
 
     static func read(_ request: Request) async throws -> JSONBody {
-        let buffer: ByteBuffer
-        do { buffer = try await request.body.collect(upTo: 64 * 1024) } catch {
-            throw APIError(.contentTooLarge, "the request body is larger than 64 KiB")
-        }
-        guard let value = try? JSONSerialization.jsonObject(with: Data(buffer.readableBytesView)) else {
-            throw APIError(.badRequest, "the request body is not JSON")
-        }
-        guard let object = value as? [String: Any] else { throw APIError(.badRequest, "the request body must be a JSON object") }
-        return JSONBody(object: object)
+        try parse(await collect(request))
     }
 
     /// The body as a JSON object, or nil when the request has no body.
     static func readIfAny(_ request: Request) async throws -> JSONBody? {
-        let buffer: ByteBuffer
-        do { buffer = try await request.body.collect(upTo: 64 * 1024) } catch {
+        let buffer = try await collect(request)
+        return buffer.readableBytes == 0 ? nil : try parse(buffer)
+    }
+
+    private static func collect(_ request: Request) async throws -> ByteBuffer {
+        do { return try await request.body.collect(upTo: 64 * 1024) } catch {
             throw APIError(.contentTooLarge, "the request body is larger than 64 KiB")
         }
-        guard buffer.readableBytes > 0 else { return nil }
-        guard let object = (try? JSONSerialization.jsonObject(with: Data(buffer.readableBytesView))) as? [String: Any] else {
-            throw APIError(.badRequest, "the request body must be a JSON object")
+    }
+
+    private static func parse(_ buffer: ByteBuffer) throws -> JSONBody {
+        guard let value = try? JSONSerialization.jsonObject(with: Data(buffer.readableBytesView)) else {
+            throw APIError(.badRequest, "the request body is not JSON")
         }
+        guard let object = value as? [String: Any] else { throw APIError(.badRequest, "the request body must be a JSON object") }
         return JSONBody(object: object)
     }
 
