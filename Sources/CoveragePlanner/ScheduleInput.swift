@@ -175,7 +175,7 @@ public struct ScheduleOptions: Hashable, Sendable, Codable {
 
 extension Pilot {
     /// May fly a dock sortie on the local civil day `day` (days since the epoch)?
-    func mayFlyDock(onLocalDay day: Int64) -> Bool {
+    public func mayFlyDock(onLocalDay day: Int64) -> Bool {
         (licenceClass == .bvlos || licenceClass == .instructor) && licenceExpiry.daysSinceEpoch >= day
     }
 }

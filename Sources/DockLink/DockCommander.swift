@@ -31,6 +31,11 @@ public struct DockCommandResult: Sendable, Hashable {
     public var record: CommandRecord
     public var attempts: Int
     public var succeeded: Bool { record.outcome == .succeeded }
+
+    public init(record: CommandRecord, attempts: Int) {
+        self.record = record
+        self.attempts = attempts
+    }
 }
 
 /// Sends services and matches `services_reply` by tid (and bid), with the profile's timeout per

@@ -55,13 +55,17 @@ public struct Controller: Sendable {
         public var radios: RadioNetwork
         /// The writer, for its queue depth and counters (metrics).
         public var writer: StoreWriter?
+        /// The scheduler service: sorties, route files, coverage.
+        public var sorties: SortieService?
 
-        public init(database: TianyanDatabase, store: FleetStore, docks: DockService, radios: RadioNetwork, writer: StoreWriter? = nil) {
+        public init(database: TianyanDatabase, store: FleetStore, docks: DockService, radios: RadioNetwork, writer: StoreWriter? = nil,
+                    sorties: SortieService? = nil) {
             self.database = database
             self.store = store
             self.docks = docks
             self.radios = radios
             self.writer = writer
+            self.sorties = sorties
         }
     }
 
@@ -131,7 +135,9 @@ public struct Controller: Sendable {
         let radios = try makeRadioNetwork(registry: registry, sink: writer)
         let orphans = try await Controller.closeOrphanedPages(store: store, sink: writer)
         if orphans > 0 { logger.warning("pages left unconfirmed by the last run marked failed", metadata: ["pages": "\(orphans)"]) }
-        let parts = Parts(database: database, store: store, docks: docks, radios: radios, writer: writer)
+        let sorties = SortieService(settings: .init(configuration: configuration), store: store, sink: writer, docks: docks,
+                                    profiles: profiles, rules: configuration.maintenance, logger: logger)
+        let parts = Parts(database: database, store: store, docks: docks, radios: radios, writer: writer, sorties: sorties)
         let server = try serverFactory?(parts)
         // The writer is listed first so that it is shut down last: everything upstream of it
         // stops handing it records before it drains. Extra services (the demo's broker and
@@ -140,7 +146,7 @@ public struct Controller: Sendable {
             // An extra service that ends by itself (the demo's --run-for) shuts the whole group down gracefully.
             services: [.init(service: writer), .init(service: retention)]
                 + extraServices.map { .init(service: $0, successTerminationBehavior: .gracefullyShutdownGroup) }
-                + [.init(service: docks)]
+                + [.init(service: docks), .init(service: sorties)]
                 + radios.gateways.map { .init(service: $0) }
                 + (server.map { [.init(service: $0)] } ?? [])
                 // Printed from inside the group: its signal handlers are in place by then, so a

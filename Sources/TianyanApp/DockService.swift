@@ -184,6 +184,11 @@ public final class DockService: Service, Sendable {
         }
     }
 
+    /// Where a flight's route file is, for the dock's `flighttask_resource_get`.
+    public func registerRoute(flightID: String, url: String, fingerprint: String) {
+        ingest.withLock { $0.routes[flightID] = (url, fingerprint) }
+    }
+
     /// Sends a command to a dock (or the dock of an aircraft) and waits for its outcome.
     public func command(serial: String, method: DockCommand.Method, data: JSONValue, requestedBy: String, bid: String? = nil) async throws -> DockCommandResult {
         let (gateway, profile) = ingest.withLock { ($0.gateway(for: serial), $0.profile(forSerial: serial)) }

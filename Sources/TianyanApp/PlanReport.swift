@@ -37,9 +37,10 @@ public enum PlanReport {
     }
 
     /// The input for `days` days from `start`: registry, dock capabilities by model, drones that
-    /// are grounded or due, and when each cell was last covered (not tracked yet: every cell due).
+    /// are grounded or due, and when each cell was last covered (cells never covered are due at
+    /// the start).
     public static func input(store: FleetStore, profiles: DockProfiles, rules: MaintenanceRules, start: Timestamp, days: Int,
-                             forecast: WeatherForecast, borrowing: Bool) async throws -> ScheduleInput {
+                             forecast: WeatherForecast, borrowing: Bool, flyingHours: FlyingHours = FlyingHours()) async throws -> ScheduleInput {
         let registry = try await store.registry()
         guard !registry.cells.isEmpty else { throw Failure(description: "the registry has no grid cells; import a fleet first (tianyan fleet import DIR)") }
         var capabilities: [String: DockProfile.Capabilities] = [:]
@@ -47,8 +48,11 @@ public enum PlanReport {
         let statuses = try await MaintenanceReport.statuses(store: store, rules: rules, now: start)
         var options = ScheduleOptions()
         options.allowBorrowing = borrowing
-        return ScheduleInput(registry: registry, capabilitiesByDockModel: capabilities, horizonStart: start, horizonDays: days,
-                             unavailability: DroneUnavailability.from(statuses), forecast: forecast, options: options)
+        var lastCovered: [String: Timestamp] = [:]
+        for c in try await store.coverage() { if let t = c.lastCovered { lastCovered[c.cell] = t } }
+        return ScheduleInput(registry: registry, capabilitiesByDockModel: capabilities, lastCovered: lastCovered, horizonStart: start,
+                             horizonDays: days, unavailability: DroneUnavailability.from(statuses), forecast: forecast,
+                             flyingHours: flyingHours, options: options)
     }
 
     public static func summary(_ s: Schedule, input: ScheduleInput, seconds: Double, assumedWeather: Bool) -> String {

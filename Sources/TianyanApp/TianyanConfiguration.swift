@@ -28,8 +28,30 @@ public struct TianyanConfiguration: Sendable, Hashable {
     public var maintenance = MaintenanceRules()
     /// Radio gateways as `NAME=URL`, in order.
     public var gateways: [RadioGatewaySetting] = []
+    /// Base URL the docks fetch route files from; empty = `http://` + the `http` address.
+    public var httpPublicURL = ""
+    /// Does the controller plan and fly the coverage sorties by itself?
+    public var plannerAuto = true
+    public var plannerDays = 14
+    /// Local flying hours (UTC+8), start and end hour.
+    public var plannerFlyingHours = FlyingWindow(start: 7, end: 19)
+    public var plannerBorrowing = false
+    /// Share of a cell's area that must be imaged for it to count as covered.
+    public var plannerCoverageThreshold = 0.95
 
     public init() {}
+
+    /// The base URL route files are served under, ending in `/`.
+    public var routeFilesURL: String {
+        var base = httpPublicURL
+        if base.isEmpty {
+            var address = http
+            if address.hasPrefix("0.0.0.0:") { address = "127.0.0.1:" + address.dropFirst("0.0.0.0:".count) }
+            base = "http://" + address
+        }
+        while base.hasSuffix("/") { base.removeLast() }
+        return base + "/files/routes/"
+    }
 
     /// Where the MQTT journal lives.
     public var journalDirectory: String {
@@ -61,6 +83,12 @@ public struct TianyanConfiguration: Sendable, Hashable {
         "maintenance.flight_hours": "a drone is due for service every this many flight hours",
         "maintenance.battery_cycles": "a battery pack is due for replacement at this many charge cycles",
         "maintenance.months": "a unit is due for service this many months after the last one",
+        "http.public_url": "base URL the docks reach this controller at, for route files (default http://<http>)",
+        "planner.auto": "plan and fly the coverage sorties automatically (true or false)",
+        "planner.days": "days the automatic plan covers",
+        "planner.flying_hours": "local flying hours (UTC+8) as START-END, e.g. 07-19; 00-24 flies around the clock",
+        "planner.borrowing": "let formations fly other communities' cells (true or false)",
+        "planner.coverage_threshold": "share of a cell's area that must be imaged for it to count as covered, e.g. 0.95",
         "radio.gateways": "radio gateways, NAME=URL separated by commas (serial:///dev/ttyUSB0?baud=38400&profile=…, tcp://host:port?profile=…)",
     ]
 
@@ -127,6 +155,13 @@ public struct TianyanConfiguration: Sendable, Hashable {
             }
             return v
         }
+        func bool() throws(Problem) -> Bool {
+            switch text.lowercased() {
+            case "true", "yes", "on", "1": return true
+            case "false", "no", "off", "0": return false
+            default: throw Problem(source: source, key: key, message: "\"\(text)\" must be true or false")
+            }
+        }
         switch key {
         case "database":
             guard !text.isEmpty else { throw Problem(source: source, key: key, message: "must not be empty") }
@@ -165,6 +200,25 @@ public struct TianyanConfiguration: Sendable, Hashable {
         case "maintenance.flight_hours": maintenance.flightHours = Double(try int(1...10_000))
         case "maintenance.battery_cycles": maintenance.batteryCycles = try int(1...10_000)
         case "maintenance.months": maintenance.months = try int(1...120)
+        case "http.public_url":
+            guard text.isEmpty || text.hasPrefix("http://") || text.hasPrefix("https://") else {
+                throw Problem(source: source, key: key, message: "\"\(text)\" must start with http:// or https://")
+            }
+            httpPublicURL = text
+        case "planner.auto": plannerAuto = try bool()
+        case "planner.borrowing": plannerBorrowing = try bool()
+        case "planner.days": plannerDays = try int(1...60)
+        case "planner.flying_hours":
+            let parts = text.split(separator: "-").map { Int($0) }
+            guard parts.count == 2, let a = parts[0], let b = parts[1], (0...23).contains(a), (1...24).contains(b), a < b else {
+                throw Problem(source: source, key: key, message: "\"\(text)\" must be START-END hours, e.g. 07-19 or 00-24")
+            }
+            plannerFlyingHours = FlyingWindow(start: a, end: b)
+        case "planner.coverage_threshold":
+            guard let v = Double(text), v > 0, v <= 1 else {
+                throw Problem(source: source, key: key, message: "\"\(text)\" must be a share above 0 and at most 1, e.g. 0.95")
+            }
+            plannerCoverageThreshold = v
         case "radio.gateways":
             var list: [RadioGatewaySetting] = []
             for item in text.split(whereSeparator: { $0 == "," || $0 == "\n" || $0 == " " }) where !item.isEmpty {
@@ -205,4 +259,10 @@ public struct RadioGatewaySetting: Sendable, Hashable {
         }
         self.name = name
     }
+}
+
+/// Local flying hours, whole hours: `start` ≤ hour < `end`.
+public struct FlyingWindow: Sendable, Hashable {
+    public var start: Int
+    public var end: Int
 }

@@ -199,6 +199,10 @@ public enum StoreRecord: Sendable, Hashable {
     /// A page's latest state (one row per page, replaced as it moves).
     case page(Page)
     case radioMessage(RadioMessage)
+    /// A plan sortie's latest state (one row per sortie, replaced as it moves forward).
+    case sortie(SortieRecord)
+    /// What a finished sortie imaged of a cell; `lastCovered` only ever moves forward.
+    case cellCoverage(CellCoverage)
 }
 
 /// A unit as `tianyan units` shows it.

@@ -198,6 +198,8 @@ public enum APIServer {
             }
         }
 
+        SortieRoutes.add(on, parts: parts, sessions: sessions)
+
         return (router, routes)
     }
 }

@@ -183,6 +183,146 @@ enum OpenAPIDocument {
             "403": {$ref: "#/components/responses/BadRequest"}
             "404": {$ref: "#/components/responses/BadRequest"}
             "409": {$ref: "#/components/responses/BadRequest"}
+      /api/v1/sorties:
+        get:
+          summary: Plan sorties overlapping a time range, by take-off
+          parameters:
+            - {name: from, in: query, schema: {type: string, format: date-time}}
+            - {name: to, in: query, schema: {type: string, format: date-time}}
+            - {name: state, in: query, description: "comma-separated: planned, held, prepared, executing, paused, done, partial, failed, canceled", schema: {type: string}}
+            - {name: drone, in: query, schema: {type: string}}
+            - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 10000, default: 500}}
+          responses:
+            "200": {description: sorties, content: {application/json: {schema: {type: object, properties: {sorties: {type: array, items: {$ref: "#/components/schemas/Sortie"}}}}}}}
+            "400": {$ref: "#/components/responses/BadRequest"}
+            "401": {$ref: "#/components/responses/BadRequest"}
+        post:
+          summary: Add an urgent sortie over cells, taking off as soon as a dock can (lead); planned sorties in its way are re-planned; audited
+          requestBody:
+            required: true
+            content: {application/json: {schema: {type: object, required: [cells], properties: {cells: {type: array, items: {type: string}}, drone: {type: string}}}}}
+          responses:
+            "201": {description: the new sorties, content: {application/json: {schema: {type: object, properties: {sorties: {type: array, items: {$ref: "#/components/schemas/Sortie"}}}}}}}
+            "400": {$ref: "#/components/responses/BadRequest"}
+            "401": {$ref: "#/components/responses/BadRequest"}
+            "403": {$ref: "#/components/responses/BadRequest"}
+            "409": {$ref: "#/components/responses/BadRequest"}
+      /api/v1/sorties/{id}:
+        get:
+          summary: One sortie with its route and history
+          parameters:
+            - {name: id, in: path, required: true, schema: {type: string}}
+          responses:
+            "200": {description: the sortie, content: {application/json: {schema: {$ref: "#/components/schemas/Sortie"}}}}
+            "401": {$ref: "#/components/responses/BadRequest"}
+            "404": {$ref: "#/components/responses/BadRequest"}
+      /api/v1/sorties/{id}/pause:
+        post:
+          summary: Pause (lead). In the air the dock pauses the wayline; not launched yet, the sortie is held; audited
+          parameters:
+            - {name: id, in: path, required: true, schema: {type: string}}
+          responses:
+            "200": {description: the sortie, content: {application/json: {schema: {$ref: "#/components/schemas/Sortie"}}}}
+            "401": {$ref: "#/components/responses/BadRequest"}
+            "403": {$ref: "#/components/responses/BadRequest"}
+            "404": {$ref: "#/components/responses/BadRequest"}
+            "409": {$ref: "#/components/responses/BadRequest"}
+      /api/v1/sorties/{id}/resume:
+        post:
+          summary: Resume a paused flight or release a held sortie (lead); audited
+          parameters:
+            - {name: id, in: path, required: true, schema: {type: string}}
+          responses:
+            "200": {description: the sortie, content: {application/json: {schema: {$ref: "#/components/schemas/Sortie"}}}}
+            "401": {$ref: "#/components/responses/BadRequest"}
+            "403": {$ref: "#/components/responses/BadRequest"}
+            "404": {$ref: "#/components/responses/BadRequest"}
+            "409": {$ref: "#/components/responses/BadRequest"}
+      /api/v1/sorties/{id}/cancel:
+        post:
+          summary: Cancel (lead); a flying sortie is recalled and ends with what the dock reports; audited
+          parameters:
+            - {name: id, in: path, required: true, schema: {type: string}}
+          requestBody:
+            content: {application/json: {schema: {type: object, properties: {note: {type: string}}}}}
+          responses:
+            "200": {description: the sortie, content: {application/json: {schema: {$ref: "#/components/schemas/Sortie"}}}}
+            "401": {$ref: "#/components/responses/BadRequest"}
+            "403": {$ref: "#/components/responses/BadRequest"}
+            "404": {$ref: "#/components/responses/BadRequest"}
+            "409": {$ref: "#/components/responses/BadRequest"}
+      /api/v1/plan:
+        post:
+          summary: Re-plan from now (lead); sorties with a dock, held or urgent are kept, planned ones replaced; audited
+          requestBody:
+            content: {application/json: {schema: {type: object, properties: {note: {type: string}}}}}
+          responses:
+            "200":
+              description: what changed
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    properties:
+                      added: {type: integer}
+                      replaced: {type: integer}
+                      kept: {type: integer}
+                      overdue_cells: {type: integer}
+                      seconds: {type: number}
+                      summary: {type: string}
+            "400": {$ref: "#/components/responses/BadRequest"}
+            "401": {$ref: "#/components/responses/BadRequest"}
+            "403": {$ref: "#/components/responses/BadRequest"}
+      /api/v1/coverage:
+        get:
+          summary: Every cell's coverage from the flown tracks - last covered, staleness, due, overdue
+          parameters:
+            - {name: status, in: query, schema: {type: string, enum: [covered, overdue, never]}}
+          responses:
+            "200":
+              description: summary and cells
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    properties:
+                      summary:
+                        type: object
+                        properties:
+                          time: {type: string, format: date-time}
+                          cells: {type: integer}
+                          covered: {type: integer}
+                          overdue: {type: integer}
+                          never_covered: {type: integer}
+                          threshold: {type: number}
+                          worst_staleness_days: {type: [number, "null"]}
+                      cells:
+                        type: array
+                        items:
+                          type: object
+                          properties:
+                            cell: {type: string}
+                            community: {type: string}
+                            revisit_days: {type: integer}
+                            last_covered: {type: [string, "null"], format: date-time}
+                            staleness_days: {type: [number, "null"]}
+                            due: {type: [string, "null"], format: date-time}
+                            status: {type: string, enum: [covered, overdue, never]}
+                            last_fraction: {type: [number, "null"]}
+                            last_sortie: {type: [string, "null"]}
+                            next_sortie: {type: [string, "null"]}
+                            next_start: {type: [string, "null"], format: date-time}
+            "400": {$ref: "#/components/responses/BadRequest"}
+            "401": {$ref: "#/components/responses/BadRequest"}
+      /files/routes/{name}:
+        get:
+          summary: A route file (DJI WPML KMZ) for a dock; the name is its MD5, given to the dock in flighttask_prepare
+          security: []
+          parameters:
+            - {name: name, in: path, required: true, schema: {type: string, pattern: '^[0-9a-f]{32}\\.kmz$'}}
+          responses:
+            "200": {description: the KMZ, content: {application/vnd.google-earth.kmz: {schema: {type: string, format: binary}}}}
+            "404": {$ref: "#/components/responses/BadRequest"}
     components:
       securitySchemes:
         bearer: {type: http, scheme: bearer}
@@ -201,6 +341,28 @@ enum OpenAPIDocument {
                 message: {type: string}
                 field: {type: string}
                 status: {type: integer}
+        Sortie:
+          type: object
+          properties:
+            id: {type: string, description: also the DJI flight id}
+            drone: {type: string}
+            dock: {type: string}
+            pilot: {type: string}
+            formation: {type: string}
+            cells: {type: array, items: {type: string}}
+            start: {type: string, format: date-time}
+            end: {type: string, format: date-time}
+            state: {type: string, enum: [planned, held, prepared, executing, paused, done, partial, failed, canceled]}
+            final: {type: boolean}
+            urgent: {type: boolean}
+            percent: {type: [number, "null"]}
+            updated: {type: string, format: date-time}
+            route_distance_m: {type: number}
+            route_duration_s: {type: number}
+            route: {type: object, description: "only on GET /api/v1/sorties/{id}: survey_speed_mps, photo_trigger_m, points (lat, lon, alt_m, kind)"}
+            history:
+              type: array
+              items: {type: object, properties: {state: {type: string}, time: {type: string, format: date-time}, detail: {type: [string, "null"]}}}
         Page:
           type: object
           properties:

@@ -128,6 +128,29 @@ struct BatchWriter: Sendable {
                     INSERT INTO radio_messages(unit, time, kind, gateway, status, meaning, text, called)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                     """, arguments: [m.unit, m.time.milliseconds, m.kind.rawValue, m.gateway, m.status, m.meaning, m.text, m.called])
+            case .sortie(let o):
+                // Like pages: a sortie's history only grows, and a final state is never left.
+                try db.execute(sql: """
+                    INSERT INTO sorties(id, drone, dock, pilot, formation, cells, start, "end", state, urgent, route, percent, updated, history)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT(id) DO UPDATE SET drone = excluded.drone, dock = excluded.dock, pilot = excluded.pilot,
+                        start = excluded.start, "end" = excluded."end", state = excluded.state, route = excluded.route,
+                        percent = COALESCE(excluded.percent, sorties.percent), updated = excluded.updated, history = excluded.history
+                    WHERE json_array_length(excluded.history) >= json_array_length(sorties.history)
+                        AND sorties.state NOT IN ('done', 'partial', 'failed', 'canceled')
+                    """, arguments: [o.id, o.drone, o.dock, o.pilot, o.formation, try JSONCoding.encode(o.cells), o.start.milliseconds,
+                                     o.end.milliseconds, o.state.rawValue, o.urgent, try JSONCoding.encode(o.route), o.percent,
+                                     o.updated.milliseconds, try JSONCoding.encode(o.history)])
+            case .cellCoverage(let c):
+                try db.execute(sql: """
+                    INSERT INTO cell_coverage(cell, last_covered, last_fraction, last_sortie, last_flown) VALUES (?, ?, ?, ?, ?)
+                    ON CONFLICT(cell) DO UPDATE SET
+                        last_covered = CASE WHEN cell_coverage.last_covered IS NULL OR excluded.last_covered > cell_coverage.last_covered
+                                            THEN COALESCE(excluded.last_covered, cell_coverage.last_covered) ELSE cell_coverage.last_covered END,
+                        last_fraction = CASE WHEN excluded.last_flown >= cell_coverage.last_flown THEN excluded.last_fraction ELSE cell_coverage.last_fraction END,
+                        last_sortie = CASE WHEN excluded.last_flown >= cell_coverage.last_flown THEN excluded.last_sortie ELSE cell_coverage.last_sortie END,
+                        last_flown = MAX(excluded.last_flown, cell_coverage.last_flown)
+                    """, arguments: [c.cell, c.lastCovered?.milliseconds, c.lastFraction, c.lastSortie, c.lastFlown.milliseconds])
             }
         }
     }

@@ -120,6 +120,23 @@ enum Schema {
                 ALTER TABLE alarms ADD COLUMN note TEXT;
                 """)
         }
+        m.registerMigration("v6 sorties and cell coverage") { db in
+            try db.execute(sql: """
+                -- Plan sorties as executed: latest state, route and history as JSON. The id is the
+                -- DJI flight id.
+                CREATE TABLE sorties (
+                    id TEXT PRIMARY KEY NOT NULL, drone TEXT NOT NULL, dock TEXT NOT NULL, pilot TEXT NOT NULL,
+                    formation TEXT NOT NULL, cells TEXT NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL,
+                    state TEXT NOT NULL, urgent INTEGER NOT NULL, route TEXT NOT NULL, percent REAL,
+                    updated INTEGER NOT NULL, history TEXT NOT NULL);
+                CREATE INDEX sorties_start ON sorties(start);
+                CREATE INDEX sorties_state ON sorties(state, start);
+                -- Per cell: when it last counted as covered, and what the last flight over it imaged.
+                CREATE TABLE cell_coverage (
+                    cell TEXT PRIMARY KEY NOT NULL, last_covered INTEGER, last_fraction REAL NOT NULL,
+                    last_sortie TEXT, last_flown INTEGER NOT NULL);
+                """)
+        }
         return m
     }
 }

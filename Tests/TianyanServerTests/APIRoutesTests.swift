@@ -198,7 +198,7 @@ struct APIRoutesTests {
             }
             // Every documented GET answers (not 404/405) with the content type the document gives.
             for route in routes where route.hasPrefix("GET ") {
-                let path = String(route.dropFirst(4)).replacingOccurrences(of: "{id}", with: "PG-0-0")
+                let path = String(route.dropFirst(4)).replacingOccurrences(of: "{id}", with: "PG-0-0").replacingOccurrences(of: "{name}", with: "PG-0-0")
                 try await client.execute(uri: path, method: .get) { r in
                     #expect(r.status != .methodNotAllowed && (r.status != .notFound || path.contains("PG-0-0")), "\(route): \(r.status)")
                 }

@@ -1,0 +1,305 @@
+import CoveragePlanner
+import DockLink
+import Foundation
+import Logging
+import ServiceLifecycle
+import Synchronization
+import TianyanModel
+import TianyanStore
+
+/// The scheduler service: plans the coverage sorties, turns each into dock commands at the right
+/// times (`SortieTiming`), serves its route file, follows the task's progress to its end, and
+/// records what each flight really imaged. Leads pause, resume, cancel, add urgent sorties and
+/// re-plan through it. Every state lives in the store (`sorties`), so a restart carries on.
+public final class SortieService: Service, Sendable {
+    public struct Settings: Sendable {
+        public var timing = SortieTiming()
+        public var tickSeconds: Double = 2
+        public var planDays = 14
+        public var autoPlan = true
+        public var borrowing = false
+        public var flyingHours = FlyingHours()
+        public var coverageThreshold = 0.95
+        /// Base URL of route files, ending in `/`.
+        public var routeFilesURL: String
+
+        public init(routeFilesURL: String) { self.routeFilesURL = routeFilesURL }
+
+        public init(configuration c: TianyanConfiguration) {
+            routeFilesURL = c.routeFilesURL
+            planDays = c.plannerDays
+            autoPlan = c.plannerAuto
+            borrowing = c.plannerBorrowing
+            flyingHours = FlyingHours(startHour: c.plannerFlyingHours.start, endHour: c.plannerFlyingHours.end)
+            coverageThreshold = c.plannerCoverageThreshold
+        }
+    }
+
+    public struct Failure: Error, CustomStringConvertible {
+        public enum Kind: Sendable { case notFound, conflict, invalid }
+        public var kind: Kind
+        public var description: String
+        public var field: String?
+        init(_ kind: Kind, _ description: String, field: String? = nil) {
+            self.kind = kind
+            self.description = description
+            self.field = field
+        }
+    }
+
+    public let settings: Settings
+    public let routeFiles = RouteFiles()
+    let store: FleetStore
+    let sink: any RecordSink
+    let docks: DockService
+    let profiles: DockProfiles
+    let rules: MaintenanceRules
+    let logger: Logger
+    let now: @Sendable () -> Timestamp
+    /// Sorties a command or a lead's action is working on; nobody else touches them meanwhile.
+    private let busy = Mutex<Set<String>>([])
+    let tally = Mutex<Counters>(Counters())
+    let wake: AsyncStream<Void>.Continuation
+    private let wakes: AsyncStream<Void>
+
+    public struct Counters: Sendable {
+        public var prepared = 0, launched = 0, finished = 0, failed = 0, plans = 0
+        public var lastPlan: String?
+        /// When the last plan was made (monotonic), and why the next re-plan is wanted.
+        var lastPlanAt: ContinuousClock.Instant?
+        var replanReasons: [String] = []
+        /// Drones whose dock did not answer or refused, kept out of plans until then.
+        var resting: [String: (until: Timestamp, reason: String)] = [:]
+    }
+
+    /// Re-plans are coalesced: at most one a minute, with every reason since the last.
+    static let replanSpacing = Duration.seconds(60)
+
+    public init(settings: Settings, store: FleetStore, sink: any RecordSink, docks: DockService, profiles: DockProfiles,
+                rules: MaintenanceRules, logger: Logger, now: @escaping @Sendable () -> Timestamp = { .now() }) {
+        self.settings = settings
+        self.store = store
+        self.sink = sink
+        self.docks = docks
+        self.profiles = profiles
+        self.rules = rules
+        self.logger = logger
+        self.now = now
+        (wakes, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+    }
+
+    public var counters: Counters { tally.withLock { $0 } }
+
+    public func run() async throws {
+        await restoreRouteFiles()
+        if settings.autoPlan {
+            do {
+                let upcoming = try await store.sorties(from: now(), states: Set(SortieState.allCases.filter { !$0.isFinal }), limit: 1)
+                if upcoming.isEmpty { _ = try await plan(reason: "no sorties planned ahead", by: "scheduler") }
+            } catch {
+                logger.error("automatic plan failed; sorties can still be added and re-planned by a lead", metadata: ["plan.error": "\(error)"])
+            }
+        }
+        let tick = Duration.milliseconds(Int64(settings.tickSeconds * 1_000))
+        await withGracefulShutdownHandler {
+            await withDiscardingTaskGroup { group in
+                // A look every tick, and at once when a lead's action or a new plan asks for one.
+                group.addTask {
+                    while !Task.isCancelled {
+                        try? await Task.sleep(for: tick)
+                        self.wake.yield()
+                    }
+                }
+                for await _ in wakes {
+                    await replanIfWanted()
+                    for (sortie, action) in await decide() {
+                        group.addTask { await self.perform(action, on: sortie) }
+                    }
+                }
+                // Commands in flight are abandoned; their sorties are looked at again after a restart.
+                group.cancelAll()
+            }
+        } onGracefulShutdown: {
+            self.wake.finish()
+        }
+    }
+
+    // MARK: The tick
+
+    /// Every unfinished sortie that needs something now, claimed for the caller.
+    private func decide() async -> [(SortieRecord, SortieTiming.Action)] {
+        let t = now()
+        let open: [SortieRecord]
+        let tasks: [String: FlightTaskUpdate]
+        do {
+            open = try await store.sorties(to: t.adding(seconds: settings.timing.prepareLeadSeconds),
+                                           states: Set(SortieState.allCases.filter { !$0.isFinal }))
+            tasks = try await store.flightTasks(ids: open.filter { $0.state.isWithDock }.map(\.id))
+        } catch {
+            logger.error("scheduler cannot read the sorties", metadata: ["store.error": "\(error)"])
+            return []
+        }
+        // The dock's next sortie: the earliest unfinished one on that dock.
+        var next: [String: String] = [:]
+        for s in open where next[s.dock] == nil { next[s.dock] = s.id }
+        var out: [(SortieRecord, SortieTiming.Action)] = []
+        for s in open {
+            guard let action = settings.timing.action(for: s, now: t, isDocksNext: next[s.dock] == s.id, task: tasks[s.id]) else { continue }
+            guard claim(s.id) else { continue }
+            out.append((s, action))
+        }
+        return out
+    }
+
+    func claim(_ id: String) -> Bool { busy.withLock { $0.insert(id).inserted } }
+    func release(_ id: String) { _ = busy.withLock { $0.remove(id) } }
+
+    private func perform(_ action: SortieTiming.Action, on sortie: SortieRecord) async {
+        defer { release(sortie.id) }
+        var s = sortie
+        switch action {
+        case .prepare:
+            await prepare(&s)
+        case .execute:
+            let result = await command(s, .flighttaskExecute, ["flight_id": .string(s.id)])
+            if Task.isCancelled { return }
+            if !result.succeeded, let task = try? await store.flightTask(id: s.id), task.status != "sent" {
+                // Launched already (an earlier run's execute went through before it stopped).
+                s.move(to: .executing, at: now(), "already flying: the dock reports \(task.status)")
+            } else if result.succeeded {
+                s.move(to: .executing, at: now(), "take-off ordered")
+                tally.withLock { $0.launched += 1 }
+            } else {
+                s.move(to: .failed, at: now(), "launch refused: " + Self.describe(result))
+                rest(s.drone, reason: "dock \(s.dock) did not launch sortie \(s.id): \(Self.describe(result))")
+            }
+            await save(s)
+        case let .progress(state, percent, detail):
+            if let percent { s.percent = percent }
+            if state != s.state { s.move(to: state, at: now(), detail) }
+            await save(s)
+        case let .finish(state, why):
+            await finish(&s, state, why)
+        }
+        if s.state.isFinal, s.state != .done { replanAfter(s) }
+    }
+
+    /// Builds the route file, serves it, and gives the dock the task with its execute time.
+    private func prepare(_ s: inout SortieRecord) async {
+        let file: (bytes: [UInt8], md5: String)
+        do { file = try routeFile(for: s) } catch {
+            s.move(to: .failed, at: now(), "route file not built: \(error)")
+            await save(s)
+            return
+        }
+        let name = routeFiles.add(file.bytes, fingerprint: file.md5)
+        let url = settings.routeFilesURL + name
+        docks.registerRoute(flightID: s.id, url: url, fingerprint: file.md5)
+        let rth = min(1_500, max(20, (s.route.points.map(\.altitudeMetres).max() ?? 100) + 20))
+        let data: JSONValue = .object([
+            "flight_id": .string(s.id), "task_type": .number(1), "wayline_type": .number(0),
+            "execute_time": .number(Double(s.start.milliseconds)),
+            "file": .object(["url": .string(url), "fingerprint": .string(file.md5)]),
+            "rth_altitude": .number(rth.rounded()), "out_of_control_action": .number(0),
+            "exit_wayline_when_rc_lost": .number(1), "wayline_precision_type": .number(1),
+        ])
+        let result = await command(s, .flighttaskPrepare, data)
+        if Task.isCancelled { return }
+        if result.succeeded {
+            s.move(to: .prepared, at: now(), "dock has the route (\(file.bytes.count) bytes, md5 \(file.md5)) for \(s.start.iso8601)")
+            tally.withLock { $0.prepared += 1 }
+        } else {
+            routeFiles.remove(fingerprint: file.md5)
+            s.move(to: .failed, at: now(), "prepare refused: " + Self.describe(result))
+            rest(s.drone, reason: "dock \(s.dock) did not take sortie \(s.id): \(Self.describe(result))")
+        }
+        await save(s)
+    }
+
+    private func finish(_ s: inout SortieRecord, _ state: SortieState, _ why: String) async {
+        let t = now()
+        var records: [StoreRecord] = []
+        var detail = why
+        if s.state.isWithDock {
+            // What was really imaged, from the drone's own track.
+            let from = s.history.last { $0.state == .executing }?.time ?? s.start
+            do {
+                let track = try await store.track(unit: s.drone, from: from, to: t)
+                let coverage = try await cellCoverage(of: s, track: track, at: t)
+                records += coverage.map { .cellCoverage($0) }
+                let covered = coverage.filter { $0.lastCovered != nil }.count
+                detail += "; \(covered) of \(s.cells.count) cells covered (" + coverage.map { "\($0.cell) \(Int(($0.lastFraction * 100).rounded(.down))) %" }.joined(separator: ", ") + ")"
+            } catch {
+                detail += "; coverage not computed: \(error)"
+                logger.error("coverage accounting failed", metadata: ["sortie": "\(s.id)", "error": "\(error)"])
+            }
+        }
+        s.move(to: state, at: t, detail)
+        if state == .done { s.percent = 100 }
+        records.append(.sortie(s))
+        tally.withLock { if state == .failed { $0.failed += 1 } else { $0.finished += 1 } }
+        await save(records)
+        routeFiles.remove(fingerprint: s.history.lazy.compactMap { Self.md5(in: $0.detail) }.first ?? "")
+        logger.info("sortie ended", metadata: ["sortie": "\(s.id)", "drone": "\(s.drone)", "state": "\(state.rawValue)", "detail": "\(detail)"])
+    }
+
+    /// The cells' coverage from the flown track.
+    func cellCoverage(of s: SortieRecord, track: [Position], at time: Timestamp) async throws -> [CellCoverage] {
+        let registry = try await store.registry()
+        let cells = registry.cells.filter { s.cells.contains($0.id) }
+        guard let dock = registry.docks.first(where: { $0.serial == s.dock }),
+              let capabilities = profiles.profile(forModel: dock.model)?.capabilities else {
+            throw Failure(.invalid, "no dock profile for \(s.dock)")
+        }
+        return SortieCoverage.records(cells: cells, track: track, camera: capabilities.camera, threshold: settings.coverageThreshold,
+                                      sortie: s.id, at: time)
+    }
+
+    // MARK: Commands
+
+    func command(_ s: SortieRecord, _ method: DockCommand.Method, _ data: [String: JSONValue], by: String = "scheduler") async -> DockCommandResult {
+        await command(s, method, .object(data), by: by)
+    }
+
+    func command(_ s: SortieRecord, _ method: DockCommand.Method, _ data: JSONValue, by: String = "scheduler") async -> DockCommandResult {
+        do {
+            return try await docks.command(serial: s.dock, method: method, data: data, requestedBy: by, bid: s.id)
+        } catch {
+            let record = CommandRecord(id: UUID().uuidString.lowercased(), unit: s.dock, method: method.rawValue, data: nil, requestedBy: by,
+                                       requestedAt: now(), outcome: .failed, resultText: "\(error)", completedAt: now())
+            return DockCommandResult(record: record, attempts: 0)
+        }
+    }
+
+    static func describe(_ r: DockCommandResult) -> String {
+        var text = r.record.outcome.rawValue
+        if let code = r.record.resultCode { text += " \(code)" }
+        if let t = r.record.resultText { text += ": \(t)" }
+        return text
+    }
+
+    static func md5(in detail: String?) -> String? {
+        guard let detail, let r = detail.range(of: "md5 ") else { return nil }
+        let hex = detail[r.upperBound...].prefix(32)
+        return hex.count == 32 ? String(hex) : nil
+    }
+
+    func save(_ s: SortieRecord) async { await save([.sortie(s)]) }
+
+    func save(_ records: [StoreRecord]) async {
+        let ticket = sink.submit(records)
+        do { try await sink.waitUntilCommitted(ticket) } catch {
+            logger.error("sortie state not committed yet", metadata: ["store.error": "\(error)"])
+        }
+    }
+
+    /// Route files of sorties already with a dock (after a restart, the dock may fetch again).
+    private func restoreRouteFiles() async {
+        guard let open = try? await store.sorties(states: [.prepared, .executing, .paused]) else { return }
+        for s in open {
+            guard let file = try? routeFile(for: s) else { continue }
+            let name = routeFiles.add(file.bytes, fingerprint: file.md5)
+            docks.registerRoute(flightID: s.id, url: settings.routeFilesURL + name, fingerprint: file.md5)
+        }
+    }
+}

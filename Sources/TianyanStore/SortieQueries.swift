@@ -1,0 +1,72 @@
+import GRDB
+import TianyanModel
+
+/// Plan sorties and cell coverage.
+extension FleetStore {
+    /// Sorties overlapping `[from, to)` (either bound optional), in `states` when given, by start.
+    public func sorties(from: Timestamp? = nil, to: Timestamp? = nil, states: Set<SortieState>? = nil, drone: String? = nil,
+                        limit: Int = 10_000) async throws -> [SortieRecord] {
+        try await database.read { db in
+            var sql = "SELECT * FROM sorties WHERE 1"
+            var args: [(any DatabaseValueConvertible)?] = []
+            if let from { sql += " AND \"end\" > ?"; args.append(from.milliseconds) }
+            if let to { sql += " AND start < ?"; args.append(to.milliseconds) }
+            if let states {
+                sql += " AND state IN (\(Array(repeating: "?", count: states.count).joined(separator: ", ")))"
+                args += states.map(\.rawValue).sorted()
+            }
+            if let drone { sql += " AND drone = ?"; args.append(drone) }
+            sql += " ORDER BY start, id LIMIT ?"
+            args.append(limit)
+            return try Row.fetchAll(db, sql: sql, arguments: StatementArguments(args)).map(Self.sortie)
+        }
+    }
+
+    public func sortie(id: String) async throws -> SortieRecord? {
+        try await database.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM sorties WHERE id = ?", arguments: [id]).map(Self.sortie)
+        }
+    }
+
+    private static func sortie(_ row: Row) throws -> SortieRecord {
+        SortieRecord(id: row["id"], drone: row["drone"], dock: row["dock"], pilot: row["pilot"], formation: row["formation"],
+                     cells: try JSONCoding.decode([String].self, row["cells"]), start: Timestamp(milliseconds: row["start"]),
+                     end: Timestamp(milliseconds: row["end"]), state: SortieState(rawValue: row["state"]) ?? .failed,
+                     urgent: row["urgent"], route: try JSONCoding.decode(SortieRoute.self, row["route"]), percent: row["percent"],
+                     history: try JSONCoding.decode([SortieStep].self, row["history"]))
+    }
+
+    /// The latest progress of one flight task.
+    public func flightTask(id: String) async throws -> FlightTaskUpdate? {
+        try await flightTasks(ids: [id])[id]
+    }
+
+    /// The latest progress of the given flight tasks, by flight id.
+    public func flightTasks(ids: [String]) async throws -> [String: FlightTaskUpdate] {
+        guard !ids.isEmpty else { return [:] }
+        return try await database.read { db in
+            let rows = try Row.fetchAll(db, sql: "SELECT * FROM flight_tasks WHERE flight_id IN (\(Array(repeating: "?", count: ids.count).joined(separator: ", ")))",
+                                        arguments: StatementArguments(ids))
+            var out: [String: FlightTaskUpdate] = [:]
+            for row in rows {
+                let t = FlightTaskUpdate(flightID: row["flight_id"], dock: row["dock"], time: Timestamp(milliseconds: row["updated"]),
+                                         status: row["status"], percent: row["percent"], step: row["step"], waypointIndex: row["waypoint_index"],
+                                         mediaCount: row["media_count"], trackID: row["track_id"], resultCode: row["result_code"],
+                                         resultText: row["result_text"])
+                out[t.flightID] = t
+            }
+            return out
+        }
+    }
+
+    /// Every cell's coverage record (cells never flown have none).
+    public func coverage() async throws -> [CellCoverage] {
+        try await database.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM cell_coverage ORDER BY cell").map { row in
+                CellCoverage(cell: row["cell"], lastCovered: (row["last_covered"] as Int64?).map { Timestamp(milliseconds: $0) },
+                             lastFraction: row["last_fraction"], lastSortie: row["last_sortie"],
+                             lastFlown: Timestamp(milliseconds: row["last_flown"]))
+            }
+        }
+    }
+}
