@@ -213,7 +213,7 @@ let package = Package(
         .testTarget(
             name: "TianyanServerTests",
             dependencies: [
-                "DockLink", "TianyanApp", "TianyanModel", "TianyanServer", "TianyanStore", "TianyanTesting",
+                "CoveragePlanner", "DockLink", "TianyanApp", "TianyanModel", "TianyanServer", "TianyanStore", "TianyanTesting",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

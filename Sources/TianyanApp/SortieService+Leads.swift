@@ -244,32 +244,39 @@ extension SortieService {
         }
         if let wanted, candidates.isEmpty { throw Failure(.invalid, "no docked drone \(wanted) in the registry", field: "drone") }
         let centre = cells[0].polygon.first!
-        var best: (drone: Drone, dock: Dock, plans: [SurveyPlan], busy: Bool, distance: Double)?
+        let today = (t.milliseconds / 1_000 + Int64(settings.flyingHours.utcOffsetSeconds)) / 86_400
+        var best: (drone: Drone, dock: Dock, pilot: Pilot, plans: [SurveyPlan], busy: Bool, distance: Double)?
+        var refusals: [String] = []
         for (drone, dock) in candidates {
             guard let capabilities = profiles.profile(forModel: dock.model)?.capabilities,
                   let planner = try? SurveyPlanner(capabilities: capabilities) else { continue }
             let plans = cells.compactMap { try? planner.plan(cell: $0, dock: dock) }
-            guard plans.count == cells.count, plans.allSatisfy({ !$0.sorties.isEmpty }) else { continue }
+            guard plans.count == cells.count, plans.allSatisfy({ !$0.sorties.isEmpty }) else {
+                refusals.append("\(drone.serial): out of range or endurance")
+                continue
+            }
+            // The formation's pilot licensed for dock flights with the fewest sorties ahead.
+            let pilots = registry.pilots.filter { $0.formation == drone.formation && $0.mayFlyDock(onLocalDay: today) }
+            guard let pilot = pilots.min(by: { a, b in
+                (open.filter { $0.pilot == a.id }.count, a.id) < (open.filter { $0.pilot == b.id }.count, b.id)
+            }) else {
+                refusals.append("\(drone.serial): formation \(drone.formation) has no pilot licensed for dock flights")
+                continue
+            }
             let busy = open.contains { $0.drone == drone.serial && $0.state != .planned && $0.end > t }
             let distance = Geodesy.distance(centre, dock.location)
             if best == nil || (!busy && best!.busy) || (busy == best!.busy && distance < best!.distance) {
-                best = (drone, dock, plans, busy, distance)
+                best = (drone, dock, pilot, plans, busy, distance)
             }
         }
         guard let choice = best else {
-            throw Failure(.invalid, "no dock can fly \(cellIDs.joined(separator: ", ")): out of range or endurance for every candidate drone")
+            throw Failure(.invalid, "no drone can fly \(cellIDs.joined(separator: ", ")): " + (refusals.isEmpty ? "no docked drone of the cells' formations" : refusals.prefix(5).joined(separator: "; ")))
         }
         guard !choice.busy else {
             throw Failure(.conflict, "drone \(choice.drone.serial) is flying or has a task on its dock; try again when it has landed, or name another drone")
         }
         let formation = choice.drone.formation
-        let today = (t.milliseconds / 1_000 + Int64(settings.flyingHours.utcOffsetSeconds)) / 86_400
-        let pilots = registry.pilots.filter { $0.formation == formation && $0.mayFlyDock(onLocalDay: today) }
-        guard let pilot = pilots.min(by: { a, b in
-            open.filter { $0.pilot == a.id }.count < open.filter { $0.pilot == b.id }.count
-        }) else {
-            throw Failure(.invalid, "formation \(formation) has no pilot with a valid licence for drone \(choice.drone.serial)")
-        }
+        let pilot = choice.pilot
         let capabilities = profiles.profile(forModel: choice.dock.model)!.capabilities
         let speeds = ((try? SurveyPlanner(capabilities: capabilities).surveySpeedMetresPerSecond) ?? 10, capabilities.cruiseSpeedMetresPerSecond)
         var records: [SortieRecord] = []
