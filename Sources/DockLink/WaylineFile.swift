@@ -12,7 +12,9 @@ import TianyanModel
 /// - Namespaces `http://www.opengis.net/kml/2.2` and `wpml` = `http://www.dji.com/wpmz/1.0.2`.
 /// - `droneEnumValue` 91 = M3D/M3TD with `droneSubEnumValue` 0 = M3D, 1 = M3TD;
 ///   `payloadEnumValue` 80 = Matrice 3D camera, 81 = Matrice 3TD camera (common-element, CN
-///   40.common-element.md has the payload values the EN page lacks).
+///   40.common-element.md has the payload values the EN page lacks). Matrice 4D/4TD (Dock 3):
+///   `droneEnumValue` 100, sub 0/1, payload 98/99 — assumed from DJI's numbering, not confirmed
+///   in the documents here; check against a real Dock 3 before relying on it.
 /// - Interval photos: an `actionGroup` from the start waypoint to the stop waypoint with
 ///   `actionTriggerType` `multipleDistance`, `actionTriggerParam` the distance in metres, and one
 ///   `takePhoto` action (common-element: "multipleDistance: Same distance trigger"; "When
@@ -131,11 +133,12 @@ public enum WaylineFile {
         x.element("wpml:globalTransitionalSpeed", number(m.globalSpeed))
         x.element("wpml:globalRTHHeight", number(m.returnHomeHeight))
         x.start("wpml:droneInfo")
-        x.element("wpml:droneEnumValue", "91")
-        x.element("wpml:droneSubEnumValue", m.aircraft == .matrice3D ? "0" : "1")
+        let series4 = m.aircraft == .matrice4D || m.aircraft == .matrice4TD
+        x.element("wpml:droneEnumValue", series4 ? "100" : "91")
+        x.element("wpml:droneSubEnumValue", m.aircraft.hasThermal ? "1" : "0")
         x.end("wpml:droneInfo")
         x.start("wpml:payloadInfo")
-        x.element("wpml:payloadEnumValue", m.aircraft == .matrice3D ? "80" : "81")
+        x.element("wpml:payloadEnumValue", series4 ? (m.aircraft.hasThermal ? "99" : "98") : (m.aircraft.hasThermal ? "81" : "80"))
         x.element("wpml:payloadSubEnumValue", "0")
         x.element("wpml:payloadPositionIndex", "0")
         x.end("wpml:payloadInfo")
@@ -154,7 +157,7 @@ public enum WaylineFile {
     private static func actionGroups(at i: Int, mission: WaylineMission, runs: [WaylineMission.IntervalRun], into x: inout XMLText) {
         var groupID = 0
         for j in 0..<i { groupID += groupsStarting(at: j, mission: mission, runs: runs) }
-        let lens = mission.aircraft == .matrice3D ? "wide" : "wide,ir"
+        let lens = mission.aircraft.hasThermal ? "wide,ir" : "wide"
         func takePhoto(suffix: String) {
             x.start("wpml:action")
             x.element("wpml:actionId", "0")

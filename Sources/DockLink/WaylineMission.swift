@@ -15,9 +15,19 @@ public struct WaylineMission: Sendable, Hashable {
         case continueWayline, goBack, landing, hover
     }
 
-    /// The Dock 2 aircraft; the enum values of the WPML `droneInfo` and `payloadInfo`.
+    /// The Dock 2 and Dock 3 aircraft; the enum values of the WPML `droneInfo` and `payloadInfo`.
     public enum Aircraft: String, Sendable, Hashable, CaseIterable {
-        case matrice3D, matrice3TD
+        case matrice3D, matrice3TD, matrice4D, matrice4TD
+
+        /// The aircraft of a registry model name ("Matrice 3TD", "Matrice 4D", …); nil for one
+        /// that flies no dock wayline.
+        public init?(model: String) {
+            let m = String(model.lowercased().filter { $0 != " " })
+            if m.contains("4td") { self = .matrice4TD } else if m.contains("4d") { self = .matrice4D }
+            else if m.contains("3td") { self = .matrice3TD } else if m.contains("3d") { self = .matrice3D } else { return nil }
+        }
+
+        var hasThermal: Bool { self == .matrice3TD || self == .matrice4TD }
     }
 
     /// A camera action that starts at a waypoint.

@@ -187,7 +187,7 @@ public final class SortieService: Service, Sendable {
     /// Builds the route file, serves it, and gives the dock the task with its execute time.
     private func prepare(_ s: inout SortieRecord) async {
         let file: (bytes: [UInt8], md5: String)
-        do { file = try routeFile(for: s) } catch {
+        do { file = try routeFile(for: s, droneModel: try await droneModel(s.drone)) } catch {
             s.move(to: .failed, at: now(), "route file not built: \(error)")
             await save(s)
             return
@@ -293,11 +293,15 @@ public final class SortieService: Service, Sendable {
         }
     }
 
+    func droneModel(_ serial: String) async throws -> String {
+        try await store.registry().drones.first { $0.serial == serial }?.model ?? ""
+    }
+
     /// Route files of sorties already with a dock (after a restart, the dock may fetch again).
     private func restoreRouteFiles() async {
         guard let open = try? await store.sorties(states: [.prepared, .executing, .paused]) else { return }
         for s in open {
-            guard let file = try? routeFile(for: s) else { continue }
+            guard let model = try? await droneModel(s.drone), let file = try? routeFile(for: s, droneModel: model) else { continue }
             let name = routeFiles.add(file.bytes, fingerprint: file.md5)
             docks.registerRoute(flightID: s.id, url: settings.routeFilesURL + name, fingerprint: file.md5)
         }
