@@ -22,11 +22,14 @@ public final class SortieService: Service, Sendable {
         public var coverageThreshold = 0.95
         /// Base URL of route files, ending in `/`.
         public var routeFilesURL: String
+        /// Given by the configuration (`http.public_url`): not replaced by the address the server binds.
+        public var routeFilesURLIsFixed = false
 
         public init(routeFilesURL: String) { self.routeFilesURL = routeFilesURL }
 
         public init(configuration c: TianyanConfiguration) {
             routeFilesURL = c.routeFilesURL
+            routeFilesURLIsFixed = !c.httpPublicURL.isEmpty
             planDays = c.plannerDays
             autoPlan = c.plannerAuto
             borrowing = c.plannerBorrowing
@@ -85,10 +88,25 @@ public final class SortieService: Service, Sendable {
         self.rules = rules
         self.logger = logger
         self.now = now
+        routeBase = Mutex(settings.routeFilesURL)
         (wakes, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
 
     public var counters: Counters { tally.withLock { $0 } }
+
+    private let routeBase: Mutex<String>
+
+    /// Where route files are served from now.
+    public var routeFilesURL: String { routeBase.withLock { $0 } }
+
+    /// The HTTP server is listening on `port`: route-file URLs use it (loopback for a wildcard
+    /// host), unless the configuration fixed the public URL.
+    public func serverListening(host: String, port: Int) {
+        guard !settings.routeFilesURLIsFixed else { return }
+        let h = host == "0.0.0.0" || host == "::" || host.isEmpty ? "127.0.0.1" : host
+        let url = "http://" + (h.contains(":") ? "[\(h)]" : h) + ":\(port)/files/routes/"
+        routeBase.withLock { $0 = url }
+    }
 
     public func run() async throws {
         await restoreRouteFiles()
@@ -193,7 +211,7 @@ public final class SortieService: Service, Sendable {
             return
         }
         let name = routeFiles.add(file.bytes, fingerprint: file.md5)
-        let url = settings.routeFilesURL + name
+        let url = routeFilesURL + name
         docks.registerRoute(flightID: s.id, url: url, fingerprint: file.md5)
         let rth = min(1_500, max(20, (s.route.points.map(\.altitudeMetres).max() ?? 100) + 20))
         let data: JSONValue = .object([
@@ -303,7 +321,7 @@ public final class SortieService: Service, Sendable {
         for s in open {
             guard let model = try? await droneModel(s.drone), let file = try? routeFile(for: s, droneModel: model) else { continue }
             let name = routeFiles.add(file.bytes, fingerprint: file.md5)
-            docks.registerRoute(flightID: s.id, url: settings.routeFilesURL + name, fingerprint: file.md5)
+            docks.registerRoute(flightID: s.id, url: routeFilesURL + name, fingerprint: file.md5)
         }
     }
 }

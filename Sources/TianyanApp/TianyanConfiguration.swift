@@ -265,4 +265,9 @@ public struct RadioGatewaySetting: Sendable, Hashable {
 public struct FlyingWindow: Sendable, Hashable {
     public var start: Int
     public var end: Int
+
+    public init(start: Int, end: Int) {
+        self.start = start
+        self.end = end
+    }
 }

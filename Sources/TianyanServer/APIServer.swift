@@ -24,6 +24,11 @@ public enum APIServer {
         let host = String(address[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
         let app = Application(router: router(parts: parts),
                               configuration: .init(address: .hostname(host, port: port), serverName: "tianyan"),
+                              onServerRunning: { channel in
+                                  // The port really bound (an address with port 0 gets one from the system): the
+                                  // docks fetch route files there unless http.public_url says otherwise.
+                                  if let bound = channel.localAddress?.port { parts.sorties?.serverListening(host: host, port: bound) }
+                              },
                               logger: logger)
         return HTTPService(app: app, address: address)
     }

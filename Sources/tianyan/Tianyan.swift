@@ -64,7 +64,7 @@ struct Demo: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Stop after this many seconds (for scripted runs).", valueName: "SECONDS"))
     var runFor: Double?
     @Option(help: "Seed of the simulators.") var seed: UInt64 = 1
-    @Option(help: "Docks that launch a patrol flight at once.") var flying: Int = 6
+    @Option(help: "Docks that launch a patrol flight at once, outside the plan (their planned sorties wait until they land).") var flying: Int = 0
 
     func run() async throws {
         let config = try global.load()
@@ -77,6 +77,9 @@ struct Demo: AsyncParsableCommand {
             let broker = try PrivateBroker(logger: logger)
             var config = config
             config.mqtt = broker.url
+            // The demo flies around the clock so that there is something to watch at any hour
+            // (unless flying hours other than the default 07-19 are configured).
+            if config.plannerFlyingHours == FlyingWindow(start: 7, end: 19) { config.plannerFlyingHours = FlyingWindow(start: 0, end: 24) }
             var services: [any Service] = [broker]
             let docksLog = (data as NSString).appendingPathComponent("dock-sim.log")
             services.append(try SimulatorProcess(name: "dock-sim", arguments: [
@@ -127,14 +130,18 @@ struct Demo: AsyncParsableCommand {
                   http       http://\(finalConfig.http)/healthz, /metrics, /api/v1 (session, gateways, pages; openapi.yaml)
                   users      \(logins)  (passwords also in \(usersDir))
                   fleet      \(fleetDir): \(registry.drones.count) drones, \(registry.docks.count) docks, \(registry.formations.count) formations, \(registry.pilots.count) pilots, \(registry.radios.count) radios, \(registry.talkgroups.count) talkgroups, \(registry.cells.count) grid cells
-                  docks      84 simulated DJI docks (dock-sim, \(flying) flying a patrol now; log \(docksLog))
+                  docks      84 simulated DJI docks (dock-sim\(flying > 0 ? ", \(flying) flying a patrol now" : ""); log \(docksLog))
+                  plan       the coverage plan of \(registry.cells.count) cells is made at start; each dock's next sortie is prepared with its
+                             route file and launched 2 min before take-off (flying hours \(String(format: "%02d-%02d", finalConfig.plannerFlyingHours.start, finalConfig.plannerFlyingHours.end)))
                   radios     a simulated TETRA PEI gateway on \(ptyPath) (radio-sim; log \(radioLog))
                   try        \(me) units --database \(db.path)
                              \(me) voice-log --database \(db.path)
                              \(me) page \(someRadio) "Report to the north gate" --http \(finalConfig.http) --user dispatcher --password-file \(usersDir)/dispatcher.password
                              \(me) maintenance --all --database \(db.path)
+                             \(me) coverage --database \(db.path)
+                             curl -s -H "Authorization: Bearer $TOKEN" http://\(finalConfig.http)/api/v1/sorties?state=executing  (token: POST /api/v1/session as lead)
                              \(me) dock command \(registry.docks[0].serial) return_home --mqtt \(broker.url) --database \(db.path)
-                  not yet    the planner and the web console arrive with their issues
+                  not yet    the web console arrives with its issue
                 ready (Ctrl-C to stop)
                 """
             }
