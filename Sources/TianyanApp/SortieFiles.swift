@@ -33,7 +33,7 @@ extension SortieService {
 
 enum SortieCoverage {
     static func records(cells: [GridCell], track: [Position], camera: DockProfile.Camera, threshold: Double, sortie: String,
-                        at time: Timestamp) -> [CellCoverage] {
+                        at time: Timestamp) -> [CellCoverageRecord] {
         []
     }
 }

@@ -262,7 +262,7 @@ public final class SortieService: Service, Sendable {
     }
 
     /// The cells' coverage from the flown track.
-    func cellCoverage(of s: SortieRecord, track: [Position], at time: Timestamp) async throws -> [CellCoverage] {
+    func cellCoverage(of s: SortieRecord, track: [Position], at time: Timestamp) async throws -> [CellCoverageRecord] {
         let registry = try await store.registry()
         let cells = registry.cells.filter { s.cells.contains($0.id) }
         guard let dock = registry.docks.first(where: { $0.serial == s.dock }),

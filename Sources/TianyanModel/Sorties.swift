@@ -133,7 +133,7 @@ public struct SortieRecord: Hashable, Sendable, Codable {
 
 /// What is known of a cell's coverage: when it was last imaged well enough to count, and what the
 /// last flight over it achieved.
-public struct CellCoverage: Hashable, Sendable, Codable {
+public struct CellCoverageRecord: Hashable, Sendable, Codable {
     public var cell: String
     /// When the cell last counted as covered (imaged share ≥ the threshold). Nil: never.
     public var lastCovered: Timestamp?

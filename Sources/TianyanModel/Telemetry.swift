@@ -202,7 +202,7 @@ public enum StoreRecord: Sendable, Hashable {
     /// A plan sortie's latest state (one row per sortie, replaced as it moves forward).
     case sortie(SortieRecord)
     /// What a finished sortie imaged of a cell; `lastCovered` only ever moves forward.
-    case cellCoverage(CellCoverage)
+    case cellCoverage(CellCoverageRecord)
 }
 
 /// A unit as `tianyan units` shows it.

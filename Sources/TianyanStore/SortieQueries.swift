@@ -60,10 +60,10 @@ extension FleetStore {
     }
 
     /// Every cell's coverage record (cells never flown have none).
-    public func coverage() async throws -> [CellCoverage] {
+    public func coverage() async throws -> [CellCoverageRecord] {
         try await database.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM cell_coverage ORDER BY cell").map { row in
-                CellCoverage(cell: row["cell"], lastCovered: (row["last_covered"] as Int64?).map { Timestamp(milliseconds: $0) },
+                CellCoverageRecord(cell: row["cell"], lastCovered: (row["last_covered"] as Int64?).map { Timestamp(milliseconds: $0) },
                              lastFraction: row["last_fraction"], lastSortie: row["last_sortie"],
                              lastFlown: Timestamp(milliseconds: row["last_flown"]))
             }

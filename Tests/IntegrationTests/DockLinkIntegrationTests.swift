@@ -14,12 +14,16 @@ final class ControllerRig: @unchecked Sendable {
     let database: String
     var process: ChildProcess?
     let extraSettings: [String]
+    /// The controller's HTTP address.
+    let http: String
 
     init(persistence: Bool = true, settings: [String] = []) async throws {
         dir = try TemporaryDirectory()
         broker = try LocalBroker(options: .init(persistence: persistence))
         database = dir.file("db.sqlite")
-        extraSettings = settings
+        // The scheduler stays out of the way unless a test asks for it.
+        extraSettings = ["planner.auto=false"] + settings
+        http = "127.0.0.1:\(try FreePort.loopback())"
         let sample = try await runTianyan(["fleet", "sample", dir.file("fleet")], in: dir.path)
         #expect(sample.status == 0, "\(sample.stderr)")
         let imported = try await runTianyan(["fleet", "import", dir.file("fleet"), "--database", database], in: dir.path)
@@ -27,7 +31,7 @@ final class ControllerRig: @unchecked Sendable {
     }
 
     func start() async throws {
-        var args = ["serve", "--mqtt", broker.url, "--database", database, "--http", "127.0.0.1:0", "--set", "profiles_dir=\(packageRoot())/firmware-profiles"]
+        var args = ["serve", "--mqtt", broker.url, "--database", database, "--http", http, "--set", "profiles_dir=\(packageRoot())/firmware-profiles"]
         for s in extraSettings { args += ["--set", s] }
         let p = try startTianyan(args, in: dir.path)
         process = p
