@@ -222,7 +222,9 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
-        .testTarget(name: "DockSimTests", dependencies: ["dock-sim", "MosquittoClient", "TianyanModel", "TianyanTesting"]),
+        // DockLink only in the tests: they serve route files written by the controller's writer to
+        // the simulator, which reads them with its own code and never imports DockLink.
+        .testTarget(name: "DockSimTests", dependencies: ["dock-sim", "DockLink", "MosquittoClient", "TianyanModel", "TianyanTesting"]),
         .testTarget(
             name: "RadioSimTests",
             dependencies: ["radio-sim", "RadioLink", "SerialPorts", "TianyanModel", "TianyanTesting"]

@@ -8,8 +8,10 @@ struct Harness {
     var dock: SimulatedDock
     var now: Double
     var published: [OutgoingMessage] = []
+    /// Route-file downloads the dock asked for and nobody has carried out yet.
+    var fetches: [WaylineFetch] = []
 
-    init(dockIndex: Int = 0, seed: UInt64 = 7, hmsCodes: Bool = false, battery: Double? = nil) throws {
+    init(dockIndex: Int = 0, seed: UInt64 = 7, hmsCodes: Bool = false, battery: Double? = nil, osdInterval: Double = 2) throws {
         var identities = try DockCatalog(profiles: []).identities(fleet: FleetSample.make(), count: dockIndex + 1)
         if hmsCodes {
             identities[dockIndex].dockHMSCodes = ["0x19110006"]
@@ -17,6 +19,7 @@ struct Harness {
         }
         var parameters = SimulationParameters()
         parameters.hmsPerHour = 0
+        parameters.osdInterval = osdInterval
         now = 1_800_000_000
         dock = SimulatedDock(identity: identities[dockIndex], parameters: parameters, seed: seed, now: now, battery: battery)
         published += dock.connected(now: now).messages
@@ -29,6 +32,7 @@ struct Harness {
             now += step
             let out = dock.tick(now: now)
             published += out.messages
+            fetches += out.fetches
             if acknowledge {
                 for m in out.messages where m.payload["need_reply"]?.intValue == 1 {
                     _ = dock.handle(topic: dock.topic("events_reply"), payload: reply(to: m), now: now)

@@ -12,9 +12,9 @@ final class SimulationCounters: Sendable {
     let drops = Atomic<Int>(0)
 }
 
-/// The MQTT shell around one `SimulatedDock`: its own client (`dock-sim-<serial>`, clean
+/// The shell around one `SimulatedDock`: its own MQTT client (`dock-sim-<serial>`, clean
 /// session, a will), ticks the simulation and publishes what it returns, hands it what arrives,
-/// and drops the link when the simulation says so.
+/// drops the link when the simulation says so, and downloads the route files it asks for.
 final class DockConnection: Sendable {
     let serial: String
     private let core: Mutex<SimulatedDock>
@@ -24,11 +24,17 @@ final class DockConnection: Sendable {
     private let mqttLogger: Logger
     private let flyOnStart: Bool
     private let linkUp = Atomic<Bool>(false)
+    private let fetchRequests: AsyncStream<WaylineFetch>
+    private let fetchQueue: AsyncStream<WaylineFetch>.Continuation
+    private let fetchTimeout: Double
 
     static let tickInterval = Duration.milliseconds(250)
 
-    init(dock: SimulatedDock, broker: BrokerURL, counters: SimulationCounters, flyOnStart: Bool, logger: Logger) {
+    init(dock: SimulatedDock, broker: BrokerURL, counters: SimulationCounters, flyOnStart: Bool, logger: Logger,
+         fetchTimeout: Double = 15) {
         serial = dock.dockSerial
+        (fetchRequests, fetchQueue) = AsyncStream.makeStream(of: WaylineFetch.self)
+        self.fetchTimeout = fetchTimeout
         core = Mutex(dock)
         self.broker = broker
         self.counters = counters
@@ -50,8 +56,31 @@ final class DockConnection: Sendable {
 
     static func now() -> Double { Date().timeIntervalSince1970 }
 
-    /// Runs until cancelled, reconnecting after every simulated network drop.
+    /// Runs until cancelled, reconnecting after every simulated network drop, downloading route
+    /// files alongside.
     func run() async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.downloadRouteFiles() }
+            await runLink()
+            group.cancelAll()
+        }
+    }
+
+    /// Downloads every route file the simulation asks for, concurrently, and hands each result
+    /// back to it; the simulation replies to the prepare on its next tick.
+    private func downloadRouteFiles() async {
+        await withDiscardingTaskGroup { group in
+            for await fetch in fetchRequests {
+                group.addTask { [self] in
+                    let result = await WaylineDownload.fetch(fetch.url, timeout: fetchTimeout)
+                    if case .failed(let why) = result { logger.info("route file for \(fetch.flightID): \(why)") }
+                    core.withLock { $0.waylineFetched(fetch, result: result, now: Self.now()) }
+                }
+            }
+        }
+    }
+
+    private func runLink() async {
         var firstConnection = true
         while !Task.isCancelled {
             let client: MosquittoClient
@@ -74,6 +103,10 @@ final class DockConnection: Sendable {
                 let out = core.withLock { $0.tick(now: Self.now()) }
                 counters.discardedWhileDropped.add(out.messages.count, ordering: .relaxed)
                 log(out)
+                // No network, no download.
+                for fetch in out.fetches {
+                    core.withLock { $0.waylineFetched(fetch, result: .failed("network down"), now: Self.now()) }
+                }
             }
         }
     }
@@ -129,6 +162,7 @@ final class DockConnection: Sendable {
 
     private func send(_ out: SimulationOutput, with client: MosquittoClient) async {
         log(out)
+        for fetch in out.fetches { fetchQueue.yield(fetch) }
         for message in out.messages {
             do {
                 try await client.publish(message.topic, payload: message.payload.bytes,

@@ -62,7 +62,7 @@ extension SimulatedDock {
     /// `flighttask_step_code`: 1 in flight, 0 preparing, 2 recovering after a landing, 5 idle.
     private func stepCode(now: Double) -> Int {
         if flight != nil { return 1 }
-        if !prepared.isEmpty { return 0 }
+        if !prepared.isEmpty || !awaitingRoute.isEmpty { return 0 }
         if now < recoveringUntil { return 2 }
         return 5
     }

@@ -23,11 +23,14 @@ struct SimulationOutput: Sendable {
     var messages: [OutgoingMessage] = []
     var notes: [Note] = []
     var dropSeconds: Double?
+    /// Route files to download; the shell feeds each result back with `waylineFetched`.
+    var fetches: [WaylineFetch] = []
 
     mutating func note(_ text: String, _ level: Level = .info) { notes.append(Note(level: level, text: text)) }
     mutating func append(_ other: SimulationOutput) {
         messages += other.messages
         notes += other.notes
+        fetches += other.fetches
         dropSeconds = dropSeconds ?? other.dropSeconds
     }
 }
@@ -83,7 +86,8 @@ struct SimulatedDock: Sendable {
         var flightID: String
         var bid: String
         var trackID: String
-        var route: [Coordinate]
+        var plan: PreparedFlight
+        var route: [RoutePoint] { plan.route }
         var phase: Phase
         /// Index in `route` of the waypoint being flown to.
         var nextWaypoint = 0
@@ -92,12 +96,47 @@ struct SimulatedDock: Sendable {
         /// Terminal status reported once the aircraft is back: ok, canceled or partially_done.
         var outcome = "ok"
         var mediaCount = 0
+        /// Metres flown since the last interval photo.
+        var sincePhoto = 0.0
         var startedAt: Double
     }
 
+    /// What a flight will fly: its points, the height it climbs to before leaving, the speed to
+    /// the first point, and whether photos come from the route (a route file) or from the
+    /// simulator's rule (one every second waypoint).
     struct PreparedFlight: Sendable {
-        var route: [Coordinate]
+        var route: [RoutePoint]
+        var climbTo: Double
+        var transitSpeed: Double
+        var photosFromRoute: Bool
         var preparedAt: Double
+
+        /// The lawnmower or a `tianyan_route`: every point at cruise altitude and speed.
+        init(plain points: [Coordinate], parameters: SimulationParameters, now: Double) {
+            route = points.map { RoutePoint(coordinate: $0, height: parameters.cruiseAltitude, speed: parameters.cruiseSpeed) }
+            climbTo = parameters.cruiseAltitude
+            transitSpeed = parameters.cruiseSpeed
+            photosFromRoute = false
+            preparedAt = now
+        }
+
+        /// A route file: climb to the first point's height (at least the take-off security
+        /// height, WPML `flyToWaylineMode` safely), then fly each leg at its own speed.
+        init(wayline: WaylineRoute, parameters: SimulationParameters, now: Double) {
+            route = wayline.points
+            climbTo = max(wayline.takeOffSecurityHeight ?? 0, wayline.points.first?.height ?? parameters.cruiseAltitude)
+            transitSpeed = wayline.transitionalSpeed.flatMap { $0 > 0 ? $0 : nil } ?? parameters.cruiseSpeed
+            photosFromRoute = true
+            preparedAt = now
+        }
+    }
+
+    /// A `flighttask_prepare` with a route file, waiting for its download.
+    struct AwaitingRoute: Sendable {
+        var tid: String
+        var bid: String
+        var fingerprint: String
+        var url: String
     }
 
     struct Alarm: Sendable, Equatable {
@@ -118,6 +157,8 @@ struct SimulatedDock: Sendable {
 
     enum Scheduled: Sendable {
         case service(method: String, tid: String, bid: String, data: JSONValue?)
+        /// The download of a prepare's route file ended; check it and reply.
+        case routeFetched(flightID: String, result: WaylineFetchResult)
     }
 
     let identity: DockIdentity
@@ -160,6 +201,7 @@ struct SimulatedDock: Sendable {
 
     // Tasks.
     private(set) var prepared: [String: PreparedFlight] = [:]
+    private(set) var awaitingRoute: [String: AwaitingRoute] = [:]
     private(set) var flight: Flight?
 
     // Protocol bookkeeping.
@@ -355,25 +397,95 @@ struct SimulatedDock: Sendable {
     private mutating func perform(_ action: Scheduled, now: Double, into out: inout SimulationOutput) {
         switch action {
         case let .service(method, tid, bid, data):
-            let result = service(method, data: data, bid: bid, now: now, into: &out)
-            out.messages.append(OutgoingMessage(topic: topic("services_reply"), payload: .obj(
-                ("tid", .string(tid)), ("bid", .string(bid)), ("timestamp", .int(Self.ms(now))),
-                ("gateway", .string(dockSerial)), ("method", .string(method)),
-                ("data", .obj(("result", .int(result)))),
-            ), qos: 1))
-            out.note("services \(method) -> result \(result)")
+            // No result yet: a prepare waiting for its route file replies when the download ends.
+            guard let result = service(method, data: data, tid: tid, bid: bid, now: now, into: &out) else { return }
+            reply(method: method, tid: tid, bid: bid, result: result, now: now, into: &out)
+        case let .routeFetched(flightID, result):
+            guard let waiting = awaitingRoute.removeValue(forKey: flightID) else { return }
+            let code = prepareFromRouteFile(flightID: flightID, waiting: waiting, result: result, now: now, into: &out)
+            reply(method: "flighttask_prepare", tid: waiting.tid, bid: waiting.bid, result: code, now: now, into: &out)
         }
     }
 
-    /// Carries out a service and returns its `data.result`.
-    private mutating func service(_ method: String, data: JSONValue?, bid: String, now: Double, into out: inout SimulationOutput) -> Int {
+    private mutating func reply(method: String, tid: String, bid: String, result: Int, now: Double, into out: inout SimulationOutput) {
+        out.messages.append(OutgoingMessage(topic: topic("services_reply"), payload: .obj(
+            ("tid", .string(tid)), ("bid", .string(bid)), ("timestamp", .int(Self.ms(now))),
+            ("gateway", .string(dockSerial)), ("method", .string(method)),
+            ("data", .obj(("result", .int(result)))),
+        ), qos: 1))
+        out.note("services \(method) -> result \(result)")
+    }
+
+    /// Result codes for a route file that cannot be flown, from the DJI error-code page
+    /// (firmware-profiles/docks/dji-dock2.yaml `result_codes`). There is no code for a wayline
+    /// fingerprint mismatch (the only MD5 codes, 327068 and 327071, are the speaker's), so:
+    /// - 314013 "Dock could not obtain the wayline for this task": the download failed;
+    /// - 314016 "Failed to process flight route file ... Check file": it arrived, but its MD5 is
+    ///   not `file.fingerprint` (the file is not the one the cloud meant);
+    /// - 314017 "Failed to parse wayline file. Check the wayline": not a readable KMZ/WPML.
+    enum RouteFileResult {
+        static let downloadFailed = 314013
+        static let fingerprintMismatch = 314016
+        static let unparseable = 314017
+    }
+
+    /// The download of a route file ended (called by the shell). The check and the reply come
+    /// with the next `tick`.
+    mutating func waylineFetched(_ fetch: WaylineFetch, result: WaylineFetchResult, now: Double) {
+        guard awaitingRoute[fetch.flightID] != nil else { return }
+        schedule(.routeFetched(flightID: fetch.flightID, result: result), at: now)
+    }
+
+    /// Checks a downloaded route file and prepares the flight from it; returns `data.result`.
+    private mutating func prepareFromRouteFile(flightID: String, waiting: AwaitingRoute, result: WaylineFetchResult, now: Double,
+                                               into out: inout SimulationOutput) -> Int {
+        let bytes: [UInt8]
+        switch result {
+        case .failed(let why):
+            out.note("flight \(flightID): route file download failed: \(why)", .warning)
+            return RouteFileResult.downloadFailed
+        case .downloaded(let b):
+            bytes = b
+        }
+        let md5 = Fingerprint.md5Hex(bytes)
+        guard md5 == waiting.fingerprint.lowercased() else {
+            out.note("flight \(flightID): route file MD5 \(md5) is not the fingerprint \(waiting.fingerprint)", .warning)
+            return RouteFileResult.fingerprintMismatch
+        }
+        let wayline: WaylineRoute
+        do {
+            wayline = try WaylineRoute.read(kmz: bytes, dockHeight: identity.dock.altitudeMetres)
+        } catch {
+            out.note("flight \(flightID): route file unreadable: \(error.description)", .warning)
+            return RouteFileResult.unparseable
+        }
+        if flight != nil { return 319001 }
+        prepared[flightID] = PreparedFlight(wayline: wayline, parameters: parameters, now: now)
+        powerOn(now: now, into: &out)
+        out.messages.append(request("flighttask_resource_get", data: .obj(("flight_id", .string(flightID))), now: now))
+        out.note("flight \(flightID): route file \(bytes.count) bytes, \(wayline.points.count) waypoints")
+        return 0
+    }
+
+    /// Carries out a service and returns its `data.result`, or nil when the reply waits (a
+    /// prepare whose route file is being downloaded).
+    private mutating func service(_ method: String, data: JSONValue?, tid: String, bid: String, now: Double,
+                                  into out: inout SimulationOutput) -> Int? {
         switch method {
         case "flighttask_prepare":
             guard let flightID = data?["flight_id"]?.stringValue, !flightID.isEmpty else { return 314001 }
             if flight != nil { return 319001 }
             if battery < parameters.minTakeoffBattery { return 316009 }
+            if let url = data?.value(at: "file.url")?.stringValue, !url.isEmpty,
+               let fingerprint = data?.value(at: "file.fingerprint")?.stringValue, !fingerprint.isEmpty {
+                if awaitingRoute[flightID] != nil { return 314001 }
+                awaitingRoute[flightID] = AwaitingRoute(tid: tid, bid: bid, fingerprint: fingerprint, url: url)
+                out.fetches.append(WaylineFetch(flightID: flightID, url: url))
+                out.note("flight \(flightID): downloading the route file \(url)")
+                return nil
+            }
             let route = PatrolRoute.custom(from: data) ?? PatrolRoute.lawnmower(around: identity.dock.location)
-            prepared[flightID] = PreparedFlight(route: route, preparedAt: now)
+            prepared[flightID] = PreparedFlight(plain: route, parameters: parameters, now: now)
             powerOn(now: now, into: &out)
             out.messages.append(request("flighttask_resource_get", data: .obj(("flight_id", .string(flightID))), now: now))
             return 0
@@ -382,7 +494,7 @@ struct SimulatedDock: Sendable {
             if flight != nil { return 319001 }
             if battery < parameters.minTakeoffBattery { return 316009 }
             prepared[flightID] = nil
-            startFlight(flightID: flightID, bid: bid, route: plan.route, now: now, into: &out)
+            startFlight(flightID: flightID, bid: bid, plan: plan, now: now, into: &out)
             return 0
         case "flighttask_pause":
             guard var f = flight, f.phase == .wayline else { return 321258 }
@@ -433,14 +545,16 @@ struct SimulatedDock: Sendable {
         guard flight == nil else { return out }
         let flightID = uuid()
         powerOn(now: now, into: &out)
-        startFlight(flightID: flightID, bid: flightID, route: PatrolRoute.lawnmower(around: identity.dock.location), now: now, into: &out)
+        let plan = PreparedFlight(plain: PatrolRoute.lawnmower(around: identity.dock.location), parameters: parameters, now: now)
+        startFlight(flightID: flightID, bid: flightID, plan: plan, now: now, into: &out)
         out.note("patrol \(flightID) started without a cloud task")
         return out
     }
 
-    private mutating func startFlight(flightID: String, bid: String, route: [Coordinate], now: Double, into out: inout SimulationOutput) {
-        let planned = PatrolRoute.length([identity.dock.location] + route)
-        flight = Flight(flightID: flightID, bid: bid, trackID: uuid(), route: route, phase: .takeoff,
+    private mutating func startFlight(flightID: String, bid: String, plan: PreparedFlight, now: Double, into out: inout SimulationOutput) {
+        let route = plan.route
+        let planned = PatrolRoute.length([identity.dock.location] + route.map(\.coordinate))
+        flight = Flight(flightID: flightID, bid: bid, trackID: uuid(), plan: plan, phase: .takeoff,
                         plannedMetres: max(planned, 1), startedAt: now)
         inDock = false
         coverOpen = true
@@ -489,9 +603,9 @@ struct SimulatedDock: Sendable {
             case .takeoff:
                 horizontalSpeed = 0
                 verticalSpeed = parameters.climbSpeed
-                let need = (parameters.cruiseAltitude - elevation) / parameters.climbSpeed
+                let need = (f.plan.climbTo - elevation) / parameters.climbSpeed
                 if need <= remaining {
-                    elevation = parameters.cruiseAltitude
+                    elevation = f.plan.climbTo
                     remaining -= max(need, 0)
                     f.phase = .wayline
                 } else {
@@ -499,21 +613,37 @@ struct SimulatedDock: Sendable {
                     remaining = 0
                 }
             case .wayline:
-                verticalSpeed = 0
                 guard f.nextWaypoint < f.route.count else {
                     f.phase = .returning
                     continue
                 }
-                let used = fly(toward: f.route[f.nextWaypoint], for: remaining, flown: &f.flownMetres)
-                if used < remaining || position == f.route[f.nextWaypoint] {
+                // The leg into point i is flown at the speed of point i-1 (the transit speed
+                // into the first), its height changing evenly toward point i's.
+                let target = f.route[f.nextWaypoint]
+                let leg = f.nextWaypoint > 0 ? f.route[f.nextWaypoint - 1] : nil
+                let flownBefore = f.flownMetres
+                let used = fly(toward: target.coordinate, height: target.height, speed: leg?.speed ?? f.plan.transitSpeed,
+                               for: remaining, flown: &f.flownMetres)
+                if f.plan.photosFromRoute, let every = leg?.photoEveryMetres {
+                    f.sincePhoto += f.flownMetres - flownBefore
+                    while f.sincePhoto >= every {
+                        f.sincePhoto -= every
+                        takePhoto(&f)
+                    }
+                }
+                if used < remaining || (position == target.coordinate && elevation == target.height) {
                     f.nextWaypoint += 1
-                    if f.nextWaypoint % 2 == 0 { f.mediaCount += 1; storageUsed += 12_000 }
+                    if f.plan.photosFromRoute {
+                        if target.photoOnArrival || (target.photoEveryMetres != nil && leg?.photoEveryMetres == nil) { takePhoto(&f) }
+                        if target.photoEveryMetres == nil { f.sincePhoto = 0 }
+                    } else if f.nextWaypoint % 2 == 0 {
+                        takePhoto(&f)
+                    }
                 }
                 remaining -= used
             case .returning:
-                verticalSpeed = 0
                 var ignored = 0.0
-                let used = fly(toward: identity.dock.location, for: remaining, flown: &ignored)
+                let used = fly(toward: identity.dock.location, height: elevation, speed: parameters.cruiseSpeed, for: remaining, flown: &ignored)
                 if position == identity.dock.location { f.phase = .landing }
                 remaining -= used
             case .landing:
@@ -538,24 +668,47 @@ struct SimulatedDock: Sendable {
         flight = f
     }
 
-    /// Flies toward `target` for at most `seconds`; returns the seconds used (less when it arrives).
-    private mutating func fly(toward target: Coordinate, for seconds: Double, flown: inout Double) -> Double {
+    private mutating func takePhoto(_ f: inout Flight) {
+        f.mediaCount += 1
+        storageUsed += 12_000
+    }
+
+    /// Flies toward `target` at `speed` for at most `seconds`, the height changing evenly to
+    /// `targetHeight` on the way (straight up or down at the climb or descent rate when the
+    /// target is overhead); returns the seconds used (less when it arrives).
+    private mutating func fly(toward target: Coordinate, height targetHeight: Double, speed: Double, for seconds: Double,
+                              flown: inout Double) -> Double {
         let distance = Geodesy.distance(position, target)
-        let speed = parameters.cruiseSpeed
-        if distance > 0.01 {
-            let bearing = Geodesy.bearing(from: position, to: target)
-            heading = bearing > 180 ? bearing - 360 : bearing
+        let rise = targetHeight - elevation
+        if distance <= 0.01 {
+            position = target
+            horizontalSpeed = 0
+            let rate = rise >= 0 ? parameters.climbSpeed : parameters.descentSpeed
+            if abs(rise) <= rate * seconds {
+                elevation = targetHeight
+                verticalSpeed = 0
+                return abs(rise) / rate
+            }
+            verticalSpeed = rise >= 0 ? rate : -rate
+            elevation += verticalSpeed * seconds
+            return seconds
         }
+        let bearing = Geodesy.bearing(from: position, to: target)
+        heading = bearing > 180 ? bearing - 360 : bearing
         horizontalSpeed = speed
+        verticalSpeed = rise / distance * speed
         if distance <= speed * seconds {
             position = target
+            elevation = targetHeight
             flown += distance
             totalDistance += distance
             return distance / speed
         }
-        position = Geodesy.destination(from: position, bearing: Geodesy.bearing(from: position, to: target), distance: speed * seconds)
-        flown += speed * seconds
-        totalDistance += speed * seconds
+        let step = speed * seconds
+        position = Geodesy.destination(from: position, bearing: bearing, distance: step)
+        elevation += rise * step / distance
+        flown += step
+        totalDistance += step
         return seconds
     }
 
