@@ -60,7 +60,9 @@ struct IntervalSet {
     }
 }
 
-private struct Engine {
+/// Internal rather than private so that re-planning (`Replanning.swift`) can place visits around
+/// the sorties it keeps.
+struct Engine {
     struct DockInfo {
         var dock: Dock
         var drone: Drone
