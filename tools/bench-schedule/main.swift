@@ -10,6 +10,11 @@
 // - split N: every sample cell cut into N x N smaller cells of the same community (N = 3 gives
 //   4,509 cells, N = 6 gives 18,036), same fleet and due-date spread.
 // Dock 2 / Dock 3 capabilities are the values of firmware-profiles/docks/*.yaml, written out here.
+//
+// Re-planning (CoverageScheduler.replan) on the sample, after its schedule: at 08:00 on day 8
+// (mid-horizon) the five docked drones with the most sorties still to fly are grounded from 09:00
+// to the end of the horizon; the time to re-plan the rest, the moves by kind, and the validator's
+// verdict on the result.
 
 import Foundation
 import CoveragePlanner
@@ -65,6 +70,29 @@ func split(_ cells: [GridCell], _ n: Int) -> [GridCell] {
     return out
 }
 
+func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }
+
+func replan(_ name: String, _ input: ScheduleInput, _ schedule: Schedule, passes: Int) {
+    let now = start.adding(seconds: 7 * 86_400 + 8 * 3_600), from = now.adding(seconds: 3_600)
+    let later = Dictionary(grouping: schedule.sorties.filter { $0.start >= from }, by: \.drone)
+    let grounded = later.sorted { $0.value.count != $1.value.count ? $0.value.count > $1.value.count : $0.key < $1.key }.prefix(5).map(\.key)
+    let changes = grounded.map { PlanChange.droneGrounded(drone: $0, from: from) }
+    var best = Duration.seconds(1_000_000)
+    var result: Replan?
+    for _ in 0..<passes {
+        let clock = ContinuousClock()
+        let t0 = clock.now
+        result = CoverageScheduler.replan(schedule, input: input, now: now, changes: changes)
+        best = min(best, clock.now - t0)
+    }
+    let r = result!
+    let kinds = Dictionary(grouping: r.moves, by: \.kind).mapValues(\.count)
+    print(String(format: "%@ re-plan, 5 drones grounded at mid-horizon: %.3f s (best of %d); %d sorties taken off, %d moved, %d dropped, %d untouched; %d violations",
+                 name + (input.options.allowBorrowing ? " (borrowing)" : ""), seconds(best), passes,
+                 r.moves.flatMap(\.before).count, kinds[.moved] ?? 0, kinds[.dropped] ?? 0, r.untouched, r.schedule.violations(for: r.input).count))
+    for kind in [ReplanMove.Kind.moved, .dropped] { if let m = r.moves.first(where: { $0.kind == kind }) { print("  e.g. \(m)") } }
+}
+
 func run(_ name: String, cells: [GridCell], passes: Int, borrowing: Bool, docksPerCell: Int) {
     var registry = FleetSample.make()
     registry.cells = cells
@@ -95,6 +123,7 @@ func run(_ name: String, cells: [GridCell], passes: Int, borrowing: Bool, docksP
                  s.report.overdue.count, s.report.totalFlightSeconds / 3_600,
                  Double(vt.components.seconds) + Double(vt.components.attoseconds) / 1e18, violations,
                  hours.count, mean, spread, hours.max() ?? 0))
+    if name == "sample" { replan(name, input, s, passes: passes) }
     if !s.report.overdue.isEmpty {
         var byReason: [String: Int] = [:]
         for r in s.report.overdue { byReason[r.reasons.map(\.rawValue).joined(separator: "+"), default: 0] += 1 }
