@@ -32,6 +32,11 @@ enum WaylineFixture {
         return path
     }
 
+    /// Removes what `temporaryFile` made.
+    static func remove(_ path: String) {
+        try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent)
+    }
+
     /// Runs a tool and returns its exit status and standard output.
     static func run(_ tool: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
         let process = Process()
@@ -102,6 +107,7 @@ extension [WPMLCollector.Element] {
         for count in [55, 56, 63, 64, 65, 1000] {
             let bytes = (0..<count).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) }
             let path = try WaylineFixture.temporaryFile(bytes, name: "block.bin")
+            defer { WaylineFixture.remove(path) }
             let reference = try WaylineFixture.run("md5sum", [path]).output.prefix(32)
             #expect(MD5.hex(bytes) == String(reference), "\(count) bytes")
         }
@@ -116,6 +122,7 @@ extension [WPMLCollector.Element] {
         let mission = WaylineFixture.mission()
         let kmz = try WaylineFile.kmz(for: mission)
         let path = try WaylineFixture.temporaryFile(kmz.bytes)
+        defer { WaylineFixture.remove(path) }
 
         let test = try WaylineFixture.run("unzip", ["-t", path])
         #expect(test.status == 0, "unzip -t: \(test.output)")
@@ -134,6 +141,7 @@ extension [WPMLCollector.Element] {
         let mission = WaylineFixture.mission()
         let kmz = try WaylineFile.kmz(for: mission)
         let path = try WaylineFixture.temporaryFile(kmz.bytes)
+        defer { WaylineFixture.remove(path) }
         let script = """
         import sys, zipfile
         z = zipfile.ZipFile(sys.argv[1])
