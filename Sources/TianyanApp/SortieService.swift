@@ -269,8 +269,8 @@ public final class SortieService: Service, Sendable {
               let capabilities = profiles.profile(forModel: dock.model)?.capabilities else {
             throw Failure(.invalid, "no dock profile for \(s.dock)")
         }
-        return SortieCoverage.records(cells: cells, track: track, camera: capabilities.camera, threshold: settings.coverageThreshold,
-                                      sortie: s.id, at: time)
+        return try SortieCoverage.records(cells: cells, track: track, camera: capabilities.camera, takeOffAltitude: dock.altitudeMetres,
+                                          threshold: settings.coverageThreshold, sortie: s.id, at: time)
     }
 
     // MARK: Commands
