@@ -41,6 +41,9 @@ struct DockSim: AsyncParsableCommand {
     @Option(help: "This many docks start a patrol flight at once (for demos).")
     var flyOnStart: Int = 0
 
+    @Option(help: "Flights move this many times faster than real (for tests and short demos); 1 = real time.")
+    var flightSpeedUp: Double = 1
+
     @Flag(help: "Log every service, reply and flight step.")
     var verbose = false
 
@@ -49,6 +52,7 @@ struct DockSim: AsyncParsableCommand {
             throw ValidationError("--docks must be between 1 and \(FleetSample.dockCount), not \(docks)")
         }
         guard osdInterval > 0 else { throw ValidationError("--osd-interval must be above 0 seconds") }
+        guard (1...100).contains(flightSpeedUp) else { throw ValidationError("--flight-speed-up must be between 1 and 100") }
         if let duration, duration <= 0 { throw ValidationError("--duration must be above 0 seconds") }
         guard hmsRate >= 0 else { throw ValidationError("--hms-rate cannot be negative") }
         guard dropRate >= 0 else { throw ValidationError("--drop-rate cannot be negative") }
@@ -75,6 +79,7 @@ struct DockSim: AsyncParsableCommand {
         let identities = try catalog.identities(fleet: FleetSample.make(), count: docks)
         var parameters = SimulationParameters()
         parameters.osdInterval = osdInterval
+        parameters.flightSpeedUp = flightSpeedUp
         parameters.hmsPerHour = hmsRate
         parameters.dropsPerHour = dropRate
 

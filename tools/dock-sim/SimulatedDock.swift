@@ -57,6 +57,9 @@ struct SimulationParameters: Sendable {
     var statusReplyTimeout: Double = 10
     /// An idle aircraft in the dock powers off after this many seconds.
     var powerOffAfterIdle: Double = 600
+    /// Flights move this many times faster than real (tests and demos that cannot wait for a
+    /// 7-minute survey); speeds reported stay the real ones, battery drains in real time.
+    var flightSpeedUp: Double = 1
 
     init() {}
 }
@@ -597,7 +600,7 @@ struct SimulatedDock: Sendable {
             f.phase = .returning
             out.note("battery \(Int(battery)) %: returning home", .warning)
         }
-        var remaining = dt
+        var remaining = dt * parameters.flightSpeedUp
         while remaining > 1e-9, flight != nil {
             switch f.phase {
             case .takeoff:
