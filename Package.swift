@@ -208,7 +208,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TianyanAppTests",
-            dependencies: ["TianyanApp", "TianyanStore", "TianyanModel", "TianyanTesting"]
+            dependencies: ["CoveragePlanner", "DockLink", "TianyanApp", "TianyanStore", "TianyanModel", "TianyanTesting", .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(
             name: "TianyanServerTests",

@@ -62,7 +62,8 @@ extension SortieService {
         let planners = Self.planners(input)
         let added = schedule.sorties.map { o in
             SortieRecord(id: UUID().uuidString.lowercased(), drone: o.drone, dock: o.dock, pilot: o.pilot, formation: o.formation,
-                         cells: o.cells, start: o.start, end: o.end, state: .planned, urgent: false,
+                         cells: o.cells, start: o.start, end: o.end, state: .planned, urgent: false, part: o.planSortie,
+                         parts: o.planSortieCount,
                          route: Self.route(o.route, speeds: planners[o.dock] ?? (10, 15)),
                          history: [SortieStep(state: .planned, time: t, detail: "planned (\(reason))")])
         }
@@ -85,10 +86,10 @@ extension SortieService {
     }
 
     /// A sortie that ended without flying everything: its cells go back into the plan at the
-    /// next re-plan (at most one a minute).
+    /// next re-plan (at most one a minute, taking in everything that happened since).
     func replanAfter(_ s: SortieRecord) {
         guard settings.autoPlan else { return }
-        tally.withLock { $0.replanReasons.append("sortie \(s.id) on \(s.drone) ended \(s.state.rawValue)") }
+        tally.withLock { $0.ended.append(s) }
         wake.yield()
     }
 
@@ -96,20 +97,42 @@ extension SortieService {
     /// dead dock does not get the next sortie and the next.
     func rest(_ drone: String, reason: String, minutes: Double = 30) {
         let until = now().adding(seconds: minutes * 60)
-        tally.withLock { $0.resting[drone] = (until, reason) }
+        tally.withLock {
+            $0.resting[drone] = (until, reason)
+            if settings.autoPlan { $0.groundings.append((drone, until, reason)) }
+        }
     }
 
     func replanIfWanted() async {
-        let reasons = tally.withLock { c -> [String] in
-            guard !c.replanReasons.isEmpty else { return [] }
-            if let last = c.lastPlanAt, ContinuousClock.now - last < Self.replanSpacing { return [] }
-            defer { c.replanReasons.removeAll() }
-            return c.replanReasons
+        let (ended, groundings) = tally.withLock { c -> ([SortieRecord], [(drone: String, until: Timestamp, reason: String)]) in
+            guard !c.ended.isEmpty || !c.groundings.isEmpty else { return ([], []) }
+            if let last = c.lastPlanAt, ContinuousClock.now - last < Self.replanSpacing { return ([], []) }
+            defer {
+                c.ended.removeAll()
+                c.groundings.removeAll()
+            }
+            return (c.ended, c.groundings)
         }
-        guard !reasons.isEmpty else { return }
-        let reason = reasons.count == 1 ? reasons[0] : "\(reasons.count) sorties ended unfinished (\(reasons.prefix(3).joined(separator: "; "))\(reasons.count > 3 ? "; …" : ""))"
+        guard !ended.isEmpty || !groundings.isEmpty else { return }
+        var changes: [PlanChange] = []
+        var reasons: [String] = []
+        let coverage = (try? await store.coverage()) ?? []
+        for s in ended {
+            let covered = coverage.filter { $0.lastSortie == s.id && $0.lastCovered != nil }.map(\.cell)
+            if let c = change(after: s, coveredCells: covered) {
+                changes.append(c)
+                reasons.append("sortie \(s.id) on \(s.drone) ended \(s.state.rawValue)")
+            }
+        }
+        let t = now()
+        for g in groundings {
+            changes.append(.droneGrounded(drone: g.drone, from: t, until: g.until, note: g.reason))
+            reasons.append("drone \(g.drone) rested until \(g.until.iso8601): \(g.reason)")
+        }
+        guard !changes.isEmpty else { return }
+        let reason = reasons.count <= 3 ? reasons.joined(separator: "; ") : reasons.prefix(3).joined(separator: "; ") + "; and \(reasons.count - 3) more"
         do {
-            try await plan(reason: reason, by: "scheduler")
+            try await replan(changes: changes, ended: ended, reason: reason, by: "scheduler")
         } catch {
             logger.error("re-plan failed", metadata: ["plan.reason": "\(reason)", "plan.error": "\(error)"])
         }
@@ -282,11 +305,12 @@ extension SortieService {
         var records: [SortieRecord] = []
         var at = start
         for plan in choice.plans {
-            for sortie in plan.sorties {
+            for (k, sortie) in plan.sorties.enumerated() {
                 let end = at.adding(seconds: sortie.durationSeconds)
                 records.append(SortieRecord(
                     id: UUID().uuidString.lowercased(), drone: choice.drone.serial, dock: choice.dock.serial, pilot: pilot.id,
                     formation: formation, cells: [plan.cellID], start: at, end: end, state: .planned, urgent: true,
+                    part: k, parts: plan.sorties.count,
                     route: Self.route(sortie, speeds: speeds),
                     history: [SortieStep(state: .planned, time: t, detail: "urgent, added by \(by)")]))
                 at = end.adding(seconds: capabilities.chargeMinutes * 60)
@@ -295,9 +319,10 @@ extension SortieService {
         await save(records.map { .sortie($0) } + [.audit(AuditEntry(
             time: t, actor: by, action: "sortie.urgent", target: cellIDs.joined(separator: ","), outcome: "ok",
             detail: "\(records.count) sorties on \(choice.drone.serial) from \(choice.dock.serial), pilot \(pilot.id), first take-off \(start.iso8601)"))])
-        // Planned sorties of that drone in the way are moved by a re-plan around the urgent ones.
-        if open.contains(where: { $0.drone == choice.drone.serial && $0.state == .planned && !$0.urgent && $0.start < at }), settings.autoPlan {
-            try await plan(reason: "urgent sorties on \(choice.drone.serial)", by: by)
+        // Planned sorties of that drone in the way move; the rest of the plan stays as it is.
+        if open.contains(where: { $0.drone == choice.drone.serial && $0.state == .planned && !$0.urgent && $0.start < at && $0.end > start }) {
+            try await replan(changes: [.droneGrounded(drone: choice.drone.serial, from: start, until: at, note: "urgent sortie by \(by)")],
+                             ended: [], reason: "urgent sorties on \(choice.drone.serial)", by: by)
         }
         wake.yield()
         return records

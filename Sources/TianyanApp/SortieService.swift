@@ -68,9 +68,10 @@ public final class SortieService: Service, Sendable {
     public struct Counters: Sendable {
         public var prepared = 0, launched = 0, finished = 0, failed = 0, plans = 0
         public var lastPlan: String?
-        /// When the last plan was made (monotonic), and why the next re-plan is wanted.
+        /// When the last plan was made (monotonic), and what the next re-plan must take in.
         var lastPlanAt: ContinuousClock.Instant?
-        var replanReasons: [String] = []
+        var ended: [SortieRecord] = []
+        var groundings: [(drone: String, until: Timestamp, reason: String)] = []
         /// Drones whose dock did not answer or refused, kept out of plans until then.
         var resting: [String: (until: Timestamp, reason: String)] = [:]
     }

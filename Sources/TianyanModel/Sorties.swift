@@ -97,13 +97,17 @@ public struct SortieRecord: Hashable, Sendable, Codable {
     public var state: SortieState
     /// Added by a lead ahead of the plan.
     public var urgent: Bool
+    /// Which of the sorties of its cell's visit this is (0-based), of how many.
+    public var part: Int
+    public var parts: Int
     public var route: SortieRoute
     /// Task progress reported by the dock, 0-100.
     public var percent: Double?
     public var history: [SortieStep]
 
     public init(id: String, drone: String, dock: String, pilot: String, formation: String, cells: [String], start: Timestamp,
-                end: Timestamp, state: SortieState, urgent: Bool, route: SortieRoute, percent: Double? = nil, history: [SortieStep]) {
+                end: Timestamp, state: SortieState, urgent: Bool, part: Int = 0, parts: Int = 1, route: SortieRoute, percent: Double? = nil,
+                history: [SortieStep]) {
         self.id = id
         self.drone = drone
         self.dock = dock
@@ -114,6 +118,8 @@ public struct SortieRecord: Hashable, Sendable, Codable {
         self.end = end
         self.state = state
         self.urgent = urgent
+        self.part = part
+        self.parts = parts
         self.route = route
         self.percent = percent
         self.history = history

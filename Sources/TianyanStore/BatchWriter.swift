@@ -131,15 +131,15 @@ struct BatchWriter: Sendable {
             case .sortie(let o):
                 // Like pages: a sortie's history only grows, and a final state is never left.
                 try db.execute(sql: """
-                    INSERT INTO sorties(id, drone, dock, pilot, formation, cells, start, "end", state, urgent, route, percent, updated, history)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO sorties(id, drone, dock, pilot, formation, cells, start, "end", state, urgent, part, parts, route, percent, updated, history)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     ON CONFLICT(id) DO UPDATE SET drone = excluded.drone, dock = excluded.dock, pilot = excluded.pilot,
                         start = excluded.start, "end" = excluded."end", state = excluded.state, route = excluded.route,
                         percent = COALESCE(excluded.percent, sorties.percent), updated = excluded.updated, history = excluded.history
                     WHERE json_array_length(excluded.history) >= json_array_length(sorties.history)
                         AND sorties.state NOT IN ('done', 'partial', 'failed', 'canceled')
                     """, arguments: [o.id, o.drone, o.dock, o.pilot, o.formation, try JSONCoding.encode(o.cells), o.start.milliseconds,
-                                     o.end.milliseconds, o.state.rawValue, o.urgent, try JSONCoding.encode(o.route), o.percent,
+                                     o.end.milliseconds, o.state.rawValue, o.urgent, o.part, o.parts, try JSONCoding.encode(o.route), o.percent,
                                      o.updated.milliseconds, try JSONCoding.encode(o.history)])
             case .cellCoverage(let c):
                 try db.execute(sql: """

@@ -127,7 +127,8 @@ enum Schema {
                 CREATE TABLE sorties (
                     id TEXT PRIMARY KEY NOT NULL, drone TEXT NOT NULL, dock TEXT NOT NULL, pilot TEXT NOT NULL,
                     formation TEXT NOT NULL, cells TEXT NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL,
-                    state TEXT NOT NULL, urgent INTEGER NOT NULL, route TEXT NOT NULL, percent REAL,
+                    state TEXT NOT NULL, urgent INTEGER NOT NULL, part INTEGER NOT NULL, parts INTEGER NOT NULL,
+                    route TEXT NOT NULL, percent REAL,
                     updated INTEGER NOT NULL, history TEXT NOT NULL);
                 CREATE INDEX sorties_start ON sorties(start);
                 CREATE INDEX sorties_state ON sorties(state, start);

@@ -32,7 +32,7 @@ extension FleetStore {
         SortieRecord(id: row["id"], drone: row["drone"], dock: row["dock"], pilot: row["pilot"], formation: row["formation"],
                      cells: try JSONCoding.decode([String].self, row["cells"]), start: Timestamp(milliseconds: row["start"]),
                      end: Timestamp(milliseconds: row["end"]), state: SortieState(rawValue: row["state"]) ?? .failed,
-                     urgent: row["urgent"], route: try JSONCoding.decode(SortieRoute.self, row["route"]), percent: row["percent"],
+                     urgent: row["urgent"], part: row["part"], parts: row["parts"], route: try JSONCoding.decode(SortieRoute.self, row["route"]), percent: row["percent"],
                      history: try JSONCoding.decode([SortieStep].self, row["history"]))
     }
 

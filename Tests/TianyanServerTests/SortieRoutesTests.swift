@@ -102,7 +102,7 @@ struct SortieRoutesTests {
             }
         }
         let audit = try await f.parts.store.audit(limit: 100).filter { $0.actor == "lead" }.reversed().map { "\($0.action) \($0.outcome)" }
-        #expect(audit == ["plan ok", "sortie.urgent ok", "plan ok", "sortie.pause ok", "sortie.resume ok", "sortie.cancel ok", "sortie.cancel refused"],
+        #expect(audit == ["plan ok", "sortie.urgent ok", "replan ok", "sortie.pause ok", "sortie.resume ok", "sortie.cancel ok", "sortie.cancel refused"],
                 "\(audit)")
     }
 

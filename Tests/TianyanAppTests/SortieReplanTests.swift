@@ -1,0 +1,74 @@
+import CoveragePlanner
+import DockLink
+import Foundation
+import Logging
+import Testing
+@testable import TianyanApp
+import TianyanModel
+import TianyanStore
+import TianyanTesting
+
+/// The scheduler service's re-plans on a real SQLite file with the sample fleet: a failed sortie's
+/// cell is flown again and a grounded drone's sorties move, while the rest of the stored plan stays
+/// exactly as it was (same sortie ids).
+@Suite("Sortie re-planning in the scheduler service")
+struct SortieReplanTests {
+    @Test("a failed sortie and a grounding move only what they touch; every move is in the sortie's history and the audit")
+    func replanKeepsTheRest() async throws {
+        let dir = try TemporaryDirectory("tianyan-replan")
+        defer { dir.remove() }
+        var config = TianyanConfiguration()
+        config.database = dir.file("db.sqlite")
+        config.profilesDirectory = packageRoot() + "/firmware-profiles"
+        config.mqtt = "mqtt://127.0.0.1:1"
+        config.plannerFlyingHours = FlyingWindow(start: 0, end: 24)
+        let controller = Controller(configuration: config, logger: Logger(label: "test"))
+        let database = try controller.openDatabase()
+        let store = FleetStore(database: database)
+        let registry = FleetSample.make()
+        try await store.replaceRegistry(registry)
+        let writer = StoreWriter(database: database)
+        let running = Task { try await writer.run() }
+        defer { running.cancel() }
+        let profiles = try controller.loadDockProfiles()
+        let docks = try DockService(configuration: config, profiles: profiles, registry: registry, openAlarms: [], sink: writer,
+                                    logger: Logger(label: "test"))
+        let service = SortieService(settings: .init(configuration: config), store: store, sink: writer, docks: docks, profiles: profiles,
+                                    rules: config.maintenance, logger: Logger(label: "test"))
+        try await service.plan(reason: "test", by: "lead")
+        let before = try await store.sorties(states: [.planned])
+        #expect(before.count > 400)
+
+        // A sortie fails: its cell gets a new visit; everything else stays.
+        var failed = try #require(before.first)
+        failed.move(to: .failed, at: .now(), "test: aircraft abnormal")
+        writer.submit([.sortie(failed)])
+        try await writer.flush()
+        let afterFailure = try await service.replan(changes: [.sortieFailed(drone: failed.drone, start: failed.start)], ended: [failed],
+                                                    reason: "test failure", by: "scheduler")
+        #expect(afterFailure.added + afterFailure.moved >= 1, "\(afterFailure.moves)")
+        let planned1 = try await store.sorties(states: [.planned])
+        #expect(planned1.contains { $0.cells == failed.cells && $0.id != failed.id && $0.history.first?.detail?.hasPrefix("re-planned") == true },
+                "the failed cell is flown again")
+        let keptIDs = Set(before.map(\.id)).intersection(planned1.map(\.id))
+        #expect(keptIDs.count >= before.count - 1 - 5, "only what the failure touched may move: \(before.count - keptIDs.count) sorties replaced")
+
+        // A drone grounded for two days: nothing planned on it in the window, and only its sorties moved.
+        let drone = try #require(planned1.first { $0.drone != failed.drone }?.drone)
+        let from = Timestamp.now(), until = from.adding(seconds: 2 * 86_400)
+        let onDrone = planned1.filter { $0.drone == drone && $0.end > from && $0.start < until }
+        #expect(!onDrone.isEmpty)
+        let grounded = try await service.replan(changes: [.droneGrounded(drone: drone, from: from, until: until, note: "prop damage")],
+                                                ended: [], reason: "test grounding", by: "maintenance")
+        #expect(grounded.moved + grounded.dropped >= 1, "\(grounded.moves)")
+        let planned2 = try await store.sorties(states: [.planned])
+        #expect(!planned2.contains { $0.drone == drone && $0.end > from && $0.start < until }, "nothing flies on the grounded drone")
+        let replaced = Set(planned1.map(\.id)).subtracting(planned2.map(\.id))
+        #expect(replaced == Set(onDrone.map(\.id)), "exactly the grounded drone's sorties in the window are replaced")
+        let canceled = try await store.sortie(id: try #require(onDrone.first?.id))
+        #expect(canceled?.state == .canceled)
+        #expect(canceled?.history.last?.detail?.contains("prop damage") == true, "\(canceled?.history.last?.detail ?? "")")
+        let audit = try await store.audit(limit: 10)
+        #expect(audit.contains { $0.action == "replan" && $0.actor == "maintenance" && ($0.detail ?? "").contains("test grounding") })
+    }
+}
