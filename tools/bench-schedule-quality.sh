@@ -2,7 +2,8 @@
 # Plan quality of CoverageScheduler against the staleness-greedy baseline and a CP-SAT model
 # (tools/ortools-schedule.py) on the same instances, in one run (see
 # tools/bench-schedule-quality/main.swift). Extra arguments go to bench-schedule-quality
-# (--time-limit S, --workers W, --only NAME, --no-hint, --no-ortools).
+# (--time-limit S, --workers W, --only NAME, --no-hint, --lateness-tier, --slot-seconds N,
+# --no-ortools).
 #
 # OR-Tools: used from PYTHON (default python3) when it imports; otherwise installed once with pip
 # into a virtual environment under $SCRATCH/ortools-venv and reused from then on.

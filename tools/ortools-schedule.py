@@ -25,6 +25,8 @@ The model (the same rules CoverageScheduler and Schedule.violations use):
   place; without this tier a late cell would simply be dropped to save flight time), then total
   flight-and-transit time. Solved in two phases: the overdue count with up to half of the time,
   then the other two tiers (weighted) with that count fixed, hinted with phase 1's plan.
+- With --lateness-tier, a tier between the first two: the summed lateness (each cell's worst,
+  minutes), which keeps overdue cells from being flown later than they need to be.
 - With a hint in the instance (the staleness-greedy plan; --no-hint ignores it) the search starts
   from it, completed by a short solve with those assignments fixed.
 
@@ -48,6 +50,8 @@ def main():
     ap.add_argument("--time-limit", type=float, default=60.0, help="seconds for both phases together")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--log", action="store_true", help="print CP-SAT's search log")
+    ap.add_argument("--lateness-tier", action="store_true",
+                    help="between the overdue count and the rest, minimise the summed lateness (each cell's worst, minutes)")
     ap.add_argument("--no-hint", action="store_true", help="ignore the instance's hint (the greedy baseline's plan)")
     args = ap.parse_args()
     t_start = time.monotonic()
@@ -98,6 +102,7 @@ def main():
     cost_terms = []
     overdue_lits = []
     missed_lits = []
+    lateness_terms = []
     big = 1  # more than any plan's flight time, in tenths of a second
     assign = []  # (literal, cell, option, pilot, start var)
     visit_of, day_of = {}, {}  # literal index -> visit number in its cell's chain, day index
@@ -185,6 +190,13 @@ def main():
             m.AddImplication(lk, pk)
         missed_lits.extend(miss)
         big += K * max(int(round(o["flightSeconds"] * scale)) for o in opts)
+        # The cell's worst lateness, minutes (a needed visit not flown: until the horizon end).
+        lat = m.NewIntVar(0, (H + max(total)) // 60 + 1, f"lat{ci}")
+        for k in range(K):
+            due = d0 if k == 0 else end[k - 1] + P
+            m.Add(60 * lat >= end[k] - due).OnlyEnforceIf(pres[k])
+            m.Add(60 * lat >= H - due).OnlyEnforceIf(miss[k])
+        lateness_terms.append(lat)
         od = m.NewBoolVar(f"od{ci}")
         m.AddMaxEquality(od, late + miss)
         overdue_lits.append(od)
@@ -277,6 +289,18 @@ def main():
     m.ClearHints()
     for v, val in hint:
         m.AddHint(v, val)
+    lateness_best = None
+    if args.lateness_tier:
+        m.Minimize(sum(lateness_terms))
+        solver.parameters.max_time_in_seconds = max(1.0, (args.time_limit - (time.monotonic() - t_start)) / 2)
+        st = solver.Solve(m)
+        if st in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            lateness_best = int(round(solver.ObjectiveValue()))
+            hint = {v.Index(): (v, solver.Value(v)) for v in [a[0] for a in assign] + [a[4] for a in assign]}.values()
+            m.Add(sum(lateness_terms) <= lateness_best)
+            m.ClearHints()
+            for v, val in hint:
+                m.AddHint(v, val)
     m.Minimize(cost + big * sum(missed_lits))
     solver.parameters.max_time_in_seconds = max(1.0, args.time_limit - (time.monotonic() - t_start))
     st2 = solver.Solve(m)
@@ -297,6 +321,7 @@ def main():
         "overdue": overdue_now,
         "overdue_bound": overdue_bound,
         "missed_visits": missed_now,
+        "lateness_minutes": sum(solver.Value(x) for x in lateness_terms),
         "flight_seconds": flight / scale,
         "flight_bound_seconds": flight_bound / scale if flight_bound is not None else None,
         "wall_seconds": time.monotonic() - t_start,

@@ -2,6 +2,7 @@
 // baseline and against a CP-SAT model of the same instances (tools/ortools-schedule.py).
 //
 //   tools/bench-schedule-quality.sh [--time-limit S] [--workers W] [--only NAME ...] [--no-ortools]
+//                                   [--no-hint] [--lateness-tier] [--slot-seconds N]
 //
 // For each instance: Tianyan's schedule (timed), the greedy baseline, and the instance written as
 // JSON for OR-Tools, whose plan is read back. All three plans become sorties with the routes
@@ -19,6 +20,7 @@ var only: [String] = []
 var runORTools = true
 var hintGreedy = true
 var slotSeconds: Int?
+var latenessTier = false
 var python = "python3"
 var script = "tools/ortools-schedule.py"
 var workDir = ".build/bench-schedule-quality"
@@ -31,11 +33,12 @@ while let arg = args.popFirst() {
     case "--no-ortools": runORTools = false
     case "--no-hint": hintGreedy = false
     case "--slot-seconds": slotSeconds = Int(args.popFirst() ?? "")
+    case "--lateness-tier": latenessTier = true
     case "--python": python = args.popFirst() ?? python
     case "--script": script = args.popFirst() ?? script
     case "--work-dir": workDir = args.popFirst() ?? workDir
     default:
-        print("usage: bench-schedule-quality [--time-limit S] [--workers W] [--only NAME ...] [--no-ortools] [--no-hint] [--slot-seconds N] [--python PATH] [--script PATH] [--work-dir DIR]")
+        print("usage: bench-schedule-quality [--time-limit S] [--workers W] [--only NAME ...] [--no-ortools] [--no-hint] [--slot-seconds N] [--lateness-tier] [--python PATH] [--script PATH] [--work-dir DIR]")
         exit(arg == "-h" || arg == "--help" ? 0 : 2)
     }
 }
@@ -136,6 +139,8 @@ struct ORToolsResult: Decodable {
 
 func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }
 func hours(_ s: Double) -> String { String(format: "%.2f", s / 3_600) }
+/// Cells overdue, and their lateness summed (each cell's worst), hours.
+func overdue(_ q: PlanQuality) -> String { q.overdueCells == 0 ? "0" : String(format: "%d (%.0f h)", q.overdueCells, q.overdueSeconds / 3_600) }
 
 try FileManager.default.createDirectory(atPath: workDir, withIntermediateDirectories: true)
 var rows: [[String]] = []
@@ -162,7 +167,7 @@ for (name, given) in instances() where only.isEmpty || only.contains(name) {
         return true
     }
     let tq = PlanCheck.measure(tianyan, prepared)
-    // Tianyan's and the greedy plan in the instance's terms, beside the instance, for inspection.
+    // Tianyan's plan in the instance's terms, beside the instance, for inspection.
     let cellIndex = Dictionary(uniqueKeysWithValues: p.cells.enumerated().map { ($0.element.id, $0.offset) })
     let pilotIndex = Dictionary(uniqueKeysWithValues: p.pilots.enumerated().map { ($0.element.id, $0.offset) })
     let tianyanVisits = tianyan.sorties.filter { $0.planSortie == 0 }.compactMap { s -> PlannedVisit? in
@@ -196,7 +201,7 @@ for (name, given) in instances() where only.isEmpty || only.contains(name) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = [python, script, instancePath, planPath, "--time-limit", String(timeLimit), "--workers", String(workers)]
-            + (hintGreedy ? [] : ["--no-hint"])
+            + (hintGreedy ? [] : ["--no-hint"]) + (latenessTier ? ["--lateness-tier"] : [])
         try process.run()
         process.waitUntilExit()
         if process.terminationStatus != 0 {
@@ -206,8 +211,8 @@ for (name, given) in instances() where only.isEmpty || only.contains(name) {
             let result = try JSONDecoder().decode(ORToolsResult.self, from: Data(contentsOf: URL(fileURLWithPath: planPath)))
             guard result.status == "optimal" || result.status == "feasible" else {
                 print("  OR-Tools: no plan (\(result.status))")
-                rows.append([name, "\(input.registry.cells.count)", tOK ? hours(tq.flightSeconds) : "refused", tOK ? "\(tq.overdueCells)" : "-",
-                             String(format: "%.3f s", tianyanTime), gOK ? hours(gq.flightSeconds) : "refused", gOK ? "\(gq.overdueCells)" : "-",
+                rows.append([name, "\(input.registry.cells.count)", tOK ? hours(tq.flightSeconds) : "refused", tOK ? overdue(tq) : "-",
+                             String(format: "%.3f s", tianyanTime), gOK ? hours(gq.flightSeconds) : "refused", gOK ? overdue(gq) : "-",
                              "none", "-", "-", String(format: "%.1f s", result.wall_seconds), "-", "\(p.unflyableCells.count)"])
                 continue
             }
@@ -217,18 +222,18 @@ for (name, given) in instances() where only.isEmpty || only.contains(name) {
                     print("  note: the model claims \(result.overdue ?? -1) overdue, \(hours(claimed)) h")
                 }
                 let bound = result.flight_bound_seconds.map(hours) ?? "-"
-                oCols = [hours(oq.flightSeconds), bound, "\(oq.overdueCells)" + (result.overdue_bound.map { " (≥ \($0))" } ?? ""), String(format: "%.1f s", result.wall_seconds)]
+                oCols = [hours(oq.flightSeconds), bound, overdue(oq) + (result.overdue_bound.map { ", ≥ \($0) cells" } ?? ""), String(format: "%.1f s", result.wall_seconds)]
                 if tOK { ratio = String(format: "%.4f", tq.flightSeconds / oq.flightSeconds) }
             }
         }
     }
-    rows.append([name, "\(input.registry.cells.count)", tOK ? hours(tq.flightSeconds) : "refused", tOK ? "\(tq.overdueCells)" : "-",
-                 String(format: "%.3f s", tianyanTime), gOK ? hours(gq.flightSeconds) : "refused", gOK ? "\(gq.overdueCells)" : "-"]
+    rows.append([name, "\(input.registry.cells.count)", tOK ? hours(tq.flightSeconds) : "refused", tOK ? overdue(tq) : "-",
+                 String(format: "%.3f s", tianyanTime), gOK ? hours(gq.flightSeconds) : "refused", gOK ? overdue(gq) : "-"]
         + oCols + [ratio, "\(p.unflyableCells.count)"])
 }
 
 print("")
-let header = ["instance", "cells", "Tianyan h", "overdue", "time", "greedy h", "overdue", "OR-Tools h", "bound h", "overdue", "OR time",
+let header = ["instance", "cells", "Tianyan h", "overdue cells (h late)", "time", "greedy h", "overdue", "OR-Tools h", "bound h", "overdue", "OR time",
               "Tianyan/OR-Tools", "no dock"]
 print("| " + header.joined(separator: " | ") + " |")
 print("|" + header.map { _ in " --- |" }.joined())
