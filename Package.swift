@@ -183,6 +183,10 @@ let package = Package(
             name: "bench-planner-geometry", dependencies: ["CoveragePlanner", "TianyanModel"], path: "tools/bench-planner-geometry"
         ),
         .executableTarget(name: "bench-schedule", dependencies: ["CoveragePlanner", "TianyanModel"], path: "tools/bench-schedule"),
+        // Plan quality against the staleness-greedy baseline and a CP-SAT model (tools/bench-schedule-quality.sh).
+        .executableTarget(
+            name: "bench-schedule-quality", dependencies: ["CoveragePlanner", "TianyanModel"], path: "tools/bench-schedule-quality"
+        ),
 
         .testTarget(name: "TianyanModelTests", dependencies: ["TianyanModel", "TianyanTesting"]),
         .testTarget(name: "CoveragePlannerTests", dependencies: ["CoveragePlanner", "TianyanModel", "TianyanTesting"]),

@@ -7,9 +7,11 @@ import TianyanModel
 /// the candidate docks (nearest of the cell's own formations that have a pilot licensed for docks
 /// at the horizon start; more when borrowing) are tried
 /// cheapest plan first, and the visit goes to the latest slot that still ends by its due date
-/// (keeping the revisit cycle as long as allowed); when no candidate can make it, to the slot that
-/// ends earliest after it. The pilot is the eligible one with the fewest hours so far. After a
-/// visit its next due date (end + revisit period) is queued if it falls inside the horizon.
+/// (keeping the revisit cycle as long as allowed). A visit no candidate can fly by its due date
+/// waits until every visit that still can has been placed, then goes to the slot that ends
+/// earliest after it (so one late visit does not make others late). The pilot is one already on
+/// shift that day when one can take it, else the eligible one with the fewest hours so far. After
+/// a visit its next due date (end + revisit period) is queued if it falls inside the horizon.
 /// Improvement: each visit is then offered to a cheaper dock if one can fly it without ending
 /// later than before (or after its due date); then each visit is handed to a pilot with fewer
 /// hours where that balances the pilots' hours.
@@ -278,7 +280,13 @@ struct Engine {
             for p in pool {
                 if pilots[p].mayFlyDock(onLocalDay: day) { anyLicensed = true } else { continue }
                 guard pilotFits(p, s, end, day: day) else { continue }
-                if let b = best, pilotState[b].seconds <= pilotState[p].seconds { continue }
+                // A pilot already on shift that day keeps flying: starting a second pilot's shift
+                // while the first still has duty left leaves both spans short of the day.
+                if let b = best {
+                    let bOn = pilotState[b].shifts[day] != nil, pOn = pilotState[p].shifts[day] != nil
+                    if bOn && !pOn { continue }
+                    if bOn == pOn && pilotState[b].seconds <= pilotState[p].seconds { continue }
+                }
                 best = p
             }
             if let best { return (starts, best) }
@@ -365,27 +373,46 @@ struct Engine {
             if due < h1 { queue.append((due, c)) }
         }
         queue.sort { $0.due != $1.due ? $0.due < $1.due : cells[$0.cell].id < cells[$1.cell].id }
+        // Visits that cannot make their due date wait until every visit that still can has been
+        // placed, so that a late visit never takes the slot an on-time one needed (fewer cells go
+        // overdue; a cascade of lateness otherwise follows a short spell of capacity).
+        var late: [(due: Int64, cell: Int, flags: Flags)] = []
+        var nextLate = 0
         var head = 0
-        while head < queue.count {
-            let (due, c) = queue[head]
-            head += 1
-            visitsNeeded[c] += 1
-            let entries = plans(for: c).compactMap { $0 }
-                .sorted { $0.total != $1.total ? $0.total < $1.total : docks[$0.dock].dock.serial < docks[$1.dock].dock.serial }
-            if entries.isEmpty {
-                noDock.insert(c)
-                unplaced[c] = (due, [])
-                continue
-            }
+        while head < queue.count || nextLate < late.count {
+            let due: Int64, c: Int
             var flags: Flags = []
             var placed: Visit?
-            if due > h0 {
-                for entry in entries {
-                    if let r = latestBefore(entry, due: due, period: Int64(max(1, cells[c].revisitDays)) * 86_400, flags: &flags) {
-                        placed = Visit(cell: c, due: due, dock: entry.dock, pilot: r.pilot, starts: r.starts, plans: [entry])
-                        break
+            let entries: [PlanEntry]
+            if head < queue.count {
+                (due, c) = queue[head]
+                head += 1
+                visitsNeeded[c] += 1
+                entries = plans(for: c).compactMap { $0 }
+                    .sorted { $0.total != $1.total ? $0.total < $1.total : docks[$0.dock].dock.serial < docks[$1.dock].dock.serial }
+                if entries.isEmpty {
+                    noDock.insert(c)
+                    unplaced[c] = (due, [])
+                    continue
+                }
+                if due > h0 {
+                    for entry in entries {
+                        if let r = latestBefore(entry, due: due, period: Int64(max(1, cells[c].revisitDays)) * 86_400, flags: &flags) {
+                            placed = Visit(cell: c, due: due, dock: entry.dock, pilot: r.pilot, starts: r.starts, plans: [entry])
+                            break
+                        }
                     }
                 }
+                if placed == nil {
+                    late.append((due, c, flags))
+                    continue
+                }
+            } else {
+                // Late visits, in due-date order (they were deferred in queue order).
+                (due, c, flags) = late[nextLate]
+                nextLate += 1
+                entries = plans(for: c).compactMap { $0 }
+                    .sorted { $0.total != $1.total ? $0.total < $1.total : docks[$0.dock].dock.serial < docks[$1.dock].dock.serial }
             }
             if placed == nil {
                 var lateFlagsHere: Flags = []
