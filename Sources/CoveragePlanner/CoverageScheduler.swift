@@ -20,9 +20,20 @@ import TianyanModel
 /// checks them independently.
 public enum CoverageScheduler {
     public static func schedule(_ input: ScheduleInput) -> Schedule {
+        schedule(input, progress: nil)
+    }
+
+    /// As `schedule(_:)`, telling `progress` how far it is (0-1, rising, at most a hundred calls):
+    /// for a progress bar on large instances. The result does not depend on it.
+    public static func schedule(_ input: ScheduleInput, progress: (@Sendable (Double) -> Void)?) -> Schedule {
         var engine = Engine(input)
+        engine.progress = progress
         engine.construct()
-        if input.options.improve { engine.improve() }
+        if input.options.improve {
+            progress?(0.9)
+            engine.improve()
+        }
+        progress?(1)
         return engine.finish()
     }
 }
@@ -122,6 +133,9 @@ struct Engine {
     let cells: [GridCell]
     var candidateDocks: [[Int]] = []
     var planCache: [[PlanEntry?]?] = []
+    /// Told how far construction is (0-0.9), in steps of a percent.
+    var progress: (@Sendable (Double) -> Void)?
+    var lastProgress = -1
     var planningErrors: [String: String] = [:]
     var visits: [Visit] = []
     var visitsNeeded: [Int]
@@ -380,6 +394,13 @@ struct Engine {
         var nextLate = 0
         var head = 0
         while head < queue.count || nextLate < late.count {
+            if let progress {
+                let percent = (head + nextLate) * 90 / max(1, queue.count + late.count)
+                if percent > lastProgress {
+                    lastProgress = percent
+                    progress(Double(percent) / 100)
+                }
+            }
             let due: Int64, c: Int
             var flags: Flags = []
             var placed: Visit?

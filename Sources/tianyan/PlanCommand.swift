@@ -14,7 +14,7 @@ struct Plan: AsyncParsableCommand {
         discussion: """
         Reads the registry, the dock profiles and the maintenance state from the database. Without \
         --forecast every hour is assumed flyable (said in the output); hours missing from a forecast \
-        file are not flown. Coverage already flown is not tracked yet, so every cell counts as due at the start.
+        file are not flown. Cells count as due from when they were last covered (tianyan coverage); never-covered cells are due at the start. On a terminal a progress bar shows how far the planning is.
         """)
 
     @OptionGroup var global: GlobalOptions
@@ -48,7 +48,12 @@ struct Plan: AsyncParsableCommand {
                                                    start: begin, days: days, forecast: weather, borrowing: borrow)
             if !json && !csv { Console.error("planning \(input.registry.cells.count) cells over \(days) days…") }
             let clock = ContinuousClock.now
-            let schedule = CoverageScheduler.schedule(input)
+            // A progress bar on a terminal (large instances take seconds); nothing in a pipe or a log.
+            let bar = isatty(STDERR_FILENO) == 1 ? ProgressBar(label: "planning") : nil
+            var report: (@Sendable (Double) -> Void)?
+            if let bar { report = { fraction in bar.show(fraction) } }
+            let schedule = CoverageScheduler.schedule(input, progress: report)
+            bar?.finish()
             let elapsed = ContinuousClock.now - clock
             let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
             let violations = schedule.violations(for: input)
@@ -64,4 +69,20 @@ struct Plan: AsyncParsableCommand {
             else { Console.emit(PlanReport.summary(schedule, input: input, seconds: seconds, assumedWeather: forecast == nil)) }
         }
     }
+}
+
+/// A one-line progress bar on standard error: `planning [#########           ] 45 %`, redrawn
+/// in place, at most once per percent.
+final class ProgressBar: Sendable {
+    let label: String
+    init(label: String) { self.label = label }
+
+    func show(_ fraction: Double) {
+        let f = max(0, min(1, fraction))
+        let width = 30, filled = Int((f * Double(width)).rounded(.down))
+        let line = "\r\(label) [" + String(repeating: "#", count: filled) + String(repeating: " ", count: width - filled) + "] \(Int(f * 100)) %"
+        FileHandle.standardError.write(Data(line.utf8))
+    }
+
+    func finish() { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
 }

@@ -280,21 +280,21 @@ struct RadioGatewayTests {
     }
 
     @Test("unplug mid-call: the call ends 'link lost', the page in flight fails and is never resent, the line comes back",
-          .timeLimit(.minutes(1)), arguments: ["pty", "tcp"])
+          .timeLimit(.minutes(2)), arguments: ["pty", "tcp"])
     func unplugMidCall(kind: String) async throws {
         let rig = try await GatewayRig { kind == "pty" ? .pty(link: $0.file("pei")) : .tcp }
         do {
             try await rig.waitReady()
             rig.radio.send(Array(Self.callTranscript.prefix(3)))
-            try await waitUntil("the call to be open", timeout: .seconds(10)) { rig.service.openCalls.count == 1 }
+            try await waitUntil("the call to be open", timeout: .seconds(30)) { rig.service.openCalls.count == 1 }
             rig.radio.muteSubmissions = true
             let page = try rig.network.page("Move to sector 4", to: "2100002", requestedBy: "dispatcher-1")
-            try await waitUntil("the AT+CMGS in flight", timeout: .seconds(10)) { rig.radio.submissions.count == 1 }
+            try await waitUntil("the AT+CMGS in flight", timeout: .seconds(30)) { rig.radio.submissions.count == 1 }
             try rig.radio.unplug()
-            try await waitUntil("the page to fail", timeout: .seconds(10)) { rig.network.page(id: page.id)?.state == "failed" }
+            try await waitUntil("the page to fail", timeout: .seconds(30)) { rig.network.page(id: page.id)?.state == "failed" }
             let failed = try #require(rig.network.page(id: page.id))
             #expect(failed.history.last?.detail?.contains("not resent") == true, "\(failed.history)")
-            try await waitUntil("the call closed as link lost", timeout: .seconds(10)) {
+            try await waitUntil("the call closed as link lost", timeout: .seconds(30)) {
                 try await rig.store.voiceLog(talkgroup: "9001", since: nil, limit: 5).first?.cause == "link lost"
             }
             let call = try #require(try await rig.store.voiceLog(talkgroup: "9001", since: nil, limit: 5).first)
