@@ -12,7 +12,7 @@ struct Tianyan: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tianyan",
         abstract: "Dispatch controller for a drone squadron and its trunked-radio network.",
-        subcommands: [Demo.self, Serve.self, Fleet.self, Units.self, Track.self, VoiceLog.self, Dock.self, Maintenance.self, Profiles.self, Ports.self, PageCommand.self, Users.self, Plan.self, Coverage.self]
+        subcommands: [Demo.self, Serve.self, Fleet.self, Units.self, Track.self, VoiceLog.self, Dock.self, Maintenance.self, Profiles.self, Ports.self, PageCommand.self, Users.self, Plan.self, Coverage.self, Sorties.self]
     )
 }
 
@@ -138,6 +138,7 @@ struct Demo: AsyncParsableCommand {
                              \(me) voice-log --database \(db.path)
                              \(me) page \(someRadio) "Report to the north gate" --http \(finalConfig.http) --user dispatcher --password-file \(usersDir)/dispatcher.password
                              \(me) maintenance --all --database \(db.path)
+                             \(me) sorties --state prepared,executing,done --database \(db.path)
                              \(me) coverage --database \(db.path)
                              curl -s -H "Authorization: Bearer $TOKEN" http://\(finalConfig.http)/api/v1/sorties?state=executing  (token: POST /api/v1/session as lead)
                              \(me) dock command \(registry.docks[0].serial) return_home --mqtt \(broker.url) --database \(db.path)

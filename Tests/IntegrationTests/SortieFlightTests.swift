@@ -77,6 +77,11 @@ struct SortieFlightTests {
         #expect(cli.stdout.contains("1 covered within their revisit period"), "\(cli.stdout)")
         #expect(!cli.stdout.contains(home.id + " "), "a covered cell is not listed as due:\n\(cli.stdout)")
 
+        let listed = try await runTianyan(["sorties", "--json", "--state", "done", "--database", rig.database], in: rig.dir.path)
+        #expect(listed.status == 0, "\(listed.stderr)")
+        let rows = try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [[String: Any]] ?? []
+        #expect(rows.map { $0["id"] as? String } == [id], "\(listed.stdout)")
+
         // A second sortie, recalled in flight: it ends short, and its cell is not counted covered.
         let second = try await api.request("POST", "/api/v1/sorties", json: ["cells": [neighbour.id], "drone": drone.serial])
         #expect(second.status == 201, "\(second.text)")
