@@ -103,7 +103,29 @@ extension SortieService {
         }
     }
 
+    /// Drones grounded or due for maintenance (by `tianyan maintenance ground` or the rules) that
+    /// still have planned sorties: looked for once a minute; a hit asks for a re-plan.
+    func checkMaintenance() async {
+        guard settings.autoPlan else { return }
+        let due = tally.withLock { c -> Bool in
+            if let last = c.lastMaintenanceCheck, ContinuousClock.now - last < Self.replanSpacing { return false }
+            c.lastMaintenanceCheck = .now
+            return true
+        }
+        guard due else { return }
+        let t = now()
+        guard let statuses = try? await MaintenanceReport.statuses(store: store, rules: rules, now: t),
+              let planned = try? await store.sorties(from: t, states: [.planned]) else { return }
+        let unavailable = DroneUnavailability.from(statuses)
+        let hits = unavailable.filter { u in planned.contains { $0.drone == u.drone && !$0.urgent } }
+        guard !hits.isEmpty else { return }
+        tally.withLock { c in
+            for u in hits { c.groundings.append((u.drone, Timestamp(milliseconds: Int64.max / 2), u.reason)) }
+        }
+    }
+
     func replanIfWanted() async {
+        await checkMaintenance()
         let (ended, groundings) = tally.withLock { c -> ([SortieRecord], [(drone: String, until: Timestamp, reason: String)]) in
             guard !c.ended.isEmpty || !c.groundings.isEmpty else { return ([], []) }
             if let last = c.lastPlanAt, ContinuousClock.now - last < Self.replanSpacing { return ([], []) }
@@ -126,8 +148,9 @@ extension SortieService {
         }
         let t = now()
         for g in groundings {
-            changes.append(.droneGrounded(drone: g.drone, from: t, until: g.until, note: g.reason))
-            reasons.append("drone \(g.drone) rested until \(g.until.iso8601): \(g.reason)")
+            let open = g.until.milliseconds >= Int64.max / 2
+            changes.append(.droneGrounded(drone: g.drone, from: t, until: open ? nil : g.until, note: g.reason))
+            reasons.append(open ? "drone \(g.drone) \(g.reason)" : "drone \(g.drone) rested until \(g.until.iso8601): \(g.reason)")
         }
         guard !changes.isEmpty else { return }
         let reason = reasons.count <= 3 ? reasons.joined(separator: "; ") : reasons.prefix(3).joined(separator: "; ") + "; and \(reasons.count - 3) more"

@@ -42,6 +42,16 @@ extension SortieService {
             input.unavailability.append(DroneUnavailability(drone: s.drone, from: s.start, until: s.end.adding(seconds: charge * 60),
                                                             reason: "sortie \(s.id) (\(s.state.rawValue))"))
         }
+        // A drone grounded or due since the plan was made (maintenance) has its planned sorties
+        // moved too: the plan must never keep one on an unavailable drone.
+        var changes = changes
+        for u in input.unavailability where !u.reason.hasPrefix("sortie ") {
+            let hit = planned.contains { s in s.drone == u.drone && s.end > (u.from ?? t) && (u.until.map { s.start < $0 } ?? true) }
+            let named = changes.contains { if case .droneGrounded(let d, _, _, _) = $0 { d == u.drone } else { false } }
+            if hit && !named {
+                changes.append(.droneGrounded(drone: u.drone, from: max(u.from ?? t, t), until: u.until, note: u.reason))
+            }
+        }
         let previous = Schedule(sorties: previousRecords.map(Self.scheduled), report: ScheduleReport(
             cellsDue: 0, visitsNeeded: 0, visitsScheduled: 0, sortiesPerDay: [:], secondsPerPilot: [:], secondsPerDrone: [:], overdue: [],
             problems: [], totalFlightSeconds: 0, worstStalenessSeconds: nil, unknownWeatherHours: [], closedWeatherHours: [], planningErrors: [:]))

@@ -70,6 +70,7 @@ public final class SortieService: Service, Sendable {
         public var lastPlan: String?
         /// When the last plan was made (monotonic), and what the next re-plan must take in.
         var lastPlanAt: ContinuousClock.Instant?
+        var lastMaintenanceCheck: ContinuousClock.Instant?
         var ended: [SortieRecord] = []
         var groundings: [(drone: String, until: Timestamp, reason: String)] = []
         /// Drones whose dock did not answer or refused, kept out of plans until then.

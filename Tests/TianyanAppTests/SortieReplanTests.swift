@@ -13,7 +13,7 @@ import TianyanTesting
 /// exactly as it was (same sortie ids).
 @Suite("Sortie re-planning in the scheduler service")
 struct SortieReplanTests {
-    @Test("a failed sortie and a grounding move only what they touch; every move is in the sortie's history and the audit")
+    @Test("a failed sortie, a grounding and a maintenance grounding move only what they touch; every move is in the sortie's history and the audit")
     func replanKeepsTheRest() async throws {
         let dir = try TemporaryDirectory("tianyan-replan")
         defer { dir.remove() }
@@ -68,6 +68,15 @@ struct SortieReplanTests {
         let canceled = try await store.sortie(id: try #require(onDrone.first?.id))
         #expect(canceled?.state == .canceled)
         #expect(canceled?.history.last?.detail?.contains("prop damage") == true, "\(canceled?.history.last?.detail ?? "")")
+        // A drone grounded through maintenance (as `tianyan maintenance ground` records it): the next
+        // re-plan, whatever asked for it, moves its planned sorties.
+        let grounded2 = try #require(planned2.first { $0.drone != drone && $0.drone != failed.drone }?.drone)
+        writer.submit([.maintenance(MaintenanceAction(unit: grounded2, time: .now(), kind: .ground, by: "maint", note: "gimbal fault"))])
+        try await writer.flush()
+        try await service.replan(changes: [], ended: [], reason: "test maintenance", by: "scheduler")
+        let planned3 = try await store.sorties(states: [.planned])
+        #expect(!planned3.contains { $0.drone == grounded2 }, "no sortie stays planned on a grounded drone")
+
         let audit = try await store.audit(limit: 10)
         #expect(audit.contains { $0.action == "replan" && $0.actor == "maintenance" && ($0.detail ?? "").contains("test grounding") })
     }
