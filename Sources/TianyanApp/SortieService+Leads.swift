@@ -25,9 +25,9 @@ extension SortieService {
         let slot: Int64 = 300_000
         // Room to prepare and launch before the first take-off.
         let start = Timestamp(milliseconds: ((t.milliseconds + Int64(settings.timing.executeLeadSeconds * 1_000) + 60_000) / slot + 1) * slot)
+        let weather = forecast(from: start, days: settings.planDays)
         var input = try await PlanReport.input(store: store, profiles: profiles, rules: rules, start: start, days: settings.planDays,
-                                               forecast: .fair(from: start, days: settings.planDays), borrowing: settings.borrowing,
-                                               flyingHours: settings.flyingHours)
+                                               forecast: weather, borrowing: settings.borrowing, flyingHours: settings.flyingHours)
         let existing = try await store.sorties(from: t, states: Set(SortieState.allCases.filter { !$0.isFinal }))
         let kept = existing.filter { $0.state != .planned || $0.urgent }
         let resting = tally.withLock { c -> [String: (until: Timestamp, reason: String)] in
@@ -68,11 +68,12 @@ extension SortieService {
                          history: [SortieStep(state: .planned, time: t, detail: "planned (\(reason))")])
         }
         records += added.map { .sortie($0) }
-        let summary = PlanReport.summary(schedule, input: input, seconds: seconds, assumedWeather: true)
+        let summary = PlanReport.summary(schedule, input: input, seconds: seconds, assumedWeather: settings.forecastFile == nil)
         records.append(.audit(AuditEntry(time: t, actor: by, action: "plan", target: "sorties", outcome: "ok",
                                          detail: "\(reason); \(added.count) sorties added, \(replaced.count) replaced, \(kept.count) kept; \(schedule.report.overdue.count) cells overdue")))
         await save(records)
         tally.withLock {
+            $0.lastForecast = weather
             $0.plans += 1
             $0.lastPlan = t.iso8601
             $0.lastPlanAt = .now
@@ -113,6 +114,7 @@ extension SortieService {
             return true
         }
         guard due else { return }
+        if forecastChanged() { tally.withLock { $0.forecastUpdated = true } }
         let t = now()
         guard let statuses = try? await MaintenanceReport.statuses(store: store, rules: rules, now: t),
               let planned = try? await store.sorties(from: t, states: [.planned]) else { return }
@@ -126,18 +128,20 @@ extension SortieService {
 
     func replanIfWanted() async {
         await checkMaintenance()
-        let (ended, groundings) = tally.withLock { c -> ([SortieRecord], [(drone: String, until: Timestamp, reason: String)]) in
-            guard !c.ended.isEmpty || !c.groundings.isEmpty else { return ([], []) }
-            if let last = c.lastPlanAt, ContinuousClock.now - last < Self.replanSpacing { return ([], []) }
+        let (ended, groundings, weather) = tally.withLock { c -> ([SortieRecord], [(drone: String, until: Timestamp, reason: String)], Bool) in
+            guard !c.ended.isEmpty || !c.groundings.isEmpty || c.forecastUpdated else { return ([], [], false) }
+            if let last = c.lastPlanAt, ContinuousClock.now - last < Self.replanSpacing { return ([], [], false) }
             defer {
                 c.ended.removeAll()
                 c.groundings.removeAll()
+                c.forecastUpdated = false
             }
-            return (c.ended, c.groundings)
+            return (c.ended, c.groundings, c.forecastUpdated)
         }
-        guard !ended.isEmpty || !groundings.isEmpty else { return }
+        guard !ended.isEmpty || !groundings.isEmpty || weather else { return }
         var changes: [PlanChange] = []
         var reasons: [String] = []
+        if weather { reasons.append("forecast \(settings.forecastFile ?? "") changed") }
         let coverage = (try? await store.coverage()) ?? []
         for s in ended {
             let covered = coverage.filter { $0.lastSortie == s.id && $0.lastCovered != nil }.map(\.cell)
@@ -152,7 +156,7 @@ extension SortieService {
             changes.append(.droneGrounded(drone: g.drone, from: t, until: open ? nil : g.until, note: g.reason))
             reasons.append(open ? "drone \(g.drone) \(g.reason)" : "drone \(g.drone) rested until \(g.until.iso8601): \(g.reason)")
         }
-        guard !changes.isEmpty else { return }
+        guard !changes.isEmpty || weather else { return }
         let reason = reasons.count <= 3 ? reasons.joined(separator: "; ") : reasons.prefix(3).joined(separator: "; ") + "; and \(reasons.count - 3) more"
         do {
             try await replan(changes: changes, ended: ended, reason: reason, by: "scheduler")

@@ -34,7 +34,8 @@ extension SortieService {
         let earliest = min(t, previousRecords.map(\.start).min() ?? t)
         let start = Timestamp(milliseconds: earliest.milliseconds / slot * slot)
         var input = try await PlanReport.input(store: store, profiles: profiles, rules: rules, start: start, days: settings.planDays,
-                                               forecast: .fair(from: start, days: settings.planDays + 1), borrowing: settings.borrowing,
+                                               forecast: tally.withLock { $0.lastForecast } ?? .fair(from: start, days: settings.planDays + 1),
+                                               borrowing: settings.borrowing,
                                                flyingHours: settings.flyingHours)
         for s in fixed {
             let charge = input.registry.docks.first { $0.serial == s.dock }
@@ -42,9 +43,14 @@ extension SortieService {
             input.unavailability.append(DroneUnavailability(drone: s.drone, from: s.start, until: s.end.adding(seconds: charge * 60),
                                                             reason: "sortie \(s.id) (\(s.state.rawValue))"))
         }
+        // The plan was made under the last forecast read; the forecast file as it is now comes in
+        // as a change, so that sorties in hours it closes move.
+        var changes = changes
+        if settings.forecastFile != nil, !changes.contains(where: { if case .forecastUpdated = $0 { true } else { false } }) {
+            changes.append(.forecastUpdated(forecast(from: start, days: settings.planDays + 1)))
+        }
         // A drone grounded or due since the plan was made (maintenance) has its planned sorties
         // moved too: the plan must never keep one on an unavailable drone.
-        var changes = changes
         for u in input.unavailability where !u.reason.hasPrefix("sortie ") {
             let hit = planned.contains { s in s.drone == u.drone && s.end > (u.from ?? t) && (u.until.map { s.start < $0 } ?? true) }
             let named = changes.contains { if case .droneGrounded(let d, _, _, _) = $0 { d == u.drone } else { false } }
@@ -95,6 +101,7 @@ extension SortieService {
                                              + (lines.isEmpty ? "" : ": " + lines.prefix(5).joined(separator: "; ")))))
         await save(records)
         tally.withLock {
+            $0.lastForecast = r.input.forecast
             $0.plans += 1
             $0.lastPlan = t.iso8601
             $0.lastPlanAt = .now

@@ -20,6 +20,8 @@ public final class SortieService: Service, Sendable {
         public var borrowing = false
         public var flyingHours = FlyingHours()
         public var coverageThreshold = 0.95
+        /// Hourly forecast CSV; nil = every hour flyable.
+        public var forecastFile: String?
         /// Base URL of route files, ending in `/`.
         public var routeFilesURL: String
         /// Given by the configuration (`http.public_url`): not replaced by the address the server binds.
@@ -35,6 +37,7 @@ public final class SortieService: Service, Sendable {
             borrowing = c.plannerBorrowing
             flyingHours = FlyingHours(startHour: c.plannerFlyingHours.start, endHour: c.plannerFlyingHours.end)
             coverageThreshold = c.plannerCoverageThreshold
+            forecastFile = c.plannerForecastFile.isEmpty ? nil : c.plannerForecastFile
         }
     }
 
@@ -71,6 +74,11 @@ public final class SortieService: Service, Sendable {
         /// When the last plan was made (monotonic), and what the next re-plan must take in.
         var lastPlanAt: ContinuousClock.Instant?
         var lastMaintenanceCheck: ContinuousClock.Instant?
+        /// The forecast file's modification time when last read.
+        var forecastStamp: Date?
+        var forecastUpdated = false
+        /// The forecast the stored plan was last made or re-made under.
+        var lastForecast: WeatherForecast?
         var ended: [SortieRecord] = []
         var groundings: [(drone: String, until: Timestamp, reason: String)] = []
         /// Drones whose dock did not answer or refused, kept out of plans until then.
@@ -311,6 +319,29 @@ public final class SortieService: Service, Sendable {
         do { try await sink.waitUntilCommitted(ticket) } catch {
             logger.error("sortie state not committed yet", metadata: ["store.error": "\(error)"])
         }
+    }
+
+    /// The forecast to plan with from `start`: the configured file (hours it lacks are not
+    /// flown), or fair weather when none is configured. A file that cannot be read is logged and
+    /// planned around as fair weather, said loudly, rather than stopping the plan.
+    func forecast(from start: Timestamp, days: Int) -> WeatherForecast {
+        guard let file = settings.forecastFile else { return .fair(from: start, days: days) }
+        do {
+            let text = try String(contentsOfFile: file, encoding: .utf8)
+            let stamp = (try? FileManager.default.attributesOfItem(atPath: file)[.modificationDate]) as? Date
+            tally.withLock { $0.forecastStamp = stamp }
+            return try PlanReport.forecast(csv: text, file: file)
+        } catch {
+            logger.error("forecast file not usable; planning with every hour flyable", metadata: ["planner.forecast_file": "\(file)", "error": "\(error)"])
+            return .fair(from: start, days: days)
+        }
+    }
+
+    /// Has the forecast file changed since it was last read?
+    func forecastChanged() -> Bool {
+        guard let file = settings.forecastFile,
+              let stamp = (try? FileManager.default.attributesOfItem(atPath: file)[.modificationDate]) as? Date else { return false }
+        return tally.withLock { $0.forecastStamp.map { $0 != stamp } ?? false }
     }
 
     func droneModel(_ serial: String) async throws -> String {

@@ -38,6 +38,8 @@ public struct TianyanConfiguration: Sendable, Hashable {
     public var plannerBorrowing = false
     /// Share of a cell's area that must be imaged for it to count as covered.
     public var plannerCoverageThreshold = 0.95
+    /// Hourly forecast CSV (`time,wind_mps,rain`) the scheduler plans with; empty = fair weather.
+    public var plannerForecastFile = ""
 
     public init() {}
 
@@ -88,6 +90,7 @@ public struct TianyanConfiguration: Sendable, Hashable {
         "planner.days": "days the automatic plan covers",
         "planner.flying_hours": "local flying hours (UTC+8) as START-END, e.g. 07-19; 00-24 flies around the clock",
         "planner.borrowing": "let formations fly other communities' cells (true or false)",
+        "planner.forecast_file": "hourly forecast CSV (time,wind_mps,rain) the scheduler plans with and re-reads when it changes; empty = every hour flyable",
         "planner.coverage_threshold": "share of a cell's area that must be imaged for it to count as covered, e.g. 0.95",
         "radio.gateways": "radio gateways, NAME=URL separated by commas (serial:///dev/ttyUSB0?baud=38400&profile=…, tcp://host:port?profile=…)",
     ]
@@ -214,6 +217,7 @@ public struct TianyanConfiguration: Sendable, Hashable {
                 throw Problem(source: source, key: key, message: "\"\(text)\" must be START-END hours, e.g. 07-19 or 00-24")
             }
             plannerFlyingHours = FlyingWindow(start: a, end: b)
+        case "planner.forecast_file": plannerForecastFile = text
         case "planner.coverage_threshold":
             guard let v = Double(text), v > 0, v <= 1 else {
                 throw Problem(source: source, key: key, message: "\"\(text)\" must be a share above 0 and at most 1, e.g. 0.95")

@@ -81,3 +81,61 @@ struct SortieReplanTests {
         #expect(audit.contains { $0.action == "replan" && $0.actor == "maintenance" && ($0.detail ?? "").contains("test grounding") })
     }
 }
+
+@Suite("Sortie plans and the forecast file")
+struct SortieForecastTests {
+    /// Hourly lines from the current hour for 16 days; `closed` hours get 30 m/s wind.
+    static func writeForecast(_ path: String, from start: Timestamp, closed: Range<Int> = 0..<0) throws {
+        var lines = ["time,wind_mps,rain"]
+        let hour0 = start.milliseconds / 3_600_000 * 3_600_000
+        for h in 0..<(16 * 24) {
+            lines.append("\(Timestamp(milliseconds: hour0 + Int64(h) * 3_600_000).iso8601),\(closed.contains(h) ? 30 : 3),0")
+        }
+        try (lines.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+    }
+
+    @Test("the service plans with the forecast file, and a re-plan after it changes moves the sorties out of the hours it closes")
+    func forecastFile() async throws {
+        let dir = try TemporaryDirectory("tianyan-forecast")
+        defer { dir.remove() }
+        var config = TianyanConfiguration()
+        config.database = dir.file("db.sqlite")
+        config.profilesDirectory = packageRoot() + "/firmware-profiles"
+        config.mqtt = "mqtt://127.0.0.1:1"
+        config.plannerFlyingHours = FlyingWindow(start: 0, end: 24)
+        config.plannerForecastFile = dir.file("forecast.csv")
+        let now = Timestamp.now()
+        try Self.writeForecast(config.plannerForecastFile, from: now, closed: 0..<3)
+        let controller = Controller(configuration: config, logger: Logger(label: "test"))
+        let database = try controller.openDatabase()
+        let store = FleetStore(database: database)
+        let registry = FleetSample.make()
+        try await store.replaceRegistry(registry)
+        let writer = StoreWriter(database: database)
+        let running = Task { try await writer.run() }
+        defer { running.cancel() }
+        let profiles = try controller.loadDockProfiles()
+        let docks = try DockService(configuration: config, profiles: profiles, registry: registry, openAlarms: [], sink: writer,
+                                    logger: Logger(label: "test"))
+        let service = SortieService(settings: .init(configuration: config), store: store, sink: writer, docks: docks, profiles: profiles,
+                                    rules: config.maintenance, logger: Logger(label: "test"))
+        try await service.plan(reason: "test", by: "lead")
+        let hour0 = Timestamp(milliseconds: now.milliseconds / 3_600_000 * 3_600_000)
+        let firstOpen = hour0.adding(seconds: 3 * 3_600)
+        let planned = try await store.sorties(states: [.planned])
+        #expect(!planned.isEmpty)
+        #expect(planned.allSatisfy { $0.start >= firstOpen }, "nothing is planned in the first three hours, closed by wind")
+
+        // The wind now closes hours 3-8: a re-plan moves what was planned there, and nothing else.
+        try Self.writeForecast(config.plannerForecastFile, from: now, closed: 0..<9)
+        let closedEnd = hour0.adding(seconds: 9 * 3_600)
+        let inWindow = planned.filter { $0.start < closedEnd }
+        #expect(!inWindow.isEmpty)
+        let outcome = try await service.replan(changes: [], ended: [], reason: "forecast changed", by: "scheduler")
+        #expect(outcome.moved + outcome.dropped >= inWindow.count, "\(outcome.moves.prefix(3))")
+        let after = try await store.sorties(states: [.planned])
+        #expect(after.allSatisfy { $0.start >= closedEnd }, "nothing stays planned in the closed hours")
+        let kept = Set(planned.filter { $0.start >= closedEnd }.map(\.id)).intersection(after.map(\.id))
+        #expect(!kept.isEmpty, "sorties after the closure keep their ids")
+    }
+}
