@@ -204,6 +204,9 @@ public enum APIServer {
         }
 
         SortieRoutes.add(on, parts: parts, sessions: sessions)
+        UnitRoutes.add(on, parts: parts, sessions: sessions)
+        RadioLogRoutes.add(on, parts: parts, sessions: sessions)
+        RegistryRoutes.add(on, parts: parts, sessions: sessions)
 
         return (router, routes)
     }
