@@ -17,7 +17,7 @@ enum OpenAPIDocument {
         written to the audit log (who, when, what, outcome), refusals too. /healthz, /metrics and
         this document need no session. Failed logins are rate-limited per name and overall (429).
         Lists that grow take `limit` (each documents its maximum) and `offset`, and `since`/`until`
-        where they are in time; `next_offset` is null on the last page.
+        where they are in time; `next_offset` is where the next page starts, null when this page was not full.
     security:
       - bearer: []
     paths:
@@ -483,6 +483,66 @@ enum OpenAPIDocument {
                       next_offset: {type: [integer, "null"]}
             "400": {$ref: "#/components/responses/BadRequest"}
             "401": {$ref: "#/components/responses/BadRequest"}
+      /api/v1/maintenance:
+        get:
+          summary: "Drones and docks due for maintenance, grounded or with a critical HMS alarm (all=true: every unit)"
+          parameters:
+            - {name: all, in: query, schema: {type: boolean, default: false}}
+          responses:
+            "200":
+              description: the units and the rules
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    properties:
+                      units: {type: array, items: {$ref: "#/components/schemas/MaintenanceStatus"}}
+                      total: {type: integer}
+                      due: {type: integer}
+                      grounded: {type: integer}
+                      rules: {type: object, properties: {flight_hours: {type: number}, battery_cycles: {type: integer}, months: {type: integer}}}
+            "400": {$ref: "#/components/responses/BadRequest"}
+            "401": {$ref: "#/components/responses/BadRequest"}
+      /api/v1/maintenance/{id}/ground:
+        post:
+          summary: Ground a drone or dock (maintenance); it is not planned or launched until ungrounded; audited
+          parameters:
+            - {name: id, in: path, required: true, schema: {type: string}, description: drone or dock serial}
+          requestBody:
+            required: true
+            content: {application/json: {schema: {type: object, required: [reason], properties: {reason: {type: string}}}}}
+          responses:
+            "200": {description: the unit's new state, content: {application/json: {schema: {$ref: "#/components/schemas/MaintenanceStatus"}}}}
+            "400": {$ref: "#/components/responses/BadRequest"}
+            "401": {$ref: "#/components/responses/BadRequest"}
+            "403": {$ref: "#/components/responses/BadRequest"}
+            "404": {$ref: "#/components/responses/BadRequest"}
+            "409": {$ref: "#/components/responses/BadRequest"}
+      /api/v1/maintenance/{id}/unground:
+        post:
+          summary: Return a grounded unit to service (maintenance); audited
+          parameters:
+            - {name: id, in: path, required: true, schema: {type: string}}
+          requestBody:
+            content: {application/json: {schema: {type: object, properties: {note: {type: string}}}}}
+          responses:
+            "200": {description: the unit's new state, content: {application/json: {schema: {$ref: "#/components/schemas/MaintenanceStatus"}}}}
+            "401": {$ref: "#/components/responses/BadRequest"}
+            "403": {$ref: "#/components/responses/BadRequest"}
+            "404": {$ref: "#/components/responses/BadRequest"}
+            "409": {$ref: "#/components/responses/BadRequest"}
+      /api/v1/maintenance/{id}/serviced:
+        post:
+          summary: Record a service (maintenance); the flight-hour and month counters restart; audited
+          parameters:
+            - {name: id, in: path, required: true, schema: {type: string}}
+          requestBody:
+            content: {application/json: {schema: {type: object, properties: {note: {type: string, description: what was done}}}}}
+          responses:
+            "200": {description: the unit's new state, content: {application/json: {schema: {$ref: "#/components/schemas/MaintenanceStatus"}}}}
+            "401": {$ref: "#/components/responses/BadRequest"}
+            "403": {$ref: "#/components/responses/BadRequest"}
+            "404": {$ref: "#/components/responses/BadRequest"}
       /api/v1/registry:
         get:
           summary: The fleet registry - formations, pilots, docks, drones, talkgroups, radios - with counts (cells at /api/v1/registry/cells)
@@ -508,6 +568,84 @@ enum OpenAPIDocument {
           responses:
             "200": {description: GeoJSON, content: {application/geo+json: {schema: {type: object}}}}
             "401": {$ref: "#/components/responses/BadRequest"}
+      /api/v1/audit:
+        get:
+          summary: The audit log, newest first (admin)
+          parameters:
+            - {name: actor, in: query, schema: {type: string}}
+            - {name: action, in: query, schema: {type: string}, description: "login, user add, maintenance.ground, alarm ack, sortie.urgent, …"}
+            - {name: since, in: query, schema: {type: string, format: date-time}}
+            - {name: until, in: query, schema: {type: string, format: date-time}}
+            - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 10000, default: 100}}
+            - {name: offset, in: query, schema: {type: integer, minimum: 0, maximum: 1000000, default: 0}}
+          responses:
+            "200":
+              description: the entries
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    properties:
+                      entries:
+                        type: array
+                        items:
+                          type: object
+                          properties:
+                            time: {type: string, format: date-time}
+                            actor: {type: string}
+                            action: {type: string}
+                            target: {type: string}
+                            outcome: {type: string, description: "ok, done, refused, …"}
+                            detail: {type: [string, "null"]}
+                      limit: {type: integer}
+                      offset: {type: integer}
+                      next_offset: {type: [integer, "null"]}
+            "400": {$ref: "#/components/responses/BadRequest"}
+            "401": {$ref: "#/components/responses/BadRequest"}
+            "403": {$ref: "#/components/responses/BadRequest"}
+      /api/v1/users:
+        get:
+          summary: Users and their roles (admin); never a password or hash
+          responses:
+            "200": {description: the users, content: {application/json: {schema: {type: object, properties: {users: {type: array, items: {$ref: "#/components/schemas/User"}}}}}}}
+            "401": {$ref: "#/components/responses/BadRequest"}
+            "403": {$ref: "#/components/responses/BadRequest"}
+        post:
+          summary: Add a user (admin); audited
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema:
+                  type: object
+                  required: [name, role, password]
+                  properties:
+                    name: {type: string, description: "1 to 40 letters, digits, '-', '_' or '.'"}
+                    role: {type: string, enum: [lead, dispatcher, maintenance, viewer, admin]}
+                    password: {type: string, minLength: 10}
+          responses:
+            "201":
+              description: added
+              headers: {Location: {schema: {type: string}}}
+              content: {application/json: {schema: {$ref: "#/components/schemas/User"}}}
+            "400": {$ref: "#/components/responses/BadRequest"}
+            "401": {$ref: "#/components/responses/BadRequest"}
+            "403": {$ref: "#/components/responses/BadRequest"}
+            "409": {$ref: "#/components/responses/BadRequest"}
+      /api/v1/users/{name}/password:
+        post:
+          summary: Set a user's password (admin); audited
+          parameters:
+            - {name: name, in: path, required: true, schema: {type: string}}
+          requestBody:
+            required: true
+            content: {application/json: {schema: {type: object, required: [password], properties: {password: {type: string, minLength: 10}}}}}
+          responses:
+            "200": {description: the user, content: {application/json: {schema: {$ref: "#/components/schemas/User"}}}}
+            "400": {$ref: "#/components/responses/BadRequest"}
+            "401": {$ref: "#/components/responses/BadRequest"}
+            "403": {$ref: "#/components/responses/BadRequest"}
+            "404": {$ref: "#/components/responses/BadRequest"}
     components:
       securitySchemes:
         bearer: {type: http, scheme: bearer}
@@ -654,5 +792,37 @@ enum OpenAPIDocument {
                   start: {type: string, format: date-time}
                   end: {type: [string, "null"], format: date-time}
                   duration_s: {type: [number, "null"]}
+        MaintenanceAction:
+          type: [object, "null"]
+          properties:
+            time: {type: string, format: date-time}
+            by: {type: string}
+            note: {type: [string, "null"]}
+            kind: {type: string, enum: [ground, unground, serviced]}
+        MaintenanceStatus:
+          type: object
+          properties:
+            unit: {type: string}
+            kind: {type: string, enum: [dock, drone, radio]}
+            model: {type: [string, "null"]}
+            state: {type: string, enum: [ok, due, grounded]}
+            available: {type: boolean, description: neither grounded nor due}
+            flight_hours: {type: [number, "null"]}
+            flight_hours_since_service: {type: [number, "null"]}
+            battery_cycles: {type: [integer, "null"]}
+            firmware: {type: [string, "null"]}
+            health_reported: {type: [string, "null"], format: date-time}
+            last_service: {$ref: "#/components/schemas/MaintenanceAction"}
+            grounded: {$ref: "#/components/schemas/MaintenanceAction"}
+            due: {type: array, items: {type: string}, description: "why it is due, one line each"}
+            open_alarms: {type: array, items: {type: object}}
+            alarms_last_30_days: {type: integer}
+        User:
+          type: object
+          properties:
+            name: {type: string}
+            role: {type: string, enum: [lead, dispatcher, maintenance, viewer, admin]}
+            created: {type: string, format: date-time}
+            disabled: {type: boolean}
     """
 }
