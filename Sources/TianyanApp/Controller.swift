@@ -57,6 +57,8 @@ public struct Controller: Sendable {
         public var writer: StoreWriter?
         /// The scheduler service: sorties, route files, coverage.
         public var sorties: SortieService?
+        /// The settings the API reads (online window, maintenance rules).
+        public var configuration = TianyanConfiguration()
 
         public init(database: TianyanDatabase, store: FleetStore, docks: DockService, radios: RadioNetwork, writer: StoreWriter? = nil,
                     sorties: SortieService? = nil) {
@@ -137,7 +139,8 @@ public struct Controller: Sendable {
         if orphans > 0 { logger.warning("pages left unconfirmed by the last run marked failed", metadata: ["pages": "\(orphans)"]) }
         let sorties = SortieService(settings: .init(configuration: configuration), store: store, sink: writer, docks: docks,
                                     profiles: profiles, rules: configuration.maintenance, logger: logger)
-        let parts = Parts(database: database, store: store, docks: docks, radios: radios, writer: writer, sorties: sorties)
+        var parts = Parts(database: database, store: store, docks: docks, radios: radios, writer: writer, sorties: sorties)
+        parts.configuration = configuration
         let server = try serverFactory?(parts)
         // The writer is listed first so that it is shut down last: everything upstream of it
         // stops handing it records before it drains. Extra services (the demo's broker and

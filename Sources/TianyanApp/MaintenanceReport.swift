@@ -4,6 +4,14 @@ import TianyanStore
 
 /// `tianyan maintenance`: what is due, what is grounded, with the figures behind it.
 public enum MaintenanceReport {
+    /// Why a maintenance action was not recorded: the unit is unknown, or it is in the wrong state.
+    public struct Failure: Error, CustomStringConvertible {
+        public enum Kind: Sendable { case unknownUnit, conflict }
+        public var kind: Kind
+        public var message: String
+        public var description: String { message }
+    }
+
     /// Every registered drone and dock, plus any unregistered device that reported telemetry.
     public static func statuses(store: FleetStore, rules: MaintenanceRules, now: Timestamp) async throws -> [MaintenanceStatus] {
         let registry = try await store.registry()
@@ -80,11 +88,11 @@ public enum MaintenanceReport {
         let registry = try await store.registry()
         let health = try await store.deviceHealth().first { $0.unit == unit }
         let known = registry.drones.contains { $0.serial == unit } || registry.docks.contains { $0.serial == unit } || health != nil
-        guard known else { throw ControllerError(message: "\(unit) is not a registered drone or dock; `tianyan units` lists them") }
+        guard known else { throw Failure(kind: .unknownUnit, message: "\(unit) is not a registered drone or dock; `tianyan units` lists them") }
         let log = try await store.maintenanceLog(unit: unit)
         let current = MaintenanceStatus.evaluate(unit: unit, kind: .drone, model: nil, health: health, log: log, rules: rules, now: now)
-        if kind == .ground, current.grounded != nil { throw ControllerError(message: "\(unit) is already grounded since \(current.grounded!.time.iso8601)") }
-        if kind == .unground, current.grounded == nil { throw ControllerError(message: "\(unit) is not grounded") }
+        if kind == .ground, current.grounded != nil { throw Failure(kind: .conflict, message: "\(unit) is already grounded since \(current.grounded!.time.iso8601)") }
+        if kind == .unground, current.grounded == nil { throw Failure(kind: .conflict, message: "\(unit) is not grounded") }
         let action = MaintenanceAction(unit: unit, time: now, kind: kind, by: by, note: note, flightSeconds: health?.flightSeconds)
         try await withStoreWriter(database) { writer in
             let ticket = writer.submit([.maintenance(action),

@@ -3,7 +3,8 @@ import TianyanModel
 
 /// The text and JSON forms of `units`, `track` and `voice-log`.
 public enum UnitReport {
-    static func positionObject(_ p: Position) -> [String: Any] {
+    /// One position as JSON: lat, lon, time, source and the optional alt_m, speed_mps, heading_deg, accuracy_m.
+    public static func positionObject(_ p: Position) -> [String: Any] {
         var o: [String: Any] = ["lat": p.latitude, "lon": p.longitude, "time": p.time.iso8601, "source": p.source.rawValue]
         if let v = p.altitude { o["alt_m"] = v }
         if let v = p.speed { o["speed_mps"] = v }
@@ -19,17 +20,25 @@ public enum UnitReport {
 
     /// `units --json`: an array of {id, kind, name, registered, formation, online, last_seen, age_s, position}.
     public static func unitsJSON(_ units: [UnitSummary], now: Timestamp, onlineSeconds: Int) -> String {
-        json(units.map { u -> [String: Any] in
-            let age = u.lastSeen.map { Double(now.milliseconds - $0.milliseconds) / 1000 }
-            return [
-                "id": u.id, "kind": u.kind.rawValue, "name": u.name, "registered": u.registered,
-                "formation": u.formation ?? NSNull(),
-                "last_seen": u.lastSeen?.iso8601 ?? NSNull(),
-                "age_s": age ?? NSNull(),
-                "online": age.map { $0 <= Double(onlineSeconds) } ?? false,
-                "position": u.position.map(positionObject) ?? NSNull(),
-            ]
-        })
+        json(units.map { unitObject($0, now: now, onlineSeconds: onlineSeconds) })
+    }
+
+    /// One unit as JSON: {id, kind, name, registered, formation, online, last_seen, age_s, position}.
+    public static func unitObject(_ u: UnitSummary, now: Timestamp, onlineSeconds: Int) -> [String: Any] {
+        let age = u.lastSeen.map { Double(now.milliseconds - $0.milliseconds) / 1000 }
+        return [
+            "id": u.id, "kind": u.kind.rawValue, "name": u.name, "registered": u.registered,
+            "formation": u.formation ?? NSNull(),
+            "last_seen": u.lastSeen?.iso8601 ?? NSNull(),
+            "age_s": age ?? NSNull(),
+            "online": isOnline(u, now: now, onlineSeconds: onlineSeconds),
+            "position": u.position.map(positionObject) ?? NSNull(),
+        ]
+    }
+
+    /// Heard within the last `onlineSeconds`.
+    public static func isOnline(_ u: UnitSummary, now: Timestamp, onlineSeconds: Int) -> Bool {
+        u.lastSeen.map { Double(now.milliseconds - $0.milliseconds) / 1000 <= Double(onlineSeconds) } ?? false
     }
 
     public static func unitsTable(_ units: [UnitSummary], now: Timestamp, onlineSeconds: Int) -> String {
@@ -96,7 +105,8 @@ public enum UnitReport {
         return out
     }
 
-    static func callObject(_ c: VoiceCall) -> [String: Any] {
+    /// One call as JSON, with its talkers (who held the floor, when, how long).
+    public static func callObject(_ c: VoiceCall) -> [String: Any] {
         [
             "id": c.id, "gateway": c.gateway, "kind": c.kind.rawValue, "called": c.called, "caller": c.caller,
             "priority": c.priority, "emergency": c.emergency, "start": c.start.iso8601, "end": c.end?.iso8601 ?? NSNull(),

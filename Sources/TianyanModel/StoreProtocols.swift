@@ -11,8 +11,8 @@ public protocol RecordSink: Sendable {
 public protocol FleetQueries: Sendable {
     func registry() async throws -> FleetRegistry
     func units() async throws -> [UnitSummary]
-    func track(unit: String, from: Timestamp, to: Timestamp) async throws -> [Position]
-    func voiceLog(talkgroup: String?, since: Timestamp?, limit: Int) async throws -> [VoiceCall]
+    func track(unit: String, from: Timestamp, to: Timestamp, limit: Int?) async throws -> [Position]
+    func voiceLog(talkgroup: String?, since: Timestamp?, limit: Int, until: Timestamp?, offset: Int) async throws -> [VoiceCall]
 }
 
 /// Replacing the registry happens in one transaction: all of it or none of it.

@@ -204,6 +204,12 @@ public enum APIServer {
         }
 
         SortieRoutes.add(on, parts: parts, sessions: sessions)
+        UnitRoutes.add(on, parts: parts, sessions: sessions)
+        RadioLogRoutes.add(on, parts: parts, sessions: sessions)
+        MaintenanceRoutes.add(on, parts: parts, sessions: sessions)
+        RegistryRoutes.add(on, parts: parts, sessions: sessions)
+        AuditRoutes.add(on, parts: parts, sessions: sessions)
+        UserRoutes.add(on, parts: parts, sessions: sessions)
 
         return (router, routes)
     }

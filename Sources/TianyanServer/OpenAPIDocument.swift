@@ -11,8 +11,13 @@ enum OpenAPIDocument {
         milliseconds. Every error is `{"error": {"message": "...", "field": "...", "status": N}}`,
         `field` naming the part of the request that was wrong where there is one.
         Log in with POST /api/v1/session and send the token as `Authorization: Bearer <token>`.
-        Reading needs any role; paging needs `dispatcher` (or `admin`). /healthz, /metrics and this
-        document need no session. Failed logins are rate-limited per name and overall (429).
+        Reading needs any role; paging and alarms need `dispatcher`, sorties and plans `lead`,
+        grounding and service records `maintenance`, users and the audit log `admin` (`admin` may
+        do everything). No session is 401, the wrong role 403, an unknown id 404. Every change is
+        written to the audit log (who, when, what, outcome), refusals too. /healthz, /metrics and
+        this document need no session. Failed logins are rate-limited per name and overall (429).
+        Lists that grow take `limit` (each documents its maximum) and `offset`, and `since`/`until`
+        where they are in time; `next_offset` is where the next page starts, null when this page was not full.
     security:
       - bearer: []
     paths:
@@ -323,6 +328,324 @@ enum OpenAPIDocument {
           responses:
             "200": {description: the KMZ, content: {application/vnd.google-earth.kmz: {schema: {type: string, format: binary}}}}
             "404": {$ref: "#/components/responses/BadRequest"}
+      /api/v1/units:
+        get:
+          summary: Docks, drones and radios with state (online within units.online_seconds), last position and its age
+          parameters:
+            - {name: kind, in: query, schema: {type: string, enum: [dock, drone, radio]}}
+            - {name: online, in: query, schema: {type: boolean}, description: only those heard (true) or not heard (false) lately}
+            - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 10000, default: 1000}}
+            - {name: offset, in: query, schema: {type: integer, minimum: 0, maximum: 1000000, default: 0}}
+          responses:
+            "200":
+              description: the units in registry order (docks, drones, radios), then units heard but not registered
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    properties:
+                      units: {type: array, items: {$ref: "#/components/schemas/Unit"}}
+                      total: {type: integer, description: "units matching the filters, all pages"}
+                      online_seconds: {type: integer}
+                      limit: {type: integer}
+                      offset: {type: integer}
+                      next_offset: {type: [integer, "null"]}
+            "400": {$ref: "#/components/responses/BadRequest"}
+            "401": {$ref: "#/components/responses/BadRequest"}
+      /api/v1/units/{id}:
+        get:
+          summary: One unit (dock or drone serial, radio ISSI)
+          parameters:
+            - {name: id, in: path, required: true, schema: {type: string}}
+          responses:
+            "200": {description: the unit, content: {application/json: {schema: {$ref: "#/components/schemas/Unit"}}}}
+            "401": {$ref: "#/components/responses/BadRequest"}
+            "404": {$ref: "#/components/responses/BadRequest"}
+      /api/v1/units/{id}/track:
+        get:
+          summary: A unit's positions in a time range, oldest first (default the last hour; at most 7 days per request)
+          parameters:
+            - {name: id, in: path, required: true, schema: {type: string}}
+            - {name: from, in: query, schema: {type: string, format: date-time}, description: "default: an hour before to"}
+            - {name: to, in: query, schema: {type: string, format: date-time}, description: "default: an hour after from, or now"}
+            - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 100000, default: 10000}}
+          responses:
+            "200":
+              description: the track; when truncated, ask again with from = next_from
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    properties:
+                      unit: {type: string}
+                      from: {type: string, format: date-time}
+                      to: {type: string, format: date-time}
+                      limit: {type: integer}
+                      truncated: {type: boolean}
+                      next_from: {type: [string, "null"], format: date-time}
+                      points: {type: array, items: {$ref: "#/components/schemas/Position"}}
+            "400": {$ref: "#/components/responses/BadRequest"}
+            "401": {$ref: "#/components/responses/BadRequest"}
+            "404": {$ref: "#/components/responses/BadRequest"}
+      /api/v1/tasks:
+        get:
+          summary: Dock flight tasks (the dock's own progress reports), by last update, newest first
+          parameters:
+            - {name: dock, in: query, schema: {type: string}}
+            - {name: since, in: query, schema: {type: string, format: date-time}, description: updated at or after}
+            - {name: until, in: query, schema: {type: string, format: date-time}, description: updated at or before}
+            - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 10000, default: 100}}
+            - {name: offset, in: query, schema: {type: integer, minimum: 0, maximum: 1000000, default: 0}}
+          responses:
+            "200":
+              description: the tasks
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    properties:
+                      tasks:
+                        type: array
+                        items:
+                          type: object
+                          properties:
+                            flight_id: {type: string}
+                            dock: {type: string}
+                            updated: {type: string, format: date-time}
+                            status: {type: string}
+                            percent: {type: [number, "null"]}
+                            step: {type: [integer, "null"]}
+                            waypoint_index: {type: [integer, "null"]}
+                            media_count: {type: [integer, "null"]}
+                            track_id: {type: [string, "null"]}
+                            result_code: {type: [integer, "null"]}
+                            result_text: {type: [string, "null"]}
+                      limit: {type: integer}
+                      offset: {type: integer}
+                      next_offset: {type: [integer, "null"]}
+            "400": {$ref: "#/components/responses/BadRequest"}
+            "401": {$ref: "#/components/responses/BadRequest"}
+      /api/v1/voice-log:
+        get:
+          summary: Voice calls with their talkers, newest first
+          parameters:
+            - {name: talkgroup, in: query, schema: {type: string}, description: "GSSI of a group, or the called ISSI"}
+            - {name: since, in: query, schema: {type: string, format: date-time}, description: started at or after}
+            - {name: until, in: query, schema: {type: string, format: date-time}, description: started at or before}
+            - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 1000, default: 100}}
+            - {name: offset, in: query, schema: {type: integer, minimum: 0, maximum: 1000000, default: 0}}
+          responses:
+            "200":
+              description: the calls
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    properties:
+                      calls: {type: array, items: {$ref: "#/components/schemas/VoiceCall"}}
+                      limit: {type: integer}
+                      offset: {type: integer}
+                      next_offset: {type: [integer, "null"]}
+            "400": {$ref: "#/components/responses/BadRequest"}
+            "401": {$ref: "#/components/responses/BadRequest"}
+      /api/v1/radio-messages:
+        get:
+          summary: Status and text messages radios sent, newest first
+          parameters:
+            - {name: unit, in: query, schema: {type: string}, description: the sending ISSI}
+            - {name: since, in: query, schema: {type: string, format: date-time}}
+            - {name: until, in: query, schema: {type: string, format: date-time}}
+            - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 10000, default: 100}}
+            - {name: offset, in: query, schema: {type: integer, minimum: 0, maximum: 1000000, default: 0}}
+          responses:
+            "200":
+              description: the messages
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    properties:
+                      messages:
+                        type: array
+                        items:
+                          type: object
+                          properties:
+                            gateway: {type: string}
+                            unit: {type: string}
+                            time: {type: string, format: date-time}
+                            kind: {type: string, enum: [status, text]}
+                            status: {type: [integer, "null"], description: the 16-bit status value of a status}
+                            meaning: {type: [string, "null"], description: "what the status means in the gateway's profile (accepted, en_route, …)"}
+                            text: {type: [string, "null"], description: "the status label, or the text of a text message"}
+                            called: {type: [string, "null"]}
+                      limit: {type: integer}
+                      offset: {type: integer}
+                      next_offset: {type: [integer, "null"]}
+            "400": {$ref: "#/components/responses/BadRequest"}
+            "401": {$ref: "#/components/responses/BadRequest"}
+      /api/v1/maintenance:
+        get:
+          summary: "Drones and docks due for maintenance, grounded or with a critical HMS alarm (all=true: every unit)"
+          parameters:
+            - {name: all, in: query, schema: {type: boolean, default: false}}
+          responses:
+            "200":
+              description: the units and the rules
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    properties:
+                      units: {type: array, items: {$ref: "#/components/schemas/MaintenanceStatus"}}
+                      total: {type: integer}
+                      due: {type: integer}
+                      grounded: {type: integer}
+                      rules: {type: object, properties: {flight_hours: {type: number}, battery_cycles: {type: integer}, months: {type: integer}}}
+            "400": {$ref: "#/components/responses/BadRequest"}
+            "401": {$ref: "#/components/responses/BadRequest"}
+      /api/v1/maintenance/{id}/ground:
+        post:
+          summary: Ground a drone or dock (maintenance); it is not planned or launched until ungrounded; audited
+          parameters:
+            - {name: id, in: path, required: true, schema: {type: string}, description: drone or dock serial}
+          requestBody:
+            required: true
+            content: {application/json: {schema: {type: object, required: [reason], properties: {reason: {type: string}}}}}
+          responses:
+            "200": {description: the unit's new state, content: {application/json: {schema: {$ref: "#/components/schemas/MaintenanceStatus"}}}}
+            "400": {$ref: "#/components/responses/BadRequest"}
+            "401": {$ref: "#/components/responses/BadRequest"}
+            "403": {$ref: "#/components/responses/BadRequest"}
+            "404": {$ref: "#/components/responses/BadRequest"}
+            "409": {$ref: "#/components/responses/BadRequest"}
+      /api/v1/maintenance/{id}/unground:
+        post:
+          summary: Return a grounded unit to service (maintenance); audited
+          parameters:
+            - {name: id, in: path, required: true, schema: {type: string}}
+          requestBody:
+            content: {application/json: {schema: {type: object, properties: {note: {type: string}}}}}
+          responses:
+            "200": {description: the unit's new state, content: {application/json: {schema: {$ref: "#/components/schemas/MaintenanceStatus"}}}}
+            "401": {$ref: "#/components/responses/BadRequest"}
+            "403": {$ref: "#/components/responses/BadRequest"}
+            "404": {$ref: "#/components/responses/BadRequest"}
+            "409": {$ref: "#/components/responses/BadRequest"}
+      /api/v1/maintenance/{id}/serviced:
+        post:
+          summary: Record a service (maintenance); the flight-hour and month counters restart; audited
+          parameters:
+            - {name: id, in: path, required: true, schema: {type: string}}
+          requestBody:
+            content: {application/json: {schema: {type: object, properties: {note: {type: string, description: what was done}}}}}
+          responses:
+            "200": {description: the unit's new state, content: {application/json: {schema: {$ref: "#/components/schemas/MaintenanceStatus"}}}}
+            "401": {$ref: "#/components/responses/BadRequest"}
+            "403": {$ref: "#/components/responses/BadRequest"}
+            "404": {$ref: "#/components/responses/BadRequest"}
+      /api/v1/registry:
+        get:
+          summary: The fleet registry - formations, pilots, docks, drones, talkgroups, radios - with counts (cells at /api/v1/registry/cells)
+          responses:
+            "200":
+              description: the registry (bounded by what was imported, so not paged)
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    properties:
+                      counts: {type: object, additionalProperties: {type: integer}, description: "formations, pilots, docks, drones, talkgroups, radios, cells"}
+                      formations: {type: array, items: {type: object, properties: {id: {type: string}, name: {type: string}, community: {type: string}, lead: {type: [string, "null"]}}}}
+                      pilots: {type: array, items: {type: object, properties: {id: {type: string}, name: {type: string}, formation: {type: string}, licence_class: {type: string}, licence_expiry: {type: string, format: date}, max_duty_hours_per_day: {type: number}, min_rest_hours: {type: number}}}}
+                      docks: {type: array, items: {type: object, properties: {serial: {type: string}, name: {type: string}, model: {type: string}, formation: {type: string}, location: {type: object, properties: {latitude: {type: number}, longitude: {type: number}}}, altitude_metres: {type: number}, firmware: {type: string}}}}
+                      drones: {type: array, items: {type: object, properties: {serial: {type: string}, name: {type: string}, model: {type: string}, formation: {type: string}, dock: {type: [string, "null"]}, firmware: {type: string}}}}
+                      talkgroups: {type: array, items: {type: object, properties: {gssi: {type: string}, name: {type: string}}}}
+                      radios: {type: array, items: {type: object, properties: {issi: {type: string}, alias: {type: string}, person: {type: string}, pilot: {type: [string, "null"]}, talkgroups: {type: array, items: {type: string}}}}}
+            "401": {$ref: "#/components/responses/BadRequest"}
+      /api/v1/registry/cells:
+        get:
+          summary: The grid cells as a GeoJSON FeatureCollection (WGS-84 polygons; properties id, community, revisit_days)
+          responses:
+            "200": {description: GeoJSON, content: {application/geo+json: {schema: {type: object}}}}
+            "401": {$ref: "#/components/responses/BadRequest"}
+      /api/v1/audit:
+        get:
+          summary: The audit log, newest first (admin)
+          parameters:
+            - {name: actor, in: query, schema: {type: string}}
+            - {name: action, in: query, schema: {type: string}, description: "login, user add, maintenance.ground, alarm ack, sortie.urgent, …"}
+            - {name: since, in: query, schema: {type: string, format: date-time}}
+            - {name: until, in: query, schema: {type: string, format: date-time}}
+            - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 10000, default: 100}}
+            - {name: offset, in: query, schema: {type: integer, minimum: 0, maximum: 1000000, default: 0}}
+          responses:
+            "200":
+              description: the entries
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    properties:
+                      entries:
+                        type: array
+                        items:
+                          type: object
+                          properties:
+                            time: {type: string, format: date-time}
+                            actor: {type: string}
+                            action: {type: string}
+                            target: {type: string}
+                            outcome: {type: string, description: "ok, done, refused, …"}
+                            detail: {type: [string, "null"]}
+                      limit: {type: integer}
+                      offset: {type: integer}
+                      next_offset: {type: [integer, "null"]}
+            "400": {$ref: "#/components/responses/BadRequest"}
+            "401": {$ref: "#/components/responses/BadRequest"}
+            "403": {$ref: "#/components/responses/BadRequest"}
+      /api/v1/users:
+        get:
+          summary: Users and their roles (admin); never a password or hash
+          responses:
+            "200": {description: the users, content: {application/json: {schema: {type: object, properties: {users: {type: array, items: {$ref: "#/components/schemas/User"}}}}}}}
+            "401": {$ref: "#/components/responses/BadRequest"}
+            "403": {$ref: "#/components/responses/BadRequest"}
+        post:
+          summary: Add a user (admin); audited
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema:
+                  type: object
+                  required: [name, role, password]
+                  properties:
+                    name: {type: string, description: "1 to 40 letters, digits, '-', '_' or '.'"}
+                    role: {type: string, enum: [lead, dispatcher, maintenance, viewer, admin]}
+                    password: {type: string, minLength: 10}
+          responses:
+            "201":
+              description: added
+              headers: {Location: {schema: {type: string}}}
+              content: {application/json: {schema: {$ref: "#/components/schemas/User"}}}
+            "400": {$ref: "#/components/responses/BadRequest"}
+            "401": {$ref: "#/components/responses/BadRequest"}
+            "403": {$ref: "#/components/responses/BadRequest"}
+            "409": {$ref: "#/components/responses/BadRequest"}
+      /api/v1/users/{name}/password:
+        post:
+          summary: Set a user's password (admin); audited
+          parameters:
+            - {name: name, in: path, required: true, schema: {type: string}}
+          requestBody:
+            required: true
+            content: {application/json: {schema: {type: object, required: [password], properties: {password: {type: string, minLength: 10}}}}}
+          responses:
+            "200": {description: the user, content: {application/json: {schema: {$ref: "#/components/schemas/User"}}}}
+            "400": {$ref: "#/components/responses/BadRequest"}
+            "401": {$ref: "#/components/responses/BadRequest"}
+            "403": {$ref: "#/components/responses/BadRequest"}
+            "404": {$ref: "#/components/responses/BadRequest"}
     components:
       securitySchemes:
         bearer: {type: http, scheme: bearer}
@@ -423,5 +746,83 @@ enum OpenAPIDocument {
             broker: {type: object, properties: {connected: {type: boolean}, url: {type: string}}}
             gateways: {type: array, items: {$ref: "#/components/schemas/Gateway"}}
             time: {type: string, format: date-time}
+        Position:
+          type: object
+          properties:
+            time: {type: string, format: date-time}
+            lat: {type: number, description: WGS-84}
+            lon: {type: number, description: WGS-84}
+            alt_m: {type: number}
+            speed_mps: {type: number}
+            heading_deg: {type: number}
+            accuracy_m: {type: number}
+            source: {type: string}
+        Unit:
+          type: object
+          properties:
+            id: {type: string, description: "dock or drone serial, radio ISSI"}
+            kind: {type: string, enum: [dock, drone, radio]}
+            name: {type: string}
+            registered: {type: boolean, description: false for a device heard but not in the registry}
+            formation: {type: [string, "null"]}
+            online: {type: boolean}
+            last_seen: {type: [string, "null"], format: date-time}
+            age_s: {type: [number, "null"], description: seconds since last heard}
+            position: {oneOf: [{$ref: "#/components/schemas/Position"}, {type: "null"}]}
+        VoiceCall:
+          type: object
+          properties:
+            id: {type: string}
+            gateway: {type: string}
+            kind: {type: string}
+            called: {type: string}
+            caller: {type: string}
+            priority: {type: integer}
+            emergency: {type: boolean}
+            start: {type: string, format: date-time}
+            end: {type: [string, "null"], format: date-time}
+            duration_s: {type: [number, "null"]}
+            cause: {type: [string, "null"]}
+            talkers:
+              type: array
+              items:
+                type: object
+                properties:
+                  talker: {type: string}
+                  start: {type: string, format: date-time}
+                  end: {type: [string, "null"], format: date-time}
+                  duration_s: {type: [number, "null"]}
+        MaintenanceAction:
+          type: [object, "null"]
+          properties:
+            time: {type: string, format: date-time}
+            by: {type: string}
+            note: {type: [string, "null"]}
+            kind: {type: string, enum: [ground, unground, serviced]}
+        MaintenanceStatus:
+          type: object
+          properties:
+            unit: {type: string}
+            kind: {type: string, enum: [dock, drone, radio]}
+            model: {type: [string, "null"]}
+            state: {type: string, enum: [ok, due, grounded]}
+            available: {type: boolean, description: neither grounded nor due}
+            flight_hours: {type: [number, "null"]}
+            flight_hours_since_service: {type: [number, "null"]}
+            battery_cycles: {type: [integer, "null"]}
+            firmware: {type: [string, "null"]}
+            health_reported: {type: [string, "null"], format: date-time}
+            last_service: {$ref: "#/components/schemas/MaintenanceAction"}
+            grounded: {$ref: "#/components/schemas/MaintenanceAction"}
+            due: {type: array, items: {type: string}, description: "why it is due, one line each"}
+            open_alarms: {type: array, items: {type: object}}
+            alarms_last_30_days: {type: integer}
+        User:
+          type: object
+          properties:
+            name: {type: string}
+            role: {type: string, enum: [lead, dispatcher, maintenance, viewer, admin]}
+            created: {type: string, format: date-time}
+            disabled: {type: boolean}
     """
 }

@@ -160,13 +160,14 @@ public struct FleetStore: FleetQueries, FleetRegistryStore {
                         source: PositionSource(rawValue: source) ?? .manual)
     }
 
-    public func track(unit: String, from: Timestamp, to: Timestamp) async throws -> [Position] {
+    /// A unit's positions in `from...to`, oldest first; at most `limit` of them when given.
+    public func track(unit: String, from: Timestamp, to: Timestamp, limit: Int? = nil) async throws -> [Position] {
         try await database.read { db in
             var out: [Position] = []
             let cursor = try Row.fetchCursor(db, sql: """
                 SELECT time, lat, lon, alt, speed, heading, accuracy, source FROM positions
-                WHERE unit = ? AND time >= ? AND time <= ? ORDER BY time
-                """, arguments: [unit, from.milliseconds, to.milliseconds])
+                WHERE unit = ? AND time >= ? AND time <= ? ORDER BY time LIMIT ?
+                """, arguments: [unit, from.milliseconds, to.milliseconds, limit ?? -1])
             while let r = try cursor.next() { out.append(FleetStore.position(unit: unit, from: r, offset: 0)) }
             return out
         }
@@ -174,14 +175,17 @@ public struct FleetStore: FleetQueries, FleetRegistryStore {
 
     // MARK: Voice log
 
-    public func voiceLog(talkgroup: String?, since: Timestamp?, limit: Int) async throws -> [VoiceCall] {
+    /// Calls started in `since...until`, newest first, skipping the first `offset`.
+    public func voiceLog(talkgroup: String?, since: Timestamp?, limit: Int, until: Timestamp? = nil, offset: Int = 0) async throws -> [VoiceCall] {
         try await database.read { db in
             var sql = "SELECT * FROM voice_calls WHERE 1"
             var args: [(any DatabaseValueConvertible)?] = []
             if let talkgroup { sql += " AND called = ?"; args.append(talkgroup) }
             if let since { sql += " AND start >= ?"; args.append(since.milliseconds) }
-            sql += " ORDER BY start DESC LIMIT ?"
+            if let until { sql += " AND start <= ?"; args.append(until.milliseconds) }
+            sql += " ORDER BY start DESC, id DESC LIMIT ? OFFSET ?"
             args.append(limit)
+            args.append(offset)
             let calls = try Row.fetchAll(db, sql: sql, arguments: StatementArguments(args))
             return try calls.map { row in
                 let id: String = row["id"]
@@ -240,13 +244,18 @@ public struct FleetStore: FleetQueries, FleetRegistryStore {
         }
     }
 
-    public func flightTasks(dock: String? = nil, limit: Int = 1000) async throws -> [FlightTaskUpdate] {
+    /// Flight tasks by last update, newest first, optionally updated within `since...until`.
+    public func flightTasks(dock: String? = nil, limit: Int = 1000, since: Timestamp? = nil, until: Timestamp? = nil,
+                            offset: Int = 0) async throws -> [FlightTaskUpdate] {
         try await database.read { db in
-            var sql = "SELECT * FROM flight_tasks"
+            var sql = "SELECT * FROM flight_tasks WHERE 1"
             var args: [(any DatabaseValueConvertible)?] = []
-            if let dock { sql += " WHERE dock = ?"; args.append(dock) }
-            sql += " ORDER BY updated DESC LIMIT ?"
+            if let dock { sql += " AND dock = ?"; args.append(dock) }
+            if let since { sql += " AND updated >= ?"; args.append(since.milliseconds) }
+            if let until { sql += " AND updated <= ?"; args.append(until.milliseconds) }
+            sql += " ORDER BY updated DESC, flight_id DESC LIMIT ? OFFSET ?"
             args.append(limit)
+            args.append(offset)
             return try Row.fetchAll(db, sql: sql, arguments: StatementArguments(args)).map { row in
                 FlightTaskUpdate(flightID: row["flight_id"], dock: row["dock"], time: Timestamp(milliseconds: row["updated"]),
                                  status: row["status"], percent: row["percent"], step: row["step"], waypointIndex: row["waypoint_index"],
@@ -272,9 +281,20 @@ public struct FleetStore: FleetQueries, FleetRegistryStore {
         }
     }
 
-    public func audit(limit: Int = 100) async throws -> [AuditEntry] {
+    /// Audit entries, newest first, optionally by one actor or action and within `since...until`.
+    public func audit(limit: Int = 100, actor: String? = nil, action: String? = nil, since: Timestamp? = nil, until: Timestamp? = nil,
+                      offset: Int = 0) async throws -> [AuditEntry] {
         try await database.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM audit ORDER BY id DESC LIMIT ?", arguments: [limit]).map { row in
+            var sql = "SELECT * FROM audit WHERE 1"
+            var args: [(any DatabaseValueConvertible)?] = []
+            if let actor { sql += " AND actor = ?"; args.append(actor) }
+            if let action { sql += " AND action = ?"; args.append(action) }
+            if let since { sql += " AND time >= ?"; args.append(since.milliseconds) }
+            if let until { sql += " AND time <= ?"; args.append(until.milliseconds) }
+            sql += " ORDER BY id DESC LIMIT ? OFFSET ?"
+            args.append(limit)
+            args.append(offset)
+            return try Row.fetchAll(db, sql: sql, arguments: StatementArguments(args)).map { row in
                 AuditEntry(time: Timestamp(milliseconds: row["time"]), actor: row["actor"], action: row["action"],
                            target: row["target"], outcome: row["outcome"], detail: row["detail"])
             }
@@ -311,14 +331,17 @@ public struct FleetStore: FleetQueries, FleetRegistryStore {
     }
 
     /// Status and text messages from radios, newest first.
-    public func radioMessages(unit: String? = nil, since: Timestamp? = nil, limit: Int = 100) async throws -> [RadioMessage] {
+    public func radioMessages(unit: String? = nil, since: Timestamp? = nil, limit: Int = 100, until: Timestamp? = nil,
+                              offset: Int = 0) async throws -> [RadioMessage] {
         try await database.read { db in
             var sql = "SELECT * FROM radio_messages WHERE 1"
             var args: [(any DatabaseValueConvertible)?] = []
             if let unit { sql += " AND unit = ?"; args.append(unit) }
             if let since { sql += " AND time >= ?"; args.append(since.milliseconds) }
-            sql += " ORDER BY time DESC, id DESC LIMIT ?"
+            if let until { sql += " AND time <= ?"; args.append(until.milliseconds) }
+            sql += " ORDER BY time DESC, id DESC LIMIT ? OFFSET ?"
             args.append(limit)
+            args.append(offset)
             return try Row.fetchAll(db, sql: sql, arguments: StatementArguments(args)).map { row in
                 RadioMessage(gateway: row["gateway"], unit: row["unit"], time: Timestamp(milliseconds: row["time"]),
                              kind: RadioMessage.Kind(rawValue: row["kind"]) ?? .text, status: row["status"],

@@ -1,0 +1,62 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import TianyanApp
+import TianyanModel
+import TianyanStore
+
+/// Users (admin only): list, add, set a password. No answer carries a password or its hash;
+/// every change is audited, refusals too.
+enum UserRoutes {
+    static func add(_ on: SortieRoutes.On, parts: Controller.Parts, sessions: Sessions) {
+        let users = UserDirectory(database: parts.database)
+        let audit = AuditTrail(parts: parts)
+
+        on(.get, "api/v1/users") { request, _ -> Response in
+            _ = try sessions.authorize(request, role: .admin)
+            return PageJSON.response(.ok, ["users": try await users.list().map(user)])
+        }
+
+        on(.post, "api/v1/users") { request, context -> Response in
+            let admin = try await audit.authorize(request, sessions: sessions, role: .admin, action: "user add", target: "users", logger: context.logger)
+            let body = try await JSONBody.read(request)
+            let name = try body.string("name")
+            let roleText = try body.string("role")
+            let password = try body.string("password")
+            do throws(UserError) { try UserDirectory.validate(name: name) } catch { throw APIError(.badRequest, error.description, field: "name") }
+            guard let role = Role(rawValue: roleText) else {
+                throw APIError(.badRequest, "\"\(roleText)\" is not a role; one of \(Role.allCases.map(\.rawValue).joined(separator: ", "))", field: "role")
+            }
+            do throws(UserError) { try UserDirectory.validate(password: password) } catch {
+                throw APIError(.badRequest, error.description, field: "password")
+            }
+            do { try await users.add(name: name, role: role, password: password, by: admin.name) } catch let f as UserStore.Failure {
+                await audit.refused(admin.name, "user add", name, "\(f)", logger: context.logger)
+                throw APIError(.conflict, "user \(name) exists; POST /api/v1/users/\(name)/password changes the password", field: "name")
+            }
+            guard let added = try await users.list().first(where: { $0.name == name }) else { throw APIError(.internalServerError, "the user was not stored") }
+            var headers = HTTPFields()
+            headers[.location] = "/api/v1/users/\(name)"
+            return PageJSON.response(.created, user(added), headers: headers)
+        }
+
+        on(.post, "api/v1/users/:name/password") { request, context -> Response in
+            let name = try context.parameters.require("name")
+            let admin = try await audit.authorize(request, sessions: sessions, role: .admin, action: "user passwd", target: name, logger: context.logger)
+            let password = try await JSONBody.read(request).string("password")
+            do throws(UserError) { try UserDirectory.validate(password: password) } catch {
+                throw APIError(.badRequest, error.description, field: "password")
+            }
+            guard let existing = try await users.list().first(where: { $0.name == name }) else {
+                await audit.refused(admin.name, "user passwd", name, "no such user", logger: context.logger)
+                throw APIError(.notFound, "no user \(name.prefix(40)); GET /api/v1/users lists them")
+            }
+            try await users.setPassword(name: name, password: password, by: admin.name)
+            return PageJSON.response(.ok, user(existing))
+        }
+    }
+
+    static func user(_ u: User) -> [String: Any] {
+        ["name": u.name, "role": u.role.rawValue, "created": u.created.iso8601, "disabled": u.disabled]
+    }
+}
