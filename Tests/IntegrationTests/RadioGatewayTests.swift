@@ -90,7 +90,7 @@ struct RadioGatewayTests {
     ]
 
     @Test("the published vectors through a pty and a TCP socket: calls with talkers, LIP, statuses, texts and an emergency, stored",
-          .timeLimit(.minutes(1)), arguments: ["pty", "tcp"])
+          .timeLimit(.minutes(3)), arguments: ["pty", "tcp"])
     func vectorsThroughTheLine(kind: String) async throws {
         let rig = try await GatewayRig { kind == "pty" ? .pty(link: $0.file("pei")) : .tcp }
         do {
@@ -116,7 +116,7 @@ struct RadioGatewayTests {
             try await rig.waitForRecord("the finished call") { if case .voiceCall(let c) = $0 { c.end != nil } else { false } }
 
             // Positions, exactly as the hand decode says.
-            try await waitUntil("both positions committed", timeout: .seconds(10)) {
+            try await waitUntil("both positions committed", timeout: .seconds(30)) {
                 try await rig.store.units().filter { $0.position?.source == .lip }.count == 2
             }
             let units = Dictionary(uniqueKeysWithValues: try await rig.store.units().map { ($0.id, $0) })
@@ -131,7 +131,7 @@ struct RadioGatewayTests {
             #expect(abs((yo.position?.latitude ?? 0) - 44.9386418) < 1e-6 && abs((yo.position?.longitude ?? 0) - 26.0443461) < 1e-6)
 
             // The call with both talkers and the release cause.
-            try await waitUntil("the call committed", timeout: .seconds(10)) {
+            try await waitUntil("the call committed", timeout: .seconds(30)) {
                 try await rig.store.voiceLog(talkgroup: "9001", since: nil, limit: 10).first?.end != nil
             }
             let call = try #require(try await rig.store.voiceLog(talkgroup: "9001", since: nil, limit: 10).first)
@@ -141,7 +141,7 @@ struct RadioGatewayTests {
             #expect(call.cause == "timer expiry")
 
             // Status with the profile's meaning, the text, and the emergency alarm naming the radio.
-            try await waitUntil("radio messages committed", timeout: .seconds(10)) {
+            try await waitUntil("radio messages committed", timeout: .seconds(30)) {
                 try await rig.store.radioMessages().count >= 7
             }
             let messages = try await rig.store.radioMessages()
@@ -159,7 +159,7 @@ struct RadioGatewayTests {
             #expect(alarms.first?.text.contains("CM-0003") == true, "\(alarms.first?.text ?? "")")
 
             // The text asked for a receipt: the gateway acknowledged it with an SDS-REPORT to 23404, ref 0x08.
-            try await waitUntil("the receipt for T1", timeout: .seconds(10)) {
+            try await waitUntil("the receipt for T1", timeout: .seconds(30)) {
                 rig.radio.submissions.contains { $0.destination == "23404" }
             }
             let receipt = try #require(rig.radio.submissions.first { $0.destination == "23404" })
@@ -171,7 +171,7 @@ struct RadioGatewayTests {
         await rig.close()
     }
 
-    @Test("a page over TCP: hex only on the wire, queued → accepted → sent → received → read, audited", .timeLimit(.minutes(1)))
+    @Test("a page over TCP: hex only on the wire, queued → accepted → sent → received → read, audited", .timeLimit(.minutes(3)))
     func pageOverTCP() async throws {
         let rig = try await GatewayRig { _ in .tcp }
         do {
@@ -179,7 +179,7 @@ struct RadioGatewayTests {
             let hostile = "Hi;\r\nATH\u{1A}"
             let page = try rig.network.page(hostile, to: "CM-0001", requestedBy: "dispatcher-7")
             #expect(page.destination == "2100001" && page.target == .radio && page.state == "queued")
-            try await waitUntil("the AT+CMGS", timeout: .seconds(10)) { !rig.radio.submissions.isEmpty }
+            try await waitUntil("the AT+CMGS", timeout: .seconds(30)) { !rig.radio.submissions.isEmpty }
             let submission = try #require(rig.radio.submissions.first)
             #expect(submission.destination == "2100001" && submission.bits == submission.hex.count * 4)
             #expect(submission.hex.allSatisfy { $0.isHexDigit && !$0.isLowercase }, "payload must be uppercase hex: \(submission.hex)")
@@ -190,14 +190,14 @@ struct RadioGatewayTests {
             #expect(wire.filter { $0 == 0x1A }.count == 1)
             let ref = try #require(submission.reference)
             let refHex = String(format: "%02X", ref)
-            try await waitUntil("accepted", timeout: .seconds(10)) { rig.network.page(id: page.id)?.state == "accepted" }
+            try await waitUntil("accepted", timeout: .seconds(30)) { rig.network.page(id: page.id)?.state == "accepted" }
             rig.radio.send(["+CMGS: \(submission.instance),4,\(ref)"])
-            try await waitUntil("sent", timeout: .seconds(10)) { rig.network.page(id: page.id)?.state == "sent" }
+            try await waitUntil("sent", timeout: .seconds(30)) { rig.network.page(id: page.id)?.state == "sent" }
             rig.radio.send(["+CTSDSR: 12,2100001,0,2000999,0,32", "821000" + refHex])
-            try await waitUntil("received", timeout: .seconds(10)) { rig.network.page(id: page.id)?.state == "received" }
+            try await waitUntil("received", timeout: .seconds(30)) { rig.network.page(id: page.id)?.state == "received" }
             rig.radio.send(["+CTSDSR: 12,2100001,0,2000999,0,32", "821002" + refHex])
-            try await waitUntil("read", timeout: .seconds(10)) { rig.network.page(id: page.id)?.state == "read" }
-            try await waitUntil("the page committed as read", timeout: .seconds(10)) {
+            try await waitUntil("read", timeout: .seconds(30)) { rig.network.page(id: page.id)?.state == "read" }
+            try await waitUntil("the page committed as read", timeout: .seconds(30)) {
                 try await rig.store.page(id: page.id)?.state == "read"
             }
             let stored = try #require(try await rig.store.page(id: page.id))
@@ -211,7 +211,7 @@ struct RadioGatewayTests {
             // Refusals are clear and audited too.
             #expect(throws: RadioNetwork.Failure.self) { try rig.network.page("x", to: "2100001;ATH", requestedBy: "dispatcher-7") }
             #expect(throws: RadioNetwork.Failure.self) { try rig.network.page("   ", to: "2100001", requestedBy: "dispatcher-7") }
-            try await waitUntil("the refusals audited", timeout: .seconds(10)) {
+            try await waitUntil("the refusals audited", timeout: .seconds(30)) {
                 try await rig.store.audit().filter { $0.outcome == "refused" }.count == 2
             }
         } catch {
@@ -222,21 +222,21 @@ struct RadioGatewayTests {
     }
 
     @Test("a status callout by name goes out as a status SDS and is done once sent; the emergency status and unknown names are refused",
-          .timeLimit(.minutes(1)))
+          .timeLimit(.minutes(3)))
     func statusCallout() async throws {
         let rig = try await GatewayRig { _ in .tcp }
         do {
             try await rig.waitReady()
             let callout = try rig.network.sendStatus("On scene", to: "CM-0005", requestedBy: "dispatcher-3")
             #expect(callout.status == 0x8004 && callout.text == "On scene" && callout.destination == "2100005")
-            try await waitUntil("the status SDS", timeout: .seconds(10)) { !rig.radio.submissions.isEmpty }
+            try await waitUntil("the status SDS", timeout: .seconds(30)) { !rig.radio.submissions.isEmpty }
             let submission = try #require(rig.radio.submissions.first)
             #expect(submission.hex == "8004" && submission.bits == 16)
             #expect(rig.radio.commands.contains("AT+CTSDS=13,0"))
             rig.radio.send(["+CMGS: \(submission.instance),4,0"])
-            try await waitUntil("sent", timeout: .seconds(10)) { rig.network.page(id: callout.id)?.state == "sent" }
+            try await waitUntil("sent", timeout: .seconds(30)) { rig.network.page(id: callout.id)?.state == "sent" }
             #expect(rig.network.page(id: callout.id)?.isFinal == true)
-            try await waitUntil("stored", timeout: .seconds(10)) { try await rig.store.page(id: callout.id)?.status == 0x8004 }
+            try await waitUntil("stored", timeout: .seconds(30)) { try await rig.store.page(id: callout.id)?.status == 0x8004 }
             for bad in ["0", "0x0000", "emergency", "teleport"] {
                 #expect(throws: RadioNetwork.Failure.self, "\(bad)") { try rig.network.sendStatus(bad, to: "2100005", requestedBy: "dispatcher-3") }
             }
@@ -249,7 +249,7 @@ struct RadioGatewayTests {
     }
 
     @Test("a page the radio refuses as busy is tried again (same page, every attempt in its history); after 3 refusals it fails",
-          .timeLimit(.minutes(1)))
+          .timeLimit(.minutes(3)))
     func busyRefusalIsRetried() async throws {
         let rig = try await GatewayRig { _ in .tcp }
         do {
@@ -269,7 +269,7 @@ struct RadioGatewayTests {
             let failed = try #require(rig.network.page(id: hopeless.id))
             #expect(failed.history.filter { $0.state == "retrying" }.count == 2)
             #expect(rig.radio.submissions.filter { $0.destination == "2100004" }.count == 3)
-            try await waitUntil("the final state stored", timeout: .seconds(10)) {
+            try await waitUntil("the final state stored", timeout: .seconds(30)) {
                 try await rig.store.page(id: hopeless.id)?.state == "failed"
             }
         } catch {
@@ -280,7 +280,7 @@ struct RadioGatewayTests {
     }
 
     @Test("unplug mid-call: the call ends 'link lost', the page in flight fails and is never resent, the line comes back",
-          .timeLimit(.minutes(2)), arguments: ["pty", "tcp"])
+          .timeLimit(.minutes(3)), arguments: ["pty", "tcp"])
     func unplugMidCall(kind: String) async throws {
         let rig = try await GatewayRig { kind == "pty" ? .pty(link: $0.file("pei")) : .tcp }
         do {
@@ -312,7 +312,7 @@ struct RadioGatewayTests {
         await rig.close()
     }
 
-    @Test("garbage, a 100 KB line and a header without payload: counted, and the line resynchronises", .timeLimit(.minutes(1)))
+    @Test("garbage, a 100 KB line and a header without payload: counted, and the line resynchronises", .timeLimit(.minutes(3)))
     func garbageResynchronises() async throws {
         let rig = try await GatewayRig { _ in .tcp }
         do {
@@ -336,7 +336,7 @@ struct RadioGatewayTests {
         await rig.close()
     }
 
-    @Test("a radio that stops answering is reopened, and the gateway is ready again once it answers", .timeLimit(.minutes(1)))
+    @Test("a radio that stops answering is reopened, and the gateway is ready again once it answers", .timeLimit(.minutes(3)))
     func unresponsiveRadioIsReopened() async throws {
         let rig = try await GatewayRig({ _ in .tcp }, keepAlive: 0.5)
         do {
