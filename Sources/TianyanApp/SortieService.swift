@@ -167,9 +167,7 @@ public final class SortieService: Service, Sendable {
             logger.error("scheduler cannot read the sorties", metadata: ["store.error": "\(error)"])
             return []
         }
-        // The dock's next sortie: the earliest unfinished one on that dock.
-        var next: [String: String] = [:]
-        for s in open where next[s.dock] == nil { next[s.dock] = s.id }
+        let next = SortieTiming.docksNext(open)
         var out: [(SortieRecord, SortieTiming.Action)] = []
         for s in open {
             guard let action = settings.timing.action(for: s, now: t, isDocksNext: next[s.dock] == s.id, task: tasks[s.id]) else { continue }

@@ -69,6 +69,16 @@ public struct SortieTiming: Sendable, Hashable {
         }
     }
 
+    /// Each dock's next sortie among `open` (unfinished, by start): the earliest one on the dock.
+    /// A held sortie waits aside and does not block those after it.
+    public static func docksNext(_ open: [SortieRecord]) -> [String: String] {
+        var next: [String: String] = [:]
+        for s in open.sorted(by: { ($0.start, $0.id) < ($1.start, $1.id) }) where next[s.dock] == nil && s.state != .held && !s.state.isFinal {
+            next[s.dock] = s.id
+        }
+        return next
+    }
+
     /// The sortie state a terminal task status ends in (nil while the task runs).
     public static func finalState(_ status: String) -> SortieState? {
         switch status {

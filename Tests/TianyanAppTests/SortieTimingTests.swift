@@ -75,6 +75,20 @@ struct SortieTimingTests {
         #expect(timing.action(for: s, now: at(1_500), isDocksNext: true, task: heard) == .progress(.executing, 50, nil))
     }
 
+    @Test("a dock's next sortie is its earliest unfinished one; a held sortie does not block the rest")
+    func docksNext() {
+        func make(_ id: String, dock: String, at t: Double, _ state: SortieState) -> SortieRecord {
+            var s = sortie(state)
+            s.id = id
+            s.dock = dock
+            s.start = at(t)
+            return s
+        }
+        let open = [make("b", dock: "K1", at: 600, .planned), make("a", dock: "K1", at: 0, .held), make("c", dock: "K2", at: 300, .prepared),
+                    make("d", dock: "K2", at: 900, .planned), make("e", dock: "K3", at: 0, .done), make("f", dock: "K3", at: 60, .planned)]
+        #expect(SortieTiming.docksNext(open) == ["K1": "b", "K2": "c", "K3": "f"])
+    }
+
     @Test("a final sortie never moves again")
     func finalStays() {
         var s = sortie(.done)
