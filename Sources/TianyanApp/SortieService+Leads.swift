@@ -47,10 +47,13 @@ extension SortieService {
             for c in s.cells where (input.lastCovered[c] ?? .init(milliseconds: 0)) < s.end { input.lastCovered[c] = s.end }
         }
         let clock = ContinuousClock.now
-        let schedule = CoverageScheduler.schedule(input)
+        let planInput = input
+        let (schedule, violations) = await runBlocking {
+            let schedule = CoverageScheduler.schedule(planInput)
+            return (schedule, schedule.violations(for: planInput))
+        }
         let elapsed = ContinuousClock.now - clock
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        let violations = schedule.violations(for: input)
         guard violations.isEmpty else {
             throw Failure(.invalid, "the plan breaks \(violations.count) hard constraints (a bug; please report): \(violations.prefix(3).map(\.description).joined(separator: "; "))")
         }

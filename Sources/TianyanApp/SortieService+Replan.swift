@@ -62,10 +62,13 @@ extension SortieService {
             cellsDue: 0, visitsNeeded: 0, visitsScheduled: 0, sortiesPerDay: [:], secondsPerPilot: [:], secondsPerDrone: [:], overdue: [],
             problems: [], totalFlightSeconds: 0, worstStalenessSeconds: nil, unknownWeatherHours: [], closedWeatherHours: [], planningErrors: [:]))
         let clock = ContinuousClock.now
-        let r = CoverageScheduler.replan(previous, input: input, now: t, changes: changes)
+        let (planInput, planChanges) = (input, changes)
+        let (r, violations) = await runBlocking {
+            let r = CoverageScheduler.replan(previous, input: planInput, now: t, changes: planChanges)
+            return (r, r.schedule.violations(for: r.input))
+        }
         let elapsed = ContinuousClock.now - clock
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        let violations = r.schedule.violations(for: r.input)
         guard violations.isEmpty else {
             throw Failure(.invalid, "the re-plan breaks \(violations.count) hard constraints (a bug; please report): \(violations.prefix(3).map(\.description).joined(separator: "; "))")
         }
