@@ -44,21 +44,24 @@ public struct LiveSubscription: Hashable, Sendable {
     public var box: Box?
     /// Events about other units are not sent; events about no unit in particular pass.
     public var units: Set<String>?
+    /// Several waiting events may go out as one `{"type": "batch", "data": [events]}` message.
+    public var batch: Bool
 
-    public init(topics: Set<Topic> = [], box: Box? = nil, units: Set<String>? = nil) {
+    public init(topics: Set<Topic> = [], box: Box? = nil, units: Set<String>? = nil, batch: Bool = false) {
         self.topics = topics
         self.box = box
         self.units = units
+        self.batch = batch
     }
 
-    /// `{"subscribe": ["positions", …], "bbox": [south, west, north, east]?, "units": ["id", …]?}`
+    /// `{"subscribe": ["positions", …], "bbox": [south, west, north, east]?, "units": ["id", …]?, "batch": true?}`
     public init(parsing text: String) throws(Problem) {
         guard let value = try? JSONSerialization.jsonObject(with: Data(text.utf8)), let object = value as? [String: Any] else {
             throw Problem(field: nil, message: #"send a JSON object such as {"subscribe": ["positions", "alarms"]}"#)
         }
-        let known = Set(["subscribe", "bbox", "units"])
+        let known = Set(["subscribe", "bbox", "units", "batch"])
         if let unknown = object.keys.sorted().first(where: { !known.contains($0) }) {
-            throw Problem(field: unknown, message: "unknown field; a subscribe message has subscribe, bbox and units")
+            throw Problem(field: unknown, message: "unknown field; a subscribe message has subscribe, bbox, units and batch")
         }
         let names = Topic.allCases.map(\.rawValue).joined(separator: ", ")
         guard let list = object["subscribe"] as? [Any] else {
@@ -90,7 +93,14 @@ public struct LiveSubscription: Hashable, Sendable {
             }
             units = Set(list.compactMap { $0 as? String })
         }
-        self.init(topics: topics, box: box, units: units)
+        var batch = false
+        if let raw = object["batch"], !(raw is NSNull) {
+            guard let flag = raw as? Bool else {
+                throw Problem(field: "batch", message: "must be true or false")
+            }
+            batch = flag
+        }
+        self.init(topics: topics, box: box, units: units, batch: batch)
     }
 
     /// Whether a client with this subscription gets `event`.
@@ -107,6 +117,7 @@ public struct LiveSubscription: Hashable, Sendable {
             "subscribe": topics.map(\.rawValue).sorted(),
             "bbox": box.map { [$0.south, $0.west, $0.north, $0.east] as Any } ?? NSNull(),
             "units": units.map { $0.sorted() as Any } ?? NSNull(),
+            "batch": batch,
         ]
     }
 }

@@ -31,6 +31,8 @@ enum LiveRoutes {
     static let path = "api/v1/live"
     /// Longest subscribe message accepted.
     static let maxMessageBytes = 64 * 1024
+    /// Most events in one batch message.
+    static let maxBatch = 500
     /// How long a dropped client has to read up to its close frame before the connection is cut.
     static let dropGrace: Duration = .seconds(10)
 
@@ -106,6 +108,14 @@ enum LiveRoutes {
             }
             for await item in client.outgoing {
                 switch item {
+                case .events(let events) where events.count > 1 && client.subscription.batch:
+                    var start = 0
+                    while start < events.count {
+                        let part = events[start..<min(start + maxBatch, events.count)]
+                        try await outbound.writeTextMessage(#"{"data":["# + part.map(\.text).joined(separator: ",") + #"],"type":"batch"}"#)
+                        start += part.count
+                    }
+                    client.didSend(events.count)
                 case .events(let events):
                     for e in events { try await outbound.writeTextMessage(e.text) }
                     client.didSend(events.count)

@@ -68,6 +68,8 @@ struct LiveFeedTests {
 
         final class Received: Sendable {
             let messages = Mutex<[(type: String, text: String)]>([])
+            /// WebSocket messages, counting a batch once.
+            let wireMessages = Atomic<Int>(0)
         }
 
         init(port: Int, query: String, headers: HTTPFields = [:], gate: AsyncStream<Void>? = nil) {
@@ -86,6 +88,16 @@ struct LiveFeedTests {
                         for try await message in inbound.messages(maxSize: 1 << 22) {
                             guard case .text(let text) = message else { continue }
                             let type = LiveClient.type(of: text)
+                            received.wireMessages.add(1, ordering: .relaxed)
+                            if type == "batch" {
+                                // Unwrapped, so that the tests see each event in order whichever way it came.
+                                let inner = ((try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any])?["data"] as? [Any] ?? []
+                                let texts = inner.compactMap { e -> String? in
+                                    (try? JSONSerialization.data(withJSONObject: e, options: [.sortedKeys])).map { String(decoding: $0, as: UTF8.self) }
+                                }
+                                received.messages.withLock { m in for t in texts { m.append((LiveClient.type(of: t), t)) } }
+                                continue
+                            }
                             received.messages.withLock { $0.append((type, text)) }
                             if gated, type == "subscribed" {
                                 gated = false
@@ -253,6 +265,24 @@ struct LiveFeedTests {
         }
     }
 
+    @Test("with batch: true, events waiting together come as one batch message, in order")
+    func batches() async throws {
+        try await Self.withServer { h in
+            let c = LiveClient(port: h.port, query: "?token=\(h.token)")
+            defer { c.close() }
+            try await c.subscribe(#"{"subscribe": ["positions"], "batch": true}"#)
+            let ack = try #require(c.events(ofType: "subscribed").first?["data"] as? [String: Any])
+            #expect(ack["batch"] as? Bool == true)
+            let before = c.received.wireMessages.load(ordering: .relaxed)
+            h.tee.submit((0..<20).map { Self.position("U-\($0)", 34.2, 108.9) })
+            try await c.wait("20 positions") { m in m.count { $0.type == "position" } == 20 }
+            let units = c.events(ofType: "position").compactMap { ($0["data"] as? [String: Any])?["unit"] as? String }
+            #expect(units == (0..<20).map { "U-\($0)" })
+            let messages = c.received.wireMessages.load(ordering: .relaxed) - before
+            #expect(messages < 20, "20 positions handed over together came in \(messages) messages")
+        }
+    }
+
     @Test("no session, no upgrade: the WebSocket is refused; plain GET says 401 or 426")
     func refusedWithoutSession() async throws {
         try await Self.withServer { h in
@@ -337,6 +367,7 @@ struct LiveFeedTests {
         (#"{"subscribe": ["positions"], "bbox": ["a", 0, 1, 1]}"#, "bbox"),
         (#"{"subscribe": ["positions"], "units": [1, 2]}"#, "units"),
         (#"{"subscribe": ["positions"], "extra": 1}"#, "extra"),
+        (#"{"subscribe": ["positions"], "batch": "yes"}"#, "batch"),
     ] as [(String, String?)])
     func subscriptionParsing(message: String, field: String?) {
         do {
