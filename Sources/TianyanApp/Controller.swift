@@ -59,15 +59,18 @@ public struct Controller: Sendable {
         public var sorties: SortieService?
         /// The settings the API reads (online window, maintenance rules).
         public var configuration = TianyanConfiguration()
+        /// The live feed's fan-out (every record the producers store, for the WebSocket clients).
+        public var live: LiveFeed?
 
         public init(database: TianyanDatabase, store: FleetStore, docks: DockService, radios: RadioNetwork, writer: StoreWriter? = nil,
-                    sorties: SortieService? = nil) {
+                    sorties: SortieService? = nil, live: LiveFeed? = nil) {
             self.database = database
             self.store = store
             self.docks = docks
             self.radios = radios
             self.writer = writer
             self.sorties = sorties
+            self.live = live
         }
     }
 
@@ -130,24 +133,28 @@ public struct Controller: Sendable {
                                  maxDelay: .milliseconds(configuration.writerMaxDelayMilliseconds)),
             logger: logger)
         let retention = PositionRetention(database: database, policy: configuration.retention, logger: logger)
+        // Every producer writes through the tee: the writer stores, the live feed fans out.
+        let live = LiveFeed(logger: logger)
+        let sink = RecordTee(writer: writer, feed: live)
         let registry = try await store.registry()
         let docks = try DockService(configuration: configuration, profiles: profiles, registry: registry,
                                     openAlarms: try await store.alarms(kind: "hms", open: true, limit: 100_000),
-                                    sink: writer, logger: logger)
-        let radios = try makeRadioNetwork(registry: registry, sink: writer)
-        let orphans = try await Controller.closeOrphanedPages(store: store, sink: writer)
+                                    sink: sink, logger: logger)
+        let radios = try makeRadioNetwork(registry: registry, sink: sink)
+        let orphans = try await Controller.closeOrphanedPages(store: store, sink: sink)
         if orphans > 0 { logger.warning("pages left unconfirmed by the last run marked failed", metadata: ["pages": "\(orphans)"]) }
-        let sorties = SortieService(settings: .init(configuration: configuration), store: store, sink: writer, docks: docks,
+        let sorties = SortieService(settings: .init(configuration: configuration), store: store, sink: sink, docks: docks,
                                     profiles: profiles, rules: configuration.maintenance, logger: logger)
-        var parts = Parts(database: database, store: store, docks: docks, radios: radios, writer: writer, sorties: sorties)
+        var parts = Parts(database: database, store: store, docks: docks, radios: radios, writer: writer, sorties: sorties, live: live)
         parts.configuration = configuration
         let server = try serverFactory?(parts)
         // The writer is listed first so that it is shut down last: everything upstream of it
-        // stops handing it records before it drains. Extra services (the demo's broker and
+        // stops handing it records before it drains (the live feed next: it closes its clients
+        // once the server and the producers have stopped). Extra services (the demo's broker and
         // simulators) come before the links so that they stop after them.
         let group = ServiceGroup(configuration: .init(
             // An extra service that ends by itself (the demo's --run-for) shuts the whole group down gracefully.
-            services: [.init(service: writer), .init(service: retention)]
+            services: [.init(service: writer), .init(service: live), .init(service: retention)]
                 + extraServices.map { .init(service: $0, successTerminationBehavior: .gracefullyShutdownGroup) }
                 + [.init(service: docks), .init(service: sorties)]
                 + radios.gateways.map { .init(service: $0) }

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import HummingbirdWebSocket
 import Logging
 import MosquittoClient
 import NIOCore
@@ -22,15 +23,24 @@ public enum APIServer {
             throw ControllerError(message: "http address \(address) must be HOST:PORT")
         }
         let host = String(address[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
-        let app = Application(router: router(parts: parts),
-                              configuration: .init(address: .hostname(host, port: port), serverName: "tianyan"),
-                              onServerRunning: { channel in
-                                  // The port really bound (an address with port 0 gets one from the system): the
-                                  // docks fetch route files there unless http.public_url says otherwise.
-                                  if let bound = channel.localAddress?.port { parts.sorties?.serverListening(host: host, port: bound) }
-                              },
-                              logger: logger)
+        let app = application(parts: parts, host: host, port: port, logger: logger) { bound in
+            // The port really bound (an address with port 0 gets one from the system): the
+            // docks fetch route files there unless http.public_url says otherwise.
+            parts.sorties?.serverListening(host: host, port: bound)
+        }
         return HTTPService(app: app, address: address)
+    }
+
+    /// The application: the API routes over HTTP/1.1, with the WebSocket upgrade for the live
+    /// feed (`/api/v1/live`). `onListening` gets the port bound.
+    public static func application(parts: Controller.Parts, host: String, port: Int, logger: Logger,
+                                   onListening: @escaping @Sendable (Int) -> Void = { _ in }) -> some ApplicationProtocol {
+        let built = buildAll(parts: parts)
+        return Application(router: built.router,
+                           server: .http1WebSocketUpgrade(webSocketRouter: built.live, configuration: LiveRoutes.serverConfiguration),
+                           configuration: .init(address: .hostname(host, port: port), serverName: "tianyan"),
+                           onServerRunning: { channel in if let bound = channel.localAddress?.port { onListening(bound) } },
+                           logger: logger)
     }
 
     public static func router(parts: Controller.Parts) -> Router<BasicRequestContext> { build(parts: parts).router }
@@ -38,6 +48,13 @@ public enum APIServer {
     /// The router and every route it serves, as `METHOD /path/{param}` (the OpenAPI test compares
     /// this list with the document).
     public static func build(parts: Controller.Parts) -> (router: Router<BasicRequestContext>, routes: [String]) {
+        let built = buildAll(parts: parts)
+        return (built.router, built.routes)
+    }
+
+    /// The API router, the live feed's WebSocket router (sharing the sessions) and the routes.
+    static func buildAll(parts: Controller.Parts)
+        -> (router: Router<BasicRequestContext>, live: Router<LiveRequestContext>, routes: [String]) {
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: ErrorMiddleware())
         let radios = parts.radios
@@ -210,8 +227,9 @@ public enum APIServer {
         RegistryRoutes.add(on, parts: parts, sessions: sessions)
         AuditRoutes.add(on, parts: parts, sessions: sessions)
         UserRoutes.add(on, parts: parts, sessions: sessions)
+        LiveRoutes.add(on, parts: parts, sessions: sessions)
 
-        return (router, routes)
+        return (router, LiveRoutes.router(parts: parts, sessions: sessions), routes)
     }
 }
 
@@ -356,16 +374,7 @@ enum QueryValue {
 
 /// JSON shapes of the API (snake_case keys, ISO 8601 UTC times).
 enum PageJSON {
-    static func page(_ p: Page) -> [String: Any] {
-        [
-            "id": p.id, "gateway": p.gateway, "to": p.destination, "target": p.target.rawValue, "text": p.text,
-            "status": p.status ?? NSNull(),
-            "requested_by": p.requestedBy, "requested_at": p.requestedAt.iso8601, "state": p.state, "final": p.isFinal,
-            "history": p.history.map { s -> [String: Any] in
-                ["state": s.state, "time": s.time.iso8601, "detail": s.detail ?? NSNull()]
-            },
-        ]
-    }
+    static func page(_ p: Page) -> [String: Any] { RecordJSON.page(p) }
 
     static func alarm(_ h: AlarmHandling.Handled) -> [String: Any] {
         let a = h.alarm

@@ -49,6 +49,14 @@ final class ControllerMetrics: Sendable {
             count("tianyan_store_transactions_total", "database transactions committed", [], writer.transactions)
             count("tianyan_store_failed_commits_total", "commits that failed and were retried", [], writer.failedCommits)
         }
+        if let live = parts.live?.statistics {
+            gauge("tianyan_live_clients", "WebSocket clients connected to the live feed", [], Double(live.clients))
+            count("tianyan_live_connects_total", "WebSocket connections to the live feed", [], live.connects)
+            count("tianyan_live_events_published_total", "live events made from stored records (once each, whatever the clients)", [], live.eventsPublished)
+            count("tianyan_live_events_sent_total", "live events written to WebSocket clients", [], live.eventsSent)
+            count("tianyan_live_clients_dropped_total", "live clients dropped for being too slow", [], live.clientsDroppedSlow)
+            count("tianyan_live_records_skipped_total", "records the live feed skipped because it fell behind", [], live.recordsSkipped)
+        }
         for g in parts.radios.statuses {
             let l = [("gateway", g.name)]
             let c = g.counters

@@ -60,6 +60,42 @@ enum OpenAPIDocument {
           responses:
             "204": {description: logged out}
             "401": {$ref: "#/components/responses/BadRequest"}
+      /api/v1/live:
+        get:
+          summary: The live feed (WebSocket)
+          description: |
+            Upgrade to a WebSocket (`Upgrade: websocket`). Browsers cannot set headers on a
+            WebSocket, so the session token may be given as `?token=` instead of the Authorization
+            header; without a valid session the upgrade is refused with 401. Every message either
+            way is one JSON object as text.
+
+            The client sends `{"subscribe": [topics], "bbox": [south, west, north, east], "units": [ids]}`
+            (bbox and units optional) at any time; each replaces the last. Topics: positions, units,
+            calls, alarms, pages, sorties, flight_tasks, radio_messages. `bbox` filters positions
+            (west > east crosses the antimeridian); `units` keeps only events about those units.
+            Nothing is sent before the first subscribe. The server answers
+            `{"type": "subscribed", "data": {"subscribe", "bbox", "units"}}`, or for a message it
+            cannot use `{"type": "error", "data": {"message", "field"}}` (the connection stays open).
+
+            Events are `{"type": T, "data": {...}}` with snake_case keys and ISO 8601 UTC times:
+            `position` (unit, time, lat, lon, alt_m, speed_mps, heading_deg, accuracy_m, source),
+            `unit` (unit, kind, last_seen), `unit_health` (unit, kind, time, mode, battery_percent, …),
+            `call` (id, gateway, kind, called, caller, priority, emergency, start, end, cause,
+            talking, transmissions [{talker, start, end}]), `alarm` (id, unit, time, kind, severity,
+            code, text, cleared_at), `page` (as GET /api/v1/pages/{id}), `sortie` (as GET
+            /api/v1/sorties, without the route), `flight_task` (flight_id, dock, time, status,
+            percent, step, …), `radio_message` (gateway, unit, time, kind, status, meaning, text, called).
+
+            Each client has a bounded queue (1000 events or 4 MiB); a client that falls that far
+            behind is closed with code 1008 and a reason such as "too slow: 1000 events (180 KiB)
+            queued". The server pings every 30 s and closes a client that does not answer.
+          parameters:
+            - {name: token, in: query, schema: {type: string}, description: the session token (instead of the Authorization header)}
+          responses:
+            "101": {description: switched to the WebSocket protocol}
+            "401": {$ref: "#/components/responses/BadRequest"}
+            "426": {description: a valid session but no WebSocket upgrade requested, content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
+            "503": {description: the live feed is not running, content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
       /healthz:
         get:
           summary: Health of the database, the broker link and each radio gateway

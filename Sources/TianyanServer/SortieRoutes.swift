@@ -127,24 +127,7 @@ enum SortieRoutes {
 }
 
 enum SortieJSON {
-    static func sortie(_ s: SortieRecord, route: Bool) -> [String: Any] {
-        var out: [String: Any] = [
-            "id": s.id, "drone": s.drone, "dock": s.dock, "pilot": s.pilot, "formation": s.formation, "cells": s.cells,
-            "start": s.start.iso8601, "end": s.end.iso8601, "state": s.state.rawValue, "final": s.state.isFinal, "urgent": s.urgent,
-            "percent": s.percent ?? NSNull(), "updated": s.updated.iso8601,
-            "route_distance_m": s.route.distanceMetres.rounded(), "route_duration_s": s.route.durationSeconds.rounded(),
-            "history": s.history.map { h -> [String: Any] in ["state": h.state.rawValue, "time": h.time.iso8601, "detail": h.detail ?? NSNull()] },
-        ]
-        if route {
-            out["route"] = [
-                "survey_speed_mps": s.route.surveySpeedMetresPerSecond, "photo_trigger_m": s.route.photoTriggerDistanceMetres,
-                "points": s.route.points.map { p -> [String: Any] in
-                    ["lat": p.latitude, "lon": p.longitude, "alt_m": p.altitudeMetres, "kind": p.kind.rawValue]
-                },
-            ]
-        }
-        return out
-    }
+    static func sortie(_ s: SortieRecord, route: Bool) -> [String: Any] { RecordJSON.sortie(s, route: route) }
 
     static func encoded(_ status: HTTPResponse.Status, _ value: some Encodable) throws -> Response {
         let encoder = JSONEncoder()

@@ -1,0 +1,314 @@
+import Logging
+import ServiceLifecycle
+import Synchronization
+import TianyanModel
+
+/// The live feed's fan-out. Producers hand it every record they store (through `RecordTee`);
+/// `publish` only appends to an inbox and never waits. The feed's own task turns each record
+/// into one encoded `LiveEvent` and offers it to every connected client, each of which keeps a
+/// bounded queue: a client whose queue overflows is dropped with a reason, and nothing else
+/// notices.
+public final class LiveFeed: Service, Sendable {
+    public struct Configuration: Sendable {
+        /// Events one client may have waiting before it is dropped as too slow.
+        public var clientQueueLimit: Int
+        /// Bytes of events one client may have waiting before it is dropped as too slow.
+        public var clientByteLimit: Int
+        /// Records waiting for the feed's task; beyond this the feed skips records (the store
+        /// still gets them) rather than grow without bound.
+        public var inboxLimit: Int
+
+        public init(clientQueueLimit: Int = 1000, clientByteLimit: Int = 4 << 20, inboxLimit: Int = 200_000) {
+            self.clientQueueLimit = clientQueueLimit
+            self.clientByteLimit = clientByteLimit
+            self.inboxLimit = inboxLimit
+        }
+    }
+
+    public struct Statistics: Sendable, Hashable {
+        public var clients: Int
+        public var connects: UInt64
+        /// Events made from records (once each, whatever the number of clients).
+        public var eventsPublished: UInt64
+        /// Messages written to clients.
+        public var eventsSent: UInt64
+        public var clientsDroppedSlow: UInt64
+        /// Records the feed skipped because its own task fell behind.
+        public var recordsSkipped: UInt64
+    }
+
+    private struct State {
+        var inbox: [[StoreRecord]] = []
+        var inboxCount = 0
+        var clients: [Int: Client] = [:]
+        var nextID = 0
+        var stopped = false
+        var connects: UInt64 = 0
+        var published: UInt64 = 0
+        var dropped: UInt64 = 0
+        var skipped: UInt64 = 0
+    }
+
+    public let configuration: Configuration
+    private let logger: Logger
+    private let state = Mutex(State())
+    private let doorbell: AsyncStream<Void>
+    private let bell: AsyncStream<Void>.Continuation
+    private let counters = Counters()
+
+    public init(configuration: Configuration = .init(), logger: Logger = Logger(label: "tianyan.live")) {
+        self.configuration = configuration
+        self.logger = logger
+        (doorbell, bell) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+    }
+
+    public var statistics: Statistics {
+        let sent = counters.sent.load(ordering: .relaxed)
+        return state.withLock { s in
+            Statistics(clients: s.clients.count, connects: s.connects, eventsPublished: s.published, eventsSent: sent,
+                       clientsDroppedSlow: s.dropped, recordsSkipped: s.skipped)
+        }
+    }
+
+    /// Hands records to the feed. Never waits: with no client connected it does nothing.
+    public func publish(_ records: [StoreRecord]) {
+        guard !records.isEmpty else { return }
+        let ring = state.withLock { s -> Bool in
+            guard !s.stopped, !s.clients.isEmpty else { return false }
+            guard s.inboxCount + records.count <= configuration.inboxLimit else {
+                s.skipped += UInt64(records.count)
+                return false
+            }
+            s.inbox.append(records)
+            s.inboxCount += records.count
+            return true
+        }
+        if ring { bell.yield() }
+    }
+
+    /// A new client, subscribed to nothing until it says what it shows.
+    public func connect() -> Client {
+        let client = state.withLock { s -> Client in
+            s.nextID += 1
+            s.connects += 1
+            let c = Client(id: s.nextID, queueLimit: configuration.clientQueueLimit, byteLimit: configuration.clientByteLimit,
+                           counters: counters)
+            if s.stopped { c.drop(reason: "the controller is shutting down") } else { s.clients[c.id] = c }
+            return c
+        }
+        return client
+    }
+
+    /// Forgets a client that went away.
+    public func disconnect(_ client: Client) {
+        client.end()
+        _ = state.withLock { $0.clients.removeValue(forKey: client.id) }
+    }
+
+    public func run() async throws {
+        await withGracefulShutdownHandler {
+            for await _ in doorbell { fanOut() }
+        } onGracefulShutdown: {
+            self.bell.finish()
+        }
+        let clients = state.withLock { s -> [Client] in
+            s.stopped = true
+            s.inbox = []
+            defer { s.clients = [:] }
+            return Array(s.clients.values)
+        }
+        for c in clients { c.drop(reason: "the controller is shutting down") }
+    }
+
+    private func fanOut() {
+        let (batches, clients) = state.withLock { s -> ([[StoreRecord]], [Client]) in
+            defer {
+                s.inbox = []
+                s.inboxCount = 0
+            }
+            return (s.inbox, Array(s.clients.values))
+        }
+        var events: [LiveEvent] = []
+        for batch in batches {
+            for record in batch { if let e = LiveEvent(record) { events.append(e) } }
+        }
+        guard !events.isEmpty else { return }
+        var dropped: [Client] = []
+        for c in clients where !c.offer(events) { dropped.append(c) }
+        state.withLock { s in
+            s.published += UInt64(events.count)
+            for c in dropped where s.clients.removeValue(forKey: c.id) != nil { s.dropped += 1 }
+        }
+        for c in dropped {
+            logger.info("live client dropped", metadata: ["live.client": "\(c.id)", "reason": "\(c.dropReason ?? "")"])
+        }
+    }
+
+    final class Counters: Sendable {
+        let sent = Atomic<UInt64>(0)
+    }
+
+    /// One connected client: its subscription and its bounded queue of outgoing messages.
+    public final class Client: Sendable {
+        /// What the connection should do next.
+        public enum Outgoing: Sendable {
+            case events([LiveEvent])
+            /// Close the connection with this reason; nothing more is sent.
+            case close(reason: String)
+        }
+
+        private struct State {
+            var subscription = LiveSubscription()
+            var queue: [LiveEvent] = []
+            var bytes = 0
+            var dropReason: String?
+            var closeDelivered = false
+            var ended = false
+        }
+
+        public let id: Int
+        private let queueLimit: Int
+        private let byteLimit: Int
+        private let counters: Counters
+        private let state = Mutex(State())
+        private let doorbell: AsyncStream<Void>
+        private let bell: AsyncStream<Void>.Continuation
+        /// Yields the reason once when the client is dropped; finishes when it ends.
+        public let drops: AsyncStream<String>
+        private let dropSignal: AsyncStream<String>.Continuation
+
+        init(id: Int, queueLimit: Int, byteLimit: Int, counters: Counters) {
+            self.id = id
+            self.queueLimit = queueLimit
+            self.byteLimit = byteLimit
+            self.counters = counters
+            (doorbell, bell) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+            (drops, dropSignal) = AsyncStream.makeStream(of: String.self, bufferingPolicy: .bufferingNewest(1))
+        }
+
+        public var subscription: LiveSubscription { state.withLock { $0.subscription } }
+        public var dropReason: String? { state.withLock { $0.dropReason } }
+
+        /// Replaces the subscription and queues the acknowledgement.
+        public func subscribe(_ subscription: LiveSubscription) {
+            state.withLock { $0.subscription = subscription }
+            send(.subscribed(subscription))
+        }
+
+        /// Queues a message for this client alone (acknowledgements, errors).
+        public func send(_ event: LiveEvent) {
+            if enqueue([event], filter: false) == .dropped { dropSignal.yield(dropReason ?? ""); dropSignal.finish() }
+            bell.yield()
+        }
+
+        /// Queues the events the subscription wants; false when that overflowed the queue and
+        /// the client is now dropped.
+        func offer(_ events: [LiveEvent]) -> Bool {
+            switch enqueue(events, filter: true) {
+            case .nothing: return true
+            case .queued:
+                bell.yield()
+                return true
+            case .dropped:
+                bell.yield()
+                dropSignal.yield(dropReason ?? "")
+                dropSignal.finish()
+                return false
+            }
+        }
+
+        private enum Enqueued { case nothing, queued, dropped }
+
+        private func enqueue(_ events: [LiveEvent], filter: Bool) -> Enqueued {
+            state.withLock { s -> Enqueued in
+                guard s.dropReason == nil, !s.ended else { return .nothing }
+                var added = false
+                for e in events where !filter || s.subscription.wants(e) {
+                    let size = e.text.utf8.count
+                    if s.queue.count >= queueLimit || s.bytes + size > byteLimit {
+                        s.dropReason = "too slow: \(s.queue.count) events (\(s.bytes / 1024) KiB) queued"
+                        s.queue = []
+                        s.bytes = 0
+                        return .dropped
+                    }
+                    s.queue.append(e)
+                    s.bytes += size
+                    added = true
+                }
+                return added ? .queued : .nothing
+            }
+        }
+
+        /// Drops the client with `reason` (the connection closes with it).
+        func drop(reason: String) {
+            let first = state.withLock { s -> Bool in
+                guard s.dropReason == nil, !s.ended else { return false }
+                s.dropReason = reason
+                s.queue = []
+                s.bytes = 0
+                return true
+            }
+            guard first else { return }
+            bell.yield()
+            dropSignal.yield(reason)
+            dropSignal.finish()
+        }
+
+        /// Counts messages the connection wrote.
+        public func didSend(_ count: Int) { counters.sent.add(UInt64(count), ordering: .relaxed) }
+
+        func end() {
+            state.withLock { s in
+                s.ended = true
+                s.queue = []
+            }
+            bell.finish()
+            dropSignal.finish()
+        }
+
+        private func take() -> Outgoing? {
+            state.withLock { s -> Outgoing? in
+                if let reason = s.dropReason {
+                    guard !s.closeDelivered else { return nil }
+                    s.closeDelivered = true
+                    return .close(reason: reason)
+                }
+                guard !s.queue.isEmpty else { return nil }
+                defer {
+                    s.queue = []
+                    s.bytes = 0
+                }
+                return .events(s.queue)
+            }
+        }
+
+        /// What to write, in order; ends after a close or when the client ends. One reader only.
+        public var outgoing: OutgoingSequence { OutgoingSequence(client: self) }
+
+        public struct OutgoingSequence: AsyncSequence, Sendable {
+            let client: Client
+
+            public func makeAsyncIterator() -> Iterator { Iterator(client: client, bell: client.doorbell.makeAsyncIterator()) }
+
+            public struct Iterator: AsyncIteratorProtocol {
+                let client: Client
+                var bell: AsyncStream<Void>.Iterator
+                var finished = false
+
+                public mutating func next() async -> Outgoing? {
+                    while !finished {
+                        if let item = client.take() {
+                            if case .close = item { finished = true }
+                            return item
+                        }
+                        if await bell.next() == nil {
+                            finished = true
+                            return client.take()
+                        }
+                    }
+                    return nil
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,130 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdWebSocket
+import Logging
+import NIOCore
+import NIOWebSocket
+import TianyanApp
+import TianyanModel
+
+/// The request context of the live feed's WebSocket router. It keeps the connection's channel
+/// so that a dropped client that has stopped reading can be cut off.
+struct LiveRequestContext: RequestContext, WebSocketRequestContext {
+    var coreContext: CoreRequestContextStorage
+    let webSocket: WebSocketHandlerReference<LiveRequestContext>
+    let channel: any Channel
+
+    init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        webSocket = .init()
+        channel = source.channel
+    }
+}
+
+/// `GET /api/v1/live`: the live feed over a WebSocket. The client logs in first and passes the
+/// session token as `?token=` (browsers cannot set headers on a WebSocket) or as
+/// `Authorization: Bearer`; then it sends subscribe messages and receives events (see
+/// `LiveSubscription` and `LiveEvent`). A client that falls too far behind is closed with
+/// code 1008 and the reason.
+enum LiveRoutes {
+    static let path = "api/v1/live"
+    /// Longest subscribe message accepted.
+    static let maxMessageBytes = 64 * 1024
+    /// Most events in one batch message.
+    static let maxBatch = 500
+    /// How long a dropped client has to read up to its close frame before the connection is cut.
+    static let dropGrace: Duration = .seconds(10)
+
+    static let serverConfiguration = HTTP1WebSocketUpgradeChannel.Configuration(
+        ws: .init(maxFrameSize: 1 << 16, autoPing: .enabled(timePeriod: .seconds(30)), closeTimeout: .seconds(5)))
+
+    /// The session's user, from `?token=` or the Authorization header; 401 otherwise.
+    static func authorize(_ request: Request, sessions: Sessions) throws -> User {
+        if request.headers[.authorization] == nil, let token = request.uri.queryParameters["token"].map(String.init) {
+            guard let session = sessions.session(for: token) else {
+                throw APIError(.unauthorized, "the session has expired or does not exist; log in again", field: "token")
+            }
+            return session.user
+        }
+        guard request.headers[.authorization] != nil else {
+            throw APIError(.unauthorized, "log in first: POST /api/v1/session, then connect with ?token=<token> or Authorization: Bearer <token>")
+        }
+        return try sessions.authorize(request, role: nil)
+    }
+
+    /// The plain-HTTP side of the route: requests that were not upgraded (no session, no
+    /// `Upgrade: websocket`, or no feed running) get an error that says why.
+    static func add(_ on: SortieRoutes.On, parts: Controller.Parts, sessions: Sessions) {
+        on(.get, path) { request, _ -> Response in
+            _ = try authorize(request, sessions: sessions)
+            guard parts.live != nil else { throw APIError(.serviceUnavailable, "the live feed is not running") }
+            throw APIError(HTTPResponse.Status(code: 426, reasonPhrase: "Upgrade Required"),
+                           "this is a WebSocket: connect with Upgrade: websocket, e.g. ws://HOST:PORT/api/v1/live?token=<token>")
+        }
+    }
+
+    /// The router the WebSocket upgrade is tried against: upgrades only with a valid session.
+    static func router(parts: Controller.Parts, sessions: Sessions) -> Router<LiveRequestContext> {
+        let router = Router(context: LiveRequestContext.self)
+        router.ws(RouterPath(path), shouldUpgrade: { request, _ in
+            guard parts.live != nil, (try? authorize(request, sessions: sessions)) != nil else { return .dontUpgrade }
+            return .upgrade([:])
+        }, onUpgrade: { inbound, outbound, context in
+            guard let feed = parts.live else { return }
+            try await serve(feed: feed, inbound: inbound, outbound: outbound, channel: context.requestContext.channel, logger: context.logger)
+        })
+        return router
+    }
+
+    /// One connection: reads subscribe messages, writes what the feed queues for it, and closes
+    /// with the reason when the feed drops it.
+    static func serve(feed: LiveFeed, inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, channel: any Channel,
+                      logger: Logger) async throws {
+        let client = feed.connect()
+        defer { feed.disconnect(client) }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                do {
+                    for try await message in inbound.messages(maxSize: maxMessageBytes) {
+                        guard case .text(let text) = message else {
+                            client.send(.error(.init(field: nil, message: "send subscribe messages as JSON text, not binary")))
+                            continue
+                        }
+                        do throws(LiveSubscription.Problem) { client.subscribe(try LiveSubscription(parsing: text)) } catch { client.send(.error(error)) }
+                    }
+                } catch {
+                    logger.debug("live client stopped reading", metadata: ["live.client": "\(client.id)", "error": "\(error)"])
+                }
+                // The peer closed: end the writer below.
+                feed.disconnect(client)
+            }
+            group.addTask {
+                // A dropped client that does not read its close frame is cut off after a grace.
+                for await _ in client.drops {
+                    try await Task.sleep(for: dropGrace)
+                    channel.close(promise: nil)
+                }
+            }
+            for await item in client.outgoing {
+                switch item {
+                case .events(let events) where events.count > 1 && client.subscription.batch:
+                    var start = 0
+                    while start < events.count {
+                        let part = events[start..<min(start + maxBatch, events.count)]
+                        try await outbound.writeTextMessage(#"{"data":["# + part.map(\.text).joined(separator: ",") + #"],"type":"batch"}"#)
+                        start += part.count
+                    }
+                    client.didSend(events.count)
+                case .events(let events):
+                    for e in events { try await outbound.writeTextMessage(e.text) }
+                    client.didSend(events.count)
+                case .close(let reason):
+                    logger.info("live client closed", metadata: ["live.client": "\(client.id)", "reason": "\(reason)"])
+                    try await outbound.close(.policyViolation, reason: reason)
+                }
+            }
+            group.cancelAll()
+        }
+    }
+}
