@@ -140,6 +140,18 @@ let package = Package(
             ],
             path: "tools/bench-store"
         ),
+        // The live feed under load: N WebSocket clients against an in-process server (BENCHMARKS.md).
+        .executableTarget(
+            name: "bench-live",
+            dependencies: [
+                "TianyanApp", "TianyanModel", "TianyanServer", "TianyanStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "tools/bench-live"
+        ),
         .executableTarget(
             name: "bench-mqtt",
             dependencies: ["DockLink", "MosquittoClient", "TianyanModel"],

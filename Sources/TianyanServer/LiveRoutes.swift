@@ -37,7 +37,7 @@ enum LiveRoutes {
     static let dropGrace: Duration = .seconds(10)
 
     static let serverConfiguration = HTTP1WebSocketUpgradeChannel.Configuration(
-        ws: .init(maxFrameSize: 1 << 16, autoPing: .enabled(timePeriod: .seconds(30)), closeTimeout: .seconds(5)))
+        ws: .init(maxFrameSize: 1 << 14, autoPing: .enabled(timePeriod: .seconds(30)), closeTimeout: .seconds(5)))
 
     /// The session's user, from `?token=` or the Authorization header; 401 otherwise.
     static func authorize(_ request: Request, sessions: Sessions) throws -> User {

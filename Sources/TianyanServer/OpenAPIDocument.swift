@@ -69,11 +69,12 @@ enum OpenAPIDocument {
             header; without a valid session the upgrade is refused with 401. Every message either
             way is one JSON object as text.
 
-            The client sends `{"subscribe": [topics], "bbox": [south, west, north, east], "units": [ids]}`
-            (bbox and units optional) at any time; each replaces the last. Topics: positions, units,
+            The client sends `{"subscribe": [topics], "bbox": [south, west, north, east], "units": [ids], "batch": true}`
+            (bbox, units and batch optional) at any time; each replaces the last. Topics: positions, units,
             calls, alarms, pages, sorties, flight_tasks, radio_messages. `bbox` filters positions
-            (west > east crosses the antimeridian); `units` keeps only events about those units.
-            Nothing is sent before the first subscribe. The server answers
+            (west > east crosses the antimeridian); `units` keeps only events about those units;
+            `"batch": true` lets events waiting together come as one `{"type": "batch", "data": [events]}`
+            message (at most 500). Nothing is sent before the first subscribe. The server answers
             `{"type": "subscribed", "data": {"subscribe", "bbox", "units"}}`, or for a message it
             cannot use `{"type": "error", "data": {"message", "field"}}` (the connection stays open).
 
