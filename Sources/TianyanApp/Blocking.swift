@@ -11,3 +11,8 @@ func runBlocking<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
         thread.start()
     }
 }
+
+extension Duration {
+    /// The duration in seconds, fractions included.
+    public var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}

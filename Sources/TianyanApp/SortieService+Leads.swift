@@ -38,22 +38,14 @@ extension SortieService {
             input.unavailability.append(DroneUnavailability(drone: drone, from: t, until: r.until, reason: r.reason))
         }
         let replaced = existing.filter { $0.state == .planned && !$0.urgent }
-        for s in kept {
-            let charge = input.registry.docks.first { $0.serial == s.dock }
-                .flatMap { input.capabilitiesByDockModel[$0.model]?.chargeMinutes } ?? 60
-            input.unavailability.append(DroneUnavailability(drone: s.drone, from: s.start, until: s.end.adding(seconds: charge * 60),
-                                                            reason: "sortie \(s.id) (\(s.state.rawValue))"))
-            // Its cells count as flown when it lands; the plan need not fly them again before then.
-            for c in s.cells where (input.lastCovered[c] ?? .init(milliseconds: 0)) < s.end { input.lastCovered[c] = s.end }
-        }
+        Self.keepBusy(kept, in: &input)
         let clock = ContinuousClock.now
         let planInput = input
         let (schedule, violations) = await runBlocking {
             let schedule = CoverageScheduler.schedule(planInput)
             return (schedule, schedule.violations(for: planInput))
         }
-        let elapsed = ContinuousClock.now - clock
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let seconds = (ContinuousClock.now - clock).seconds
         guard violations.isEmpty else {
             throw Failure(.invalid, "the plan breaks \(violations.count) hard constraints (a bug; please report): \(violations.prefix(3).map(\.description).joined(separator: "; "))")
         }
@@ -165,6 +157,18 @@ extension SortieService {
             try await replan(changes: changes, ended: ended, reason: reason, by: "scheduler")
         } catch {
             logger.error("re-plan failed", metadata: ["plan.reason": "\(reason)", "plan.error": "\(error)"])
+        }
+    }
+
+    /// Sorties the plan does not change (with a dock, held, urgent) keep their drones busy until
+    /// they have landed and recharged, and their cells count as flown when they land.
+    static func keepBusy(_ sorties: [SortieRecord], in input: inout ScheduleInput) {
+        for s in sorties {
+            let charge = input.registry.docks.first { $0.serial == s.dock }
+                .flatMap { input.capabilitiesByDockModel[$0.model]?.chargeMinutes } ?? 60
+            input.unavailability.append(DroneUnavailability(drone: s.drone, from: s.start, until: s.end.adding(seconds: charge * 60),
+                                                            reason: "sortie \(s.id) (\(s.state.rawValue))"))
+            for c in s.cells where (input.lastCovered[c] ?? .init(milliseconds: 0)) < s.end { input.lastCovered[c] = s.end }
         }
     }
 

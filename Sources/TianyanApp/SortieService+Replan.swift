@@ -37,12 +37,7 @@ extension SortieService {
                                                forecast: tally.withLock { $0.lastForecast } ?? .fair(from: start, days: settings.planDays + 1),
                                                borrowing: settings.borrowing,
                                                flyingHours: settings.flyingHours)
-        for s in fixed {
-            let charge = input.registry.docks.first { $0.serial == s.dock }
-                .flatMap { input.capabilitiesByDockModel[$0.model]?.chargeMinutes } ?? 60
-            input.unavailability.append(DroneUnavailability(drone: s.drone, from: s.start, until: s.end.adding(seconds: charge * 60),
-                                                            reason: "sortie \(s.id) (\(s.state.rawValue))"))
-        }
+        Self.keepBusy(fixed, in: &input)
         // The plan was made under the last forecast read; the forecast file as it is now comes in
         // as a change, so that sorties in hours it closes move.
         var changes = changes
@@ -67,8 +62,7 @@ extension SortieService {
             let r = CoverageScheduler.replan(previous, input: planInput, now: t, changes: planChanges)
             return (r, r.schedule.violations(for: r.input))
         }
-        let elapsed = ContinuousClock.now - clock
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let seconds = (ContinuousClock.now - clock).seconds
         guard violations.isEmpty else {
             throw Failure(.invalid, "the re-plan breaks \(violations.count) hard constraints (a bug; please report): \(violations.prefix(3).map(\.description).joined(separator: "; "))")
         }

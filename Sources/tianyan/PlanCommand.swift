@@ -54,8 +54,7 @@ struct Plan: AsyncParsableCommand {
             if let bar { report = { fraction in bar.show(fraction) } }
             let schedule = CoverageScheduler.schedule(input, progress: report)
             bar?.finish()
-            let elapsed = ContinuousClock.now - clock
-            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            let seconds = (ContinuousClock.now - clock).seconds
             let violations = schedule.violations(for: input)
             guard violations.isEmpty else {
                 throw PlanReport.Failure(description: "the plan breaks \(violations.count) hard constraints (a bug; please report): \(violations.prefix(3).map(\.description).joined(separator: "; "))")

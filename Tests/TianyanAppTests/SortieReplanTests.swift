@@ -13,15 +13,16 @@ import TianyanTesting
 /// exactly as it was (same sortie ids).
 @Suite("Sortie re-planning in the scheduler service")
 struct SortieReplanTests {
-    @Test("a failed sortie, a grounding and a maintenance grounding move only what they touch; every move is in the sortie's history and the audit")
-    func replanKeepsTheRest() async throws {
-        let dir = try TemporaryDirectory("tianyan-replan")
-        defer { dir.remove() }
+    /// The scheduler service on a fresh SQLite file with the sample fleet, flying around the clock,
+    /// with its store writer running (cancel the task at the end). No broker: nothing reaches a dock.
+    static func scheduler(in dir: TemporaryDirectory, _ adjust: (inout TianyanConfiguration) -> Void = { _ in }) async throws
+        -> (FleetStore, StoreWriter, Task<Void, any Error>, SortieService) {
         var config = TianyanConfiguration()
         config.database = dir.file("db.sqlite")
         config.profilesDirectory = packageRoot() + "/firmware-profiles"
         config.mqtt = "mqtt://127.0.0.1:1"
         config.plannerFlyingHours = FlyingWindow(start: 0, end: 24)
+        adjust(&config)
         let controller = Controller(configuration: config, logger: Logger(label: "test"))
         let database = try controller.openDatabase()
         let store = FleetStore(database: database)
@@ -29,12 +30,20 @@ struct SortieReplanTests {
         try await store.replaceRegistry(registry)
         let writer = StoreWriter(database: database)
         let running = Task { try await writer.run() }
-        defer { running.cancel() }
         let profiles = try controller.loadDockProfiles()
         let docks = try DockService(configuration: config, profiles: profiles, registry: registry, openAlarms: [], sink: writer,
                                     logger: Logger(label: "test"))
         let service = SortieService(settings: .init(configuration: config), store: store, sink: writer, docks: docks, profiles: profiles,
                                     rules: config.maintenance, logger: Logger(label: "test"))
+        return (store, writer, running, service)
+    }
+
+    @Test("a failed sortie, a grounding and a maintenance grounding move only what they touch; every move is in the sortie's history and the audit")
+    func replanKeepsTheRest() async throws {
+        let dir = try TemporaryDirectory("tianyan-replan")
+        defer { dir.remove() }
+        let (store, writer, running, service) = try await Self.scheduler(in: dir)
+        defer { running.cancel() }
         try await service.plan(reason: "test", by: "lead")
         let before = try await store.sorties(states: [.planned])
         #expect(before.count > 400)
@@ -98,27 +107,11 @@ struct SortieForecastTests {
     func forecastFile() async throws {
         let dir = try TemporaryDirectory("tianyan-forecast")
         defer { dir.remove() }
-        var config = TianyanConfiguration()
-        config.database = dir.file("db.sqlite")
-        config.profilesDirectory = packageRoot() + "/firmware-profiles"
-        config.mqtt = "mqtt://127.0.0.1:1"
-        config.plannerFlyingHours = FlyingWindow(start: 0, end: 24)
-        config.plannerForecastFile = dir.file("forecast.csv")
+        let forecastFile = dir.file("forecast.csv")
         let now = Timestamp.now()
-        try Self.writeForecast(config.plannerForecastFile, from: now, closed: 0..<3)
-        let controller = Controller(configuration: config, logger: Logger(label: "test"))
-        let database = try controller.openDatabase()
-        let store = FleetStore(database: database)
-        let registry = FleetSample.make()
-        try await store.replaceRegistry(registry)
-        let writer = StoreWriter(database: database)
-        let running = Task { try await writer.run() }
+        try Self.writeForecast(forecastFile, from: now, closed: 0..<3)
+        let (store, _, running, service) = try await SortieReplanTests.scheduler(in: dir) { $0.plannerForecastFile = forecastFile }
         defer { running.cancel() }
-        let profiles = try controller.loadDockProfiles()
-        let docks = try DockService(configuration: config, profiles: profiles, registry: registry, openAlarms: [], sink: writer,
-                                    logger: Logger(label: "test"))
-        let service = SortieService(settings: .init(configuration: config), store: store, sink: writer, docks: docks, profiles: profiles,
-                                    rules: config.maintenance, logger: Logger(label: "test"))
         try await service.plan(reason: "test", by: "lead")
         let hour0 = Timestamp(milliseconds: now.milliseconds / 3_600_000 * 3_600_000)
         let firstOpen = hour0.adding(seconds: 3 * 3_600)
@@ -127,7 +120,7 @@ struct SortieForecastTests {
         #expect(planned.allSatisfy { $0.start >= firstOpen }, "nothing is planned in the first three hours, closed by wind")
 
         // The wind now closes hours 3-8: a re-plan moves what was planned there, and nothing else.
-        try Self.writeForecast(config.plannerForecastFile, from: now, closed: 0..<9)
+        try Self.writeForecast(forecastFile, from: now, closed: 0..<9)
         let closedEnd = hour0.adding(seconds: 9 * 3_600)
         let inWindow = planned.filter { $0.start < closedEnd }
         #expect(!inWindow.isEmpty)
