@@ -256,13 +256,15 @@ public struct FleetStore: FleetQueries, FleetRegistryStore {
             sql += " ORDER BY updated DESC, flight_id DESC LIMIT ? OFFSET ?"
             args.append(limit)
             args.append(offset)
-            return try Row.fetchAll(db, sql: sql, arguments: StatementArguments(args)).map { row in
-                FlightTaskUpdate(flightID: row["flight_id"], dock: row["dock"], time: Timestamp(milliseconds: row["updated"]),
-                                 status: row["status"], percent: row["percent"], step: row["step"], waypointIndex: row["waypoint_index"],
-                                 mediaCount: row["media_count"], trackID: row["track_id"], resultCode: row["result_code"],
-                                 resultText: row["result_text"])
-            }
+            return try Row.fetchAll(db, sql: sql, arguments: StatementArguments(args)).map(Self.flightTask)
         }
+    }
+
+    static func flightTask(_ row: Row) -> FlightTaskUpdate {
+        FlightTaskUpdate(flightID: row["flight_id"], dock: row["dock"], time: Timestamp(milliseconds: row["updated"]),
+                         status: row["status"], percent: row["percent"], step: row["step"], waypointIndex: row["waypoint_index"],
+                         mediaCount: row["media_count"], trackID: row["track_id"], resultCode: row["result_code"],
+                         resultText: row["result_text"])
     }
 
     public func commands(unit: String? = nil, limit: Int = 100) async throws -> [CommandRecord] {

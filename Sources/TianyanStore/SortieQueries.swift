@@ -47,15 +47,7 @@ extension FleetStore {
         return try await database.read { db in
             let rows = try Row.fetchAll(db, sql: "SELECT * FROM flight_tasks WHERE flight_id IN (\(Array(repeating: "?", count: ids.count).joined(separator: ", ")))",
                                         arguments: StatementArguments(ids))
-            var out: [String: FlightTaskUpdate] = [:]
-            for row in rows {
-                let t = FlightTaskUpdate(flightID: row["flight_id"], dock: row["dock"], time: Timestamp(milliseconds: row["updated"]),
-                                         status: row["status"], percent: row["percent"], step: row["step"], waypointIndex: row["waypoint_index"],
-                                         mediaCount: row["media_count"], trackID: row["track_id"], resultCode: row["result_code"],
-                                         resultText: row["result_text"])
-                out[t.flightID] = t
-            }
-            return out
+            return Dictionary(rows.map(FleetStore.flightTask).map { ($0.flightID, $0) }, uniquingKeysWith: { a, _ in a })
         }
     }
 
