@@ -101,7 +101,9 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ]
+            ],
+            // The web console's HTML, CSS and JavaScript, served at / and /console/.
+            resources: [.copy("Console")]
         ),
         // The pure core of the radio link: PEI framing and parsing, SDS/LIP codecs, call
         // tracking and the command engine. No I/O; the serial shell drives it.
@@ -247,6 +249,11 @@ let package = Package(
         .testTarget(
             name: "RadioSimTests",
             dependencies: ["radio-sim", "RadioLink", "SerialPorts", "TianyanModel", "TianyanTesting"]
+        ),
+        // The web console in a real headless Chromium against `tianyan serve` (second phase of tools/test).
+        .testTarget(
+            name: "ConsoleTests",
+            dependencies: ["MosquittoClient", "TianyanModel", "TianyanStore", "TianyanTesting"]
         ),
         .testTarget(
             name: "IntegrationTests",

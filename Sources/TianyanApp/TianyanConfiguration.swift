@@ -40,6 +40,12 @@ public struct TianyanConfiguration: Sendable, Hashable {
     public var plannerCoverageThreshold = 0.95
     /// Hourly forecast CSV (`time,wind_mps,rain`) the scheduler plans with; empty = fair weather.
     public var plannerForecastFile = ""
+    /// Basemap tiles for the console (`{z}/{x}/{y}` template); empty: cells and outlines only.
+    public var consoleTileURL = ""
+    /// The datum the tiles are drawn in: `wgs84` or `gcj02` (Chinese basemaps).
+    public var consoleTileDatum = "wgs84"
+    public var consoleTileAttribution = ""
+    public var consoleLeafletDirectory = "/usr/share/javascript/leaflet"
 
     public init() {}
 
@@ -92,6 +98,10 @@ public struct TianyanConfiguration: Sendable, Hashable {
         "planner.borrowing": "let formations fly other communities' cells (true or false)",
         "planner.forecast_file": "hourly forecast CSV (time,wind_mps,rain) the scheduler plans with and re-reads when it changes; empty = every hour flyable",
         "planner.coverage_threshold": "share of a cell's area that must be imaged for it to count as covered, e.g. 0.95",
+        "console.tile_url": "basemap tile URL template for the console, e.g. https://tiles.example/{z}/{x}/{y}.png (empty: grid cells and outlines only)",
+        "console.tile_datum": "datum of the basemap tiles: wgs84, or gcj02 for Chinese basemaps (the console shifts everything it draws)",
+        "console.tile_attribution": "attribution text shown under the basemap",
+        "console.leaflet_dir": "directory holding leaflet.js and leaflet.css (Debian libjs-leaflet)",
         "radio.gateways": "radio gateways, NAME=URL separated by commas (serial:///dev/ttyUSB0?baud=38400&profile=…, tcp://host:port?profile=…)",
     ]
 
@@ -223,6 +233,16 @@ public struct TianyanConfiguration: Sendable, Hashable {
                 throw Problem(source: source, key: key, message: "\"\(text)\" must be a share above 0 and at most 1, e.g. 0.95")
             }
             plannerCoverageThreshold = v
+        case "console.tile_url":
+            guard text.isEmpty || text.hasPrefix("http://") || text.hasPrefix("https://") else {
+                throw Problem(source: source, key: key, message: "\"\(text)\" must start with http:// or https://")
+            }
+            consoleTileURL = text
+        case "console.tile_datum":
+            guard ["wgs84", "gcj02"].contains(text) else { throw Problem(source: source, key: key, message: "\"\(text)\" must be wgs84 or gcj02") }
+            consoleTileDatum = text
+        case "console.tile_attribution": consoleTileAttribution = text
+        case "console.leaflet_dir": consoleLeafletDirectory = text
         case "radio.gateways":
             var list: [RadioGatewaySetting] = []
             for item in text.split(whereSeparator: { $0 == "," || $0 == "\n" || $0 == " " }) where !item.isEmpty {

@@ -228,6 +228,7 @@ public enum APIServer {
         AuditRoutes.add(on, parts: parts, sessions: sessions)
         UserRoutes.add(on, parts: parts, sessions: sessions)
         LiveRoutes.add(on, parts: parts, sessions: sessions)
+        ConsoleRoutes.add(to: router, on, parts: parts)
 
         return (router, LiveRoutes.router(parts: parts, sessions: sessions), routes)
     }
@@ -298,7 +299,8 @@ struct ErrorMiddleware: RouterMiddleware {
             context.logger.error("request failed", metadata: ["http.path": "\(request.uri.path)", "error": "\(error)"])
             response = PageJSON.error(.internalServerError, "internal error; the controller log has the details")
         }
-        response.headers[Self.csp] = "default-src 'none'; frame-ancestors 'none'"
+        // Console pages bring their own (a little wider) policy; everything else loads nothing.
+        if response.headers[Self.csp] == nil { response.headers[Self.csp] = "default-src 'none'; frame-ancestors 'none'" }
         response.headers[Self.noSniff] = "nosniff"
         response.headers[Self.frames] = "DENY"
         return response

@@ -424,6 +424,57 @@ enum OpenAPIDocument {
             "400": {$ref: "#/components/responses/BadRequest"}
             "401": {$ref: "#/components/responses/BadRequest"}
             "404": {$ref: "#/components/responses/BadRequest"}
+      /api/v1/units/{id}/health:
+        get:
+          summary: A drone's or dock's maintenance figures over time (one sample per 10 minutes; default the last 30 days)
+          parameters:
+            - {name: id, in: path, required: true, schema: {type: string}}
+            - {name: from, in: query, schema: {type: string, format: date-time}, description: "default: 30 days before to"}
+            - {name: to, in: query, schema: {type: string, format: date-time}, description: "default: now"}
+            - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 100000, default: 5000}}
+          responses:
+            "200":
+              description: the samples, oldest first
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    properties:
+                      unit: {type: string}
+                      from: {type: string, format: date-time}
+                      to: {type: string, format: date-time}
+                      sample_minutes: {type: integer}
+                      samples:
+                        type: array
+                        items:
+                          type: object
+                          properties:
+                            time: {type: string, format: date-time}
+                            flight_seconds: {type: [number, "null"], description: total flight time, seconds}
+                            flight_count: {type: [integer, "null"]}
+                            battery_cycles: {type: [integer, "null"], description: highest charge-cycle count over the packs}
+                            battery_percent: {type: [number, "null"]}
+                            temperature_c: {type: [number, "null"], description: degrees Celsius}
+            "400": {$ref: "#/components/responses/BadRequest"}
+            "401": {$ref: "#/components/responses/BadRequest"}
+            "404": {$ref: "#/components/responses/BadRequest"}
+      /api/v1/console:
+        get:
+          summary: What the web console needs before login (basemap tiles and their datum, whether Leaflet is installed, task SLA minutes); no session needed
+          responses:
+            "200":
+              description: the console settings
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    properties:
+                      tile_url: {type: [string, "null"]}
+                      tile_datum: {type: string, enum: [wgs84, gcj02]}
+                      tile_attribution: {type: string}
+                      leaflet: {type: boolean}
+                      online_seconds: {type: integer}
+                      task_sla: {type: object}
       /api/v1/tasks:
         get:
           summary: Dock flight tasks (the dock's own progress reports), by last update, newest first

@@ -86,6 +86,26 @@ enum UnitRoutes {
             ])
         }
 
+        on(.get, "api/v1/units/:id/health") { request, context -> Response in
+            _ = try sessions.authorize(request, role: nil)
+            let id = try context.parameters.require("id")
+            let q = request.uri.queryParameters
+            let limit = try QueryValue.int(q["limit"].map(String.init), name: "limit", default: 5000, range: 1...maxTrackPoints)
+            let to = try QueryValue.time(q["to"].map(String.init), name: "to") ?? .now()
+            let from = try QueryValue.time(q["from"].map(String.init), name: "from") ?? to.adding(seconds: -30 * 86_400)
+            guard from <= to else { throw APIError(.badRequest, "from (\(from.iso8601)) is after to (\(to.iso8601))", field: "from") }
+            _ = try await unit(id)
+            let samples = try await store.healthHistory(unit: id, from: from, to: to, limit: limit)
+            return PageJSON.response(.ok, [
+                "unit": id, "from": from.iso8601, "to": to.iso8601, "sample_minutes": 10,
+                "samples": samples.map { h -> [String: Any] in
+                    ["time": h.time.iso8601, "flight_seconds": h.flightSeconds ?? NSNull(), "flight_count": h.flightCount ?? NSNull(),
+                     "battery_cycles": h.batteryCycles ?? NSNull(), "battery_percent": h.batteryPercent ?? NSNull(),
+                     "temperature_c": h.temperatureCelsius ?? NSNull()]
+                },
+            ])
+        }
+
         on(.get, "api/v1/tasks") { request, _ -> Response in
             _ = try sessions.authorize(request, role: nil)
             let w = try ListWindow(request, defaultLimit: 100, maxLimit: 10_000)

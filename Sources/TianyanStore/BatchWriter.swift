@@ -16,6 +16,9 @@ struct BatchWriter: Sendable {
         var position: Position?
     }
 
+    /// The health history keeps one sample per unit per this many milliseconds.
+    static let healthSampleMilliseconds: Int64 = 600_000
+
     static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 
     mutating func write(_ records: ArraySlice<StoreRecord>, into db: Database) throws {
@@ -95,6 +98,13 @@ struct BatchWriter: Sendable {
                     ON CONFLICT(unit) DO UPDATE SET kind = excluded.kind, time = excluded.time, data = excluded.data
                     WHERE excluded.time >= device_health.time
                     """, arguments: [h.unit, h.kind.rawValue, h.time.milliseconds, try JSONCoding.encode(h)])
+                try db.execute(sql: """
+                    INSERT OR IGNORE INTO health_history(unit, time, flight_seconds, flight_count, battery_cycles, battery_percent, temperature_c)
+                    SELECT ?, ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (
+                        SELECT 1 FROM health_history WHERE unit = ? AND time > ? AND time < ?)
+                    """, arguments: [h.unit, h.time.milliseconds, h.flightSeconds, h.flightCount, h.maxBatteryCycles, h.batteryPercent,
+                                     h.temperatureCelsius, h.unit, h.time.milliseconds - Self.healthSampleMilliseconds,
+                                     h.time.milliseconds + Self.healthSampleMilliseconds])
             case .flightTask(let t):
                 try db.execute(sql: """
                     INSERT INTO flight_tasks(flight_id, dock, first_seen, updated, status, percent, step, waypoint_index,

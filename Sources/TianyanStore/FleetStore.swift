@@ -213,6 +213,28 @@ public struct FleetStore: FleetQueries, FleetRegistryStore {
         }
     }
 
+    /// One sample of a unit's maintenance figures (the health history), units in the names.
+    public struct HealthSample: Sendable, Hashable {
+        public var time: Timestamp
+        public var flightSeconds: Double?
+        public var flightCount: Int?
+        public var batteryCycles: Int?
+        public var batteryPercent: Double?
+        public var temperatureCelsius: Double?
+    }
+
+    /// A unit's health history in `from...to`, oldest first, at most `limit` samples.
+    public func healthHistory(unit: String, from: Timestamp, to: Timestamp, limit: Int) async throws -> [HealthSample] {
+        try await database.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT * FROM health_history WHERE unit = ? AND time >= ? AND time <= ? ORDER BY time LIMIT ?
+                """, arguments: [unit, from.milliseconds, to.milliseconds, limit]).map { r in
+                HealthSample(time: Timestamp(milliseconds: r["time"]), flightSeconds: r["flight_seconds"], flightCount: r["flight_count"],
+                             batteryCycles: r["battery_cycles"], batteryPercent: r["battery_percent"], temperatureCelsius: r["temperature_c"])
+            }
+        }
+    }
+
     public func maintenanceLog(unit: String? = nil) async throws -> [MaintenanceAction] {
         try await database.read { db in
             var sql = "SELECT * FROM maintenance_log"

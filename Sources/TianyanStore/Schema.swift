@@ -138,6 +138,15 @@ enum Schema {
                     last_sortie TEXT, last_flown INTEGER NOT NULL);
                 """)
         }
+        m.registerMigration("v7 device health history") { db in
+            try db.execute(sql: """
+                -- Maintenance figures over time: at most one sample per unit every 10 minutes
+                -- (device_health keeps only the latest report).
+                CREATE TABLE health_history (
+                    unit TEXT NOT NULL, time INTEGER NOT NULL, flight_seconds REAL, flight_count INTEGER,
+                    battery_cycles INTEGER, battery_percent REAL, temperature_c REAL, PRIMARY KEY (unit, time));
+                """)
+        }
         return m
     }
 }

@@ -125,9 +125,10 @@ struct Demo: AsyncParsableCommand {
                 let someRadio = registry.radios.first { $0.pilot == nil }?.issi ?? "2100001"
                 return """
                 Tianyan demo
+                  console    http://\(finalConfig.http)/  (open it in a browser; log in with one of the users below)
                   broker     \(broker.url)  (private mosquitto, stops with the demo)
                   database   \(db.path)
-                  http       http://\(finalConfig.http)/healthz, /metrics, /api/v1 (session, gateways, pages; openapi.yaml)
+                  http       http://\(finalConfig.http)/healthz, /metrics, /api/v1 (openapi.yaml), live feed ws://\(finalConfig.http)/api/v1/live
                   users      \(logins)  (passwords also in \(usersDir))
                   fleet      \(fleetDir): \(registry.drones.count) drones, \(registry.docks.count) docks, \(registry.formations.count) formations, \(registry.pilots.count) pilots, \(registry.radios.count) radios, \(registry.talkgroups.count) talkgroups, \(registry.cells.count) grid cells
                   docks      84 simulated DJI docks (dock-sim\(flying > 0 ? ", \(flying) flying a patrol now" : ""); log \(docksLog))
@@ -142,7 +143,6 @@ struct Demo: AsyncParsableCommand {
                              \(me) coverage --database \(db.path)
                              curl -s -H "Authorization: Bearer $TOKEN" http://\(finalConfig.http)/api/v1/sorties?state=executing  (token: POST /api/v1/session as lead)
                              \(me) dock command \(registry.docks[0].serial) return_home --mqtt \(broker.url) --database \(db.path)
-                  not yet    the web console arrives with its issue
                 ready (Ctrl-C to stop)
                 """
             }

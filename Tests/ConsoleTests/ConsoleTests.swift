@@ -1,0 +1,235 @@
+import Foundation
+import MosquittoClient
+import Testing
+import TianyanModel
+import TianyanStore
+import TianyanTesting
+
+/// The web console in a real headless Chromium (chromedriver's WebDriver protocol), against the
+/// real controller (`tianyan serve`) on a real mosquitto, with two radio gateways: the radio
+/// simulator (traffic, positions, page reports) and a scripted radio the test drives (the
+/// emergency press). Screenshots go to `.build/test-artefacts/console/`.
+final class ConsoleRig: @unchecked Sendable {
+    let dir: TemporaryDirectory
+    let broker: LocalBroker
+    let radioSim: ChildProcess
+    let scripted: ScriptedRadio
+    let serve: ChildProcess
+    let http: String
+    let database: String
+    var url: String { "http://\(http)/" }
+    static let password = "console-pass-42"
+
+    init() async throws {
+        dir = try TemporaryDirectory("tianyan-console")
+        broker = try LocalBroker(options: .init(persistence: false))
+        database = dir.file("db.sqlite")
+        #expect(try await runTianyan(["fleet", "sample", dir.file("fleet")], in: dir.path).status == 0)
+        #expect(try await runTianyan(["fleet", "import", dir.file("fleet"), "--database", database], in: dir.path).status == 0)
+        try (Self.password + "\n").write(toFile: dir.file("pw"), atomically: true, encoding: .utf8)
+        for role in ["dispatcher", "viewer", "lead"] {
+            let added = try await runTianyan(["users", "add", role, "--role", role, "--password-file", dir.file("pw"), "--database", database], in: dir.path)
+            #expect(added.status == 0, "\(added.stderr)")
+        }
+        let sim = (tianyanExecutable() as NSString).deletingLastPathComponent + "/radio-sim"
+        let radioSim = try ChildProcess(sim, ["--tcp", "0", "--seed", "5", "--radios", "60", "--rate", "6", "--call-interval", "2",
+                                          "--emergency-rate", "0", "--send-delay", "0.2", "--report-delay", "0.3", "--read-delay", "0.5",
+                                          "--late-fraction", "0", "--never-read-fraction", "0", "--fail-rate", "0", "--busy-rate", "0",
+                                          "--no-fix-fraction", "0", "--status-every", "0"])
+        self.radioSim = radioSim
+        try await waitUntil("radio-sim ready; stderr: \(radioSim.stderr)", timeout: .seconds(20)) { radioSim.stdout.contains("radio-sim ready tcp=") }
+        let simAddress = try #require(radioSim.stdout.split(separator: "\n").first { $0.contains("ready tcp=") }?.split(separator: "=").last)
+        let scripted = try ScriptedRadio(.tcp)
+        self.scripted = scripted
+        http = "127.0.0.1:\(try FreePort.loopback())"
+        let serve = try startTianyan(["serve", "--database", database, "--mqtt", broker.url, "--http", http,
+                                  "--gateway", "sim=tcp://\(simAddress)?profile=generic-pei", "--gateway", "desk=\(scripted.url)?profile=generic-pei",
+                                  "--set", "profiles_dir=\(packageRoot())/firmware-profiles", "--set", "planner.auto=false"], in: dir.path)
+        self.serve = serve
+        try await waitUntil("both gateways ready; stderr: \(serve.stderr.suffix(2000))", timeout: .seconds(40)) {
+            serve.stderr.components(separatedBy: "radio gateway ready").count >= 3 || !serve.isRunning
+        }
+        try await waitUntil("the HTTP server", timeout: .seconds(30)) { serve.stderr.contains("listening on") || !serve.isRunning }
+        #expect(serve.isRunning, "tianyan serve exited: \(serve.stderr.suffix(3000))")
+    }
+
+    func close() {
+        if serve.isRunning { serve.signal(SIGKILL) }
+        if radioSim.isRunning { radioSim.signal(SIGKILL) }
+        scripted.stop()
+        broker.shutdown()
+        dir.remove()
+    }
+
+    /// A browser logged in as `user`, with the console loaded and its live feed up.
+    func browser(as user: String) async throws -> WebDriver {
+        let web = try await WebDriver()
+        do {
+            try await web.navigate(url)
+            try await web.type("#login-name", user)
+            try await web.type("#login-password", Self.password)
+            try await web.click("#login-submit")
+            try await waitUntil("the console to load for \(user)", timeout: .seconds(20), poll: .milliseconds(50)) {
+                try await web.execute("return document.body.dataset.ready === 'true'") as? Bool == true
+            }
+            try await waitUntil("the live feed to connect", timeout: .seconds(10), poll: .milliseconds(50)) {
+                try await web.execute("return window.tianyan.liveState.connected") as? Bool == true
+            }
+        } catch {
+            _ = try? await web.saveScreenshot("failed-login-\(user)")
+            await web.quit()
+            throw error
+        }
+        return web
+    }
+}
+
+@Suite(.serialized, .enabled(if: ProcessInfo.processInfo.environment["TIANYAN_IT"] != nil, "set TIANYAN_IT=1 (tools/test does)"),
+       .enabled(if: WebDriver.available, "chromium and chromium-driver are not installed (tools/setup installs them)"),
+       .timeLimit(.minutes(3)))
+struct ConsoleTests {
+    @Test("the console loads with no request leaving the machine, no CSP violation and no console error; live markers move")
+    func loadsLocallyAndMarkersMove() async throws {
+        let rig = try await ConsoleRig()
+        defer { rig.close() }
+        let web = try await rig.browser(as: "dispatcher")
+        do {
+            let urls = try await web.requestedURLs()
+            #expect(urls.count >= 5, "the page, Leaflet, the scripts and the API: \(urls)")
+            let outside = urls.filter { url in
+                !(url.hasPrefix("http://\(rig.http)/") || url.hasPrefix("ws://\(rig.http)/") || url.hasPrefix("data:"))
+            }
+            #expect(outside.isEmpty, "requests that leave the controller: \(outside)")
+            #expect(urls.contains { $0.hasPrefix("ws://\(rig.http)/api/v1/live") }, "the live feed: \(urls)")
+            #expect(urls.contains { $0.hasSuffix("/vendor/leaflet/leaflet.js") }, "Leaflet from the controller: \(urls)")
+            let csp = try await web.execute("return window.tianyan.csp") as? [String] ?? ["?"]
+            #expect(csp.isEmpty, "Content-Security-Policy violations: \(csp)")
+            let severe = try await web.logs("browser").filter { ($0["level"] as? String) == "SEVERE" }.map { "\($0["message"] ?? "")" }
+            #expect(severe.isEmpty, "errors in the browser console: \(severe)")
+            let cells = try await web.execute("return document.querySelectorAll('.leaflet-overlay-pane path, .leaflet-overlay-pane canvas').length") as? Int ?? 0
+            #expect(cells > 0, "the grid cells are drawn")
+
+            // A radio's marker moves: its position in the console changes as LIP reports arrive.
+            let script = """
+                const moved = [];
+                for (const u of window.tianyan.S.units.values()) {
+                  if (u.kind !== 'radio' || !u.position) continue;
+                  const key = u.id, p = u.position.lat.toFixed(6) + ',' + u.position.lon.toFixed(6);
+                  window.__seen = window.__seen || {};
+                  if (window.__seen[key] && window.__seen[key] !== p) moved.push(key);
+                  window.__seen[key] = p;
+                }
+                return moved.length;
+                """
+            try await waitUntil("a radio marker to move on the live feed", timeout: .seconds(45), poll: .milliseconds(500)) {
+                (try await web.execute(script) as? Int ?? 0) > 0
+            }
+            let drawn = try await web.execute("return window.tianyan.frameStats.drawn") as? Int ?? 0
+            #expect(drawn > 1, "the unit canvas was redrawn as units moved")
+            try await web.saveScreenshot("map-live")
+        } catch {
+            _ = try? await web.saveScreenshot("failed-map-live")
+            await web.quit()
+            throw error
+        }
+        await web.quit()
+    }
+
+    @Test("a page sent from the console reaches the simulated radio and shows read")
+    func pageFromTheConsoleShowsRead() async throws {
+        let rig = try await ConsoleRig()
+        defer { rig.close() }
+        let web = try await rig.browser(as: "dispatcher")
+        do {
+            try await web.click("#tabs button[data-tab=pages]")
+            try await web.type("#page-to", "2100001")
+            try await web.type("#page-text", "Console test: report to gate 3")
+            try await web.click("#page-send")
+            try await web.waitFor("#page-list tr[data-page]", timeout: .seconds(10))
+            try await web.waitFor("#page-list .page-state.read", timeout: .seconds(40))
+            let text = try await web.execute("return document.querySelector('#page-list tr[data-page]').textContent") as? String ?? ""
+            #expect(text.contains("Console test: report to gate 3") && text.contains("read"), "\(text)")
+            try await web.saveScreenshot("page-read")
+            // The controller's record agrees: the radio took it (sent), got it (received) and read it.
+            let store = FleetStore(database: try TianyanDatabase(location: rig.database))
+            let page = try #require(try await store.pages(destination: "2100001", limit: 5).first { $0.text == "Console test: report to gate 3" })
+            #expect(page.requestedBy == "dispatcher")
+            #expect(page.history.map(\.state).contains("sent") && page.state == "read", "\(page.history.map(\.state))")
+        } catch {
+            _ = try? await web.saveScreenshot("failed-page-read")
+            await web.quit()
+            throw error
+        }
+        await web.quit()
+    }
+
+    @Test("an emergency press pops up within 1 s with sound and is acknowledged from the console (audited)")
+    func emergencyAlarmWithinOneSecond() async throws {
+        let rig = try await ConsoleRig()
+        defer { rig.close() }
+        let web = try await rig.browser(as: "dispatcher")
+        do {
+            let pressed = Date().timeIntervalSince1970 * 1000
+            rig.scripted.send(["+CTSDSR: 13,2100003,0,2000999,0,16", "0000"])
+            try await web.waitFor(".popup[data-alarm^='emergency-2100003']", timeout: .seconds(5))
+            let shown = try await web.execute("""
+                const id = Object.keys(window.tianyanAlarms.shownAt).find((k) => k.startsWith('emergency-2100003'));
+                return window.tianyanAlarms.shownAt[id];
+                """) as? Double ?? .infinity
+            let elapsed = shown - pressed
+            #expect(elapsed <= 1000, "the alarm popped up \(Int(elapsed)) ms after the press (target 1 s)")
+            #expect(try await web.execute("return window.tianyanAlarms.sounded") as? Int ?? 0 >= 1, "the alarm sounded")
+            try await web.saveScreenshot("emergency-popup")
+            try await web.click(".popup[data-alarm^='emergency-2100003'] button.ack")
+            try await web.type("#dialog-form textarea[name=note]", "called back, false alarm")
+            try await web.click("#dialog-ok")
+            let api = APIClient(address: rig.http)
+            try await api.login("dispatcher", password: ConsoleRig.password)
+            try await waitUntil("the alarm acknowledged in the controller", timeout: .seconds(10)) {
+                let list = try await api.request("GET", "/api/v1/alarms?kind=emergency").json["alarms"] as? [[String: Any]] ?? []
+                return list.contains { ($0["acknowledged_by"] as? String) == "dispatcher" && ($0["note"] as? String) == "called back, false alarm" }
+            }
+            try await waitUntil("the popup gone", timeout: .seconds(5)) {
+                try await web.find(".popup[data-alarm^='emergency-2100003']") == nil
+            }
+            let store = FleetStore(database: try TianyanDatabase(location: rig.database))
+            try await waitUntil("the acknowledgement audited", timeout: .seconds(10)) {
+                try await store.audit(limit: 100).contains { $0.actor == "dispatcher" && $0.action.contains("ack") }
+            }
+            print("console emergency: popup \(Int(elapsed)) ms after the press")
+        } catch {
+            _ = try? await web.saveScreenshot("failed-emergency")
+            await web.quit()
+            throw error
+        }
+        await web.quit()
+    }
+
+    @Test("a viewer cannot launch a sortie: the buttons are disabled and the API refuses with 403")
+    func viewerCannotLaunchASortie() async throws {
+        let rig = try await ConsoleRig()
+        defer { rig.close() }
+        let web = try await rig.browser(as: "viewer")
+        do {
+            try await web.click("#tabs button[data-tab=sorties]")
+            for button in ["#replan", "#urgent-fly", "#urgent-pick"] {
+                try await web.waitFor(button)
+                #expect(try await web.execute("return document.querySelector(arguments[0]).disabled", [button]) as? Bool == true, "\(button) is disabled for a viewer")
+            }
+            // Even past the disabled button, the controller refuses.
+            let answer = try await web.executeAsync("""
+                const done = arguments[arguments.length - 1];
+                fetch('/api/v1/sorties', {method: 'POST', headers: {'Content-Type': 'application/json', Authorization: 'Bearer ' + window.tianyan.S.token},
+                  body: JSON.stringify({cells: ['CA-001']})}).then(async (r) => done([r.status, await r.text()]), (e) => done([0, String(e)]));
+                """) as? [Any] ?? []
+            #expect(answer.first as? Int == 403, "\(answer)")
+            #expect((answer.last as? String ?? "").contains("lead"), "the refusal names the role needed: \(answer)")
+            try await web.saveScreenshot("viewer-sorties")
+        } catch {
+            _ = try? await web.saveScreenshot("failed-viewer")
+            await web.quit()
+            throw error
+        }
+        await web.quit()
+    }
+}
