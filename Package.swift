@@ -154,6 +154,12 @@ let package = Package(
             ],
             path: "tools/bench-live"
         ),
+        // The web console's first load and map fluidity in headless Chromium against the demo.
+        .executableTarget(
+            name: "bench-console",
+            dependencies: ["TianyanTesting"],
+            path: "tools/bench-console"
+        ),
         .executableTarget(
             name: "bench-mqtt",
             dependencies: ["DockLink", "MosquittoClient", "TianyanModel"],

@@ -85,7 +85,7 @@ public enum ConsoleRoutes {
         router.get("/console/js/:file") { _, context in try serve("js/" + (try context.parameters.require("file"))) }
 
         // Leaflet's script, style sheet and marker images, by fixed names only.
-        let allowed: Set<String> = ["leaflet.js", "leaflet.css", "images/layers.png", "images/layers-2x.png", "images/marker-icon.png",
+        let allowed: Set<String> = ["leaflet.js", "leaflet.esm.min.js", "leaflet.css", "images/layers.png", "images/layers-2x.png", "images/marker-icon.png",
                                     "images/marker-icon-2x.png", "images/marker-shadow.png"]
         @Sendable func vendor(_ name: String) throws -> Response {
             guard allowed.contains(name) else { throw APIError(.notFound, "no such file") }
@@ -106,7 +106,7 @@ public enum ConsoleRoutes {
                 "tile_url": config.consoleTileURL.isEmpty ? NSNull() as Any : config.consoleTileURL as Any,
                 "tile_datum": config.consoleTileDatum,
                 "tile_attribution": config.consoleTileAttribution,
-                "leaflet": FileManager.default.fileExists(atPath: leaflet + "/leaflet.js"),
+                "leaflet": FileManager.default.fileExists(atPath: leaflet + "/leaflet.esm.min.js"),
                 "online_seconds": config.onlineSeconds,
                 "task_sla": ["contact_minutes": 30, "on_site_minutes": 60],
             ])

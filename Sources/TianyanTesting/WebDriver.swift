@@ -54,7 +54,7 @@ public final class WebDriver: @unchecked Sendable {
     }
 
     /// A TCP port on 127.0.0.1 nobody listens on now (bound, read back, closed).
-    static func freeLoopbackPort() throws -> Int {
+    public static func freeLoopbackPort() throws -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw TestFailure("socket: \(errno)") }
         defer { close(fd) }

@@ -101,7 +101,7 @@ struct ConsoleTests {
             }
             #expect(outside.isEmpty, "requests that leave the controller: \(outside)")
             #expect(urls.contains { $0.hasPrefix("ws://\(rig.http)/api/v1/live") }, "the live feed: \(urls)")
-            #expect(urls.contains { $0.hasSuffix("/vendor/leaflet/leaflet.js") }, "Leaflet from the controller: \(urls)")
+            #expect(urls.contains { $0.hasSuffix("/vendor/leaflet/leaflet.esm.min.js") }, "Leaflet from the controller: \(urls)")
             let csp = try await web.execute("return window.tianyan.csp") as? [String] ?? ["?"]
             #expect(csp.isEmpty, "Content-Security-Policy violations: \(csp)")
             let severe = try await web.logs("browser").filter { ($0["level"] as? String) == "SEVERE" }.map { "\($0["message"] ?? "")" }

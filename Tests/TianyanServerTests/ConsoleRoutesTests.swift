@@ -23,11 +23,11 @@ struct ConsoleRoutesTests {
                 #expect(r.status == .ok)
                 #expect(r.headers[.contentType]?.hasPrefix("text/html") == true)
                 let text = String(buffer: r.body)
-                #expect(text.contains("/console/js/app.js") && text.contains("/vendor/leaflet/leaflet.js"))
+                #expect(text.contains("/console/js/app.js") && text.contains("/vendor/leaflet/leaflet.esm.min.js"))
                 let csp = r.headers[HTTPField.Name("Content-Security-Policy")!] ?? ""
                 #expect(csp.contains("script-src 'self'") && csp.contains("connect-src 'self'") && !csp.contains("unsafe"), "\(csp)")
             }
-            for file in ["app.js", "util.js", "map.js", "live.js", "alarms.js", "pages.js", "talk.js", "sorties.js", "maint.js", "replay.js", "tasks.js", "geo.js"] {
+            for file in ["app.js", "util.js", "map.js", "live.js", "alarms.js", "pages.js", "talk.js", "sorties.js", "maint.js", "replay.js", "tasks.js", "geo.js", "leaflet.js", "boot-check.js"] {
                 try await client.execute(uri: "/console/js/\(file)", method: .get) { r in
                     #expect(r.status == .ok, "\(file)")
                     #expect(r.headers[.contentType]?.hasPrefix("text/javascript") == true, "\(file)")
@@ -35,7 +35,7 @@ struct ConsoleRoutesTests {
             }
             try await client.execute(uri: "/console/console.css", method: .get) { r in #expect(r.status == .ok) }
             for bad in ["/console/nothing.js", "/console/js/..%2F..%2Fetc%2Fpasswd", "/console/..%2Findex.html", "/vendor/leaflet/..%2F..%2F..%2Fetc%2Fpasswd",
-                        "/vendor/leaflet/leaflet.esm.js"] {
+                        "/vendor/leaflet/leaflet.esm.js", "/vendor/leaflet/leaflet.markercluster.js"] {
                 try await client.execute(uri: bad, method: .get) { r in
                     #expect(r.status == .notFound, "\(bad) → \(r.status)")
                     #expect(!String(buffer: r.body).contains("root:"), "\(bad)")

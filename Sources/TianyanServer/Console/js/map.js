@@ -53,7 +53,7 @@ export function initMap(settings) {
       const start = performance.now();
       draw(canvas);
       frame.durations.push(performance.now() - start);
-      if (frame.durations.length > 600) frame.durations.shift();
+      if (frame.durations.length > 5000) frame.durations.splice(0, 1000);
       frame.dirty = false; frame.drawn++;
     }
     frame.last = t;
@@ -88,21 +88,31 @@ function draw(canvas) {
   const clustering = map.getZoom() < CLUSTER_BELOW_ZOOM;
   const clusters = new Map();
   const others = [];
+  // Each unit's world pixel position is kept until it moves, the zoom or the datum changes;
+  // a frame then only subtracts the view's origin (no allocation per unit).
+  const zoom = map.getZoom(), key = zoom + S.datum;
+  const origin = map.getPixelOrigin(), pane = map._getMapPanePos ? map._getMapPanePos() : L.point(0, 0);
+  const ox = origin.x - pane.x, oy = origin.y - pane.y;
   for (const u of S.units.values()) {
-    if (!u.position) continue;
-    const p = map.latLngToContainerPoint(toMap(u.position.lat, u.position.lon));
-    if (p.x < -20 || p.y < -20 || p.x > size.x + 20 || p.y > size.y + 20) continue;
+    const pos = u.position;
+    if (!pos) continue;
+    if (u._pk !== key || u._pp !== pos) {
+      const w = map.project(toMap(pos.lat, pos.lon), zoom);
+      u._wx = w.x; u._wy = w.y; u._pk = key; u._pp = pos;
+    }
+    const x = u._wx - ox, y = u._wy - oy;
+    if (x < -20 || y < -20 || x > size.x + 20 || y > size.y + 20) continue;
     if (u.kind === 'radio' && clustering && !u.emergency && !u.talking && !u.selected) {
-      const key = Math.floor(p.x / CLUSTER_PX) + ':' + Math.floor(p.y / CLUSTER_PX);
-      let c = clusters.get(key);
-      if (!c) { c = { x: 0, y: 0, n: 0, online: 0, first: u, fp: p }; clusters.set(key, c); }
-      c.x += p.x; c.y += p.y; c.n++; if (u.online) c.online++;
-    } else others.push([u, p]);
+      const cell = Math.floor(x / CLUSTER_PX) * 4096 + Math.floor(y / CLUSTER_PX) + 2048;
+      let c = clusters.get(cell);
+      if (!c) { c = { x: 0, y: 0, n: 0, online: 0, first: u, fx: x, fy: y }; clusters.set(cell, c); }
+      c.x += x; c.y += y; c.n++; if (u.online) c.online++;
+    } else others.push([u, { x, y }]);
   }
   ctx.font = '11px system-ui, sans-serif';
   ctx.textAlign = 'center'; ctx.textBaseline = 'middle';
   for (const c of clusters.values()) {
-    if (c.n === 1) { others.push([c.first, c.fp]); continue; }
+    if (c.n === 1) { others.push([c.first, { x: c.fx, y: c.fy }]); continue; }
     const x = c.x / c.n, y = c.y / c.n, r = 9 + Math.min(14, Math.log2(c.n) * 2.2);
     ctx.beginPath(); ctx.arc(x, y, r, 0, Math.PI * 2);
     ctx.fillStyle = c.online > 0 ? 'rgba(46,125,50,.78)' : 'rgba(138,148,163,.8)';
@@ -128,7 +138,6 @@ function draw(canvas) {
       ctx.arc(p.x, p.y, u.emergency ? 8 : 5, 0, Math.PI * 2);
     }
     ctx.fill(); ctx.stroke();
-    if (u.radio_heading !== undefined) { /* radios report no heading worth drawing */ }
     if (u.talking || u.selected || u.emergency) {
       ctx.beginPath(); ctx.arc(p.x, p.y, 13, 0, Math.PI * 2);
       ctx.strokeStyle = u.emergency ? '#d50000' : u.selected ? '#111' : '#1d5fbf'; ctx.lineWidth = 2.5; ctx.stroke();
