@@ -46,6 +46,8 @@ public struct TianyanConfiguration: Sendable, Hashable {
     public var consoleTileDatum = "wgs84"
     public var consoleTileAttribution = ""
     public var consoleLeafletDirectory = "/usr/share/javascript/leaflet"
+    /// Origins other web applications may call the API from (CORS); empty: none.
+    public var corsOrigins: [String] = []
 
     public init() {}
 
@@ -98,6 +100,7 @@ public struct TianyanConfiguration: Sendable, Hashable {
         "planner.borrowing": "let formations fly other communities' cells (true or false)",
         "planner.forecast_file": "hourly forecast CSV (time,wind_mps,rain) the scheduler plans with and re-reads when it changes; empty = every hour flyable",
         "planner.coverage_threshold": "share of a cell's area that must be imaged for it to count as covered, e.g. 0.95",
+        "http.cors_origins": "origins allowed to call the API from a browser (CORS), comma separated, e.g. https://ops.example.cn; empty: none",
         "console.tile_url": "basemap tile URL template for the console, e.g. https://tiles.example/{z}/{x}/{y}.png (empty: grid cells and outlines only)",
         "console.tile_datum": "datum of the basemap tiles: wgs84, or gcj02 for Chinese basemaps (the console shifts everything it draws)",
         "console.tile_attribution": "attribution text shown under the basemap",
@@ -233,6 +236,17 @@ public struct TianyanConfiguration: Sendable, Hashable {
                 throw Problem(source: source, key: key, message: "\"\(text)\" must be a share above 0 and at most 1, e.g. 0.95")
             }
             plannerCoverageThreshold = v
+        case "http.cors_origins":
+            var list: [String] = []
+            for item in text.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !item.isEmpty {
+                guard let c = URLComponents(string: item), ["http", "https"].contains(c.scheme ?? ""), c.host?.isEmpty == false,
+                      c.path.isEmpty || c.path == "/", c.query == nil
+                else {
+                    throw Problem(source: source, key: key, message: "\"\(item)\" must be an origin such as https://ops.example.cn (scheme, host and optional port)")
+                }
+                list.append(item.hasSuffix("/") ? String(item.dropLast()) : item)
+            }
+            corsOrigins = list
         case "console.tile_url":
             guard text.isEmpty || text.hasPrefix("http://") || text.hasPrefix("https://") else {
                 throw Problem(source: source, key: key, message: "\"\(text)\" must start with http:// or https://")

@@ -56,6 +56,8 @@ public enum APIServer {
     static func buildAll(parts: Controller.Parts)
         -> (router: Router<BasicRequestContext>, live: Router<LiveRequestContext>, routes: [String]) {
         let router = Router(context: BasicRequestContext.self)
+        // CORS outermost, so that error answers carry it too.
+        if !parts.configuration.corsOrigins.isEmpty { router.add(middleware: CrossOriginMiddleware(origins: Set(parts.configuration.corsOrigins))) }
         router.add(middleware: ErrorMiddleware())
         let radios = parts.radios
         let store = parts.store
@@ -245,6 +247,38 @@ struct HTTPService<App: ApplicationProtocol>: Service {
             let why = text.contains("Address already in use") ? "the address is already in use" : text
             throw ControllerError(message: "the HTTP server cannot listen on \(address): \(why) (set http=HOST:PORT, or --http)")
         }
+    }
+}
+
+/// CORS for the configured origins only (`http.cors_origins`): the origin is echoed back when it
+/// is one of them, preflights are answered; other origins get no CORS headers at all, so
+/// browsers keep them out.
+struct CrossOriginMiddleware: RouterMiddleware {
+    typealias Context = BasicRequestContext
+    let origins: Set<String>
+
+    static let allowOrigin = HTTPField.Name("Access-Control-Allow-Origin")!
+    static let allowMethods = HTTPField.Name("Access-Control-Allow-Methods")!
+    static let allowHeaders = HTTPField.Name("Access-Control-Allow-Headers")!
+    static let maxAge = HTTPField.Name("Access-Control-Max-Age")!
+    static let vary = HTTPField.Name("Vary")!
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard let origin = request.headers[HTTPField.Name("Origin")!], origins.contains(origin) else {
+            return try await next(request, context)
+        }
+        var response: Response
+        if request.method == .options, request.headers[HTTPField.Name("Access-Control-Request-Method")!] != nil {
+            response = Response(status: .noContent)
+            response.headers[Self.allowMethods] = "GET, POST, DELETE"
+            response.headers[Self.allowHeaders] = "Authorization, Content-Type"
+            response.headers[Self.maxAge] = "600"
+        } else {
+            response = try await next(request, context)
+        }
+        response.headers[Self.allowOrigin] = origin
+        response.headers[Self.vary] = "Origin"
+        return response
     }
 }
 

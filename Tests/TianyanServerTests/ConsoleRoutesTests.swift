@@ -54,6 +54,40 @@ struct ConsoleRoutesTests {
         }
     }
 
+    @Test("CORS only for configured origins: preflight answered, the origin echoed (error answers too); others get no CORS header")
+    func crossOrigin() async throws {
+        let f = try await APIRoutesTests.fixture()
+        defer { f.dir.remove() }
+        let allow = HTTPField.Name("Access-Control-Allow-Origin")!
+        let origin = HTTPField.Name("Origin")!
+        // Not configured: nothing for anyone.
+        try await Application(router: APIServer.router(parts: f.parts)).test(.router) { client in
+            try await client.execute(uri: "/api/v1/console", method: .get, headers: [origin: "https://ops.example.cn"]) { r in
+                #expect(r.headers[allow] == nil)
+            }
+        }
+        var parts = f.parts
+        parts.configuration.corsOrigins = ["https://ops.example.cn"]
+        try await Application(router: APIServer.router(parts: parts)).test(.router) { client in
+            try await client.execute(uri: "/api/v1/units", method: .options,
+                                     headers: [origin: "https://ops.example.cn", HTTPField.Name("Access-Control-Request-Method")!: "GET"]) { r in
+                #expect(r.status == .noContent && r.headers[allow] == "https://ops.example.cn")
+                #expect(r.headers[HTTPField.Name("Access-Control-Allow-Headers")!]?.contains("Authorization") == true)
+            }
+            try await client.execute(uri: "/api/v1/units", method: .get, headers: [origin: "https://ops.example.cn"]) { r in
+                #expect(r.status == .unauthorized && r.headers[allow] == "https://ops.example.cn", "an error answer is readable by the allowed origin")
+            }
+            try await client.execute(uri: "/api/v1/units", method: .get, headers: [origin: "https://evil.example"]) { r in
+                #expect(r.status == .unauthorized && r.headers[allow] == nil)
+            }
+        }
+        #expect(throws: TianyanConfiguration.Problem.self) {
+            try TianyanConfiguration.load(file: nil, environment: [:], overrides: [("http.cors_origins", "*")])
+        }
+        #expect(try TianyanConfiguration.load(file: nil, environment: [:], overrides: [("http.cors_origins", "https://a.cn, http://b.cn:8080/")]).corsOrigins
+                == ["https://a.cn", "http://b.cn:8080"])
+    }
+
     @Test("a tile server widens only img-src, to its own origin")
     func tilePolicy() {
         let csp = ConsoleRoutes.policy(tileURL: "https://{s}.tiles.example.cn:8443/{z}/{x}/{y}.png")

@@ -29,7 +29,7 @@ function sound(severity) {
   }
 }
 
-const loud = (a) => a.kind === 'emergency' || a.severity === 'critical' || a.severity === 'warning' || a.kind === 'sla';
+const loud = (a) => a.kind === 'emergency' || a.severity === 'critical' || a.severity === 'warning' || a.kind === 'task_sla';
 
 function markUnits() {
   for (const u of S.units.values()) u.emergency = false;
@@ -73,7 +73,7 @@ function popup(a) {
     h('div', { class: 'row' },
       h('button', { class: 'ack', onclick: async () => { await acknowledge(a.id); if (open.get(a.id)?.acknowledged_at) el.remove(); } }, 'acknowledge'),
       where && where.position ? h('button', { onclick: () => emit('selected', a.unit) }, 'show on map') : null,
-      a.kind !== 'sla' ? h('button', { onclick: () => emit('task-from-alarm', a) }, 'create task') : null,
+      a.kind !== 'task_sla' ? h('button', { onclick: () => emit('task-from-alarm', a) }, 'create task') : null,
       h('button', { onclick: () => el.remove() }, 'hide')));
   box.prepend(el);
   while (box.children.length > 5) box.lastChild.remove();

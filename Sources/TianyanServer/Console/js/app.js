@@ -200,7 +200,8 @@ function showUnit(id) {
     h('button', { id: 'unit-track', onclick: () => showTrack(id) }, 'track (last hour)'),
     u.kind === 'radio' ? h('button', { id: 'unit-page', disabled: !allowed('dispatcher'), title: allowed('dispatcher') ? '' : 'needs the dispatcher role', onclick: () => { showTab('pages'); emit('page-to', id); } }, 'page') : null,
     h('button', { onclick: () => { emit('replay-unit', id); showTab('replay'); } }, 'replay…'),
-    u.kind === 'drone' ? h('button', { onclick: () => { showTab('maint'); emit('maint-unit', id); } }, 'maintenance') : null);
+    u.kind === 'drone' ? h('button', { onclick: () => { showTab('maint'); emit('maint-unit', id); } }, 'maintenance') : null,
+    u.kind === 'drone' ? h('button', { id: 'unit-finding', disabled: !allowed('dispatcher'), title: allowed('dispatcher') ? 'a task where the drone is now' : 'needs the dispatcher role', onclick: () => emit('task-from-drone', id) }, 'task from finding') : null);
   fill(box, h('h2', {}, u.name || u.id), h('table', {}, rows.map(([k, v]) => h('tr', {}, h('th', {}, k), h('td', {}, v)))), actions);
 }
 
