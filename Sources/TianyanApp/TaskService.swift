@@ -94,7 +94,8 @@ public actor TaskService: Service {
     let sink: any RecordSink
     let radios: RadioNetwork
     let logger: Logger
-    let now: @Sendable () -> Timestamp
+    /// The service's clock (tests move it); the API shows SLA standings at this time.
+    public nonisolated let now: @Sendable () -> Timestamp
     /// Statuses and page updates from the radio gateways.
     public nonisolated let inbox: TaskInbox
     /// Unfinished tasks (all of them, once loaded) and recently closed ones, by id.

@@ -1073,7 +1073,7 @@ enum OpenAPIDocument {
                   formation: {type: [string, "null"]}
                   assigned_at: {type: string, format: date-time}
                   assigned_by: {type: string}
-                  page: {type: [string, "null"], description: the page id (GET /api/v1/pages/{id})}
+                  page: {type: [string, "null"], description: "the page id (GET /api/v1/pages/{id})"}
                   page_state: {type: [string, "null"], description: "queued, accepted, sent, received, read, failed, retrying"}
                   status: {type: [string, "null"], description: "the unit's last status on the task: its meaning (accepted, en_route, …) or label"}
                   status_at: {type: [string, "null"], format: date-time}

@@ -72,7 +72,7 @@ enum TaskRoutes {
             let states = try states(q["state"].map(String.init))
             let team = q["team"].map(String.init)
             let list = try await store.tasks(states: states, team: team, since: w.since, until: w.until, limit: w.limit, offset: w.offset)
-            let now = Timestamp.now()
+            let now = parts.tasks?.now() ?? .now()
             // Memory holds fresher copies of unfinished tasks than the store (the writer batches).
             var fresh: [DispatchTask] = []
             for t in list { fresh.append((try? await parts.tasks?.task(id: t.id)) ?? t) }
@@ -86,7 +86,7 @@ enum TaskRoutes {
                 let task = try await tasks.create(new, by: user.name)
                 var headers = HTTPFields()
                 headers[.location] = "/api/v1/tasks/\(task.id)"
-                return PageJSON.response(.created, RecordJSON.task(task), headers: headers)
+                return PageJSON.response(.created, RecordJSON.task(task, now: tasks.now()), headers: headers)
             }
         }
 
@@ -119,7 +119,7 @@ enum TaskRoutes {
             _ = try sessions.authorize(request, role: nil)
             let id = try context.parameters.require("id")
             guard let task = try await service().task(id: id) else { throw APIError(.notFound, "no task \(id.prefix(64)); GET /api/v1/tasks lists them") }
-            return PageJSON.response(.ok, RecordJSON.task(task))
+            return PageJSON.response(.ok, RecordJSON.task(task, now: try service().now()))
         }
 
         on(.get, "api/v1/tasks/:id/suggestions") { request, context -> Response in
@@ -152,7 +152,7 @@ enum TaskRoutes {
                     force = flag
                 }
                 let (task, outcomes) = try await tasks.dispatch(id, units: units, by: user.name, force: force)
-                var object = RecordJSON.task(task)
+                var object = RecordJSON.task(task, now: tasks.now())
                 object["dispatch"] = outcomes.map { o -> [String: Any] in
                     ["unit": o.unit, "page": o.page.map { RecordJSON.page($0) } ?? NSNull(), "error": o.error ?? NSNull()]
                 }
@@ -170,7 +170,7 @@ enum TaskRoutes {
                     throw APIError(.badRequest, "\"\(text.prefix(40))\" is not a state a task is moved to by hand; one of \(manual.map(\.rawValue).joined(separator: ", ")) (cancel and reopen have their own routes)", field: "state")
                 }
                 let note = try body.optionalString("note")
-                return PageJSON.response(.ok, RecordJSON.task(try await tasks.setState(id, to: state, by: user.name, note: note)))
+                return PageJSON.response(.ok, RecordJSON.task(try await tasks.setState(id, to: state, by: user.name, note: note), now: tasks.now()))
             }
         }
 
@@ -184,7 +184,7 @@ enum TaskRoutes {
                     let reason = try body.string("reason")
                     let task = action == "cancel" ? try await tasks.cancel(id, by: user.name, reason: reason)
                         : try await tasks.reopen(id, by: user.name, reason: reason)
-                    return PageJSON.response(.ok, RecordJSON.task(task))
+                    return PageJSON.response(.ok, RecordJSON.task(task, now: tasks.now()))
                 }
             }
         }
