@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import RadioLink
 import ServiceLifecycle
+import Synchronization
 import TianyanModel
 import TianyanStore
 
@@ -142,6 +143,9 @@ public actor TaskService: Service {
         if let t = cache[id] { return t }
         return try await store.task(id: id)
     }
+
+    /// `list` (read from the store) with the fresher copies memory holds (the writer batches).
+    public func freshest(_ list: [DispatchTask]) -> [DispatchTask] { list.map { cache[$0.id] ?? $0 } }
 
     /// Unfinished tasks with units on them, by unit: who is busy.
     public func busyUnits() async throws -> [String: String] {
@@ -518,6 +522,10 @@ public actor TaskService: Service {
 public final class TaskInbox: Sendable {
     let stream: AsyncStream<[StoreRecord]>
     private let continuation: AsyncStream<[StoreRecord]>.Continuation
+    private let droppedBatches = Atomic<Int>(0)
+
+    /// Batches dropped because the task service fell 10,000 behind (their statuses did not move tasks).
+    public var dropped: Int { droppedBatches.load(ordering: .relaxed) }
 
     public init() {
         (stream, continuation) = AsyncStream.makeStream(of: [StoreRecord].self, bufferingPolicy: .bufferingNewest(10_000))
@@ -531,7 +539,8 @@ public final class TaskInbox: Sendable {
             default: false
             }
         }
-        if !relevant.isEmpty { continuation.yield(relevant) }
+        guard !relevant.isEmpty else { return }
+        if case .dropped = continuation.yield(relevant) { droppedBatches.add(1, ordering: .relaxed) }
     }
 
     func finish() { continuation.finish() }

@@ -74,8 +74,7 @@ enum TaskRoutes {
             let list = try await store.tasks(states: states, team: team, since: w.since, until: w.until, limit: w.limit, offset: w.offset)
             let now = parts.tasks?.now() ?? .now()
             // Memory holds fresher copies of unfinished tasks than the store (the writer batches).
-            var fresh: [DispatchTask] = []
-            for t in list { fresh.append((try? await parts.tasks?.task(id: t.id)) ?? t) }
+            let fresh = await parts.tasks?.freshest(list) ?? list
             return PageJSON.response(.ok, w.envelope("tasks", fresh.map { RecordJSON.task($0, now: now) }))
         }
 
