@@ -61,6 +61,8 @@ public struct Controller: Sendable {
         public var configuration = TianyanConfiguration()
         /// The live feed's fan-out (every record the producers store, for the WebSocket clients).
         public var live: LiveFeed?
+        /// Dispatch tasks: creation, dispatch, statuses, SLA watch.
+        public var tasks: TaskService?
 
         public init(database: TianyanDatabase, store: FleetStore, docks: DockService, radios: RadioNetwork, writer: StoreWriter? = nil,
                     sorties: SortieService? = nil, live: LiveFeed? = nil) {
@@ -77,7 +79,8 @@ public struct Controller: Sendable {
     /// The radio gateways of the configuration, each speaking its profile (`profile=` in the URL,
     /// else `generic-pei`): engine settings, status meanings, group paging, and the line settings
     /// the URL does not give.
-    public func makeRadioNetwork(registry: FleetRegistry, sink: any RecordSink) throws -> RadioNetwork {
+    public func makeRadioNetwork(registry: FleetRegistry, sink: any RecordSink,
+                                 observer: (@Sendable ([StoreRecord]) -> Void)? = nil) throws -> RadioNetwork {
         let directory = RadioDirectory(registry: registry)
         var profiles: [String: RadioProfile] = [:]
         let profileDirectory = Controller.profilesDirectory(configuration.profilesDirectory) + "/radios"
@@ -99,7 +102,7 @@ public struct Controller: Sendable {
                 settings: .init(name: g.name, url: url, profileName: name, engine: profile.engineConfiguration(gateway: g.name),
                                 statuses: profile.statuses, groupPaging: profile.groupPagingAllowed,
                                 statusCallouts: profile.statusCalloutsAllowed),
-                sink: sink, directory: directory, logger: logger)
+                sink: sink, directory: directory, logger: logger, observer: observer)
         }
         return RadioNetwork(gateways: gateways, directory: directory, sink: sink)
     }
@@ -140,13 +143,18 @@ public struct Controller: Sendable {
         let docks = try DockService(configuration: configuration, profiles: profiles, registry: registry,
                                     openAlarms: try await store.alarms(kind: "hms", open: true, limit: 100_000),
                                     sink: sink, logger: logger)
-        let radios = try makeRadioNetwork(registry: registry, sink: sink)
+        // The gateways hand statuses and page updates to the task service as well as to the sink.
+        let taskInbox = TaskInbox()
+        let radios = try makeRadioNetwork(registry: registry, sink: sink, observer: taskInbox.observe)
+        let tasks = TaskService(settings: .init(configuration: configuration), store: store, sink: sink, radios: radios, inbox: taskInbox,
+                                logger: logger)
         let orphans = try await Controller.closeOrphanedPages(store: store, sink: sink)
         if orphans > 0 { logger.warning("pages left unconfirmed by the last run marked failed", metadata: ["pages": "\(orphans)"]) }
         let sorties = SortieService(settings: .init(configuration: configuration), store: store, sink: sink, docks: docks,
                                     profiles: profiles, rules: configuration.maintenance, logger: logger)
         var parts = Parts(database: database, store: store, docks: docks, radios: radios, writer: writer, sorties: sorties, live: live)
         parts.configuration = configuration
+        parts.tasks = tasks
         let server = try serverFactory?(parts)
         // The writer is listed first so that it is shut down last: everything upstream of it
         // stops handing it records before it drains (the live feed next: it closes its clients
@@ -156,7 +164,7 @@ public struct Controller: Sendable {
             // An extra service that ends by itself (the demo's --run-for) shuts the whole group down gracefully.
             services: [.init(service: writer), .init(service: live), .init(service: retention)]
                 + extraServices.map { .init(service: $0, successTerminationBehavior: .gracefullyShutdownGroup) }
-                + [.init(service: docks), .init(service: sorties)]
+                + [.init(service: docks), .init(service: sorties), .init(service: tasks)]
                 + radios.gateways.map { .init(service: $0) }
                 + (server.map { [.init(service: $0)] } ?? [])
                 // Printed from inside the group: its signal handlers are in place by then, so a

@@ -48,6 +48,8 @@ public struct LiveEvent: Sendable {
             self.init(topic: .flightTasks, type: "flight_task", units: [f.dock], data: RecordJSON.flightTask(f))
         case .radioMessage(let m):
             self.init(topic: .radioMessages, type: "radio_message", units: [m.unit], data: RecordJSON.radioMessage(m))
+        case .task(let t):
+            self.init(topic: .tasks, type: "task", units: t.assignments.map(\.unit), data: RecordJSON.task(t))
         case .command, .audit, .maintenance, .cellCoverage:
             return nil
         }

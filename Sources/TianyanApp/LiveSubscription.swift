@@ -5,7 +5,7 @@ import TianyanModel
 /// a set of units. Parsed from the client's subscribe message; pure.
 public struct LiveSubscription: Hashable, Sendable {
     public enum Topic: String, CaseIterable, Sendable {
-        case positions, units, calls, alarms, pages, sorties
+        case positions, units, calls, alarms, pages, sorties, tasks
         case flightTasks = "flight_tasks"
         case radioMessages = "radio_messages"
     }

@@ -92,4 +92,42 @@ public enum RecordJSON {
             "meaning": m.meaning ?? NSNull(), "text": m.text ?? NSNull(), "called": m.called ?? NSNull(),
         ]
     }
+
+    /// A dispatch task with its SLA standing at `now`, its units (each with the page that told it
+    /// and how far that page got) and its whole history. `GET /api/v1/tasks/{id}` and the live
+    /// feed's `task` events have this shape.
+    public static func task(_ t: DispatchTask, now: Timestamp = .now()) -> [String: Any] {
+        func sla(_ s: TaskSLA) -> [String: Any] {
+            let status = t.sla(s, now: now)
+            return [
+                "deadline": status.deadline.iso8601, "state": status.state.rawValue, "met_at": status.metAt?.iso8601 ?? NSNull(),
+                "escalated_at": status.escalatedAt?.iso8601 ?? NSNull(),
+                "remaining_s": status.remainingSeconds.map { ($0 * 10).rounded() / 10 } ?? NSNull(),
+            ]
+        }
+        var source: [String: Any] = ["kind": t.source.kind.rawValue]
+        source["alarm"] = t.source.alarm ?? NSNull()
+        source["drone"] = t.source.drone ?? NSNull()
+        source["note"] = t.source.note ?? NSNull()
+        return [
+            "id": t.id, "title": t.title, "description": t.description, "priority": t.priority.rawValue,
+            "location": ["lat": t.location.latitude, "lon": t.location.longitude], "source": source,
+            "team": t.team ?? NSNull(), "created_by": t.createdBy, "created_at": t.createdAt.iso8601, "updated": t.updated.iso8601,
+            "state": t.state.rawValue, "final": t.state.isFinal, "closed_at": t.closedAt?.iso8601 ?? NSNull(),
+            "contact_at": t.contactAt?.iso8601 ?? NSNull(), "on_scene_at": t.onSceneAt?.iso8601 ?? NSNull(),
+            "reopened": t.reopenCount,
+            "sla": ["contact": sla(.contact), "on_site": sla(.onSite)],
+            "units": t.assignments.map { a -> [String: Any] in
+                [
+                    "unit": a.unit, "kind": a.kind.rawValue, "name": a.name ?? NSNull(), "formation": a.formation ?? NSNull(),
+                    "assigned_at": a.assignedAt.iso8601, "assigned_by": a.assignedBy, "page": a.page ?? NSNull(),
+                    "page_state": a.pageState ?? NSNull(), "status": a.status ?? NSNull(), "status_at": a.statusAt?.iso8601 ?? NSNull(),
+                    "active": a.active && t.state.isActive,
+                ]
+            },
+            "history": t.history.map { h -> [String: Any] in
+                ["action": h.action, "time": h.time.iso8601, "actor": h.actor, "state": h.state.rawValue, "detail": h.detail ?? NSNull()]
+            },
+        ]
+    }
 }

@@ -48,6 +48,14 @@ public struct TianyanConfiguration: Sendable, Hashable {
     public var consoleLeafletDirectory = "/usr/share/javascript/leaflet"
     /// Origins other web applications may call the API from (CORS); empty: none.
     public var corsOrigins: [String] = []
+    /// Dispatch tasks: contact (accepted) and on-site deadlines, minutes after creation.
+    public var taskContactMinutes = 30
+    public var taskOnSiteMinutes = 60
+    /// Speeds for the estimated arrival of suggested units: radios by road (straight line × 1.3), drones straight.
+    public var taskRoadSpeedKmh = 30.0
+    public var taskDroneSpeedMetresPerSecond = 12.0
+    /// Units whose last position is older than this are not suggested.
+    public var taskPositionMaxAgeMinutes = 15
 
     public init() {}
 
@@ -105,6 +113,11 @@ public struct TianyanConfiguration: Sendable, Hashable {
         "console.tile_datum": "datum of the basemap tiles: wgs84, or gcj02 for Chinese basemaps (the console shifts everything it draws)",
         "console.tile_attribution": "attribution text shown under the basemap",
         "console.leaflet_dir": "directory holding leaflet.js and leaflet.css (Debian libjs-leaflet)",
+        "tasks.contact_minutes": "a dispatch task must be accepted (contact) within this many minutes of its creation (default 30)",
+        "tasks.on_site_minutes": "a unit must be on scene within this many minutes of the task's creation (default 60)",
+        "tasks.road_speed_kmh": "road speed of radio-carrying units for estimated arrival; the route is taken as 1.3 x the straight line (default 30)",
+        "tasks.drone_speed_mps": "drone speed for estimated arrival, straight line, m/s (default 12)",
+        "tasks.position_max_age_minutes": "units whose last position is older are not suggested for a task (default 15)",
         "radio.gateways": "radio gateways, NAME=URL separated by commas (serial:///dev/ttyUSB0?baud=38400&profile=…, tcp://host:port?profile=…)",
     ]
 
@@ -257,6 +270,19 @@ public struct TianyanConfiguration: Sendable, Hashable {
             consoleTileDatum = text
         case "console.tile_attribution": consoleTileAttribution = text
         case "console.leaflet_dir": consoleLeafletDirectory = text
+        case "tasks.contact_minutes": taskContactMinutes = try int(1...10_080)
+        case "tasks.on_site_minutes": taskOnSiteMinutes = try int(1...10_080)
+        case "tasks.road_speed_kmh":
+            guard let v = Double(text), v >= 1, v <= 200 else {
+                throw Problem(source: source, key: key, message: "\"\(text)\" must be a speed in km/h from 1 to 200")
+            }
+            taskRoadSpeedKmh = v
+        case "tasks.drone_speed_mps":
+            guard let v = Double(text), v >= 1, v <= 50 else {
+                throw Problem(source: source, key: key, message: "\"\(text)\" must be a speed in m/s from 1 to 50")
+            }
+            taskDroneSpeedMetresPerSecond = v
+        case "tasks.position_max_age_minutes": taskPositionMaxAgeMinutes = try int(1...1440)
         case "radio.gateways":
             var list: [RadioGatewaySetting] = []
             for item in text.split(whereSeparator: { $0 == "," || $0 == "\n" || $0 == " " }) where !item.isEmpty {

@@ -203,6 +203,8 @@ public enum StoreRecord: Sendable, Hashable {
     case sortie(SortieRecord)
     /// What a finished sortie imaged of a cell; `lastCovered` only ever moves forward.
     case cellCoverage(CellCoverageRecord)
+    /// A dispatch task's latest state (one row per task, replaced as it changes).
+    case task(DispatchTask)
 }
 
 /// A unit as `tianyan units` shows it.

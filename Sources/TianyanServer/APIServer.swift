@@ -224,6 +224,7 @@ public enum APIServer {
 
         SortieRoutes.add(on, parts: parts, sessions: sessions)
         UnitRoutes.add(on, parts: parts, sessions: sessions)
+        TaskRoutes.add(on, parts: parts, sessions: sessions)
         RadioLogRoutes.add(on, parts: parts, sessions: sessions)
         MaintenanceRoutes.add(on, parts: parts, sessions: sessions)
         RegistryRoutes.add(on, parts: parts, sessions: sessions)

@@ -108,7 +108,7 @@ public enum ConsoleRoutes {
                 "tile_attribution": config.consoleTileAttribution,
                 "leaflet": FileManager.default.fileExists(atPath: leaflet + "/leaflet.esm.min.js"),
                 "online_seconds": config.onlineSeconds,
-                "task_sla": ["contact_minutes": 30, "on_site_minutes": 60],
+                "task_sla": ["contact_minutes": config.taskContactMinutes, "on_site_minutes": config.taskOnSiteMinutes],
             ])
         }
     }

@@ -11,7 +11,7 @@ enum OpenAPIDocument {
         milliseconds. Every error is `{"error": {"message": "...", "field": "...", "status": N}}`,
         `field` naming the part of the request that was wrong where there is one.
         Log in with POST /api/v1/session and send the token as `Authorization: Bearer <token>`.
-        Reading needs any role; paging and alarms need `dispatcher`, sorties and plans `lead`,
+        Reading needs any role; paging, alarms and tasks need `dispatcher`, sorties and plans `lead`,
         grounding and service records `maintenance`, users and the audit log `admin` (`admin` may
         do everything). No session is 401, the wrong role 403, an unknown id 404. Every change is
         written to the audit log (who, when, what, outcome), refusals too. /healthz, /metrics and
@@ -71,7 +71,7 @@ enum OpenAPIDocument {
 
             The client sends `{"subscribe": [topics], "bbox": [south, west, north, east], "units": [ids], "batch": true}`
             (bbox, units and batch optional) at any time; each replaces the last. Topics: positions, units,
-            calls, alarms, pages, sorties, flight_tasks, radio_messages. `bbox` filters positions
+            calls, alarms, pages, sorties, tasks, flight_tasks, radio_messages. `bbox` filters positions
             (west > east crosses the antimeridian); `units` keeps only events about those units;
             `"batch": true` lets events waiting together come as one `{"type": "batch", "data": [events]}`
             message (at most 500). Nothing is sent before the first subscribe. The server answers
@@ -84,7 +84,8 @@ enum OpenAPIDocument {
             `call` (id, gateway, kind, called, caller, priority, emergency, start, end, cause,
             talking, transmissions [{talker, start, end}]), `alarm` (id, unit, time, kind, severity,
             code, text, cleared_at), `page` (as GET /api/v1/pages/{id}), `sortie` (as GET
-            /api/v1/sorties, without the route), `flight_task` (flight_id, dock, time, status,
+            /api/v1/sorties, without the route), `task` (as GET /api/v1/tasks/{id}: every change of a
+            dispatch task, its units' pages and statuses, and SLA escalations), `flight_task` (flight_id, dock, time, status,
             percent, step, …), `radio_message` (gateway, unit, time, kind, status, meaning, text, called).
 
             Each client has a bounded queue (1000 events or 4 MiB); a client that falls that far
@@ -475,9 +476,9 @@ enum OpenAPIDocument {
                       leaflet: {type: boolean}
                       online_seconds: {type: integer}
                       task_sla: {type: object}
-      /api/v1/tasks:
+      /api/v1/flight-tasks:
         get:
-          summary: Dock flight tasks (the dock's own progress reports), by last update, newest first
+          summary: Dock flight tasks (the dock's own progress reports), by last update, newest first (dispatch tasks are /api/v1/tasks)
           parameters:
             - {name: dock, in: query, schema: {type: string}}
             - {name: since, in: query, schema: {type: string, format: date-time}, description: updated at or after}
@@ -486,13 +487,13 @@ enum OpenAPIDocument {
             - {name: offset, in: query, schema: {type: integer, minimum: 0, maximum: 1000000, default: 0}}
           responses:
             "200":
-              description: the tasks
+              description: the flight tasks
               content:
                 application/json:
                   schema:
                     type: object
                     properties:
-                      tasks:
+                      flight_tasks:
                         type: array
                         items:
                           type: object
@@ -513,6 +514,255 @@ enum OpenAPIDocument {
                       next_offset: {type: [integer, "null"]}
             "400": {$ref: "#/components/responses/BadRequest"}
             "401": {$ref: "#/components/responses/BadRequest"}
+      /api/v1/tasks:
+        get:
+          summary: Dispatch tasks, newest first (by creation), with SLA standing, units and history
+          description: |
+            Filters combine. The creation-time range is `since`/`until` (or `from`/`to`, the same thing).
+            Each task is the Task schema; the live feed's `task` events (topic `tasks`) have the same shape.
+          parameters:
+            - {name: state, in: query, schema: {type: string}, description: "comma-separated: open, dispatched, accepted, en_route, on_scene, done, canceled"}
+            - {name: team, in: query, schema: {type: string}, description: formation id}
+            - {name: since, in: query, schema: {type: string, format: date-time}, description: created at or after}
+            - {name: until, in: query, schema: {type: string, format: date-time}, description: created at or before}
+            - {name: from, in: query, schema: {type: string, format: date-time}, description: same as since}
+            - {name: to, in: query, schema: {type: string, format: date-time}, description: same as until}
+            - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 10000, default: 100}}
+            - {name: offset, in: query, schema: {type: integer, minimum: 0, maximum: 1000000, default: 0}}
+          responses:
+            "200":
+              description: the tasks
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    properties:
+                      tasks: {type: array, items: {$ref: "#/components/schemas/Task"}}
+                      limit: {type: integer}
+                      offset: {type: integer}
+                      next_offset: {type: [integer, "null"]}
+            "400": {$ref: "#/components/responses/BadRequest"}
+            "401": {$ref: "#/components/responses/BadRequest"}
+        post:
+          summary: Create a task (dispatcher); audited
+          description: |
+            From an alarm (`source: {kind: alarm, alarm: ID}`; without a location, where the alarm's
+            unit last was), a map point (`{kind: point}`, the default; location required) or a drone
+            finding (`{kind: drone, drone: SERIAL, note}`; without a location, where the drone last was).
+            The SLA deadlines are fixed at creation: contact (accepted) within tasks.contact_minutes
+            (30) and on scene within tasks.on_site_minutes (60), both counted from creation (the
+            moment the centre knew), not from dispatch. `team` is a formation id; without it the
+            task takes the formation of the first dispatched unit that has one.
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema:
+                  type: object
+                  required: [title]
+                  properties:
+                    title: {type: string, maxLength: 200}
+                    description: {type: string, maxLength: 4000}
+                    priority: {type: string, enum: [low, normal, high, urgent], default: normal}
+                    location: {type: object, required: [lat, lon], properties: {lat: {type: number}, lon: {type: number}}, description: WGS-84 degrees}
+                    source:
+                      type: object
+                      required: [kind]
+                      properties:
+                        kind: {type: string, enum: [alarm, point, drone]}
+                        alarm: {type: string, description: the alarm id (kind alarm)}
+                        drone: {type: string, description: the drone serial (kind drone)}
+                        note: {type: string, description: what was found}
+                    team: {type: string, description: formation id of the registry}
+          responses:
+            "201":
+              description: created (state open); the Location is the task
+              headers: {Location: {schema: {type: string}}}
+              content: {application/json: {schema: {$ref: "#/components/schemas/Task"}}}
+            "400": {$ref: "#/components/responses/BadRequest"}
+            "401": {$ref: "#/components/responses/BadRequest"}
+            "403": {$ref: "#/components/responses/BadRequest"}
+            "413": {$ref: "#/components/responses/BadRequest"}
+      /api/v1/tasks/stats:
+        get:
+          summary: Per team, tasks closed in a range, on-time closure rate, rework rate, mean times to contact and on scene
+          description: |
+            Counts tasks created (`created`) and closed (`closed`: done; `canceled`) within from…to.
+            `on_time_rate` = closed tasks with both SLAs met / closed; `rework_rate` = closed tasks
+            reopened at least once / closed (null with nothing closed). Mean times are seconds from
+            creation to the first contact (accepted or later) and to the first on-scene, over the
+            closed tasks. `team` null gathers the tasks without a team.
+          parameters:
+            - {name: from, in: query, schema: {type: string, format: date-time}, description: "default: 30 days before to"}
+            - {name: to, in: query, schema: {type: string, format: date-time}, description: "default: now; at most 366 days after from"}
+          responses:
+            "200":
+              description: one entry per team with tasks in the range
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    properties:
+                      from: {type: string, format: date-time}
+                      to: {type: string, format: date-time}
+                      teams:
+                        type: array
+                        items:
+                          type: object
+                          properties:
+                            team: {type: [string, "null"]}
+                            name: {type: [string, "null"]}
+                            created: {type: integer}
+                            closed: {type: integer}
+                            closed_on_time: {type: integer}
+                            reworked: {type: integer}
+                            canceled: {type: integer}
+                            on_time_rate: {type: [number, "null"]}
+                            rework_rate: {type: [number, "null"]}
+                            mean_contact_s: {type: [number, "null"]}
+                            mean_on_site_s: {type: [number, "null"]}
+            "400": {$ref: "#/components/responses/BadRequest"}
+            "401": {$ref: "#/components/responses/BadRequest"}
+            "503": {$ref: "#/components/responses/BadRequest"}
+      /api/v1/tasks/{id}:
+        get:
+          summary: One task
+          parameters:
+            - {name: id, in: path, required: true, schema: {type: string}}
+          responses:
+            "200": {description: the task, content: {application/json: {schema: {$ref: "#/components/schemas/Task"}}}}
+            "401": {$ref: "#/components/responses/BadRequest"}
+            "404": {$ref: "#/components/responses/BadRequest"}
+      /api/v1/tasks/{id}/suggestions:
+        get:
+          summary: The nearest available units for a task, nearest first, with distance and estimated arrival
+          description: |
+            Radios and drones with a position no older than tasks.position_max_age_minutes (15), not
+            on another unfinished task, and whose last status (12 hours) is not `unavailable`.
+            Distance is the great-circle distance to the task's location. Estimated arrival: a radio
+            (a person by car) travels 1.3 × the straight line at tasks.road_speed_kmh (30 km/h); a
+            drone flies straight at tasks.drone_speed_mps (12 m/s). Grounded drones are not left out
+            (the maintenance view says which are).
+          parameters:
+            - {name: id, in: path, required: true, schema: {type: string}}
+            - {name: kind, in: query, schema: {type: string, enum: [radio, drone]}, description: "default: both"}
+            - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 500, default: 10}}
+          responses:
+            "200": {description: the units, content: {application/json: {schema: {$ref: "#/components/schemas/Suggestions"}}}}
+            "400": {$ref: "#/components/responses/BadRequest"}
+            "401": {$ref: "#/components/responses/BadRequest"}
+            "404": {$ref: "#/components/responses/BadRequest"}
+      /api/v1/units/available:
+        get:
+          summary: The nearest available units to a point (as the task suggestions, for a point with no task yet)
+          parameters:
+            - {name: lat, in: query, required: true, schema: {type: number}}
+            - {name: lon, in: query, required: true, schema: {type: number}}
+            - {name: kind, in: query, schema: {type: string, enum: [radio, drone]}}
+            - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 500, default: 10}}
+          responses:
+            "200": {description: the units, content: {application/json: {schema: {$ref: "#/components/schemas/Suggestions"}}}}
+            "400": {$ref: "#/components/responses/BadRequest"}
+            "401": {$ref: "#/components/responses/BadRequest"}
+      /api/v1/tasks/{id}/dispatch:
+        post:
+          summary: Page units with the task and put them on it (dispatcher); audited
+          description: |
+            Each radio gets one text page (`TK-… [HIGH|URGENT] title @lat,lon`, the title shortened
+            to fit one SDS); the page ids are kept on the task (`units[].page`, `units[].page_state`
+            follows sent → received → read; the page itself at GET /api/v1/pages/{id}). An open task
+            becomes dispatched; units can be added to a task already under way. Drones are put on the
+            task without a page. A unit busy on another unfinished task is refused (409) unless
+            `force` is true. A unit whose page is refused by the gateway is listed in `dispatch`
+            with the error and not put on the task; if no unit could be paged, 503 and nothing changes.
+          parameters:
+            - {name: id, in: path, required: true, schema: {type: string}}
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema:
+                  type: object
+                  required: [units]
+                  properties:
+                    units: {type: array, items: {type: string}, description: "radio ISSIs or aliases (CM-0001), drone serials; not talkgroups"}
+                    force: {type: boolean, default: false}
+          responses:
+            "200":
+              description: the task, and per unit the page sent or why not
+              content:
+                application/json:
+                  schema:
+                    allOf:
+                      - {$ref: "#/components/schemas/Task"}
+                      - type: object
+                        properties:
+                          dispatch:
+                            type: array
+                            items:
+                              type: object
+                              properties:
+                                unit: {type: string}
+                                page: {oneOf: [{$ref: "#/components/schemas/Page"}, {type: "null"}]}
+                                error: {type: [string, "null"]}
+            "400": {$ref: "#/components/responses/BadRequest"}
+            "401": {$ref: "#/components/responses/BadRequest"}
+            "403": {$ref: "#/components/responses/BadRequest"}
+            "404": {$ref: "#/components/responses/BadRequest"}
+            "409": {$ref: "#/components/responses/BadRequest"}
+            "503": {$ref: "#/components/responses/BadRequest"}
+      /api/v1/tasks/{id}/state:
+        post:
+          summary: Move a task forward by hand (dispatcher); audited
+          description: |
+            Forward only: dispatched → accepted → en_route → on_scene → done (steps may be skipped;
+            a later state also counts as contact and arrival for the SLAs). The radios' statuses
+            move tasks the same way: a status from a unit on the task whose profile meaning is
+            accepted, en_route, on_scene or done moves it there (available while on scene: done);
+            other statuses are noted in the history only.
+          parameters:
+            - {name: id, in: path, required: true, schema: {type: string}}
+          requestBody:
+            required: true
+            content: {application/json: {schema: {type: object, required: [state], properties: {state: {type: string, enum: [accepted, en_route, on_scene, done]}, note: {type: string}}}}}
+          responses:
+            "200": {description: the task, content: {application/json: {schema: {$ref: "#/components/schemas/Task"}}}}
+            "400": {$ref: "#/components/responses/BadRequest"}
+            "401": {$ref: "#/components/responses/BadRequest"}
+            "403": {$ref: "#/components/responses/BadRequest"}
+            "404": {$ref: "#/components/responses/BadRequest"}
+            "409": {$ref: "#/components/responses/BadRequest"}
+      /api/v1/tasks/{id}/cancel:
+        post:
+          summary: Cancel a task that is not done (dispatcher); the SLA clocks stop; audited
+          parameters:
+            - {name: id, in: path, required: true, schema: {type: string}}
+          requestBody:
+            required: true
+            content: {application/json: {schema: {type: object, required: [reason], properties: {reason: {type: string}}}}}
+          responses:
+            "200": {description: the task, content: {application/json: {schema: {$ref: "#/components/schemas/Task"}}}}
+            "400": {$ref: "#/components/responses/BadRequest"}
+            "401": {$ref: "#/components/responses/BadRequest"}
+            "403": {$ref: "#/components/responses/BadRequest"}
+            "404": {$ref: "#/components/responses/BadRequest"}
+            "409": {$ref: "#/components/responses/BadRequest"}
+      /api/v1/tasks/{id}/reopen:
+        post:
+          summary: Reopen a done task (dispatcher) - back to open, its units released, counted as rework; audited
+          description: The SLAs stay as first measured (deadlines from creation, first contact and arrival kept).
+          parameters:
+            - {name: id, in: path, required: true, schema: {type: string}}
+          requestBody:
+            required: true
+            content: {application/json: {schema: {type: object, required: [reason], properties: {reason: {type: string}}}}}
+          responses:
+            "200": {description: the task, content: {application/json: {schema: {$ref: "#/components/schemas/Task"}}}}
+            "400": {$ref: "#/components/responses/BadRequest"}
+            "401": {$ref: "#/components/responses/BadRequest"}
+            "403": {$ref: "#/components/responses/BadRequest"}
+            "404": {$ref: "#/components/responses/BadRequest"}
+            "409": {$ref: "#/components/responses/BadRequest"}
       /api/v1/voice-log:
         get:
           summary: Voice calls with their talkers, newest first
@@ -774,6 +1024,92 @@ enum OpenAPIDocument {
             history:
               type: array
               items: {type: object, properties: {state: {type: string}, time: {type: string, format: date-time}, detail: {type: [string, "null"]}}}
+        SLA:
+          type: object
+          properties:
+            deadline: {type: string, format: date-time}
+            state: {type: string, enum: [running, met, missed, stopped], description: "stopped: closed before the deadline without meeting it"}
+            met_at: {type: [string, "null"], format: date-time}
+            escalated_at: {type: [string, "null"], format: date-time, description: "when the miss was escalated (an alarm of kind task_sla, a history step, the audit log)"}
+            remaining_s: {type: [number, "null"], description: seconds to the deadline while running}
+        Task:
+          type: object
+          properties:
+            id: {type: string}
+            title: {type: string}
+            description: {type: string}
+            priority: {type: string, enum: [low, normal, high, urgent]}
+            location: {type: object, properties: {lat: {type: number}, lon: {type: number}}, description: WGS-84}
+            source:
+              type: object
+              properties:
+                kind: {type: string, enum: [alarm, point, drone]}
+                alarm: {type: [string, "null"]}
+                drone: {type: [string, "null"]}
+                note: {type: [string, "null"]}
+            team: {type: [string, "null"], description: formation id}
+            created_by: {type: string}
+            created_at: {type: string, format: date-time}
+            updated: {type: string, format: date-time}
+            state: {type: string, enum: [open, dispatched, accepted, en_route, on_scene, done, canceled]}
+            final: {type: boolean}
+            closed_at: {type: [string, "null"], format: date-time}
+            contact_at: {type: [string, "null"], format: date-time, description: first reached accepted or later}
+            on_scene_at: {type: [string, "null"], format: date-time, description: first reached on_scene or done}
+            reopened: {type: integer, description: times reopened after done (rework)}
+            sla:
+              type: object
+              properties:
+                contact: {$ref: "#/components/schemas/SLA"}
+                on_site: {$ref: "#/components/schemas/SLA"}
+            units:
+              type: array
+              items:
+                type: object
+                properties:
+                  unit: {type: string}
+                  kind: {type: string, enum: [radio, drone]}
+                  name: {type: [string, "null"]}
+                  formation: {type: [string, "null"]}
+                  assigned_at: {type: string, format: date-time}
+                  assigned_by: {type: string}
+                  page: {type: [string, "null"], description: "the page id (GET /api/v1/pages/{id})"}
+                  page_state: {type: [string, "null"], description: "queued, accepted, sent, received, read, failed, retrying"}
+                  status: {type: [string, "null"], description: "the unit's last status on the task: its meaning (accepted, en_route, …) or label"}
+                  status_at: {type: [string, "null"], format: date-time}
+                  active: {type: boolean, description: on the task now (false once done, canceled or reopened)}
+            history:
+              type: array
+              items:
+                type: object
+                properties:
+                  action: {type: string, description: "created, dispatched, page, status, state, canceled, reopened, escalated"}
+                  time: {type: string, format: date-time}
+                  actor: {type: string, description: "a user, `radio ISSI`, or `controller` (the SLA watch)"}
+                  state: {type: string, description: the task's state after the step}
+                  detail: {type: [string, "null"]}
+        Suggestions:
+          type: object
+          properties:
+            task: {type: [string, "null"]}
+            location: {type: object, properties: {lat: {type: number}, lon: {type: number}}}
+            assumptions:
+              type: object
+              properties:
+                radio_road_speed_kmh: {type: number}
+                radio_road_detour: {type: number}
+                drone_speed_mps: {type: number}
+                position_max_age_s: {type: number}
+            units:
+              type: array
+              items:
+                allOf:
+                  - {$ref: "#/components/schemas/Unit"}
+                  - type: object
+                    properties:
+                      distance_m: {type: number}
+                      eta_s: {type: number}
+                      position_age_s: {type: number}
         Page:
           type: object
           properties:

@@ -5,7 +5,8 @@ import TianyanApp
 import TianyanModel
 import TianyanStore
 
-/// Units (docks, drones, radios) with state and last position, and a unit's track.
+/// Units (docks, drones, radios) with state and last position, a unit's track, and the docks'
+/// flight tasks (`/api/v1/flight-tasks`; dispatch tasks are `/api/v1/tasks`).
 enum UnitRoutes {
     /// Most units one list answer holds, and most points one track answer holds.
     static let maxUnits = 10_000
@@ -106,12 +107,12 @@ enum UnitRoutes {
             ])
         }
 
-        on(.get, "api/v1/tasks") { request, _ -> Response in
+        on(.get, "api/v1/flight-tasks") { request, _ -> Response in
             _ = try sessions.authorize(request, role: nil)
             let w = try ListWindow(request, defaultLimit: 100, maxLimit: 10_000)
             let tasks = try await store.flightTasks(dock: request.uri.queryParameters["dock"].map(String.init), limit: w.limit,
                                                     since: w.since, until: w.until, offset: w.offset)
-            return PageJSON.response(.ok, w.envelope("tasks", tasks.map(task)))
+            return PageJSON.response(.ok, w.envelope("flight_tasks", tasks.map(task)))
         }
     }
 

@@ -151,6 +151,16 @@ struct BatchWriter: Sendable {
                     """, arguments: [o.id, o.drone, o.dock, o.pilot, o.formation, try JSONCoding.encode(o.cells), o.start.milliseconds,
                                      o.end.milliseconds, o.state.rawValue, o.urgent, o.part, o.parts, try JSONCoding.encode(o.route), o.percent,
                                      o.updated.milliseconds, try JSONCoding.encode(o.history)])
+            case .task(let t):
+                // A task's history only grows: a late copy of an older version never replaces a newer one.
+                try db.execute(sql: """
+                    INSERT INTO dispatch_tasks(id, team, state, priority, created_at, closed_at, updated, steps, data)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT(id) DO UPDATE SET team = excluded.team, state = excluded.state, priority = excluded.priority,
+                        closed_at = excluded.closed_at, updated = excluded.updated, steps = excluded.steps, data = excluded.data
+                    WHERE excluded.steps >= dispatch_tasks.steps
+                    """, arguments: [t.id, t.team, t.state.rawValue, t.priority.rawValue, t.createdAt.milliseconds, t.closedAt?.milliseconds,
+                                     t.updated.milliseconds, t.history.count, try JSONCoding.encode(t)])
             case .cellCoverage(let c):
                 try db.execute(sql: """
                     INSERT INTO cell_coverage(cell, last_covered, last_fraction, last_sortie, last_flown) VALUES (?, ?, ?, ?, ?)

@@ -147,6 +147,19 @@ enum Schema {
                     battery_cycles INTEGER, battery_percent REAL, temperature_c REAL, PRIMARY KEY (unit, time));
                 """)
         }
+        m.registerMigration("v8 dispatch tasks") { db in
+            try db.execute(sql: """
+                -- Dispatch tasks: the columns the lists filter and sort on, the whole task as JSON
+                -- (assignments with their pages, SLA marks, history).
+                CREATE TABLE dispatch_tasks (
+                    id TEXT PRIMARY KEY NOT NULL, team TEXT, state TEXT NOT NULL, priority TEXT NOT NULL,
+                    created_at INTEGER NOT NULL, closed_at INTEGER, updated INTEGER NOT NULL,
+                    steps INTEGER NOT NULL, data TEXT NOT NULL);
+                CREATE INDEX dispatch_tasks_created ON dispatch_tasks(created_at);
+                CREATE INDEX dispatch_tasks_closed ON dispatch_tasks(closed_at);
+                CREATE INDEX dispatch_tasks_state ON dispatch_tasks(state, created_at);
+                """)
+        }
         return m
     }
 }

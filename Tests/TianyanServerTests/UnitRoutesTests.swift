@@ -107,13 +107,13 @@ struct UnitRoutesTests {
             }
             try await client.execute(uri: "/api/v1/units/NOPE-1/track", method: .get, headers: auth) { r in #expect(r.status == .notFound) }
 
-            try await client.execute(uri: "/api/v1/tasks?dock=\(drone.dock ?? "")", method: .get, headers: auth) { r in
+            try await client.execute(uri: "/api/v1/flight-tasks?dock=\(drone.dock ?? "")", method: .get, headers: auth) { r in
                 #expect(r.status == .ok)
-                let tasks = APIRoutesTests.json(r.body)["tasks"] as? [[String: Any]] ?? []
+                let tasks = APIRoutesTests.json(r.body)["flight_tasks"] as? [[String: Any]] ?? []
                 #expect(tasks.count == 1 && tasks.first?["flight_id"] as? String == "F-1" && tasks.first?["percent"] as? Double == 40)
             }
-            try await client.execute(uri: "/api/v1/tasks?since=\(now.iso8601)", method: .get, headers: auth) { r in
-                #expect((APIRoutesTests.json(r.body)["tasks"] as? [Any])?.isEmpty == true, "the task was updated before since")
+            try await client.execute(uri: "/api/v1/flight-tasks?since=\(now.iso8601)", method: .get, headers: auth) { r in
+                #expect((APIRoutesTests.json(r.body)["flight_tasks"] as? [Any])?.isEmpty == true, "the task was updated before since")
             }
         }
     }
