@@ -48,6 +48,9 @@ final class ControllerMetrics: Sendable {
             count("tianyan_store_records_committed_total", "records committed to the database", [], writer.committed)
             count("tianyan_store_transactions_total", "database transactions committed", [], writer.transactions)
             count("tianyan_store_failed_commits_total", "commits that failed and were retried", [], writer.failedCommits)
+            gauge("tianyan_store_failing", "1 while database commits fail (full disk, read-only file); records wait in memory", [],
+                  writer.failingSince == nil ? 0 : 1)
+            count("tianyan_store_dropped_total", "positions refused because the writer's queue was full while commits failed", [], writer.dropped)
         }
         if let live = parts.live?.statistics {
             gauge("tianyan_live_clients", "WebSocket clients connected to the live feed", [], Double(live.clients))
