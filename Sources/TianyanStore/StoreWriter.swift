@@ -21,9 +21,10 @@ public final class StoreWriter: RecordSink, Service, Sendable {
         /// Longest a record waits for its batch to fill before the batch is committed anyway.
         public var maxDelay: Duration
         /// Most records held in memory while commits fail. Past it new positions are refused
-        /// (counted in `dropped`); other records are kept. 1,000,000 positions take about
-        /// 200 MB (tools/faults/storage measures it) and cover about half an hour of a
-        /// stressed city (≈ 500 positions/s).
+        /// (counted in `dropped`); other records are kept. The default covers about half an
+        /// hour of a stressed city (≈ 500 positions/s); tools/faults/storage measured the
+        /// controller growing by 1–2 KB per message held (the record, the journal release it
+        /// waits for, the MQTT copy), so about 1–2 GB at the bound.
         public var maxPending: Int
         public init(batchSize: Int = 100_000, maxDelay: Duration = .milliseconds(20), maxPending: Int = 1_000_000) {
             self.batchSize = batchSize

@@ -51,7 +51,7 @@ struct GatewayFaultTests {
                 if fault == .garbage {
                     // Bursts of garbage with statuses between them, for FaultScale seconds.
                     var noise = SeededGenerator(seed: 11)
-                    var next = base + perBatch
+                    var next = 10_000  // a range of its own: each status from its own radio
                     let until = ContinuousClock.now + FaultScale.seconds(2)
                     while ContinuousClock.now < until {
                         rig.radio.sendRaw((0..<2048).map { _ in UInt8.random(in: 0...255, using: &noise) })
@@ -67,13 +67,14 @@ struct GatewayFaultTests {
                     // A call open and a page in flight when the line fails.
                     let cc = 10 + round
                     rig.radio.send(["+CTICN: \(cc),0,0,0,2100001,1,1,0,1,1,0,9001,0", "+CTCC: \(cc),1,1,0,0,1,1", "+CTXG: \(cc),3,0,0,0,2100001"])
-                    try await waitUntil("the call to be open", timeout: .seconds(20)) { rig.service.openCalls.count == 1 }
+                    try await waitUntil("the call of round \(round) to be open", timeout: .seconds(20)) { rig.service.openCalls.count == 1 }
                     rig.radio.muteSubmissions = true
                     let submitted = rig.radio.submissions.count
                     let page = try rig.network.page("Move to sector \(round)", to: "2100002", requestedBy: "dispatcher-1")
                     pages.append(page.id)
                     try await waitUntil("the AT+CMGS in flight", timeout: .seconds(20)) { rig.radio.submissions.count == submitted + 1 }
                     let connections = rig.radio.connections
+                    let connects = rig.service.status.counters.connects
                     let cutAt = ContinuousClock.now
                     switch fault {
                     case .ptyClosed, .tcpDrop:
@@ -86,7 +87,11 @@ struct GatewayFaultTests {
                     try await waitUntil("the line to be reopened", timeout: .seconds(30)) { rig.radio.connections > connections }
                     rig.radio.silent = false
                     rig.radio.muteSubmissions = false
-                    try await waitUntil("the gateway to be ready again", timeout: .seconds(30)) { rig.service.status.ready }
+                    // The controller's own reconnect (not the radio's new line) and its init done:
+                    // what the radio sends before then goes to a line nobody has opened yet.
+                    try await waitUntil("the gateway to reconnect and be ready again", timeout: .seconds(30)) {
+                        rig.service.status.counters.connects > connects && rig.service.status.ready
+                    }
                     recoveries.append(Self.seconds(ContinuousClock.now - cutAt))
                     try await waitUntil("the page in flight to fail", timeout: .seconds(30)) { rig.network.page(id: page.id)?.state == "failed" }
                     #expect(rig.service.openCalls.isEmpty, "the cut call is closed")
