@@ -199,6 +199,10 @@ let package = Package(
             path: "tools/radio-sim",
             exclude: ["README.md"]
         ),
+        // DJI envelope/OSD/event decoding and the dock and radio profile loaders under random input (tools/faults/fuzz).
+        .executableTarget(
+            name: "fuzz-dock", dependencies: ["DockLink", "RadioLink", "TianyanModel", "TianyanTesting"], path: "tools/fuzz-dock"
+        ),
         .executableTarget(name: "fuzz-radio", dependencies: ["RadioLink", "TianyanModel"], path: "tools/fuzz-radio"),
         .executableTarget(name: "bench-radio", dependencies: ["RadioLink", "TianyanModel"], path: "tools/bench-radio"),
         .executableTarget(
@@ -260,6 +264,21 @@ let package = Package(
         .testTarget(
             name: "ConsoleTests",
             dependencies: ["MosquittoClient", "TianyanModel", "TianyanStore", "TianyanTesting"]
+        ),
+        // Issue 7's fault scenarios 3-5, short versions (tools/faults runs the long ones). They
+        // start gateways on ptys and sockets and a mosquitto: the second phase of tools/test.
+        .testTarget(
+            name: "FaultTests",
+            dependencies: [
+                "CoveragePlanner", "DockLink", "MosquittoClient", "RadioLink", "SerialPorts", "TianyanApp", "TianyanModel", "TianyanServer",
+                "TianyanStore", "TianyanTesting",
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
         ),
         .testTarget(
             name: "IntegrationTests",

@@ -46,7 +46,7 @@ public struct DockProfiles: Sendable {
             let path = (folder as NSString).appendingPathComponent(name)
             do {
                 let text = try String(contentsOfFile: path, encoding: .utf8)
-                let profile = try YAMLDecoder().decode(DockProfile.self, from: text)
+                let profile = try parse(yaml: text)
                 let found = validate(profile)
                 problems += found.map { ProfileProblem(file: path, message: $0) }
                 if found.isEmpty { loaded.append(profile) }
@@ -60,6 +60,11 @@ public struct DockProfiles: Sendable {
         for id in ids { problems.append(ProfileProblem(file: folder, message: "profile id \(id) is used by more than one file")) }
         guard problems.isEmpty else { throw ProfileErrors(problems: problems) }
         return DockProfiles(loaded)
+    }
+
+    /// Decodes one profile from its YAML text (not yet validated: see `validate`).
+    public static func parse(yaml text: String) throws -> DockProfile {
+        try YAMLDecoder().decode(DockProfile.self, from: text)
     }
 
     /// What is wrong with a decoded profile, one line per problem (empty when it is fine).

@@ -323,6 +323,8 @@ private final class Core: Sendable {
         var received: UInt64 = 0
         var replayed: UInt64 = 0
         var journalFailures: UInt64 = 0
+        var journalFailuresLogged: UInt64 = 0
+        var lastJournalFailureLog: ContinuousClock.Instant?
         var lastError: String?
         var version: ProtocolVersion
         var protocolRejected = false
@@ -432,8 +434,22 @@ private final class Core: Sendable {
                 }
             } catch {
                 // Still handed on: losing durability beats losing the message outright.
-                state.withLock { $0.journalFailures += 1; $0.lastError = error.message }
-                logger.error("journal append failed", metadata: ["mqtt.error": "\(error.message)"])
+                // Logged at most every 10 s with the count meanwhile: a full disk fails every
+                // message, and one log line each would flood the log (17,937 lines in 20 s,
+                // tools/faults/storage) on the disk that is already full.
+                let now = ContinuousClock.now
+                let report = state.withLock { s -> UInt64? in
+                    s.journalFailures += 1
+                    s.lastError = error.message
+                    if let last = s.lastJournalFailureLog, now - last < .seconds(10) { return nil }
+                    s.lastJournalFailureLog = now
+                    defer { s.journalFailuresLogged = s.journalFailures }
+                    return s.journalFailures - s.journalFailuresLogged
+                }
+                if let report {
+                    logger.error("journal append failed; messages are handed on without the journal until it succeeds", metadata: [
+                        "mqtt.error": "\(error.message)", "mqtt.journal_failures": "\(report)"])
+                }
             }
         }
         let copy = MQTTMessage(topic: String(cString: message.topic), payload: [UInt8](payload), qos: Int(message.qos),

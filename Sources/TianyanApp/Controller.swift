@@ -133,7 +133,8 @@ public struct Controller: Sendable {
         let writer = StoreWriter(
             database: database,
             configuration: .init(batchSize: configuration.writerBatchSize,
-                                 maxDelay: .milliseconds(configuration.writerMaxDelayMilliseconds)),
+                                 maxDelay: .milliseconds(configuration.writerMaxDelayMilliseconds),
+                                 maxPending: configuration.writerMaxPending),
             logger: logger)
         let retention = PositionRetention(database: database, policy: configuration.retention, logger: logger)
         // Every producer writes through the tee: the writer stores, the live feed fans out.

@@ -16,6 +16,8 @@ public struct TianyanConfiguration: Sendable, Hashable {
     public var onlineSeconds = 60
     public var writerBatchSize = 100_000
     public var writerMaxDelayMilliseconds = 20
+    /// Most records the writer holds in memory while the database refuses writes.
+    public var writerMaxPending = 1_000_000
     public var retention = RetentionPolicy()
     /// MQTT client id of the controller: stable, so the broker keeps its session across restarts.
     public var dockClientID = "tianyan-controller"
@@ -89,6 +91,7 @@ public struct TianyanConfiguration: Sendable, Hashable {
         "units.online_seconds": "seconds since the last message for a unit to count as online",
         "writer.batch_size": "most rows in one database transaction",
         "writer.max_delay_ms": "longest a record waits for its batch, milliseconds",
+        "writer.max_pending": "most records held in memory while the database refuses writes (full disk); past it new positions are dropped and counted",
         "retention.raw_days": "days of raw positions kept",
         "retention.downsample_seconds": "one position per unit per this many seconds after raw_days",
         "retention.delete_after_days": "delete positions older than this many days (0 keeps them)",
@@ -215,6 +218,7 @@ public struct TianyanConfiguration: Sendable, Hashable {
         case "units.online_seconds": onlineSeconds = try int(1...86_400)
         case "writer.batch_size": writerBatchSize = try int(1...1_000_000)
         case "writer.max_delay_ms": writerMaxDelayMilliseconds = try int(0...10_000)
+        case "writer.max_pending": writerMaxPending = try int(1_000...100_000_000)
         case "retention.raw_days": retention.rawDays = try int(1...3650)
         case "retention.downsample_seconds": retention.downsampleSeconds = try int(1...86_400)
         case "retention.delete_after_days": retention.deleteAfterDays = try int(0...36_500)

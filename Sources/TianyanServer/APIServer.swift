@@ -90,11 +90,23 @@ public enum APIServer {
                 database = "failed: \(error)"
                 problems.append("database")
             }
+            var storeState: [String: Any] = [:]
+            if let w = parts.writer?.statistics {
+                // The file can be readable while every write fails (a full disk, a read-only file).
+                if let since = w.failingSince {
+                    database = "writes failing since \(Timestamp(since).iso8601): \(w.lastError ?? "unknown error")"
+                    problems.append("database writes")
+                }
+                if w.dropped > 0 { problems.append("positions dropped") }
+                storeState = ["pending": w.pending, "committed": w.committed, "failed_commits": w.failedCommits,
+                              "dropped": w.dropped, "failing": w.failingSince != nil]
+                if let e = w.lastError { storeState["last_error"] = e }
+            }
             let mqtt = parts.docks.client.status
             if !mqtt.connected { problems.append("broker") }
             let gateways = radios.statuses
             for g in gateways where !g.ready { problems.append("gateway \(g.name)") }
-            let body: [String: Any] = [
+            var body: [String: Any] = [
                 "status": problems.isEmpty ? "ok" : "degraded",
                 "problems": problems,
                 "database": database,
@@ -102,6 +114,7 @@ public enum APIServer {
                 "gateways": gateways.map(PageJSON.gateway),
                 "time": Timestamp.now().iso8601,
             ]
+            if !storeState.isEmpty { body["store"] = storeState }
             return PageJSON.response(problems.isEmpty ? .ok : .serviceUnavailable, body)
         }
 

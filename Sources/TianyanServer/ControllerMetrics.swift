@@ -34,6 +34,8 @@ final class ControllerMetrics: Sendable {
         gauge("tianyan_mqtt_connected", "1 while the controller is connected to the broker", [], docks.mqtt.connected ? 1 : 0)
         count("tianyan_mqtt_reconnects_total", "reconnections to the broker", [], UInt64(max(0, docks.mqtt.connects - 1)))
         count("tianyan_mqtt_messages_received_total", "MQTT messages received", [], docks.mqtt.received)
+        count("tianyan_mqtt_journal_failures_total", "received messages the journal could not store (full disk): handed on without it", [],
+              docks.mqtt.journalFailures)
         count("tianyan_mqtt_messages_replayed_total", "MQTT messages replayed from the journal after a restart", [], docks.mqtt.replayed)
         count("tianyan_dock_messages_total", "dock messages ingested", [], docks.ingest.messages)
         for (reason, n) in docks.ingest.rejected {
@@ -48,6 +50,9 @@ final class ControllerMetrics: Sendable {
             count("tianyan_store_records_committed_total", "records committed to the database", [], writer.committed)
             count("tianyan_store_transactions_total", "database transactions committed", [], writer.transactions)
             count("tianyan_store_failed_commits_total", "commits that failed and were retried", [], writer.failedCommits)
+            gauge("tianyan_store_failing", "1 while database commits fail (full disk, read-only file); records wait in memory", [],
+                  writer.failingSince == nil ? 0 : 1)
+            count("tianyan_store_dropped_total", "positions refused because the writer's queue was full while commits failed", [], writer.dropped)
         }
         if let live = parts.live?.statistics {
             gauge("tianyan_live_clients", "WebSocket clients connected to the live feed", [], Double(live.clients))

@@ -1166,7 +1166,17 @@ enum OpenAPIDocument {
           properties:
             status: {type: string, enum: [ok, degraded]}
             problems: {type: array, items: {type: string}}
-            database: {type: string}
+            database: {type: string, description: '"ok", "failed: …" when it cannot be read, or "writes failing since …: …" (a full disk, a read-only file)'}
+            store:
+              type: object
+              description: the writer; while writes fail, records wait in memory (at most writer.max_pending) and are written once they succeed
+              properties:
+                pending: {type: integer, description: records not yet committed}
+                committed: {type: integer}
+                failed_commits: {type: integer}
+                dropped: {type: integer, description: positions refused because the queue was full while writes failed}
+                failing: {type: boolean}
+                last_error: {type: string}
             broker: {type: object, properties: {connected: {type: boolean}, url: {type: string}}}
             gateways: {type: array, items: {$ref: "#/components/schemas/Gateway"}}
             time: {type: string, format: date-time}

@@ -9,16 +9,27 @@ import TianyanModel
 /// them in batched transactions off the hot path: a batch closes when it reaches `batchSize`
 /// rows or `maxDelay` after its first record, whichever comes first. On graceful shutdown it
 /// commits everything it was given before returning. A failed commit keeps the batch and retries
-/// with backoff, so nothing accepted is dropped.
+/// with backoff, so nothing accepted is dropped while the queue stays under its bound
+/// (`maxPending`). Past the bound (a disk full for longer than the bound covers) new positions
+/// are refused and counted (`dropped`); every other record (calls, pages, alarms, audit) is
+/// still kept. A failing store is reported once when it starts failing and once when it
+/// recovers, and `statistics.failingSince` says so meanwhile (`/healthz`, metrics).
 public final class StoreWriter: RecordSink, Service, Sendable {
     public struct Configuration: Sendable {
         /// Most rows in one transaction.
         public var batchSize: Int
         /// Longest a record waits for its batch to fill before the batch is committed anyway.
         public var maxDelay: Duration
-        public init(batchSize: Int = 100_000, maxDelay: Duration = .milliseconds(20)) {
+        /// Most records held in memory while commits fail. Past it new positions are refused
+        /// (counted in `dropped`); other records are kept. The default covers about half an
+        /// hour of a stressed city (≈ 500 positions/s); tools/faults/storage measured the
+        /// controller growing by 1–2 KB per message held (the record, the journal release it
+        /// waits for, the MQTT copy), so about 1–2 GB at the bound.
+        public var maxPending: Int
+        public init(batchSize: Int = 100_000, maxDelay: Duration = .milliseconds(20), maxPending: Int = 1_000_000) {
             self.batchSize = batchSize
             self.maxDelay = maxDelay
+            self.maxPending = maxPending
         }
     }
 
@@ -30,6 +41,10 @@ public final class StoreWriter: RecordSink, Service, Sendable {
         public var failedCommits: UInt64
         public var pending: Int
         public var lastError: String?
+        /// Positions refused because the queue was at `maxPending` while commits failed.
+        public var dropped: UInt64
+        /// When commits started failing (nil while they succeed).
+        public var failingSince: Date?
     }
 
     struct State {
@@ -39,11 +54,15 @@ public final class StoreWriter: RecordSink, Service, Sendable {
         var transactions: UInt64 = 0
         var failedCommits: UInt64 = 0
         var lastError: String?
+        var dropped: UInt64 = 0
+        var failingSince: Date?
         var firstPendingAt: ContinuousClock.Instant?
         /// The run loop parked, waiting for work or for its batch to fill.
         var parked: CheckedContinuation<Void, Never>?
         var wakeRequested = false
         var shuttingDown = false
+        /// Records of the batch being committed (out of `pending`, not yet committed).
+        var inFlight = 0
         var commitWaiters: [(ticket: UInt64, continuation: CheckedContinuation<Void, any Error>)] = []
     }
 
@@ -61,7 +80,8 @@ public final class StoreWriter: RecordSink, Service, Sendable {
     public var statistics: Statistics {
         state.withLock {
             Statistics(submitted: $0.submitted, committed: $0.committed, transactions: $0.transactions,
-                       failedCommits: $0.failedCommits, pending: $0.pending.count, lastError: $0.lastError)
+                       failedCommits: $0.failedCommits, pending: $0.pending.count + $0.inFlight, lastError: $0.lastError,
+                       dropped: $0.dropped, failingSince: $0.failingSince)
         }
     }
 
@@ -70,7 +90,22 @@ public final class StoreWriter: RecordSink, Service, Sendable {
     @discardableResult
     public func submit(_ records: [StoreRecord]) -> UInt64 {
         guard !records.isEmpty else { return state.withLock { $0.submitted } }
-        let (ticket, wake) = state.withLock { s -> (UInt64, CheckedContinuation<Void, Never>?) in
+        let limit = configuration.maxPending
+        let (ticket, wake, refused) = state.withLock { s -> (UInt64, CheckedContinuation<Void, Never>?, Int) in
+            var records = records
+            var refused = 0
+            if s.pending.count + s.inFlight + records.count > limit {
+                // Over the bound: keep what is not a position, refuse the positions past it.
+                var room = max(0, limit - s.pending.count - s.inFlight)
+                records = records.filter { r in
+                    guard case .position = r else { return true }
+                    if room > 0 { room -= 1; return true }
+                    refused += 1
+                    return false
+                }
+                s.dropped += UInt64(refused)
+                if records.isEmpty { return (s.submitted, nil, refused) }
+            }
             if s.pending.isEmpty { s.firstPendingAt = .now }
             s.pending.append(contentsOf: records)
             s.submitted += UInt64(records.count)
@@ -81,11 +116,29 @@ public final class StoreWriter: RecordSink, Service, Sendable {
                 s.parked = nil
                 if wake == nil { s.wakeRequested = true }
             }
-            return (s.submitted, wake)
+            return (s.submitted, wake, refused)
         }
         wake?.resume()
+        if refused > 0 { noteDropped(refused) }
         return ticket
     }
+
+    /// Logs refused positions at most once a second (a full disk refuses thousands a second).
+    private func noteDropped(_ count: Int) {
+        let now = ContinuousClock.now
+        let due = lastDropLog.withLock { last -> Bool in
+            if let l = last, now - l < .seconds(1) { return false }
+            last = now
+            return true
+        }
+        if due {
+            logger.critical("store queue full while the database refuses writes: positions are being dropped", metadata: [
+                "store.max_pending": "\(configuration.maxPending)", "store.dropped": "\(statistics.dropped)",
+            ])
+        }
+    }
+
+    private let lastDropLog = Mutex<ContinuousClock.Instant?>(nil)
 
     public func waitUntilCommitted(_ ticket: UInt64) async throws {
         try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, any Error>) in
@@ -197,11 +250,13 @@ public final class StoreWriter: RecordSink, Service, Sendable {
             if s.pending.count <= configuration.batchSize {
                 let batch = s.pending
                 s.pending = []
+                s.inFlight = batch.count
                 s.firstPendingAt = nil
                 return (batch, stop && batch.isEmpty)
             }
             let batch = Array(s.pending.prefix(configuration.batchSize))
             s.pending.removeFirst(configuration.batchSize)
+            s.inFlight = batch.count
             s.firstPendingAt = .now
             s.wakeRequested = true
             return (batch, false)
@@ -235,24 +290,42 @@ public final class StoreWriter: RecordSink, Service, Sendable {
                 break
             } catch {
                 let message = "\(error)"
-                state.withLock { $0.failedCommits += 1; $0.lastError = message }
-                logger.error("store commit failed; keeping the batch and retrying", metadata: [
-                    "store.batch_rows": "\(batch.count)", "error": "\(message)",
-                ])
+                let first = state.withLock { s -> Bool in
+                    s.failedCommits += 1
+                    s.lastError = message
+                    if s.failingSince == nil { s.failingSince = Date(); return true }
+                    return false
+                }
+                // Loud once when the store starts failing, then at debug level per retry.
+                if first {
+                    logger.critical("database writes are failing; records are kept in memory and retried", metadata: [
+                        "store.batch_rows": "\(batch.count)", "store.max_pending": "\(configuration.maxPending)", "error": "\(message)",
+                    ])
+                } else {
+                    logger.debug("store commit failed again; retrying", metadata: ["store.batch_rows": "\(batch.count)", "error": "\(message)"])
+                }
                 await StoreWriter.sleepIgnoringCancellation(backoff)
                 backoff = min(backoff * 2, .seconds(5))
             }
         }
-        let ready = state.withLock { s -> [CheckedContinuation<Void, any Error>] in
+        let (ready, recovered) = state.withLock { s -> ([CheckedContinuation<Void, any Error>], (Date, UInt64)?) in
             s.committed += UInt64(batch.count)
             s.transactions += 1
+            s.inFlight = 0
             s.lastError = nil
+            let recovered = s.failingSince.map { ($0, s.dropped) }
+            s.failingSince = nil
             var ready: [CheckedContinuation<Void, any Error>] = []
             s.commitWaiters.removeAll { w in
                 if w.ticket <= s.committed { ready.append(w.continuation); return true }
                 return false
             }
-            return ready
+            return (ready, recovered)
+        }
+        if let (since, dropped) = recovered {
+            logger.notice("database writes succeed again", metadata: [
+                "store.failed_for_s": "\(String(format: "%.1f", Date().timeIntervalSince(since)))", "store.dropped": "\(dropped)",
+            ])
         }
         for c in ready { c.resume() }
     }

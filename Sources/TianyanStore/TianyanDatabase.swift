@@ -134,6 +134,24 @@ public final class TianyanDatabase: Sendable {
         }
     }
 
+    /// Caps the database file at `pages` pages (SQLite's `max_page_count`; nil lifts the cap).
+    /// A write that would grow it further fails as a full disk does (SQLITE_FULL): the fault
+    /// tests use it as a disk that fills and then frees space, without mounting anything.
+    public func setMaximumPageCount(_ pages: Int?) async throws {
+        let n = pages ?? 4_294_967_294
+        _ = try await pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA max_page_count = \(n)") }
+    }
+
+    /// Pages the database file holds now.
+    public func pageCount() async throws -> Int {
+        try await read { db in try Int.fetchOne(db, sql: "PRAGMA page_count") ?? 0 }
+    }
+
+    /// `PRAGMA integrity_check`: "ok", or the problems SQLite found.
+    public func integrityCheck() async throws -> String {
+        try await read { db in try String.fetchAll(db, sql: "PRAGMA integrity_check").joined(separator: "; ") }
+    }
+
     /// Truncates the WAL (after bulk loads, before measuring size).
     public func checkpoint() async throws {
         _ = try await pool.writeWithoutTransaction { db in try db.checkpoint(.truncate) }

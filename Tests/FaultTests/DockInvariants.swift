@@ -1,0 +1,1 @@
+../../tools/fuzz-dock/DockInvariants.swift
