@@ -199,6 +199,16 @@ let package = Package(
             path: "tools/radio-sim",
             exclude: ["README.md"]
         ),
+        // Fault scenarios of issue 7 (tools/faults): kill -9, broker restart and outage, soak.
+        .executableTarget(
+            name: "faults",
+            dependencies: [
+                "MosquittoClient", "TianyanModel",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(name: "fuzz-radio", dependencies: ["RadioLink", "TianyanModel"], path: "tools/fuzz-radio"),
         .executableTarget(name: "bench-radio", dependencies: ["RadioLink", "TianyanModel"], path: "tools/bench-radio"),
         .executableTarget(
@@ -260,6 +270,15 @@ let package = Package(
         .testTarget(
             name: "ConsoleTests",
             dependencies: ["MosquittoClient", "TianyanModel", "TianyanStore", "TianyanTesting"]
+        ),
+        // Short versions of the fault scenarios: the `faults` executable against the real
+        // `tianyan serve`, mosquitto and radio-sim (second phase of tools/test).
+        .testTarget(
+            name: "CrashTests",
+            dependencies: [
+                "faults", "DockLink", "MosquittoClient", "TianyanApp", "TianyanModel", "TianyanStore", "TianyanTesting",
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .testTarget(
             name: "IntegrationTests",

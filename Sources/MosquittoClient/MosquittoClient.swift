@@ -264,13 +264,22 @@ public final class MosquittoClient: Service, Sendable {
     }
 
     /// Publishes and returns when the broker has the message (PUBACK/PUBCOMP for QoS 1/2; written
-    /// to the socket for QoS 0). Throws `.notConnected` when there is no broker connection and
-    /// `.timedOut` after `timeout`.
+    /// to the socket for QoS 0). Throws `.notConnected` at once when there is no broker connection
+    /// and `.timedOut` after `timeout`.
+    ///
+    /// Without a connection nothing is handed to libmosquitto: it would keep a QoS 1 message it
+    /// could not send (while reporting "not connected") and send it after the next connect, so a
+    /// dock command reported as failed would still reach the dock, maybe minutes later.
     public func publish(_ topic: String, payload: [UInt8], qos: QoS = .atLeastOnce, retain: Bool = false, timeout: Duration? = nil) async throws(MQTTError) {
         let mosq = handle.pointer
         let core = self.core
         let slot = Mutex<Int32?>(nil)
         if Task.isCancelled { throw MQTTError(.cancelled, "publish to \(topic) cancelled") }
+        let status = core.status
+        guard status.connected else {
+            throw MQTTError(.notConnected, "not connected to the broker \(configuration.broker)"
+                            + (status.lastError.map { " (\($0))" } ?? "") + "; \(topic) not sent")
+        }
         let result: Result<Void, MQTTError> = await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Result<Void, MQTTError>, Never>) in
                 var mid: Int32 = 0
