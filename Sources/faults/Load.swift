@@ -159,8 +159,9 @@ struct Score: CustomStringConvertible {
             + (lostSample.isEmpty ? "" : ", first lost seqs \(lostSample)")
     }
 
-    /// Waits until every acknowledged message is stored, or nothing new is stored for `quiet`.
-    static func drain(load: Load, rig: Rig, from firstCounted: Int, quiet: Duration = .seconds(15), limit: Duration = .seconds(600)) async throws -> Score {
+    /// Waits until every acknowledged message is stored, or nothing new is stored for `quiet` (a
+    /// controller reading back a large journal commits nothing for a while).
+    static func drain(load: Load, rig: Rig, from firstCounted: Int, quiet: Duration = .seconds(60), limit: Duration = .seconds(600)) async throws -> Score {
         let start = ContinuousClock.now
         var lastStored = -1
         var lastChange = ContinuousClock.now
