@@ -74,13 +74,17 @@ final class LiveClients: Sendable {
         var logger = Logger(label: "faults.ws")
         logger.logLevel = .critical
         for _ in 0..<count {
+            // As the console does: a client the server dropped (too slow) connects again.
             let t = Task { [self] in
-                _ = try? await WebSocketClient.connect(url: url, logger: logger) { inbound, outbound, _ in
-                    self.connected.add(1, ordering: .relaxed)
-                    try await outbound.write(.text(#"{"subscribe": ["positions", "alarms", "calls"], "batch": true}"#))
-                    for try await _ in inbound { self.frames.add(1, ordering: .relaxed) }
+                while !Task.isCancelled {
+                    _ = try? await WebSocketClient.connect(url: url, logger: logger) { inbound, outbound, _ in
+                        self.connected.add(1, ordering: .relaxed)
+                        try await outbound.write(.text(#"{"subscribe": ["positions", "alarms", "calls"], "batch": true}"#))
+                        for try await _ in inbound { self.frames.add(1, ordering: .relaxed) }
+                    }
+                    self.ended.add(1, ordering: .relaxed)
+                    try? await Task.sleep(for: .seconds(1))
                 }
-                self.ended.add(1, ordering: .relaxed)
             }
             tasks.withLock { $0.append(t) }
         }
@@ -165,12 +169,13 @@ func soak(_ options: Options) async throws -> Bool {
     let growth = (rssEnd - rssStart) / rssStart * 100
     let committedRate = Double((steady.last!.released - steady.first!.released)) / ((steady.last!.minute - steady.first!.minute) * 60)
     let alive = live.connected.load(ordering: .relaxed) - live.ended.load(ordering: .relaxed)
+    let reconnects = live.connected.load(ordering: .relaxed) - clients
     let radioRows = rig.count("SELECT COUNT(*) FROM radio_messages") + rig.count("SELECT COUNT(*) FROM positions WHERE source = 'lip'")
         + rig.count("SELECT COUNT(*) FROM voice_calls")
     emit("soak: \(score), recovered in 0.00 s")
     emit(String(format: "soak: detail: %.0f min (warm-up %.0f min); rss %.1f -> %.1f MiB (%+.1f %%); fds %.0f -> %.0f; publish->committed reply p50 %.1f -> %.1f ms, p99 %.1f -> %.1f ms; MQTT messages committed %.0f/s; ",
                 minutes, warmup, rssStart / 1024, rssEnd / 1024, growth, fdStart, fdEnd, p50Start, p50End, p99Start, p99End, committedRate)
-         + "radio rows \(radioRows); live clients \(alive) of \(clients) connected, \(live.frames.load(ordering: .relaxed)) frames; \(score.detail)")
+         + "radio rows \(radioRows); live clients \(alive) of \(clients) connected at the end, \(reconnects) reconnects after being dropped, \(live.frames.load(ordering: .relaxed)) frames; \(score.detail)")
     ok = score.lost == 0 && score.duplicated == 0 && growth < 5 && fdEnd <= fdStart && alive == clients
         && p99End <= max(2 * p99Start, p99Start + 50)
     return ok
