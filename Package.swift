@@ -203,6 +203,16 @@ let package = Package(
         .executableTarget(
             name: "fuzz-dock", dependencies: ["DockLink", "RadioLink", "TianyanModel", "TianyanTesting"], path: "tools/fuzz-dock"
         ),
+        // Fault scenarios of issue 7 (tools/faults): kill -9, broker restart and outage, soak.
+        .executableTarget(
+            name: "faults",
+            dependencies: [
+                "MosquittoClient", "TianyanModel",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(name: "fuzz-radio", dependencies: ["RadioLink", "TianyanModel"], path: "tools/fuzz-radio"),
         .executableTarget(name: "bench-radio", dependencies: ["RadioLink", "TianyanModel"], path: "tools/bench-radio"),
         .executableTarget(
@@ -278,6 +288,14 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ),
+        // Short versions of the fault scenarios: the `faults` executable against the real
+        // `tianyan serve`, mosquitto and radio-sim (second phase of tools/test).
+        .testTarget(
+            name: "CrashTests",
+            dependencies: [
+                "faults", "DockLink", "MosquittoClient", "TianyanApp", "TianyanModel", "TianyanStore", "TianyanTesting",
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(

@@ -196,10 +196,9 @@ public final class MosquittoClient: Service, Sendable {
         var version = configuration.protocolVersion
         while true {
             core.resetProtocolRejection()
-            let rc = await connect(version)
+            let (rc, text) = await connect(version)
             if rc != Int32(MOSQ_ERR_SUCCESS.rawValue) {
                 // Not fatal: the network thread keeps retrying with backoff.
-                let text = String(cString: mosquitto_strerror(rc))
                 core.noteError("connect to \(configuration.broker): \(text)")
                 logger.warning("broker not reachable yet; retrying", metadata: ["mqtt.broker": "\(configuration.broker)", "mqtt.error": "\(text)"])
             }
@@ -241,7 +240,7 @@ public final class MosquittoClient: Service, Sendable {
     /// broker to keep the session (and its queue) after a disconnect; libmosquitto keeps the
     /// properties for its own reconnects. The connect call blocks on the TCP handshake, so it runs
     /// on a thread of its own, not on the cooperative pool.
-    private func connect(_ version: ProtocolVersion) async -> Int32 {
+    private func connect(_ version: ProtocolVersion) async -> (Int32, String) {
         let handle = self.handle
         let c = configuration
         return await withCheckedContinuation { continuation in
@@ -258,19 +257,30 @@ public final class MosquittoClient: Service, Sendable {
                 } else {
                     rc = mosquitto_connect_async(mosq, c.broker.host, Int32(c.broker.port), c.keepAliveSeconds)
                 }
-                continuation.resume(returning: rc)
+                // Read the reason on this thread: for MOSQ_ERR_ERRNO libmosquitto's text is this
+                // thread's errno ("Connection refused"); read elsewhere it said "Success".
+                continuation.resume(returning: (rc, String(cString: mosquitto_strerror(rc))))
             }
         }
     }
 
     /// Publishes and returns when the broker has the message (PUBACK/PUBCOMP for QoS 1/2; written
-    /// to the socket for QoS 0). Throws `.notConnected` when there is no broker connection and
-    /// `.timedOut` after `timeout`.
+    /// to the socket for QoS 0). Throws `.notConnected` at once when there is no broker connection
+    /// and `.timedOut` after `timeout`.
+    ///
+    /// Without a connection nothing is handed to libmosquitto: it would keep a QoS 1 message it
+    /// could not send (while reporting "not connected") and send it after the next connect, so a
+    /// dock command reported as failed would still reach the dock, maybe minutes later.
     public func publish(_ topic: String, payload: [UInt8], qos: QoS = .atLeastOnce, retain: Bool = false, timeout: Duration? = nil) async throws(MQTTError) {
         let mosq = handle.pointer
         let core = self.core
         let slot = Mutex<Int32?>(nil)
         if Task.isCancelled { throw MQTTError(.cancelled, "publish to \(topic) cancelled") }
+        let status = core.status
+        guard status.connected else {
+            throw MQTTError(.notConnected, "not connected to the broker \(configuration.broker)"
+                            + (status.lastError.map { " (\($0))" } ?? "") + "; \(topic) not sent")
+        }
         let result: Result<Void, MQTTError> = await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Result<Void, MQTTError>, Never>) in
                 var mid: Int32 = 0

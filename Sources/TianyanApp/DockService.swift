@@ -43,6 +43,11 @@ public final class DockService: Service, Sendable {
             broker: broker, clientID: configuration.dockClientID, cleanSession: false,
             subscriptions: DockTopic.subscriptions(for: profiles.profiles).map { .init($0, qos: .atLeastOnce) },
             caFile: configuration.dockCAFile.isEmpty ? nil : configuration.dockCAFile,
+            // Back on the broker within a few seconds of it coming back (issue 7: consuming again
+            // within 5 s), however long it was away: libmosquitto's exponential backoff grows to
+            // the maximum, and at the default 30 s the link could sit idle for most of 30 s after a
+            // one-minute outage had ended. One connect attempt every 3 s costs the broker nothing.
+            reconnectDelayMinSeconds: 1, reconnectDelayMaxSeconds: 3,
             journalDirectory: configuration.journalDirectory), logger: logger)
         var core = DockIngest(profiles: profiles, registry: registry, configuration: .init(
             onlineSeconds: Double(configuration.onlineSeconds), maxPayloadBytes: configuration.dockMaxPayloadBytes,
