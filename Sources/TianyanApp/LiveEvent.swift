@@ -31,12 +31,43 @@ public struct LiveEvent: Sendable {
         self.text = text
     }
 
+    init(topic: LiveSubscription.Topic?, type: String, units: [String], coordinate: Coordinate?, text: String) {
+        self.topic = topic
+        self.type = type
+        self.units = units
+        self.coordinate = coordinate
+        self.text = text
+    }
+
     /// The event a stored record shows as, or nil for records the feed does not carry (audit,
     /// commands, maintenance, coverage).
     public init?(_ record: StoreRecord) {
         switch record {
         case .position(let p):
-            self.init(topic: .positions, type: "position", units: [p.unit], coordinate: p.coordinate, data: RecordJSON.position(p))
+            // Most of the feed at city load: written straight from the record (the same fields
+            // as RecordJSON.position, which a test compares).
+            var t = ""
+            t.reserveCapacity(288)
+            t += #"{"data":{"accuracy_m":"#
+            LiveJSON.number(p.accuracy, into: &t)
+            t += #","alt_m":"#
+            LiveJSON.number(p.altitude, into: &t)
+            t += #","heading_deg":"#
+            LiveJSON.number(p.heading, into: &t)
+            t += #","lat":"#
+            LiveJSON.number(p.latitude, into: &t)
+            t += #","lon":"#
+            LiveJSON.number(p.longitude, into: &t)
+            t += #","source":"#
+            LiveJSON.string(p.source.rawValue, into: &t)
+            t += #","speed_mps":"#
+            LiveJSON.number(p.speed, into: &t)
+            t += #","time":"#
+            LiveJSON.string(p.time.iso8601, into: &t)
+            t += #","unit":"#
+            LiveJSON.string(p.unit, into: &t)
+            t += #"},"type":"position"}"#
+            self.init(topic: .positions, type: "position", units: [p.unit], coordinate: p.coordinate, text: t)
         case .sighting(let s):
             self.init(topic: .units, type: "unit", units: [s.unit], data: RecordJSON.sighting(s))
         case .health(let h):
@@ -114,8 +145,8 @@ enum LiveJSON {
         }
     }
 
-    static func number(_ v: Double, into out: inout String) {
-        guard v.isFinite else {
+    static func number(_ v: Double?, into out: inout String) {
+        guard let v, v.isFinite else {
             out += "null"
             return
         }
