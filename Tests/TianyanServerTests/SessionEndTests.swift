@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import HummingbirdWSClient
 import Logging
 import NIOCore
 import NIOWebSocket
@@ -89,9 +90,10 @@ struct SessionEndTests {
         parts.writer = writer
         parts.configuration.sessionSeconds = sessionSeconds
         let log = CapturedLog()
-        let app = APIServer.application(parts: parts, host: "127.0.0.1", port: 0, logger: log.logger)
+        let running = parts
+        let app = APIServer.application(parts: running, host: "127.0.0.1", port: 0, logger: log.logger)
         try await app.test(.live) { client in
-            try await body(Harness(port: try #require(client.port), client: client, parts: parts, log: log))
+            try await body(Harness(port: try #require(client.port), client: client, parts: running, log: log))
         }
     }
 
