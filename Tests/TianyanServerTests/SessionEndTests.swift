@@ -90,10 +90,10 @@ struct SessionEndTests {
         parts.writer = writer
         parts.configuration.sessionSeconds = sessionSeconds
         let log = CapturedLog()
-        let running = parts
-        let app = APIServer.application(parts: running, host: "127.0.0.1", port: 0, logger: log.logger)
+        let served = parts
+        let app = APIServer.application(parts: served, host: "127.0.0.1", port: 0, logger: log.logger)
         try await app.test(.live) { client in
-            try await body(Harness(port: try #require(client.port), client: client, parts: running, log: log))
+            try await body(Harness(port: try #require(client.port), client: client, parts: served, log: log))
         }
     }
 
