@@ -17,11 +17,16 @@ public final class LiveFeed: Service, Sendable {
         /// Records waiting for the feed's task; beyond this the feed skips records (the store
         /// still gets them) rather than grow without bound.
         public var inboxLimit: Int
+        /// Shortest time between two fan-out rounds. What arrives meanwhile goes out together in
+        /// the next round, so that many small submits do not wake every client for each one.
+        public var roundInterval: Duration
 
-        public init(clientQueueLimit: Int = 1000, clientByteLimit: Int = 4 << 20, inboxLimit: Int = 200_000) {
+        public init(clientQueueLimit: Int = 1000, clientByteLimit: Int = 4 << 20, inboxLimit: Int = 200_000,
+                    roundInterval: Duration = .milliseconds(20)) {
             self.clientQueueLimit = clientQueueLimit
             self.clientByteLimit = clientByteLimit
             self.inboxLimit = inboxLimit
+            self.roundInterval = roundInterval
         }
     }
 
@@ -107,7 +112,14 @@ public final class LiveFeed: Service, Sendable {
 
     public func run() async throws {
         await withGracefulShutdownHandler {
-            for await _ in doorbell { fanOut() }
+            let clock = ContinuousClock()
+            var last = clock.now - configuration.roundInterval
+            for await _ in doorbell {
+                // At most one round per interval: what comes meanwhile waits in the inbox.
+                if clock.now < last + configuration.roundInterval { try? await clock.sleep(until: last + configuration.roundInterval) }
+                last = clock.now
+                fanOut()
+            }
         } onGracefulShutdown: {
             self.bell.finish()
         }
@@ -133,8 +145,10 @@ public final class LiveFeed: Service, Sendable {
             for record in batch { if let e = LiveEvent(record) { events.append(e) } }
         }
         guard !events.isEmpty else { return }
+        // Encoded once; every client that wants all of it shares it.
+        let round = LiveBatch(events)
         var dropped: [Client] = []
-        for c in clients where !c.offer(events) { dropped.append(c) }
+        for c in clients where !c.offer(round) { dropped.append(c) }
         state.withLock { s in
             s.published += UInt64(events.count)
             for c in dropped where s.clients.removeValue(forKey: c.id) != nil { s.dropped += 1 }
@@ -152,15 +166,15 @@ public final class LiveFeed: Service, Sendable {
     public final class Client: Sendable {
         /// What the connection should do next.
         public enum Outgoing: Sendable {
-            case events([LiveEvent])
+            /// Events to write, in order.
+            case events(Pending)
             /// Close the connection with this reason; nothing more is sent.
             case close(reason: String)
         }
 
         private struct State {
             var subscription = LiveSubscription()
-            var queue: [LiveEvent] = []
-            var bytes = 0
+            var queue = Pending()
             var dropReason: String?
             var closeDelivered = false
             var ended = false
@@ -197,14 +211,14 @@ public final class LiveFeed: Service, Sendable {
 
         /// Queues a message for this client alone (acknowledgements, errors).
         public func send(_ event: LiveEvent) {
-            if enqueue([event], filter: false) == .dropped { dropSignal.yield(dropReason ?? ""); dropSignal.finish() }
+            if enqueue(LiveBatch([event]), filter: false) == .dropped { dropSignal.yield(dropReason ?? ""); dropSignal.finish() }
             bell.yield()
         }
 
-        /// Queues the events the subscription wants; false when that overflowed the queue and
-        /// the client is now dropped.
-        func offer(_ events: [LiveEvent]) -> Bool {
-            switch enqueue(events, filter: true) {
+        /// Queues the events of `round` the subscription wants; false when that overflowed the
+        /// queue and the client is now dropped.
+        func offer(_ round: LiveBatch) -> Bool {
+            switch enqueue(round, filter: true) {
             case .nothing: return true
             case .queued:
                 bell.yield()
@@ -219,33 +233,43 @@ public final class LiveFeed: Service, Sendable {
 
         private enum Enqueued { case nothing, queued, dropped }
 
-        private func enqueue(_ events: [LiveEvent], filter: Bool) -> Enqueued {
+        private func enqueue(_ round: LiveBatch, filter: Bool) -> Enqueued {
             state.withLock { s -> Enqueued in
                 guard s.dropReason == nil, !s.ended else { return .nothing }
-                var added = false
-                for e in events where !filter || s.subscription.wants(e) {
-                    let size = e.text.utf8.count
-                    if s.queue.count >= queueLimit || s.bytes + size > byteLimit {
-                        s.dropReason = "too slow: \(s.queue.count) events (\(s.bytes / 1024) KiB) queued"
-                        s.queue = []
-                        s.bytes = 0
-                        return .dropped
-                    }
-                    s.queue.append(e)
-                    s.bytes += size
-                    added = true
+                // The usual case: the client wants the whole round and shares it.
+                let piece: Pending.Piece
+                if !filter || s.subscription.wantsAll(of: round) {
+                    piece = .batch(round)
+                } else {
+                    let subscription = s.subscription
+                    let wanted = round.events.filter { subscription.wants($0) }
+                    guard !wanted.isEmpty else { return .nothing }
+                    piece = wanted.count == round.count ? .batch(round) : .events(wanted, bytes: wanted.reduce(0) { $0 + $1.text.utf8.count })
                 }
-                return added ? .queued : .nothing
+                if s.queue.count + piece.count > queueLimit || s.queue.bytes + piece.bytes > byteLimit {
+                    // Reported as if the events had been queued one by one until one did not fit.
+                    var count = s.queue.count, bytes = s.queue.bytes
+                    for e in piece.events {
+                        let size = e.text.utf8.count
+                        if count >= queueLimit || bytes + size > byteLimit { break }
+                        count += 1
+                        bytes += size
+                    }
+                    s.dropReason = "too slow: \(count) events (\(bytes / 1024) KiB) queued"
+                    s.queue = Pending()
+                    return .dropped
+                }
+                s.queue.append(piece)
+                return .queued
             }
         }
 
         /// Drops the client with `reason` (the connection closes with it).
-        func drop(reason: String) {
+        public func drop(reason: String) {
             let first = state.withLock { s -> Bool in
                 guard s.dropReason == nil, !s.ended else { return false }
                 s.dropReason = reason
-                s.queue = []
-                s.bytes = 0
+                s.queue = Pending()
                 return true
             }
             guard first else { return }
@@ -260,7 +284,7 @@ public final class LiveFeed: Service, Sendable {
         func end() {
             state.withLock { s in
                 s.ended = true
-                s.queue = []
+                s.queue = Pending()
             }
             bell.finish()
             dropSignal.finish()
@@ -273,11 +297,8 @@ public final class LiveFeed: Service, Sendable {
                     s.closeDelivered = true
                     return .close(reason: reason)
                 }
-                guard !s.queue.isEmpty else { return nil }
-                defer {
-                    s.queue = []
-                    s.bytes = 0
-                }
+                guard s.queue.count > 0 else { return nil }
+                defer { s.queue = Pending() }
                 return .events(s.queue)
             }
         }
@@ -310,5 +331,94 @@ public final class LiveFeed: Service, Sendable {
                 }
             }
         }
+    }
+
+    /// What a client has waiting: whole rounds it shares with other clients, and events picked
+    /// for it alone, in order.
+    public struct Pending: Sendable {
+        public enum Piece: Sendable {
+            /// A whole round, shared.
+            case batch(LiveBatch)
+            /// Some events of a round (the subscription's filter), with their size.
+            case events([LiveEvent], bytes: Int)
+
+            public var count: Int {
+                switch self {
+                case .batch(let b): b.count
+                case .events(let e, _): e.count
+                }
+            }
+
+            public var bytes: Int {
+                switch self {
+                case .batch(let b): b.bytes
+                case .events(_, let n): n
+                }
+            }
+
+            public var events: [LiveEvent] {
+                switch self {
+                case .batch(let b): b.events
+                case .events(let e, _): e
+                }
+            }
+        }
+
+        public private(set) var pieces: [Piece] = []
+        /// Events in all pieces.
+        public private(set) var count = 0
+        /// Bytes of their text.
+        public private(set) var bytes = 0
+
+        mutating func append(_ piece: Piece) {
+            pieces.append(piece)
+            count += piece.count
+            bytes += piece.bytes
+        }
+
+        /// Every event, in order.
+        public var events: [LiveEvent] { pieces.flatMap(\.events) }
+    }
+}
+
+/// The events of one fan-out round, encoded once and shared by every client that gets all of
+/// them. The transport may keep its own wire form of the round here, made once (`shared`).
+public final class LiveBatch: Sendable {
+    public let events: [LiveEvent]
+    public let count: Int
+    /// Bytes of the events' text.
+    public let bytes: Int
+    /// The topics of the events (nil for messages to one client).
+    let topics: Set<LiveSubscription.Topic?>
+    /// Whether any event is about particular units or places (then filters must look).
+    let located: Bool
+    private let memo = Mutex<[ObjectIdentifier: any Sendable]>([:])
+
+    init(_ events: [LiveEvent]) {
+        self.events = events
+        count = events.count
+        bytes = events.reduce(0) { $0 + $1.text.utf8.count }
+        topics = Set(events.map(\.topic))
+        located = events.contains { !$0.units.isEmpty || $0.coordinate != nil }
+    }
+
+    /// `make()`'s value, made by the first caller and then shared by all (one per type).
+    public func shared<T: Sendable>(_ make: () -> T) -> T {
+        memo.withLock { m in
+            if let v = m[ObjectIdentifier(T.self)] as? T { return v }
+            let v = make()
+            m[ObjectIdentifier(T.self)] = v
+            return v
+        }
+    }
+}
+
+extension LiveSubscription {
+    /// True when the subscription wants every event of `round` (checked without looking at each).
+    func wantsAll(of round: LiveBatch) -> Bool {
+        for t in round.topics {
+            guard let t, topics.contains(t) else { return false }
+        }
+        return (box == nil && units == nil) || !round.located
     }
 }

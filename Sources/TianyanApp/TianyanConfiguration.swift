@@ -32,6 +32,8 @@ public struct TianyanConfiguration: Sendable, Hashable {
     public var gateways: [RadioGatewaySetting] = []
     /// Base URL the docks fetch route files from; empty = `http://` + the `http` address.
     public var httpPublicURL = ""
+    /// How long a login session lasts (seconds); its live connections close when it ends.
+    public var sessionSeconds = 12 * 3600
     /// Does the controller plan and fly the coverage sorties by itself?
     public var plannerAuto = true
     public var plannerDays = 14
@@ -105,6 +107,7 @@ public struct TianyanConfiguration: Sendable, Hashable {
         "maintenance.battery_cycles": "a battery pack is due for replacement at this many charge cycles",
         "maintenance.months": "a unit is due for service this many months after the last one",
         "http.public_url": "base URL the docks reach this controller at, for route files (default http://<http>)",
+        "http.session_seconds": "how long a login session lasts before the user must log in again (default 43200)",
         "planner.auto": "plan and fly the coverage sorties automatically (true or false)",
         "planner.days": "days the automatic plan covers",
         "planner.flying_hours": "local flying hours (UTC+8) as START-END, e.g. 07-19; 00-24 flies around the clock",
@@ -238,6 +241,7 @@ public struct TianyanConfiguration: Sendable, Hashable {
                 throw Problem(source: source, key: key, message: "\"\(text)\" must start with http:// or https://")
             }
             httpPublicURL = text
+        case "http.session_seconds": sessionSeconds = try int(1...604_800)
         case "planner.auto": plannerAuto = try bool()
         case "planner.borrowing": plannerBorrowing = try bool()
         case "planner.days": plannerDays = try int(1...60)

@@ -98,19 +98,59 @@ public struct UserDirectory: Sendable {
         try await store.setPasswordHash(name: name, passwordHash: try PasswordHash.make(password), by: actor)
     }
 
+    /// Disables (`true`) or enables a user; false when it already was so. A disabled user
+    /// cannot log in; the server also ends its sessions.
+    @discardableResult
+    public func setDisabled(name: String, _ disabled: Bool, by actor: String = "cli") async throws -> Bool {
+        try await store.setDisabled(name: name, disabled, by: actor)
+    }
+
     public func list() async throws -> [User] {
         try await store.all().map { User(name: $0.name, role: Role(rawValue: $0.role) ?? .viewer, created: $0.created, disabled: $0.disabled) }
     }
 
+    /// What a login attempt comes to.
+    public enum Authentication: Sendable, Hashable {
+        /// Logged in; `fingerprint` identifies the password it was done with (see `fingerprint(_:)`).
+        case user(User, fingerprint: Int)
+        /// The password is right but the user is disabled.
+        case disabled(String)
+        /// Wrong name or password (which one is not told).
+        case refused
+    }
+
     /// The user if `password` is right and the user is not disabled.
     public func authenticate(name: String, password: String) async throws -> User? {
+        if case .user(let u, _) = try await check(name: name, password: password) { return u }
+        return nil
+    }
+
+    /// Checks a login. Only a caller who knows the password learns that a user is disabled.
+    public func check(name: String, password: String) async throws -> Authentication {
         guard let row = try await store.user(named: name) else {
             // Same work as a real check, so that timing does not tell which names exist.
             _ = PasswordHash.verify(password, against: Self.decoyHash)
-            return nil
+            return .refused
         }
-        guard PasswordHash.verify(password, against: row.passwordHash), !row.disabled else { return nil }
-        return User(name: row.name, role: Role(rawValue: row.role) ?? .viewer, created: row.created, disabled: false)
+        guard PasswordHash.verify(password, against: row.passwordHash) else { return .refused }
+        guard !row.disabled else { return .disabled(row.name) }
+        return .user(User(name: row.name, role: Role(rawValue: row.role) ?? .viewer, created: row.created, disabled: false),
+                     fingerprint: Self.fingerprint(row.passwordHash))
+    }
+
+    /// For each user, whether it is disabled and a fingerprint of its password hash (it changes
+    /// when the password does); the server ends sessions whose user changed under them.
+    public func credentialStates() async throws -> [String: (disabled: Bool, fingerprint: Int)] {
+        var out: [String: (disabled: Bool, fingerprint: Int)] = [:]
+        for row in try await store.all() { out[row.name] = (row.disabled, Self.fingerprint(row.passwordHash)) }
+        return out
+    }
+
+    /// Not a secret: a hash of the password hash, only compared for change.
+    public static func fingerprint(_ passwordHash: String) -> Int {
+        var h = Hasher()
+        h.combine(passwordHash)
+        return h.finalize()
     }
 
     private static let decoyHash = (try? PasswordHash.make("decoy-password-never-used")) ?? "$y$j9T$decoy"

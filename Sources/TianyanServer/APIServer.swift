@@ -35,10 +35,12 @@ public enum APIServer {
     /// feed (`/api/v1/live`). `onListening` gets the port bound.
     public static func application(parts: Controller.Parts, host: String, port: Int, logger: Logger,
                                    onListening: @escaping @Sendable (Int) -> Void = { _ in }) -> some ApplicationProtocol {
-        let built = buildAll(parts: parts)
+        let built = buildAll(parts: parts, logger: logger)
+        let checker = SessionChecker(sessions: built.sessions, users: UserDirectory(database: parts.database), logger: logger)
         return Application(router: built.router,
                            server: .http1WebSocketUpgrade(webSocketRouter: built.live, configuration: LiveRoutes.serverConfiguration),
                            configuration: .init(address: .hostname(host, port: port), serverName: "tianyan"),
+                           services: [checker],
                            onServerRunning: { channel in if let bound = channel.localAddress?.port { onListening(bound) } },
                            logger: logger)
     }
@@ -52,9 +54,10 @@ public enum APIServer {
         return (built.router, built.routes)
     }
 
-    /// The API router, the live feed's WebSocket router (sharing the sessions) and the routes.
-    static func buildAll(parts: Controller.Parts)
-        -> (router: Router<BasicRequestContext>, live: Router<LiveRequestContext>, routes: [String]) {
+    /// The API router, the live feed's WebSocket router (sharing the sessions), the routes and
+    /// the sessions.
+    static func buildAll(parts: Controller.Parts, logger: Logger = Logger(label: "tianyan.http"))
+        -> (router: Router<BasicRequestContext>, live: Router<LiveRequestContext>, routes: [String], sessions: Sessions) {
         let router = Router(context: BasicRequestContext.self)
         // CORS outermost, so that error answers carry it too.
         if !parts.configuration.corsOrigins.isEmpty { router.add(middleware: CrossOriginMiddleware(origins: Set(parts.configuration.corsOrigins))) }
@@ -62,7 +65,7 @@ public enum APIServer {
         let radios = parts.radios
         let store = parts.store
         let metrics = ControllerMetrics()
-        let sessions = Sessions()
+        let sessions = Sessions(lifetimeSeconds: Double(parts.configuration.sessionSeconds), logger: logger)
         let users = UserDirectory(database: parts.database)
         var routes: [String] = []
         func on(_ method: HTTPRequest.Method, _ path: String,
@@ -127,14 +130,23 @@ public enum APIServer {
                 headers[.retryAfter] = "\(wait)"
                 return PageJSON.error(.tooManyRequests, "too many failed logins; try again in \(wait) s", headers: headers)
             }
-            guard let user = try await users.authenticate(name: name, password: password) else {
+            let user: User, fingerprint: Int
+            switch try await users.check(name: name, password: password) {
+            case .refused:
                 sessions.recordFailure(name: name)
                 parts.writer?.submit([.audit(AuditEntry(time: .now(), actor: String(name.prefix(40)), action: "login", target: "api",
                                                         outcome: "refused", detail: "wrong name or password"))])
                 throw APIError(.unauthorized, "wrong name or password")
+            case .disabled(let disabled):
+                parts.writer?.submit([.audit(AuditEntry(time: .now(), actor: disabled, action: "login", target: "api",
+                                                        outcome: "refused", detail: "user disabled"))])
+                throw APIError(.forbidden, "user \(disabled) is disabled; an admin can enable it (POST /api/v1/users/\(disabled)/enable or tianyan users enable \(disabled))")
+            case .user(let u, let f):
+                user = u
+                fingerprint = f
             }
             sessions.clearFailures(name: name)
-            let (token, expires) = sessions.create(for: user)
+            let (token, expires) = sessions.create(for: user, fingerprint: fingerprint)
             parts.writer?.submit([.audit(AuditEntry(time: .now(), actor: user.name, action: "login", target: "api", outcome: "ok"))])
             return PageJSON.response(.created, ["token": token, "user": user.name, "role": user.role.rawValue, "expires": expires.iso8601])
         }
@@ -146,7 +158,8 @@ public enum APIServer {
 
         on(.delete, "api/v1/session") { request, _ -> Response in
             _ = try sessions.authorize(request, role: nil)
-            if let header = request.headers[.authorization] { sessions.revoke(String(header.dropFirst("Bearer ".count))) }
+            // Ends the session and closes the live connections opened with it.
+            if let token = Sessions.bearer(request) { sessions.revoke(token) }
             return Response(status: .noContent)
         }
 
@@ -246,7 +259,7 @@ public enum APIServer {
         LiveRoutes.add(on, parts: parts, sessions: sessions)
         ConsoleRoutes.add(to: router, on, parts: parts)
 
-        return (router, LiveRoutes.router(parts: parts, sessions: sessions), routes)
+        return (router, LiveRoutes.router(parts: parts, sessions: sessions), routes, sessions)
     }
 }
 

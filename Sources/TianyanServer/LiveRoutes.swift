@@ -37,20 +37,21 @@ enum LiveRoutes {
     static let dropGrace: Duration = .seconds(10)
 
     static let serverConfiguration = HTTP1WebSocketUpgradeChannel.Configuration(
-        ws: .init(maxFrameSize: 1 << 14, autoPing: .enabled(timePeriod: .seconds(30)), closeTimeout: .seconds(5)))
+        ws: .init(maxFrameSize: frameSize, autoPing: .enabled(timePeriod: .seconds(30)), closeTimeout: .seconds(5)))
 
-    /// The session's user, from `?token=` or the Authorization header; 401 otherwise.
-    static func authorize(_ request: Request, sessions: Sessions) throws -> User {
+    /// The session's token and user, from `?token=` or the Authorization header; 401 otherwise.
+    static func authorize(_ request: Request, sessions: Sessions) throws -> (token: String, user: User) {
         if request.headers[.authorization] == nil, let token = request.uri.queryParameters["token"].map(String.init) {
             guard let session = sessions.session(for: token) else {
                 throw APIError(.unauthorized, "the session has expired or does not exist; log in again", field: "token")
             }
-            return session.user
+            return (token, session.user)
         }
         guard request.headers[.authorization] != nil else {
             throw APIError(.unauthorized, "log in first: POST /api/v1/session, then connect with ?token=<token> or Authorization: Bearer <token>")
         }
-        return try sessions.authorize(request, role: nil)
+        let user = try sessions.authorize(request, role: nil)
+        return (Sessions.bearer(request) ?? "", user)
     }
 
     /// The plain-HTTP side of the route: requests that were not upgraded (no session, no
@@ -72,7 +73,11 @@ enum LiveRoutes {
             return .upgrade([:])
         }, onUpgrade: { inbound, outbound, context in
             guard let feed = parts.live else { return }
-            try await serve(feed: feed, inbound: inbound, outbound: outbound, channel: context.requestContext.channel, logger: context.logger)
+            // The session was valid at the upgrade; if it ended since, the watch below says so.
+            let token = context.request.headers[.authorization] == nil
+                ? context.request.uri.queryParameters["token"].map(String.init) ?? "" : Sessions.bearer(context.request) ?? ""
+            try await serve(feed: feed, inbound: inbound, outbound: outbound, channel: context.requestContext.channel, logger: context.logger,
+                            session: (sessions, token))
         })
         return router
     }
@@ -80,9 +85,24 @@ enum LiveRoutes {
     /// One connection: reads subscribe messages, writes what the feed queues for it, and closes
     /// with the reason when the feed drops it.
     static func serve(feed: LiveFeed, inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, channel: any Channel,
-                      logger: Logger) async throws {
+                      logger: Logger, session: (sessions: Sessions, token: String)? = nil) async throws {
         let client = feed.connect()
         defer { feed.disconnect(client) }
+        // When the session ends (logout, expiry, user disabled, password changed) so does this.
+        if let session {
+            let watch = session.sessions.watch(session.token) { client.drop(reason: sessionEnded) }
+            defer { session.sessions.unwatch(session.token, watch) }
+            try await pump(feed: feed, client: client, inbound: inbound, outbound: outbound, channel: channel, logger: logger)
+        } else {
+            try await pump(feed: feed, client: client, inbound: inbound, outbound: outbound, channel: channel, logger: logger)
+        }
+    }
+
+    /// The close reason of a connection whose session ended.
+    static let sessionEnded = "session ended"
+
+    static func pump(feed: LiveFeed, client: LiveFeed.Client, inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter,
+                     channel: any Channel, logger: Logger) async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 do {
@@ -108,23 +128,87 @@ enum LiveRoutes {
             }
             for await item in client.outgoing {
                 switch item {
-                case .events(let events) where events.count > 1 && client.subscription.batch:
-                    var start = 0
-                    while start < events.count {
-                        let part = events[start..<min(start + maxBatch, events.count)]
-                        try await outbound.writeTextMessage(#"{"data":["# + part.map(\.text).joined(separator: ",") + #"],"type":"batch"}"#)
-                        start += part.count
+                case .events(let pending) where pending.count > 1 && client.subscription.batch:
+                    for message in batchMessages(pending) { try await writeText(message, to: outbound) }
+                    client.didSend(pending.count)
+                case .events(let pending):
+                    for piece in pending.pieces {
+                        switch piece {
+                        case .batch(let round):
+                            for message in round.shared({ SingleMessages(round.events) }).buffers { try await writeText(message, to: outbound) }
+                        case .events(let events, _):
+                            for e in events { try await writeText(ByteBuffer(string: e.text), to: outbound) }
+                        }
                     }
-                    client.didSend(events.count)
-                case .events(let events):
-                    for e in events { try await outbound.writeTextMessage(e.text) }
-                    client.didSend(events.count)
+                    client.didSend(pending.count)
                 case .close(let reason):
                     logger.info("live client closed", metadata: ["live.client": "\(client.id)", "reason": "\(reason)"])
                     try await outbound.close(.policyViolation, reason: reason)
                 }
             }
             group.cancelAll()
+        }
+    }
+
+    /// Largest frame written (HummingbirdWSClient and others accept 16 KiB by default); longer
+    /// messages go out in continuation frames.
+    static let frameSize = 1 << 14
+
+    /// The round's events, one message each, encoded once for every client.
+    struct SingleMessages: Sendable {
+        let buffers: [ByteBuffer]
+        init(_ events: [LiveEvent]) { buffers = events.map { ByteBuffer(string: $0.text) } }
+    }
+
+    /// The round as one batch message, encoded once for every client that gets all of it.
+    struct BatchMessage: Sendable {
+        let buffer: ByteBuffer
+    }
+
+    /// `{"data":[events],"type":"batch"}` messages of at most `maxBatch` events. A client that
+    /// has exactly one whole round waiting (the usual case) gets the round's shared message;
+    /// others get theirs made from the events' encoded text.
+    static func batchMessages(_ pending: LiveFeed.Pending) -> [ByteBuffer] {
+        if pending.pieces.count == 1, case .batch(let round) = pending.pieces[0], round.count <= maxBatch {
+            return [round.shared { BatchMessage(buffer: batchMessage(round.events[...], bytes: round.bytes)) }.buffer]
+        }
+        let events = pending.events
+        var out: [ByteBuffer] = []
+        var start = 0
+        while start < events.count {
+            let part = events[start..<min(start + maxBatch, events.count)]
+            out.append(batchMessage(part, bytes: part.reduce(0) { $0 + $1.text.utf8.count }))
+            start += part.count
+        }
+        return out
+    }
+
+    static func batchMessage(_ events: ArraySlice<LiveEvent>, bytes: Int) -> ByteBuffer {
+        var buffer = ByteBufferAllocator().buffer(capacity: bytes + events.count + 32)
+        buffer.writeStaticString(#"{"data":["#)
+        var first = true
+        for e in events {
+            if !first { buffer.writeInteger(UInt8(ascii: ",")) }
+            first = false
+            buffer.writeString(e.text)
+        }
+        buffer.writeStaticString(#"],"type":"batch"}"#)
+        return buffer
+    }
+
+    /// Writes one text message, in frames of at most `frameSize` (slices of the same bytes).
+    static func writeText(_ message: ByteBuffer, to outbound: WebSocketOutboundWriter) async throws {
+        let total = message.readableBytes
+        guard total > frameSize else {
+            try await outbound.write(.custom(WebSocketFrame(fin: true, opcode: .text, data: message)))
+            return
+        }
+        var offset = 0
+        while offset < total {
+            let length = min(frameSize, total - offset)
+            let slice = message.getSlice(at: message.readerIndex + offset, length: length)!
+            try await outbound.write(.custom(WebSocketFrame(fin: offset + length == total, opcode: offset == 0 ? .text : .continuation, data: slice)))
+            offset += length
         }
     }
 }

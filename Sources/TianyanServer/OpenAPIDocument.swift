@@ -23,7 +23,7 @@ enum OpenAPIDocument {
     paths:
       /api/v1/session:
         post:
-          summary: Log in; returns a session token (12 hours)
+          summary: Log in; returns a session token (12 hours unless http.session_seconds says otherwise). 403 when the password is right but the user is disabled
           security: []
           requestBody:
             required: true
@@ -49,6 +49,7 @@ enum OpenAPIDocument {
                       expires: {type: string, format: date-time}
             "400": {$ref: "#/components/responses/BadRequest"}
             "401": {$ref: "#/components/responses/BadRequest"}
+            "403": {$ref: "#/components/responses/BadRequest"}
             "429": {$ref: "#/components/responses/BadRequest"}
         get:
           summary: Who the session belongs to
@@ -56,7 +57,7 @@ enum OpenAPIDocument {
             "200": {description: the user and role, content: {application/json: {schema: {type: object}}}}
             "401": {$ref: "#/components/responses/BadRequest"}
         delete:
-          summary: Log out (the token stops working)
+          summary: Log out (the token stops working; live connections opened with it close with 1008 "session ended")
           responses:
             "204": {description: logged out}
             "401": {$ref: "#/components/responses/BadRequest"}
@@ -90,7 +91,10 @@ enum OpenAPIDocument {
 
             Each client has a bounded queue (1000 events or 4 MiB); a client that falls that far
             behind is closed with code 1008 and a reason such as "too slow: 1000 events (180 KiB)
-            queued". The server pings every 30 s and closes a client that does not answer.
+            queued". When the session the connection was opened with ends (logout, expiry, the
+            user disabled, its password set by an admin) the connection is closed with code 1008
+            and the reason "session ended". The server pings every 30 s and closes a client that
+            does not answer.
           parameters:
             - {name: token, in: query, schema: {type: string}, description: the session token (instead of the Authorization header)}
           responses:
@@ -972,7 +976,7 @@ enum OpenAPIDocument {
             "409": {$ref: "#/components/responses/BadRequest"}
       /api/v1/users/{name}/password:
         post:
-          summary: Set a user's password (admin); audited
+          summary: Set a user's password (admin); audited; the user's sessions end and their live connections close (1008 "session ended")
           parameters:
             - {name: name, in: path, required: true, schema: {type: string}}
           requestBody:
@@ -981,6 +985,27 @@ enum OpenAPIDocument {
           responses:
             "200": {description: the user, content: {application/json: {schema: {$ref: "#/components/schemas/User"}}}}
             "400": {$ref: "#/components/responses/BadRequest"}
+            "401": {$ref: "#/components/responses/BadRequest"}
+            "403": {$ref: "#/components/responses/BadRequest"}
+            "404": {$ref: "#/components/responses/BadRequest"}
+      /api/v1/users/{name}/disable:
+        post:
+          summary: Disable a user (admin); audited. It cannot log in (403), its sessions end at once and their live connections close (1008 "session ended"). An admin cannot disable itself (409)
+          parameters:
+            - {name: name, in: path, required: true, schema: {type: string}}
+          responses:
+            "200": {description: the user, now disabled, content: {application/json: {schema: {$ref: "#/components/schemas/User"}}}}
+            "401": {$ref: "#/components/responses/BadRequest"}
+            "403": {$ref: "#/components/responses/BadRequest"}
+            "404": {$ref: "#/components/responses/BadRequest"}
+            "409": {$ref: "#/components/responses/BadRequest"}
+      /api/v1/users/{name}/enable:
+        post:
+          summary: Enable a disabled user again (admin); audited
+          parameters:
+            - {name: name, in: path, required: true, schema: {type: string}}
+          responses:
+            "200": {description: the user, now enabled, content: {application/json: {schema: {$ref: "#/components/schemas/User"}}}}
             "401": {$ref: "#/components/responses/BadRequest"}
             "403": {$ref: "#/components/responses/BadRequest"}
             "404": {$ref: "#/components/responses/BadRequest"}

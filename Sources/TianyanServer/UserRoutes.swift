@@ -5,8 +5,9 @@ import TianyanApp
 import TianyanModel
 import TianyanStore
 
-/// Users (admin only): list, add, set a password. No answer carries a password or its hash;
-/// every change is audited, refusals too.
+/// Users (admin only): list, add, set a password, disable and enable. No answer carries a
+/// password or its hash; every change is audited, refusals too. Disabling a user or setting its
+/// password ends its sessions (and closes their live connections).
 enum UserRoutes {
     static func add(_ on: SortieRoutes.On, parts: Controller.Parts, sessions: Sessions) {
         let users = UserDirectory(database: parts.database)
@@ -52,7 +53,31 @@ enum UserRoutes {
                 throw APIError(.notFound, "no user \(name.prefix(40)); GET /api/v1/users lists them")
             }
             try await users.setPassword(name: name, password: password, by: admin.name)
+            // Whoever was logged in with the old password logs in again.
+            sessions.endAll(of: name, why: .passwordChanged)
             return PageJSON.response(.ok, user(existing))
+        }
+
+        for (verb, disable) in [("disable", true), ("enable", false)] {
+            on(.post, "api/v1/users/:name/\(verb)") { request, context -> Response in
+                let name = try context.parameters.require("name")
+                let admin = try await audit.authorize(request, sessions: sessions, role: .admin, action: "user \(verb)", target: name,
+                                                      logger: context.logger)
+                if disable, name == admin.name {
+                    await audit.refused(admin.name, "user disable", name, "an admin cannot disable itself", logger: context.logger)
+                    throw APIError(.conflict, "you cannot disable yourself; another admin can", field: "name")
+                }
+                do { try await users.setDisabled(name: name, disable, by: admin.name) } catch let f as UserStore.Failure {
+                    await audit.refused(admin.name, "user \(verb)", name, "\(f)", logger: context.logger)
+                    throw APIError(.notFound, "no user \(name.prefix(40)); GET /api/v1/users lists them")
+                }
+                // Its sessions end now, and with them its live connections.
+                if disable { sessions.endAll(of: name, why: .disabled) }
+                guard let changed = try await users.list().first(where: { $0.name == name }) else {
+                    throw APIError(.internalServerError, "the user was not stored")
+                }
+                return PageJSON.response(.ok, user(changed))
+            }
         }
     }
 

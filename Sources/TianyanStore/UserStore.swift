@@ -46,6 +46,22 @@ public struct UserStore: Sendable {
         }
     }
 
+    /// Disables or enables a user, with its audit line, in one transaction. False when the user
+    /// already was in that state (the audit line says so).
+    @discardableResult
+    public func setDisabled(name: String, _ disabled: Bool, by actor: String) async throws -> Bool {
+        try await database.write { db in
+            guard let current = try Bool.fetchOne(db, sql: "SELECT disabled FROM users WHERE name = ?", arguments: [name]) else {
+                throw Failure.unknown(name)
+            }
+            if current != disabled { try db.execute(sql: "UPDATE users SET disabled = ? WHERE name = ?", arguments: [disabled, name]) }
+            try db.execute(sql: "INSERT INTO audit(time, actor, action, target, outcome, detail) VALUES (?, ?, ?, ?, 'ok', ?)",
+                           arguments: [Timestamp.now().milliseconds, actor, disabled ? "user disable" : "user enable", name,
+                                       current == disabled ? (disabled ? "already disabled" : "already enabled") : nil])
+            return current != disabled
+        }
+    }
+
     public func all() async throws -> [Row] {
         try await database.read { db in
             try GRDB.Row.fetchAll(db, sql: "SELECT * FROM users ORDER BY name").map(Self.row)

@@ -3,11 +3,11 @@ import Foundation
 import TianyanApp
 import TianyanModel
 
-/// `tianyan users add|list|passwd`: the people who may use the API and the console.
+/// `tianyan users add|list|passwd|disable|enable`: the people who may use the API and the console.
 struct Users: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "API and console users: lead, dispatcher, maintenance, viewer, admin.",
-        subcommands: [Add.self, List.self, Passwd.self], defaultSubcommand: List.self)
+        subcommands: [Add.self, List.self, Passwd.self, Disable.self, Enable.self], defaultSubcommand: List.self)
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Add a user (the password is read from --password-file, else asked for).")
@@ -54,7 +54,7 @@ struct Users: AsyncParsableCommand {
     }
 
     struct Passwd: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Set a user's password.")
+        static let configuration = CommandConfiguration(abstract: "Set a user's password (its sessions end: it logs in again).")
         @OptionGroup var global: GlobalOptions
         @Argument var name: String
         @Option(help: ArgumentHelp("Read the password from the first line of this file.", valueName: "FILE")) var passwordFile: String?
@@ -64,6 +64,33 @@ struct Users: AsyncParsableCommand {
                 let password = try PasswordInput.read(file: passwordFile, prompt: "New password for \(name): ", confirm: true)
                 try await UserDirectory(database: db).setPassword(name: name, password: password)
                 Console.emit("password of \(name) changed")
+            }
+        }
+    }
+
+    struct Disable: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Disable a user: it cannot log in, and a running controller on this database ends its sessions within a second.")
+        @OptionGroup var global: GlobalOptions
+        @Argument var name: String
+
+        func run() async throws {
+            try await global.withDatabase { _, db in
+                let changed = try await UserDirectory(database: db).setDisabled(name: name, true)
+                Console.emit(changed ? "user \(name) disabled; a controller running on this database ends its sessions within a second" : "user \(name) was already disabled")
+            }
+        }
+    }
+
+    struct Enable: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Enable a disabled user again (it logs in anew).")
+        @OptionGroup var global: GlobalOptions
+        @Argument var name: String
+
+        func run() async throws {
+            try await global.withDatabase { _, db in
+                let changed = try await UserDirectory(database: db).setDisabled(name: name, false)
+                Console.emit(changed ? "user \(name) enabled" : "user \(name) was not disabled")
             }
         }
     }

@@ -360,6 +360,31 @@ struct LiveFeedTests {
         }
     }
 
+    @Test("an event's JSON text decodes to what JSONSerialization makes of the same record: escapes, unicode, numbers, null, nesting")
+    func eventText() throws {
+        let text = "say \"hi\" \\ back/slash\nline\ttab \u{01}\u{1F} 北京 🚁 end"
+        let records = [Self.page("PG-1", text: text), Self.position("U-1", 34.123456789, 108.987654321), Self.sortie("S-1"),
+                       .position(Position(unit: "U-2", time: Self.now, latitude: -0.000001, longitude: 1e-7, altitude: 1234567.875,
+                                          speed: nil, heading: 0, source: .lip))]
+        for record in records {
+            let event = try #require(LiveEvent(record))
+            let decoded = try #require(try JSONSerialization.jsonObject(with: Data(event.text.utf8)) as? NSDictionary)
+            let reference = try JSONSerialization.data(withJSONObject: ["type": event.type, "data": Self.data(of: record)], options: [.sortedKeys])
+            let expected = try #require(try JSONSerialization.jsonObject(with: reference) as? NSDictionary)
+            #expect(decoded == expected, "\(event.text)")
+            #expect(event.text.hasSuffix(#","type":"\#(event.type)"}"#), "the type comes last: \(event.text)")
+        }
+    }
+
+    static func data(of record: StoreRecord) -> [String: Any] {
+        switch record {
+        case .page(let p): RecordJSON.page(p)
+        case .position(let p): RecordJSON.position(p)
+        case .sortie(let s): RecordJSON.sortie(s, route: false)
+        default: [:]
+        }
+    }
+
     @Test("subscribe messages: topics, bbox and units parsed; what is wrong names the field", arguments: [
         (#"{"subscribe": []}"#, nil),
         (#"{"subscribe": ["flight_tasks", "radio_messages", "units"], "bbox": [-10, 170, 10, -170], "units": null}"#, nil),
