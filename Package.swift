@@ -288,6 +288,7 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
         ),
         // Short versions of the fault scenarios: the `faults` executable against the real
         // `tianyan serve`, mosquitto and radio-sim (second phase of tools/test).
