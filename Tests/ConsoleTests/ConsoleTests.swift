@@ -40,6 +40,7 @@ final class ConsoleRig: @unchecked Sendable {
         try await waitUntil("radio-sim ready; stderr: \(radioSim.stderr)", timeout: .seconds(20)) { radioSim.stdout.contains("radio-sim ready tcp=") }
         let simAddress = try #require(radioSim.stdout.split(separator: "\n").first { $0.contains("ready tcp=") }?.split(separator: "=").last)
         let scripted = try ScriptedRadio(.tcp)
+        scripted.autoDeliver = true
         self.scripted = scripted
         http = "127.0.0.1:\(try FreePort.loopback())"
         let serve = try startTianyan(["serve", "--database", database, "--mqtt", broker.url, "--http", http,
@@ -232,4 +233,52 @@ struct ConsoleTests {
         }
         await web.quit()
     }
+
+    @Test("a task made at a map point is dispatched to a suggested unit from the console; the page reads and the radio's status moves the task, meeting the contact SLA")
+    func taskFromTheMapDispatchedAndMoved() async throws {
+        let rig = try await ConsoleRig()
+        defer { rig.close() }
+        let web = try await rig.browser(as: "dispatcher")
+        do {
+            // Radios need a recent position to be suggested: wait for some from the simulator.
+            try await waitUntil("radios with positions", timeout: .seconds(45), poll: .milliseconds(500)) {
+                (try await web.execute("return [...window.tianyan.S.units.values()].filter((u) => u.kind === 'radio' && u.position && u.online).length") as? Int ?? 0) >= 3
+            }
+            // A quiet spot outside the city, so the click lands on the map and not on a unit.
+            try await web.execute("window.tianyan.S.map.setView([34.45, 108.60], 15, {animate: false})")
+            try await web.click("#tabs button[data-tab=tasks]")
+            try await web.click("#task-new-point")
+            try await web.click("#map")
+            try await web.type("#dialog-form input[name=title]", "Smoke reported behind the depot")
+            try await web.click("#dialog-ok")
+            try await web.waitFor("#task-details #task-suggest", timeout: .seconds(10))
+            try await web.click("#task-suggest")
+            try await web.waitFor("#suggestion-list tr[data-unit]", timeout: .seconds(10))
+            let unit = try #require(try await web.execute("return document.querySelector('#suggestion-list tr[data-unit]').dataset.unit") as? String)
+            let row = try await web.execute("return document.querySelector('#suggestion-list tr[data-unit]').textContent") as? String ?? ""
+            #expect(row.contains(" km") && row.contains("min"), "distance and arrival shown: \(row)")
+            try await web.click("#task-dispatch")
+            try await web.waitFor("#task-details .state.read", timeout: .seconds(40))
+            try await web.saveScreenshot("task-dispatched")
+            // The radio answers with status 3, "call accepted, en route" (generic-pei 0x8005).
+            rig.scripted.send(["+CTSDSR: 13,\(unit),0,2000999,0,16", "8005"])
+            try await web.waitFor("#task-list .task-state.en_route", timeout: .seconds(15))
+            try await waitUntil("the contact SLA shown as met", timeout: .seconds(5)) {
+                (try await web.execute("return document.getElementById('task-timers').textContent") as? String ?? "").contains("contact met")
+            }
+            try await web.saveScreenshot("task-en-route")
+            let api = APIClient(address: rig.http)
+            try await api.login("dispatcher", password: ConsoleRig.password)
+            let tasks = try await api.request("GET", "/api/v1/tasks").json["tasks"] as? [[String: Any]] ?? []
+            let task = try #require(tasks.first { ($0["title"] as? String) == "Smoke reported behind the depot" })
+            #expect(task["state"] as? String == "en_route" && task["created_by"] as? String == "dispatcher")
+            #expect(((task["sla"] as? [String: Any])?["contact"] as? [String: Any])?["state"] as? String == "met")
+        } catch {
+            _ = try? await web.saveScreenshot("failed-task")
+            await web.quit()
+            throw error
+        }
+        await web.quit()
+    }
+
 }

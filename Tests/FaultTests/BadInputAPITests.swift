@@ -55,8 +55,10 @@ struct BadInputAPITests {
         let routeFile = sorties.routeFiles.add(Array("PK-route".utf8), fingerprint: String(repeating: "ab", count: 16))
         let users = UserDirectory(database: database)
         for role in Role.allCases { try await users.add(name: "u-\(role.rawValue)", role: role, password: password) }
-        let parts = Controller.Parts(database: database, store: store, docks: docks, radios: radios, writer: writer, sorties: sorties,
+        var parts = Controller.Parts(database: database, store: store, docks: docks, radios: radios, writer: writer, sorties: sorties,
                                      live: LiveFeed(logger: logger))
+        // The dispatch task routes answer 503 without their service: give them one.
+        parts.tasks = TaskService(store: store, sink: writer, radios: radios, logger: logger)
         return Fixture(dir: dir, parts: parts, routes: APIServer.build(parts: parts).routes, routeFile: routeFile, writerTask: writerTask)
     }
 
