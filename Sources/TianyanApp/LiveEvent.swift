@@ -107,7 +107,15 @@ public struct LiveEvent: Sendable {
 /// The JSON text of the values the feed's events are made of (`RecordJSON`): strings, numbers,
 /// booleans, NSNull, nil, arrays and string-keyed dictionaries (keys sorted). Anything else is
 /// written as its description, quoted.
-enum LiveJSON {
+public enum LiveJSON {
+    /// The JSON text of `value` (as `write`).
+    public static func text(_ value: Any?) -> String {
+        var out = ""
+        out.reserveCapacity(4096)
+        write(value, into: &out)
+        return out
+    }
+
     static func write(_ value: Any?, into out: inout String) {
         guard let value else {
             out += "null"

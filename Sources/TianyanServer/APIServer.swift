@@ -473,9 +473,18 @@ enum PageJSON {
 
     static func response(_ status: HTTPResponse.Status, _ object: Any, headers: HTTPFields = [:]) -> Response {
         let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
+        return response(status, bytes: ByteBuffer(bytes: data), headers: headers)
+    }
+
+    /// A JSON body already written as text.
+    static func response(_ status: HTTPResponse.Status, text: String, headers: HTTPFields = [:]) -> Response {
+        response(status, bytes: ByteBuffer(string: text), headers: headers)
+    }
+
+    private static func response(_ status: HTTPResponse.Status, bytes: ByteBuffer, headers: HTTPFields) -> Response {
         var headers = headers
         headers[.contentType] = "application/json; charset=utf-8"
         headers[.cacheControl] = "no-store"
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        return Response(status: status, headers: headers, body: .init(byteBuffer: bytes))
     }
 }
