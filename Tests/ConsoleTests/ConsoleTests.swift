@@ -244,8 +244,8 @@ struct ConsoleTests {
             try await waitUntil("radios with positions", timeout: .seconds(45), poll: .milliseconds(500)) {
                 (try await web.execute("return [...window.tianyan.S.units.values()].filter((u) => u.kind === 'radio' && u.position && u.online).length") as? Int ?? 0) >= 3
             }
-            // A quiet spot outside the city, so the click lands on the map and not on a unit.
-            try await web.execute("window.tianyan.S.map.setView([34.45, 108.60], 15, {animate: false})")
+            // A quiet spot just south-west of the sample's cells, so the click lands on the map and not on a unit.
+            try await web.execute("window.tianyan.S.map.setView([22.69, 113.68], 16, {animate: false})")
             try await web.click("#tabs button[data-tab=tasks]")
             try await web.click("#task-new-point")
             try await web.click("#map")
@@ -257,6 +257,8 @@ struct ConsoleTests {
             let unit = try #require(try await web.execute("return document.querySelector('#suggestion-list tr[data-unit]').dataset.unit") as? String)
             let row = try await web.execute("return document.querySelector('#suggestion-list tr[data-unit]').textContent") as? String ?? ""
             #expect(row.contains(" km") && row.contains("min"), "distance and arrival shown: \(row)")
+            let km = row.range(of: #"[0-9]+\.[0-9]+ km"#, options: .regularExpression).flatMap { Double(row[$0].dropLast(3)) } ?? .infinity
+            #expect(km < 30, "the nearest radio is in the city, a few km away: \(row)")
             try await web.click("#task-dispatch")
             try await web.waitFor("#task-details .state.read", timeout: .seconds(40))
             try await web.saveScreenshot("task-dispatched")

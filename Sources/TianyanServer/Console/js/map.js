@@ -25,7 +25,7 @@ export function initMap(settings) {
     L.tileLayer(settings.tile_url, { maxZoom: 19, attribution: settings.tile_attribution || '' }).addTo(map);
   }
   overlays = L.layerGroup().addTo(map);
-  map.setView([34.16, 108.95], 12);
+  map.setView([22.80, 113.80], 12);  // until the cells are drawn and fitted
   const canvas = document.createElement('canvas');
   canvas.className = 'unit-canvas';
   map.getContainer().append(canvas);
@@ -189,7 +189,8 @@ function drawCells() {
       ? { color: '#ffffff', weight: 0.6, fillColor: staleColour(c), fillOpacity: 0.55 }
       : { color: '#5a6b82', weight: 0.7, fillOpacity: 0.03, fillColor: '#5a6b82' };
     const poly = L.polygon(latlngs, { ...style, interactive: true, bubblingMouseEvents: false });
-    poly.on('click', (e) => emit('cell-click', { id, cell: c, feature: f, event: e }));
+    // A click on a cell is also a click on the map at that point (a task's location, say).
+    poly.on('click', (e) => { emit('cell-click', { id, cell: c, feature: f, event: e }); emit('map-click', e); });
     const tip = c ? `${id} · ${c.community} · ${c.status}` + (c.staleness_days !== null && c.staleness_days !== undefined ? ` · ${c.staleness_days.toFixed(1)} d since covered` : '') : `${id} · ${f.properties.community || ''}`;
     poly.bindTooltip(tip, { sticky: true });
     cellsLayer.addLayer(poly);
