@@ -70,11 +70,16 @@ final class ConsoleRig: @unchecked Sendable {
             try await web.type("#login-name", user)
             try await web.type("#login-password", Self.password)
             try await web.click("#login-submit")
-            try await waitUntil("the console to load for \(user)", timeout: .seconds(20), poll: .milliseconds(50)) {
+            try await waitUntil("the console to load for \(user)", timeout: .seconds(30), poll: .milliseconds(50)) {
                 try await web.execute("return document.body.dataset.ready === 'true'") as? Bool == true
             }
-            try await waitUntil("the live feed to connect", timeout: .seconds(10), poll: .milliseconds(50)) {
-                try await web.execute("return window.tianyan.liveState.connected") as? Bool == true
+            do {
+                try await waitUntil("the live feed to connect", timeout: .seconds(30), poll: .milliseconds(50)) {
+                    try await web.execute("return window.tianyan.liveState.connected") as? Bool == true
+                }
+            } catch {
+                let state = try? await web.execute("return JSON.stringify(window.tianyan.liveState)")
+                throw TestFailure("\(error); the console's live state: \(state.map { "\($0)" } ?? "?")")
             }
         } catch {
             _ = try? await web.saveScreenshot("failed-login-\(user)")
