@@ -62,6 +62,20 @@ final class ConsoleRig: @unchecked Sendable {
         dir.remove()
     }
 
+    /// Runs `body` in a browser logged in as `user`; on failure saves the screenshot
+    /// `failed-<artefact>`; always closes the browser.
+    func inBrowser(as user: String, artefact: String, _ body: (WebDriver) async throws -> Void) async throws {
+        let web = try await browser(as: user)
+        do {
+            try await body(web)
+        } catch {
+            _ = try? await web.saveScreenshot("failed-\(artefact)")
+            await web.quit()
+            throw error
+        }
+        await web.quit()
+    }
+
     /// A browser logged in as `user`, with the console loaded and its live feed up.
     func browser(as user: String) async throws -> WebDriver {
         let web = try await WebDriver()
@@ -98,8 +112,7 @@ struct ConsoleTests {
     func loadsLocallyAndMarkersMove() async throws {
         let rig = try await ConsoleRig()
         defer { rig.close() }
-        let web = try await rig.browser(as: "dispatcher")
-        do {
+        try await rig.inBrowser(as: "dispatcher", artefact: "map-live") { web in
             let urls = try await web.requestedURLs()
             #expect(urls.count >= 5, "the page, Leaflet, the scripts and the API: \(urls)")
             let outside = urls.filter { url in
@@ -133,20 +146,14 @@ struct ConsoleTests {
             let drawn = try await web.execute("return window.tianyan.frameStats.drawn") as? Int ?? 0
             #expect(drawn > 1, "the unit canvas was redrawn as units moved")
             try await web.saveScreenshot("map-live")
-        } catch {
-            _ = try? await web.saveScreenshot("failed-map-live")
-            await web.quit()
-            throw error
         }
-        await web.quit()
     }
 
     @Test("a page sent from the console reaches the simulated radio and shows read")
     func pageFromTheConsoleShowsRead() async throws {
         let rig = try await ConsoleRig()
         defer { rig.close() }
-        let web = try await rig.browser(as: "dispatcher")
-        do {
+        try await rig.inBrowser(as: "dispatcher", artefact: "page-read") { web in
             try await web.click("#tabs button[data-tab=pages]")
             try await web.type("#page-to", "2100001")
             try await web.type("#page-text", "Console test: report to gate 3")
@@ -161,20 +168,14 @@ struct ConsoleTests {
             let page = try #require(try await store.pages(destination: "2100001", limit: 5).first { $0.text == "Console test: report to gate 3" })
             #expect(page.requestedBy == "dispatcher")
             #expect(page.history.map(\.state).contains("sent") && page.state == "read", "\(page.history.map(\.state))")
-        } catch {
-            _ = try? await web.saveScreenshot("failed-page-read")
-            await web.quit()
-            throw error
         }
-        await web.quit()
     }
 
     @Test("an emergency press pops up within 1 s with sound and is acknowledged from the console (audited)")
     func emergencyAlarmWithinOneSecond() async throws {
         let rig = try await ConsoleRig()
         defer { rig.close() }
-        let web = try await rig.browser(as: "dispatcher")
-        do {
+        try await rig.inBrowser(as: "dispatcher", artefact: "emergency") { web in
             let pressed = Date().timeIntervalSince1970 * 1000
             rig.scripted.send(["+CTSDSR: 13,2100003,0,2000999,0,16", "0000"])
             try await web.waitFor(".popup[data-alarm^='emergency-2100003']", timeout: .seconds(5))
@@ -203,20 +204,14 @@ struct ConsoleTests {
                 try await store.audit(limit: 100).contains { $0.actor == "dispatcher" && $0.action.contains("ack") }
             }
             print("console emergency: popup \(Int(elapsed)) ms after the press")
-        } catch {
-            _ = try? await web.saveScreenshot("failed-emergency")
-            await web.quit()
-            throw error
         }
-        await web.quit()
     }
 
     @Test("a viewer cannot launch a sortie: the buttons are disabled and the API refuses with 403")
     func viewerCannotLaunchASortie() async throws {
         let rig = try await ConsoleRig()
         defer { rig.close() }
-        let web = try await rig.browser(as: "viewer")
-        do {
+        try await rig.inBrowser(as: "viewer", artefact: "viewer") { web in
             try await web.click("#tabs button[data-tab=sorties]")
             for button in ["#replan", "#urgent-fly", "#urgent-pick"] {
                 try await web.waitFor(button)
@@ -231,20 +226,14 @@ struct ConsoleTests {
             #expect(answer.first as? Int == 403, "\(answer)")
             #expect((answer.last as? String ?? "").contains("lead"), "the refusal names the role needed: \(answer)")
             try await web.saveScreenshot("viewer-sorties")
-        } catch {
-            _ = try? await web.saveScreenshot("failed-viewer")
-            await web.quit()
-            throw error
         }
-        await web.quit()
     }
 
     @Test("a task made at a map point is dispatched to a suggested unit from the console; the page reads and the radio's status moves the task, meeting the contact SLA")
     func taskFromTheMapDispatchedAndMoved() async throws {
         let rig = try await ConsoleRig()
         defer { rig.close() }
-        let web = try await rig.browser(as: "dispatcher")
-        do {
+        try await rig.inBrowser(as: "dispatcher", artefact: "task") { web in
             // Radios need a recent position to be suggested: wait for some from the simulator.
             try await waitUntil("radios with positions", timeout: .seconds(45), poll: .milliseconds(500)) {
                 (try await web.execute("return [...window.tianyan.S.units.values()].filter((u) => u.kind === 'radio' && u.position && u.online).length") as? Int ?? 0) >= 3
@@ -280,12 +269,7 @@ struct ConsoleTests {
             let task = try #require(tasks.first { ($0["title"] as? String) == "Smoke reported behind the depot" })
             #expect(task["state"] as? String == "en_route" && task["created_by"] as? String == "dispatcher")
             #expect(((task["sla"] as? [String: Any])?["contact"] as? [String: Any])?["state"] as? String == "met")
-        } catch {
-            _ = try? await web.saveScreenshot("failed-task")
-            await web.quit()
-            throw error
         }
-        await web.quit()
     }
 
 }
