@@ -98,14 +98,14 @@ final class LiveClients: Sendable {
 func soak(_ options: Options) async throws -> Bool {
     let minutes = try options.double("minutes", 60)
     let rate = try options.double("rate", 800)
-    let radios = try options.int("radios", FleetSample.officerRadioCount + 205)
+    let radios = try options.int("radios", 5_000)
     let clients = try options.int("clients", 50)
     let sampleEvery = try options.double("sample-seconds", 10)
     let warmup = try options.double("warmup-minutes", max(1, minutes / 6))
     let rig = try Rig(options: options, label: "soak")
     var ok = false
     defer { rig.shutdown(keep: !ok || options.string("keep", "0") == "1") }
-    if radios > 0 { try rig.startRadio(radioSim: radioSimPath(options, rig), radios: radios, rate: try options.double("radio-rate", 4)) }
+    if radios > 0 { try rig.startRadio(radioSim: radioSimPath(options, rig), radios: radios, rate: try options.double("radio-rate", 2)) }
     let password = "soak-password-\(getpid())"
     try password.write(toFile: rig.dir + "/pw", atomically: true, encoding: .utf8)
     try rig.checked(rig.tianyan, ["users", "add", "soak", "--role", "viewer", "--password-file", rig.dir + "/pw", "--database", rig.database])

@@ -6,7 +6,7 @@
 //
 // Usage: faults kill9  [--cycles 20] [--rate 3000] [--min-gap 1] [--max-gap 5] [--radios 500] [--radio-rate 2] [--seed 1]
 //        faults broker [--rate 1000] [--down-seconds 60]
-//        faults soak   [--minutes 60] [--rate 800] [--radios 2605] [--radio-rate 4] [--clients 50] [--warmup-minutes M] [--sample-seconds 10]
+//        faults soak   [--minutes 60] [--rate 800] [--radios 5000] [--radio-rate 2] [--clients 50] [--warmup-minutes M] [--sample-seconds 10]
 // Common: --tianyan PATH (default: next to this executable), --radio-sim PATH, --profiles DIR
 //         (default firmware-profiles), --dir DIR (rigs go under it), --small 1 (short OSD
 //         messages instead of the full documented ≈ 2.3 KB ones), --keep 1 (keep the rig).

@@ -17,7 +17,7 @@ struct RadioSim: ParsableCommand {
     @Option(help: "Listen on HOST:PORT (PORT alone means 127.0.0.1; port 0 picks a free one). One client at a time.")
     var tcp: String?
 
-    @Option(help: "How many radios of the sample fleet talk (a quarter pilots, the rest officers).")
+    @Option(help: "How many radios talk: the sample fleet's (a quarter pilots, the rest officers), then, past its 2,605, radios the registry does not know (ISSI 2900001 up), up to 20,000.")
     var radios: Int = 50
 
     @Option(help: "Multiplier of the background traffic (calls, locations, statuses, texts); 0 = none.")
@@ -89,8 +89,7 @@ struct RadioSim: ParsableCommand {
     func validate() throws {
         guard (pty == nil) != (tcp == nil) else { throw ValidationError("give exactly one of --pty PATH or --tcp HOST:PORT") }
         if let tcp { _ = try Self.parseTCP(tcp) }
-        let fleetRadios = FleetSample.pilotCount + FleetSample.officerRadioCount
-        guard (1...fleetRadios).contains(radios) else { throw ValidationError("--radios must be between 1 and \(fleetRadios)") }
+        guard (1...20_000).contains(radios) else { throw ValidationError("--radios must be between 1 and 20000") }
         guard rate >= 0 else { throw ValidationError("--rate cannot be negative") }
         guard callInterval > 0 else { throw ValidationError("--call-interval must be above 0 seconds") }
         if let runFor, runFor <= 0 { throw ValidationError("--run-for must be above 0 seconds") }

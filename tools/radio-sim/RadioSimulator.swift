@@ -89,6 +89,9 @@ struct RadioSimulator: Sendable {
     private let allTalkgroups: Set<String>
     private let startedAt: Timestamp
 
+    /// ISSIs of the simulated radios past the sample fleet's (`--radios` above its count).
+    static let unregisteredISSIBase = 2_900_001
+
     init(configuration: SimConfiguration, fleet: FleetRegistry = FleetSample.make(), start: Timestamp) {
         self.configuration = configuration
         grid = StreetGrid()
@@ -96,14 +99,21 @@ struct RadioSimulator: Sendable {
         startedAt = start
         traffic = SeededGenerator(seed: configuration.seed)
         answers = SeededGenerator(seed: configuration.seed ^ 0xA5A5_5A5A_0F0F_F0F0)
-        knownRadios = Set(fleet.radios.map(\.issi))
         allTalkgroups = Set(fleet.talkgroups.map(\.gssi))
 
         let pilots = fleet.radios.filter { $0.pilot != nil }
         let officers = fleet.radios.filter { $0.pilot == nil }
-        let count = min(max(configuration.radios, 0), fleet.radios.count)
+        let count = max(configuration.radios, 0)
         let pilotCount = min(pilots.count, count / 4)
-        let chosen = Array(pilots.prefix(pilotCount)) + Array(officers.prefix(count - pilotCount))
+        var chosen = Array(pilots.prefix(pilotCount)) + Array(officers.prefix(count - pilotCount))
+        // Beyond the sample fleet: radios the registry does not know (visiting units, new issue),
+        // each in the groups of an officer's radio, so a city-sized load can be simulated.
+        for j in 0..<max(0, count - chosen.count) where !officers.isEmpty {
+            let like = officers[j % officers.count]
+            chosen.append(Radio(issi: String(Self.unregisteredISSIBase + j), alias: String(format: "XT-%04d", j + 1),
+                                person: "visitor \(j + 1)", pilot: nil, talkgroups: like.talkgroups))
+        }
+        knownRadios = Set(fleet.radios.map(\.issi)).union(chosen.map(\.issi))
         var radios: [SimRadio] = []
         var groups: [String: [Int]] = [:]
         let communityNames = FleetSample.communities
