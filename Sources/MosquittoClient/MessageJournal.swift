@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CMosquitto
 import Foundation
 import Synchronization
 
@@ -12,6 +13,14 @@ import Synchronization
 /// the highest sequence whose message and every earlier one are stored). A record is
 /// `u32 length | u32 checksum of the rest | u64 sequence | u16 topic length | topic | payload`.
 /// A torn record at the end of the last segment (a crash in the middle of `write`) is cut off.
+///
+/// Disk room is reserved ahead (`fallocate`, keeping the file size): the segment being written is
+/// reserved at its full size and a `spare.jnl` of the same size waits to become the next one. When
+/// the disk fills, appends go on into that room; when no spare can be reserved and less than a
+/// quarter of a segment is left, `isShortOfRoom` turns true and the client stops taking messages
+/// from the broker (which queues them for the persistent session) until `replenish()` finds room.
+/// So a message is never acknowledged to the broker without a place in the journal, even on a
+/// full disk.
 public final class MessageJournal: Sendable {
     public struct Entry: Sendable, Hashable {
         public var sequence: UInt64
@@ -24,6 +33,16 @@ public final class MessageJournal: Sendable {
         public var released: UInt64
         public var segments: Int
         public var tornRecordsCut: Int
+        /// Messages journaled and not yet released (stored), across restarts.
+        public var unreleased: UInt64
+        /// Bytes reserved ahead of the writes: what is left of the current segment plus the spare.
+        public var reservedBytes: Int
+        /// No spare could be reserved and the current segment is nearly full (see the type's notes).
+        public var shortOfRoom: Bool
+        /// Why room could not be reserved (the last failure), nil once it could.
+        public var reserveError: String?
+        /// The file system cannot reserve room (no `fallocate`): the journal works without a reserve.
+        public var reserveUnsupported: Bool
     }
 
     private struct State {
@@ -36,11 +55,25 @@ public final class MessageJournal: Sendable {
         var appended: UInt64 = 0
         var tornRecordsCut = 0
         var releasedFD: Int32 = -1
+        /// Disk bytes the current segment holds, written or reserved (from `fstat`).
+        var segmentRoom = 0
+        /// `spare.jnl` is reserved at the full segment size.
+        var spareReady = false
+        var reserveUnsupported = false
+        var reserveError: String?
+        var lastSpareAttempt: ContinuousClock.Instant?
+        /// The last append failed: short of room whatever the reservation says.
+        var appendFailed = false
     }
 
     public let directory: String
     private let segmentLimit: Int
     private let state: Mutex<State>
+    private let short = Atomic<Bool>(false)
+
+    /// True while the journal has (almost) no reserved room left: take no more messages until
+    /// `replenish()` says there is room again. Read on the network thread after each append.
+    public var isShortOfRoom: Bool { short.load(ordering: .relaxed) }
 
     /// Opens (creating if needed) the journal in `directory`. Entries not yet released are
     /// returned by `unreleased()`.
@@ -87,16 +120,19 @@ public final class MessageJournal: Sendable {
     }
 
     /// Appends one message with a single `write`; returns its sequence number. Called on the
-    /// network thread: it never waits for anything but the file system.
+    /// network thread: it never waits for anything but the file system. A failed append (the disk
+    /// is full past the reserve) also makes `isShortOfRoom` true.
     public func append(topic: UnsafeBufferPointer<UInt8>, payload: UnsafeRawBufferPointer) throws(MQTTError) -> UInt64 {
         try state.withLock { (s: inout State) throws(MQTTError) -> UInt64 in
-            if s.segmentBytes >= segmentLimit { try rotate(&s) }
+            let total = 18 + topic.count + payload.count
+            // Next segment when this one is full, or when its reserved room is used up and a
+            // spare is ready (a segment started on a full disk may have been given less).
+            if s.segmentBytes >= segmentLimit || (s.spareReady && s.segmentBytes + total > s.segmentRoom) { rotate(&s) }
             let sequence = s.nextSequence
             let bodyCount = 8 + 2 + topic.count + payload.count
             // Header: length, checksum, sequence, topic length. Written with the topic and the
             // payload in one writev: no copy of the payload, one system call.
             var header = (UInt32(bodyCount).littleEndian, UInt32(0), sequence.littleEndian, UInt16(topic.count).littleEndian)
-            let total = 18 + topic.count + payload.count
             let written: Bool = withUnsafeMutableBytes(of: &header) { h in
                 let sum = Self.checksum([UnsafeRawBufferPointer(rebasing: h[8..<18]), UnsafeRawBufferPointer(topic), payload])
                 h.storeBytes(of: sum.littleEndian, toByteOffset: 4, as: UInt32.self)
@@ -107,11 +143,18 @@ public final class MessageJournal: Sendable {
                 // Cut what a failed write left (disk full), so that later records follow the last
                 // good one and a restart does not stop reading at a half record.
                 _ = ftruncate(s.fd, off_t(s.segmentBytes))
+                s.appendFailed = true
+                short.store(true, ordering: .relaxed)
                 throw MQTTError(.journal, "journal write failed: \(reason)")
             }
             s.segmentBytes += total
             s.nextSequence += 1
             s.appended += 1
+            if !s.spareReady {
+                // The disk was full at the last try: try again at most once a second.
+                if let last = s.lastSpareAttempt, ContinuousClock.now - last < .seconds(1) {} else { makeSpare(&s) }
+                refreshShort(&s)
+            }
             return sequence
         }
     }
@@ -132,8 +175,74 @@ public final class MessageJournal: Sendable {
         }
     }
 
+    /// Tries again to reserve room (the current segment's and a spare); returns true when the
+    /// journal can take messages again. Called about once a second while the client is paused.
+    public func replenish() -> Bool {
+        state.withLock { s in
+            if !s.reserveUnsupported, s.segmentRoom < max(segmentLimit, s.segmentBytes) {
+                s.segmentRoom = Self.reserve(s.fd, max(segmentLimit, s.segmentBytes)).room
+            }
+            makeSpare(&s)
+            s.appendFailed = false
+            refreshShort(&s)
+            return !short.load(ordering: .relaxed)
+        }
+    }
+
     public var statistics: Statistics {
-        state.withLock { Statistics(appended: $0.appended, released: $0.released, segments: $0.segments.count, tornRecordsCut: $0.tornRecordsCut) }
+        state.withLock {
+            Statistics(appended: $0.appended, released: $0.released, segments: $0.segments.count, tornRecordsCut: $0.tornRecordsCut,
+                       unreleased: $0.nextSequence - 1 - min($0.released, $0.nextSequence - 1),
+                       reservedBytes: max(0, $0.segmentRoom - $0.segmentBytes) + ($0.spareReady ? segmentLimit : 0),
+                       shortOfRoom: short.load(ordering: .relaxed), reserveError: $0.reserveError,
+                       reserveUnsupported: $0.reserveUnsupported)
+        }
+    }
+
+    // MARK: - Reserved room
+
+    private var sparePath: String { directory + "/spare.jnl" }
+
+    /// Short of room: no spare, and less than a quarter of a segment reserved in the current one
+    /// (what may still arrive between the pause request and the disconnect has room).
+    private func refreshShort(_ s: inout State) {
+        let room = s.spareReady || s.segmentRoom - s.segmentBytes >= segmentLimit / 4 || s.reserveUnsupported
+        short.store(s.appendFailed || !room, ordering: .relaxed)
+    }
+
+    /// Reserves `bytes` from the start of the file without changing its size; returns the disk
+    /// bytes the file now holds and the errno of a failure (0 if none).
+    private static func reserve(_ fd: Int32, _ bytes: Int) -> (room: Int, error: Int32) {
+        let error = tianyan_reserve_room(fd, 0, bytes)
+        var st = stat()
+        return (fstat(fd, &st) == 0 ? Int(st.st_blocks) * 512 : 0, error)
+    }
+
+    private static func unsupported(_ error: Int32) -> Bool { error == EOPNOTSUPP || error == ENOSYS }
+
+    /// Reserves `spare.jnl` at the full segment size (an existing one is kept). A partial
+    /// reservation is given back: the database may need those blocks more.
+    private func makeSpare(_ s: inout State) {
+        guard !s.spareReady, !s.reserveUnsupported else { return }
+        s.lastSpareAttempt = .now
+        let fd = open(sparePath, O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else {
+            s.reserveError = "cannot create \(sparePath): \(String(cString: strerror(errno)))"
+            return
+        }
+        defer { close(fd) }
+        let (room, error) = Self.reserve(fd, segmentLimit)
+        if Self.unsupported(error) {
+            s.reserveUnsupported = true
+            s.reserveError = "the file system cannot reserve room (fallocate: \(String(cString: strerror(error)))); the journal has no reserve for a full disk"
+            unlink(sparePath)
+        } else if room >= segmentLimit {
+            s.spareReady = true
+            s.reserveError = nil
+        } else {
+            unlink(sparePath)
+            s.reserveError = "cannot reserve \(segmentLimit >= 1 << 20 ? "\(segmentLimit >> 20) MiB" : "\(segmentLimit >> 10) KiB") for the next journal segment: \(String(cString: strerror(error == 0 ? ENOSPC : error)))"
+        }
     }
 
     // MARK: - Files
@@ -159,18 +268,34 @@ public final class MessageJournal: Sendable {
                 throw MQTTError(.journal, "cannot open \(path): \(String(cString: strerror(errno)))")
             }
             s.segmentBytes = Int(lseek(s.fd, 0, SEEK_END))
+            let (room, error) = Self.reserve(s.fd, max(segmentLimit, s.segmentBytes))
+            s.segmentRoom = room
+            if Self.unsupported(error) { s.reserveUnsupported = true }
+            makeSpare(&s)
+            refreshShort(&s)
         }
     }
 
-    private func rotate(_ s: inout State) throws(MQTTError) {
-        close(s.fd)
-        s.segments.append(s.nextSequence)
+    /// Starts the next segment, from the spare when there is one. If the file cannot be opened
+    /// the current segment goes on (past its size) rather than losing its descriptor.
+    private func rotate(_ s: inout State) {
         let path = segmentPath(s.nextSequence)
-        s.fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
-        guard s.fd >= 0 else {
-            throw MQTTError(.journal, "cannot open \(path): \(String(cString: strerror(errno)))")
+        let fromSpare = s.spareReady && rename(sparePath, path) == 0
+        s.spareReady = false
+        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        guard fd >= 0 else {
+            s.reserveError = "cannot open \(path): \(String(cString: strerror(errno)))"
+            refreshShort(&s)
+            return
         }
+        close(s.fd)
+        s.fd = fd
+        s.segments.append(s.nextSequence)
         s.segmentBytes = 0
+        var st = stat()
+        s.segmentRoom = fromSpare && fstat(fd, &st) == 0 ? Int(st.st_blocks) * 512 : Self.reserve(fd, segmentLimit).room
+        makeSpare(&s)
+        refreshShort(&s)
     }
 
     /// Reads every record of every segment in order; cuts a torn or corrupt tail. Returns the

@@ -81,10 +81,12 @@ public final class MosquittoClient: Service, Sendable {
         public var reconnectDelayMaxSeconds: UInt32
         /// Where received messages are journaled before the callback returns; nil = no journal.
         public var journalDirectory: String?
+        /// Journal segment size; the current segment and a spare are reserved on disk ahead.
+        public var journalSegmentBytes: Int
         /// How long the broker keeps a persistent session after a disconnect (MQTT 5).
         public var sessionExpirySeconds: UInt32 = 86_400
 
-        public init(broker: BrokerURL, clientID: String, cleanSession: Bool = false, keepAliveSeconds: Int32 = 30, protocolVersion: ProtocolVersion = .v5, subscriptions: [Subscription] = [], will: Will? = nil, caFile: String? = nil, reconnectDelayMinSeconds: UInt32 = 1, reconnectDelayMaxSeconds: UInt32 = 30, journalDirectory: String? = nil) {
+        public init(broker: BrokerURL, clientID: String, cleanSession: Bool = false, keepAliveSeconds: Int32 = 30, protocolVersion: ProtocolVersion = .v5, subscriptions: [Subscription] = [], will: Will? = nil, caFile: String? = nil, reconnectDelayMinSeconds: UInt32 = 1, reconnectDelayMaxSeconds: UInt32 = 30, journalDirectory: String? = nil, journalSegmentBytes: Int = 32 << 20) {
             self.broker = broker
             self.clientID = clientID
             self.cleanSession = cleanSession
@@ -96,6 +98,7 @@ public final class MosquittoClient: Service, Sendable {
             self.reconnectDelayMinSeconds = reconnectDelayMinSeconds
             self.reconnectDelayMaxSeconds = reconnectDelayMaxSeconds
             self.journalDirectory = journalDirectory
+            self.journalSegmentBytes = journalSegmentBytes
         }
     }
 
@@ -106,6 +109,8 @@ public final class MosquittoClient: Service, Sendable {
         public var received: UInt64
         public var replayed: UInt64
         public var journalFailures: UInt64
+        /// Not taking messages from the broker because the journal has no disk room (since when).
+        public var pausedForJournalSince: ContinuousClock.Instant?
         public var protocolVersion: ProtocolVersion
         public var lastError: String?
         /// Connected and every subscription acknowledged by the broker (SUBACK).
@@ -122,7 +127,9 @@ public final class MosquittoClient: Service, Sendable {
         _ = libraryInitialised
         self.configuration = configuration
         self.logger = logger
-        let journal = try configuration.journalDirectory.map { (dir) throws(MQTTError) in try MessageJournal(directory: dir) }
+        let journal = try configuration.journalDirectory.map { (dir) throws(MQTTError) in
+            try MessageJournal(directory: dir, segmentLimitBytes: configuration.journalSegmentBytes)
+        }
         let (stream, continuation) = AsyncStream.makeStream(of: MQTTMessage.self, bufferingPolicy: .unbounded)
         messages = stream
         core = Core(continuation: continuation, journal: journal, subscriptions: configuration.subscriptions,
@@ -163,9 +170,9 @@ public final class MosquittoClient: Service, Sendable {
         mosquitto_disconnect_callback_set(mosq) { _, obj, rc in
             Core.from(obj).disconnected(rc: rc)
         }
-        mosquitto_message_callback_set(mosq) { _, obj, message in
+        mosquitto_message_callback_set(mosq) { mosq, obj, message in
             guard let message else { return }
-            Core.from(obj).received(message.pointee)
+            Core.from(obj).received(message.pointee, on: mosq)
         }
         mosquitto_publish_callback_set(mosq) { _, obj, mid in
             Core.from(obj).published(mid: mid)
@@ -195,6 +202,9 @@ public final class MosquittoClient: Service, Sendable {
         let mosq = handle.pointer
         var version = configuration.protocolVersion
         while true {
+            if let journal = core.journal, journal.isShortOfRoom || core.journalShortRequested {
+                guard await waitForJournalRoom(journal) else { break }
+            }
             core.resetProtocolRejection()
             let (rc, text) = await connect(version)
             if rc != Int32(MOSQ_ERR_SUCCESS.rawValue) {
@@ -219,6 +229,12 @@ public final class MosquittoClient: Service, Sendable {
                 if core.stopRequested || Task.isCancelled { break }
                 continue
             }
+            if outcome == .journalShort {
+                // Disconnect; the top of the loop waits for room before connecting again.
+                mosquitto_disconnect(mosq)
+                mosquitto_loop_stop(mosq, false)
+                continue
+            }
             if outcome == .protocolRejected, version == .v5 {
                 // The broker speaks only MQTT 3.1.1: reconnect with it.
                 mosquitto_disconnect(mosq)
@@ -234,6 +250,27 @@ public final class MosquittoClient: Service, Sendable {
         mosquitto_disconnect(mosq)
         mosquitto_loop_stop(mosq, false)
         core.finish()
+    }
+
+    /// The disk is full past the journal's reserve: a message taken now could not be journaled,
+    /// and libmosquitto acknowledges it before we see it. So take none (stay disconnected; the
+    /// broker queues them for this persistent session) until the journal has room. Returns false
+    /// on shutdown.
+    private func waitForJournalRoom(_ journal: MessageJournal) async -> Bool {
+        let since = ContinuousClock.now
+        core.notePaused(since: since, reason: journal.statistics.reserveError)
+        logger.critical("the MQTT journal has no disk room: stopped taking dock messages; the broker queues them for this session until there is room", metadata: [
+            "mqtt.journal": "\(journal.directory)", "mqtt.error": "\(journal.statistics.reserveError ?? "journal write failed")"])
+        func stopping() -> Bool { core.stopRequested || Task.isCancelled || Task.isShuttingDownGracefully }
+        while !journal.replenish() {
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(1)) }
+            if stopping() { return false }
+        }
+        if stopping() { return false }
+        core.resumeAfterPause()
+        logger.notice("the MQTT journal has room again: taking dock messages", metadata: [
+            "mqtt.paused_s": "\(String(format: "%.1f", (ContinuousClock.now - since) / .seconds(1)))"])
+        return true
     }
 
     /// Starts the first connection. MQTT 5 needs a session-expiry property on CONNECT for the
@@ -324,7 +361,7 @@ private final class Handle: @unchecked Sendable {
 
 /// State shared with libmosquitto's network thread (the callbacks' userdata).
 private final class Core: Sendable {
-    enum Stop: Sendable { case shutdown, protocolRejected, refused }
+    enum Stop: Sendable { case shutdown, protocolRejected, refused, journalShort }
 
     struct State {
         var connected = false
@@ -334,6 +371,9 @@ private final class Core: Sendable {
         var replayed: UInt64 = 0
         var journalFailures: UInt64 = 0
         var journalFailuresLogged: UInt64 = 0
+        /// The journal is short of room: the run loop disconnects until it has room again.
+        var journalShort = false
+        var pausedSince: ContinuousClock.Instant?
         var lastJournalFailureLog: ContinuousClock.Instant?
         var lastError: String?
         var version: ProtocolVersion
@@ -375,7 +415,8 @@ private final class Core: Sendable {
     var status: MosquittoClient.Status {
         state.withLock {
             .init(connected: $0.connected, connects: $0.connects, disconnects: $0.disconnects, received: $0.received,
-                  replayed: $0.replayed, journalFailures: $0.journalFailures, protocolVersion: $0.version, lastError: $0.lastError,
+                  replayed: $0.replayed, journalFailures: $0.journalFailures, pausedForJournalSince: $0.pausedSince,
+                  protocolVersion: $0.version, lastError: $0.lastError,
                   ready: $0.connected && $0.pendingSubacks.isEmpty)
         }
     }
@@ -433,7 +474,7 @@ private final class Core: Sendable {
         if rc != 0 { logger.warning("broker connection lost; reconnecting", metadata: ["mqtt.error": "\(String(cString: mosquitto_strerror(rc)))"]) }
     }
 
-    func received(_ message: mosquitto_message) {
+    func received(_ message: mosquitto_message, on mosq: OpaquePointer?) {
         let topicLength = strlen(message.topic)
         let payload = UnsafeRawBufferPointer(start: message.payload, count: Int(message.payloadlen))
         var sequence: UInt64?
@@ -466,6 +507,42 @@ private final class Core: Sendable {
                                retained: message.retain, journalSequence: sequence)
         state.withLock { $0.received += 1 }
         continuation.yield(copy)
+        if journal?.isShortOfRoom == true, requestJournalPause() {
+            // Disconnect here, on the network thread, so that libmosquitto reads (and
+            // acknowledges) no further message: what is still in the socket stays unacknowledged
+            // and the broker delivers it again after the reconnect.
+            mosquitto_disconnect(mosq)
+        }
+    }
+
+    /// Asks the run loop to stay disconnected until the journal has room; true the first time
+    /// per shortage.
+    private func requestJournalPause() -> Bool {
+        let (first, waiter) = state.withLock { s -> (Bool, CheckedContinuation<Stop, Never>?) in
+            guard !s.journalShort else { return (false, nil) }
+            s.journalShort = true
+            defer { s.stopWaiter = nil }
+            return (true, s.stopWaiter)
+        }
+        waiter?.resume(returning: .journalShort)
+        return first
+    }
+
+    var journalShortRequested: Bool { state.withLock { $0.journalShort } }
+
+    func notePaused(since: ContinuousClock.Instant, reason: String?) {
+        state.withLock { s in
+            s.pausedSince = since
+            s.lastError = "paused: the MQTT journal has no disk room" + (reason.map { " (\($0))" } ?? "")
+        }
+    }
+
+    func resumeAfterPause() {
+        state.withLock { s in
+            s.journalShort = false
+            s.pausedSince = nil
+            s.lastError = nil
+        }
     }
 
     func subscribed(mid: Int32) {
@@ -591,6 +668,7 @@ private final class Core: Sendable {
                         if s.stopRequested { return .shutdown }
                         if s.protocolRejected { return .protocolRejected }
                         if s.refused { return .refused }
+                        if s.journalShort { return .journalShort }
                         s.stopWaiter = c
                         return nil
                     }

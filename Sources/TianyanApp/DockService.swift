@@ -48,7 +48,8 @@ public final class DockService: Service, Sendable {
             // the maximum, and at the default 30 s the link could sit idle for most of 30 s after a
             // one-minute outage had ended. One connect attempt every 3 s costs the broker nothing.
             reconnectDelayMinSeconds: 1, reconnectDelayMaxSeconds: 3,
-            journalDirectory: configuration.journalDirectory), logger: logger)
+            journalDirectory: configuration.journalDirectory,
+            journalSegmentBytes: configuration.dockJournalSegmentMiB << 20), logger: logger)
         var core = DockIngest(profiles: profiles, registry: registry, configuration: .init(
             onlineSeconds: Double(configuration.onlineSeconds), maxPayloadBytes: configuration.dockMaxPayloadBytes,
             ntpServer: configuration.dockNTPServer))

@@ -23,6 +23,8 @@ public struct TianyanConfiguration: Sendable, Hashable {
     public var dockClientID = "tianyan-controller"
     /// Journal of received MQTT messages; empty = next to the database (`<database>.journal`).
     public var dockJournalDirectory = ""
+    /// Size of a journal segment, MiB; the current one and a spare are reserved on disk ahead.
+    public var dockJournalSegmentMiB = 32
     /// CA certificate for mqtts://; empty = the system's trusted certificates.
     public var dockCAFile = ""
     public var dockNTPServer = "pool.ntp.org"
@@ -100,6 +102,7 @@ public struct TianyanConfiguration: Sendable, Hashable {
         "retention.interval_seconds": "how often retention runs, seconds",
         "dock.client_id": "MQTT client id of the controller (keep it stable: the broker queues for it while it is down)",
         "dock.journal_dir": "journal of received MQTT messages (default: <database>.journal)",
+        "dock.journal_segment_mb": "journal segment size, MiB (default 32); the current segment and a spare are reserved on disk, so a full disk leaves the journal this much to twice this much room before the controller stops taking messages from the broker",
         "dock.ca_file": "CA certificate file for mqtts:// (default: the system's)",
         "dock.ntp_server": "NTP server the docks are told to use (answer to their config request)",
         "dock.max_payload_bytes": "larger MQTT messages are refused and counted",
@@ -230,6 +233,7 @@ public struct TianyanConfiguration: Sendable, Hashable {
             guard !text.isEmpty, text.utf8.count <= 64 else { throw Problem(source: source, key: key, message: "must be 1-64 characters") }
             dockClientID = text
         case "dock.journal_dir": dockJournalDirectory = text
+        case "dock.journal_segment_mb": dockJournalSegmentMiB = try int(1...1024)
         case "dock.ca_file": dockCAFile = text
         case "dock.ntp_server": dockNTPServer = text
         case "dock.max_payload_bytes": dockMaxPayloadBytes = try int(1024...(64 << 20))

@@ -106,14 +106,28 @@ public enum APIServer {
                 if let e = w.lastError { storeState["last_error"] = e }
             }
             let mqtt = parts.docks.client.status
-            if !mqtt.connected { problems.append("broker") }
+            var broker: [String: Any] = ["connected": mqtt.connected, "url": parts.docks.client.configuration.broker.description]
+            if let since = mqtt.pausedForJournalSince {
+                // Disconnected on purpose: the broker queues the docks' messages meanwhile.
+                problems.append("mqtt journal full")
+                broker["paused_for_journal_s"] = Int((ContinuousClock.now - since) / .seconds(1))
+                broker["last_error"] = mqtt.lastError ?? NSNull()
+            } else if !mqtt.connected {
+                problems.append("broker")
+                broker["last_error"] = mqtt.lastError ?? NSNull()
+            }
+            if let journal = parts.docks.client.journalStatistics {
+                broker["journal"] = ["reserved_bytes": journal.reservedBytes, "short_of_room": journal.shortOfRoom,
+                                     "unreleased": journal.unreleased,
+                                     "reserve_error": journal.reserveError ?? NSNull()] as [String: Any]
+            }
             let gateways = radios.statuses
             for g in gateways where !g.ready { problems.append("gateway \(g.name)") }
             var body: [String: Any] = [
                 "status": problems.isEmpty ? "ok" : "degraded",
                 "problems": problems,
                 "database": database,
-                "broker": ["connected": mqtt.connected, "url": parts.docks.client.configuration.broker.description],
+                "broker": broker,
                 "gateways": gateways.map(PageJSON.gateway),
                 "time": Timestamp.now().iso8601,
             ]

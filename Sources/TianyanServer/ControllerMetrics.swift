@@ -37,6 +37,12 @@ final class ControllerMetrics: Sendable {
         count("tianyan_mqtt_journal_failures_total", "received messages the journal could not store (full disk): handed on without it", [],
               docks.mqtt.journalFailures)
         count("tianyan_mqtt_messages_replayed_total", "MQTT messages replayed from the journal after a restart", [], docks.mqtt.replayed)
+        gauge("tianyan_mqtt_paused_for_journal", "1 while no messages are taken from the broker because the MQTT journal has no disk room", [],
+              docks.mqtt.pausedForJournalSince == nil ? 0 : 1)
+        if let journal = docks.journal {
+            gauge("tianyan_mqtt_journal_reserved_bytes", "disk bytes reserved ahead of the MQTT journal's writes (room left if the disk fills)", [],
+                  Double(journal.reservedBytes))
+        }
         count("tianyan_dock_messages_total", "dock messages ingested", [], docks.ingest.messages)
         for (reason, n) in docks.ingest.rejected {
             count("tianyan_dock_rejected_total", "dock messages refused (decode errors), by reason", [("reason", reason)], n)

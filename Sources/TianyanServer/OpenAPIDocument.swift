@@ -1202,7 +1202,20 @@ enum OpenAPIDocument {
                 dropped: {type: integer, description: positions refused because the queue was full while writes failed}
                 failing: {type: boolean}
                 last_error: {type: string}
-            broker: {type: object, properties: {connected: {type: boolean}, url: {type: string}}}
+            broker:
+              type: object
+              properties:
+                connected: {type: boolean}
+                url: {type: string}
+                last_error: {type: string, nullable: true, description: why it is not connected}
+                paused_for_journal_s: {type: integer, description: 'seconds the controller has stayed off the broker because the MQTT journal has no disk room (problem "mqtt journal full"); the broker queues meanwhile'}
+                journal:
+                  type: object
+                  properties:
+                    reserved_bytes: {type: integer, description: disk bytes reserved ahead of the journal's writes}
+                    short_of_room: {type: boolean}
+                    unreleased: {type: integer, description: messages journaled and not yet stored}
+                    reserve_error: {type: string, nullable: true}
             gateways: {type: array, items: {$ref: "#/components/schemas/Gateway"}}
             time: {type: string, format: date-time}
         Position:

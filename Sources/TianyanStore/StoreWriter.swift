@@ -13,7 +13,8 @@ import TianyanModel
 /// (`maxPending`). Past the bound (a disk full for longer than the bound covers) new positions
 /// are refused and counted (`dropped`); every other record (calls, pages, alarms, audit) is
 /// still kept. A failing store is reported once when it starts failing and once when it
-/// recovers, and `statistics.failingSince` says so meanwhile (`/healthz`, metrics).
+/// recovers, and `statistics.failingSince` says so meanwhile (`/healthz`, metrics). A shutdown
+/// while commits fail retries for `shutdownGrace`, then stops and says what was not written.
 public final class StoreWriter: RecordSink, Service, Sendable {
     public struct Configuration: Sendable {
         /// Most rows in one transaction.
@@ -26,10 +27,15 @@ public final class StoreWriter: RecordSink, Service, Sendable {
         /// controller growing by 1–2 KB per message held (the record, the journal release it
         /// waits for, the MQTT copy), so about 1–2 GB at the bound.
         public var maxPending: Int
-        public init(batchSize: Int = 100_000, maxDelay: Duration = .milliseconds(20), maxPending: Int = 1_000_000) {
+        /// On shutdown with commits failing (a full disk), how long to keep retrying before
+        /// stopping without what is left (an operator's stop must not hang for good).
+        public var shutdownGrace: Duration
+        public init(batchSize: Int = 100_000, maxDelay: Duration = .milliseconds(20), maxPending: Int = 1_000_000,
+                    shutdownGrace: Duration = .seconds(30)) {
             self.batchSize = batchSize
             self.maxDelay = maxDelay
             self.maxPending = maxPending
+            self.shutdownGrace = shutdownGrace
         }
     }
 
@@ -61,6 +67,8 @@ public final class StoreWriter: RecordSink, Service, Sendable {
         var parked: CheckedContinuation<Void, Never>?
         var wakeRequested = false
         var shuttingDown = false
+        /// Stopped with records not written (shutdown grace ran out): nothing more will commit.
+        var abandoned: String?
         /// Records of the batch being committed (out of `pending`, not yet committed).
         var inFlight = 0
         var commitWaiters: [(ticket: UInt64, continuation: CheckedContinuation<Void, any Error>)] = []
@@ -142,12 +150,14 @@ public final class StoreWriter: RecordSink, Service, Sendable {
 
     public func waitUntilCommitted(_ ticket: UInt64) async throws {
         try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, any Error>) in
-            let ready = state.withLock { s -> Bool in
-                if s.committed >= ticket { return true }
+            let (ready, abandoned) = state.withLock { s -> (Bool, String?) in
+                if s.committed >= ticket { return (true, nil) }
+                if let reason = s.abandoned { return (false, reason) }
                 s.commitWaiters.append((ticket, c))
-                return false
+                return (false, nil)
             }
             if ready { c.resume() }
+            if let abandoned { c.resume(throwing: StoreError(code: .sqlite, message: "the store writer stopped before this was committed: \(abandoned)")) }
         }
     }
 
@@ -177,7 +187,10 @@ public final class StoreWriter: RecordSink, Service, Sendable {
                     if stop { break }
                     continue
                 }
-                await commit(batch, with: &batches)
+                if await !commit(batch, with: &batches) {
+                    abandon(batch)
+                    break
+                }
             }
           } onGracefulShutdown: {
             self.requestShutdown()
@@ -271,11 +284,33 @@ public final class StoreWriter: RecordSink, Service, Sendable {
         }
     }
 
+    /// Shutting down with commits still failing after the grace: what is left is not written.
+    /// Waiters for a commit get an error instead of waiting for good.
+    private func abandon(_ batch: [StoreRecord]) {
+        let (left, waiters, reason) = state.withLock { s in
+            defer {
+                s.pending = []
+                s.inFlight = 0
+                s.commitWaiters = []
+                s.abandoned = s.lastError ?? "database writes failing"
+            }
+            return (batch.count + s.pending.count, s.commitWaiters.map(\.continuation), s.lastError ?? "unknown error")
+        }
+        logger.critical("stopped with records not written: database writes still failing after the shutdown grace; messages from the docks among them stay in the MQTT journal and are stored at the next start, the rest are lost", metadata: [
+            "store.not_written": "\(left)", "store.shutdown_grace_s": "\(configuration.shutdownGrace.components.seconds)", "error": "\(reason)",
+        ])
+        for w in waiters {
+            w.resume(throwing: StoreError(code: .sqlite, message: "the store writer stopped before this was committed: \(reason)"))
+        }
+    }
+
     /// Commits one batch, retrying with backoff until it is stored (a full disk, a locked file).
     /// The last state of each unit in the batch goes into `unit_state` in the same transaction,
-    /// so a committed ticket also means `units` shows it.
-    private func commit(_ batch: [StoreRecord], with batches: inout BatchWriter) async {
+    /// so a committed ticket also means `units` shows it. Returns false when it gave up: shutting
+    /// down and still failing `shutdownGrace` after the shutdown began.
+    private func commit(_ batch: [StoreRecord], with batches: inout BatchWriter) async -> Bool {
         var backoff = Duration.milliseconds(50)
+        var giveUpAt: ContinuousClock.Instant?
         while true {
             do {
                 let initial = batches
@@ -304,6 +339,18 @@ public final class StoreWriter: RecordSink, Service, Sendable {
                 } else {
                     logger.debug("store commit failed again; retrying", metadata: ["store.batch_rows": "\(batch.count)", "error": "\(message)"])
                 }
+                if state.withLock({ $0.shuttingDown }) {
+                    let now = ContinuousClock.now
+                    if let giveUpAt {
+                        if now >= giveUpAt { return false }
+                    } else {
+                        giveUpAt = now + configuration.shutdownGrace
+                        let waiting = batch.count + state.withLock { $0.pending.count }
+                        logger.critical("shutting down while database writes fail: retrying a while longer before stopping without them", metadata: [
+                            "store.waiting": "\(waiting)", "store.shutdown_grace_s": "\(configuration.shutdownGrace.components.seconds)", "error": "\(message)",
+                        ])
+                    }
+                }
                 await StoreWriter.sleepIgnoringCancellation(backoff)
                 backoff = min(backoff * 2, .seconds(5))
             }
@@ -328,5 +375,6 @@ public final class StoreWriter: RecordSink, Service, Sendable {
             ])
         }
         for c in ready { c.resume() }
+        return true
     }
 }

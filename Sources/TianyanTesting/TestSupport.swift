@@ -112,3 +112,64 @@ public func startTianyan(_ arguments: [String], in directory: String) throws -> 
 public func runTianyan(_ arguments: [String], in directory: String, timeout: Duration = .seconds(120)) async throws -> CommandResult {
     try await startTianyan(arguments, in: directory).wait(timeout: timeout)
 }
+
+/// A small tmpfs of its own, for tests of a full disk: `fill()` takes every free block with a
+/// filler file (writes then fail with ENOSPC, as on a full disk), `free()` gives them back.
+/// Needs root and `mount` (a container may refuse it); `available` says whether it can be made.
+public struct SmallFilesystem: Sendable {
+    public let path: String
+    private let directory: TemporaryDirectory
+
+    public init(megabytes: Int) throws {
+        directory = try TemporaryDirectory("tianyan-smallfs")
+        path = directory.file("fs")
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        guard getuid() == 0, Self.run("/bin/mount", ["-t", "tmpfs", "-o", "size=\(megabytes)m", "tianyan-test", path]) else {
+            directory.remove()
+            throw WaitTimeout(description: "cannot mount a \(megabytes) MiB tmpfs at \(path) (needs root and mount)")
+        }
+    }
+
+    /// Whether a small filesystem can be mounted here (root, mount allowed).
+    public static let available: Bool = {
+        guard getuid() == 0, let fs = try? SmallFilesystem(megabytes: 1) else { return false }
+        fs.remove()
+        return true
+    }()
+
+    public func file(_ name: String) -> String { (path as NSString).appendingPathComponent(name) }
+
+    /// Writes a filler until the filesystem is full; returns the bytes it took.
+    @discardableResult
+    public func fill() -> Int {
+        let fd = open(file(".filler"), O_WRONLY | O_CREAT | O_APPEND, 0o644)
+        guard fd >= 0 else { return 0 }
+        defer { close(fd) }
+        let block = [UInt8](repeating: 0, count: 64 << 10)
+        var total = 0
+        var size = block.count
+        while size > 0 {
+            let n = block.withUnsafeBytes { write(fd, $0.baseAddress!, size) }
+            if n > 0 { total += n } else { size /= 2 }
+        }
+        return total
+    }
+
+    public func free() { unlink(file(".filler")) }
+
+    public func remove() {
+        _ = Self.run("/bin/umount", ["-l", path])
+        directory.remove()
+    }
+
+    private static func run(_ tool: String, _ arguments: [String]) -> Bool {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: tool)
+        p.arguments = arguments
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        guard (try? p.run()) != nil else { return false }
+        p.waitUntilExit()
+        return p.terminationStatus == 0
+    }
+}

@@ -31,7 +31,7 @@ struct StorageFaultTests {
         private var task: Task<Void, any Error>?
         private var nextTime: Int64 = 1_764_000_000_000
 
-        init(maxPending: Int = 1_000_000) async throws {
+        init(maxPending: Int = 1_000_000, shutdownGrace: Duration = .seconds(30)) async throws {
             dir = try TemporaryDirectory("tianyan-storage-fault")
             var config = TianyanConfiguration()
             config.database = dir.file("db.sqlite")
@@ -44,7 +44,8 @@ struct StorageFaultTests {
             store = FleetStore(database: database)
             let registry = FleetSample.make()
             try await store.replaceRegistry(registry)
-            writer = StoreWriter(database: database, configuration: .init(batchSize: 2_000, maxDelay: .milliseconds(5), maxPending: maxPending),
+            writer = StoreWriter(database: database, configuration: .init(batchSize: 2_000, maxDelay: .milliseconds(5), maxPending: maxPending,
+                                                                                     shutdownGrace: shutdownGrace),
                                  logger: logger)
             live = LiveFeed(logger: logger)
             client = live.connect()
@@ -159,6 +160,26 @@ struct StorageFaultTests {
             throw error
         }
         await rig.close()
+    }
+
+    /// An operator stops the controller while the disk is full: the writer retries for its
+    /// shutdown grace, then stops (it must not hang for good), and whoever waits for a commit
+    /// is told it will not come instead of waiting forever.
+    @Test("a stop while writes fail ends after the shutdown grace; commit waiters get an error")
+    func stopWhileWritesFail() async throws {
+        let rig = try await Rig(shutdownGrace: .seconds(1))
+        rig.send(rig.positions(100))
+        try await rig.writer.flush()
+        try await rig.database.setMaximumPageCount(try await rig.database.pageCount())
+        rig.send(rig.positions(5_000))
+        try await waitUntil("the writer to report failing commits", timeout: .seconds(20)) { rig.writer.statistics.failingSince != nil }
+        let waiter = Task { try await rig.writer.flush() }
+        let started = ContinuousClock.now
+        await rig.close()
+        let took = ContinuousClock.now - started
+        #expect(took < .seconds(20), "the stop took \(took) with a 1 s grace")
+        await #expect(throws: StoreError.self, "a flush waiting at the stop is told") { try await waiter.value }
+        await #expect(throws: StoreError.self, "a flush after the stop is told at once") { try await rig.writer.flush() }
     }
 
     /// `chattr +i` refuses writes even through descriptors already open (as a read-only remount

@@ -172,6 +172,61 @@ struct MosquittoClientTests {
 }
 
 @Suite struct BrokerURLTests {
+    /// The whole client on a full disk: it stops taking messages when the journal runs short
+    /// (the broker queues them), a crash and a restart on the still full disk replay what was
+    /// journaled without connecting, and once there is room every message arrives: none lost.
+    @Test(.enabled(if: SmallFilesystem.available, "needs root and mount (a small tmpfs to fill); tools/faults/storage does the same with tianyan serve"))
+    func onAFullDiskTheClientStopsTakingMessagesAndLosesNoneAcrossACrash() async throws {
+        let broker = try LocalBroker()
+        defer { broker.shutdown() }
+        let fs = try SmallFilesystem(megabytes: 8)
+        defer { fs.remove() }
+        let journal = fs.file("journal")
+        func subscriber() throws -> MosquittoClient {
+            try MosquittoClient(configuration: .init(
+                broker: try BrokerURL(parsing: broker.url), clientID: "t-full-sub", subscriptions: [.init("f/#")],
+                reconnectDelayMinSeconds: 1, reconnectDelayMaxSeconds: 2, journalDirectory: journal, journalSegmentBytes: 256 << 10))
+        }
+        let pub = try client(broker, id: "t-full-pub")
+        let pubTask = running(pub)
+        defer { pubTask.cancel() }
+        let total = 3_000
+        let body = String(repeating: "p", count: 500)
+        var taken: Set<String> = []
+        do {
+            let sub = try subscriber()
+            let inbox = Inbox(sub)
+            let task = running(sub)
+            try await waitUntil("both clients to connect") { sub.status.connected && pub.status.connected }
+            try await waitUntil("the subscription to take effect") {
+                try? await pub.publish("f/probe", payload: [1])
+                return !inbox.payloads(on: "f/probe").isEmpty
+            }
+            #expect(fs.fill() > 0)
+            for i in 0..<total { try await pub.publish("f/x", payload: Array("\(i) \(body)".utf8)) }
+            try await waitUntil("the client to stop taking messages") { sub.status.pausedForJournalSince != nil }
+            #expect(sub.status.lastError?.contains("journal") == true, "\(sub.status)")
+            #expect(sub.status.journalFailures == 0, "no message was taken without the journal")
+            try await waitUntil("the client to disconnect") { !sub.status.connected }
+            taken = Set(inbox.payloads(on: "f/x"))
+            #expect(taken.count < total, "the broker kept some: the client paused before taking all \(total)")
+            // A crash (nothing acknowledged as stored).
+            task.cancel()
+            _ = await task.result
+        }
+        let again = try subscriber()
+        let inbox = Inbox(again)
+        let task = running(again)
+        defer { task.cancel() }
+        try await waitUntil("the journaled messages to be replayed") { Set(inbox.payloads(on: "f/x")).isSuperset(of: taken) }
+        try await waitUntil("the restarted client to say it is paused") { again.status.pausedForJournalSince != nil }
+        #expect(!again.status.connected, "no connection while the disk is still full")
+        fs.free()
+        try await waitUntil("every message, once there is room", timeout: .seconds(30)) { Set(inbox.payloads(on: "f/x")).count == total }
+        #expect(again.status.pausedForJournalSince == nil)
+        #expect(again.status.connected)
+    }
+
     @Test func parsesSchemesPortsAndCredentials() throws {
         let a = try BrokerURL(parsing: "mqtt://127.0.0.1:1884")
         #expect(a == BrokerURL(tls: false, host: "127.0.0.1", port: 1884))
@@ -191,6 +246,41 @@ struct MosquittoClientTests {
     func append(_ j: MessageJournal, _ topic: String, _ payload: String) throws -> UInt64 {
         let t = Array(topic.utf8), p = Array(payload.utf8)
         return try t.withUnsafeBufferPointer { tb in try p.withUnsafeBytes { try j.append(topic: tb, payload: $0) } }
+    }
+
+    /// A full disk (a tmpfs filled by a filler file): appends go on into the reserve (a spare
+    /// segment), the journal says it is short before any append fails, what it took survives a
+    /// restart on the still full disk, and it has room again once the filler is gone.
+    @Test(.enabled(if: SmallFilesystem.available, "needs root and mount (a small tmpfs to fill); tools/faults/storage does the same on ext4"))
+    func onAFullDiskTheReserveTakesMessagesAndSaysShortBeforeAnyFails() throws {
+        let fs = try SmallFilesystem(megabytes: 8)
+        defer { fs.remove() }
+        let path = fs.file("j")
+        let segment = 1 << 20
+        let payload = String(repeating: "x", count: 1000)
+        var appended: [UInt64] = []
+        do {
+            let j = try MessageJournal(directory: path, segmentLimitBytes: segment)
+            #expect(j.statistics.reservedBytes >= 2 * segment - 4096, "the segment and a spare are reserved: \(j.statistics)")
+            #expect(!j.isShortOfRoom)
+            #expect(fs.fill() > 0)
+            while !j.isShortOfRoom, appended.count < 10_000 {
+                appended.append(try append(j, "t/full", payload))
+            }
+            #expect(j.isShortOfRoom, "the journal never said it was short")
+            #expect(appended.count > 1_000, "the reserve took \(appended.count) messages of 1 KB")
+            #expect(j.statistics.reserveError?.contains("No space left") == true, "\(j.statistics)")
+            // What arrives between the pause request and the disconnect still has room.
+            for _ in 0..<100 { appended.append(try append(j, "t/full", payload)) }
+        }
+        let reopened = try MessageJournal(directory: path, segmentLimitBytes: segment)
+        #expect(try reopened.unreleased().map(\.sequence) == appended, "every message taken is there after a restart")
+        #expect(reopened.isShortOfRoom, "still short after a restart on the full disk")
+        #expect(!reopened.replenish())
+        fs.free()
+        #expect(reopened.replenish(), "room again once the filler is gone")
+        #expect(!reopened.isShortOfRoom)
+        #expect(try append(reopened, "t/after", "y") == appended.last! + 1)
     }
 
     @Test func releasedEntriesAreNotReplayedAndOldSegmentsAreDeleted() throws {
