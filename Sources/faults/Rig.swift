@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import GRDB
 import MosquittoClient
 import TianyanModel
@@ -79,8 +80,29 @@ final class Rig: @unchecked Sendable {
         database = dir + "/tianyan.sqlite"
         http = "127.0.0.1:\(try FreePort.loopback())"
         controllerBroker = broker.url
+        Rig.open.withLock { $0.append(self) }
         try run(tianyan, ["fleet", "sample", dir + "/fleet"])
         try run(tianyan, ["fleet", "import", dir + "/fleet", "--database", database])
+    }
+
+    /// Rigs not yet shut down, for `stopAllOnSignal`.
+    private static let open = Mutex<[Rig]>([])
+
+    /// On SIGINT or SIGTERM: stop every rig's processes (the controller, the simulators, the
+    /// broker; their files are kept) and exit, so that stopping `faults` leaves nothing running.
+    static func stopAllOnSignal() -> [any DispatchSourceSignal] {
+        [SIGINT, SIGTERM].map { number in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler {
+                let rigs = open.withLock { rigs in defer { rigs.removeAll() }; return rigs }
+                for rig in rigs { rig.shutdown(keep: true) }
+                note("stopped by signal \(number); rigs kept in \(rigs.map(\.dir).joined(separator: ", "))")
+                exit(128 + number)
+            }
+            source.resume()
+            return source
+        }
     }
 
     /// Runs a command to completion (at most `timeout` seconds); throws on a non-zero exit.
@@ -158,6 +180,7 @@ final class Rig: @unchecked Sendable {
     }
 
     func shutdown(keep: Bool) {
+        Rig.open.withLock { $0.removeAll { $0 === self } }
         stopServe()
         radio?.stop()
         broker.shutdown()

@@ -20,6 +20,7 @@ guard let scenario = arguments.first, ["kill9", "broker", "soak"].contains(scena
 // The rig's processes get the settings it passes on their command lines, nothing from this
 // environment (tianyan refuses TIANYAN_* names it does not know, such as the tests' TIANYAN_IT).
 for key in ProcessInfo.processInfo.environment.keys where key.hasPrefix("TIANYAN_") { unsetenv(key) }
+let signals = Rig.stopAllOnSignal()
 do {
     let options = try Options(arguments.dropFirst())
     let passed: Bool
