@@ -169,9 +169,7 @@ struct MosquittoClientTests {
         task.cancel()
         _ = await task.result
     }
-}
 
-@Suite struct BrokerURLTests {
     /// The whole client on a full disk: it stops taking messages when the journal runs short
     /// (the broker queues them), a crash and a restart on the still full disk replay what was
     /// journaled without connecting, and once there is room every message arrives: none lost.
@@ -197,17 +195,17 @@ struct MosquittoClientTests {
             let sub = try subscriber()
             let inbox = Inbox(sub)
             let task = running(sub)
-            try await waitUntil("both clients to connect") { sub.status.connected && pub.status.connected }
-            try await waitUntil("the subscription to take effect") {
+            try await waitUntil("both clients to connect", timeout: .seconds(30)) { sub.status.connected && pub.status.connected }
+            try await waitUntil("the subscription to take effect", timeout: .seconds(30)) {
                 try? await pub.publish("f/probe", payload: [1])
                 return !inbox.payloads(on: "f/probe").isEmpty
             }
             #expect(fs.fill() > 0)
             for i in 0..<total { try await pub.publish("f/x", payload: Array("\(i) \(body)".utf8)) }
-            try await waitUntil("the client to stop taking messages") { sub.status.pausedForJournalSince != nil }
+            try await waitUntil("the client to stop taking messages", timeout: .seconds(30)) { sub.status.pausedForJournalSince != nil }
             #expect(sub.status.lastError?.contains("journal") == true, "\(sub.status)")
             #expect(sub.status.journalFailures == 0, "no message was taken without the journal")
-            try await waitUntil("the client to disconnect") { !sub.status.connected }
+            try await waitUntil("the client to disconnect", timeout: .seconds(30)) { !sub.status.connected }
             taken = Set(inbox.payloads(on: "f/x"))
             #expect(taken.count < total, "the broker kept some: the client paused before taking all \(total)")
             // A crash (nothing acknowledged as stored).
@@ -218,15 +216,17 @@ struct MosquittoClientTests {
         let inbox = Inbox(again)
         let task = running(again)
         defer { task.cancel() }
-        try await waitUntil("the journaled messages to be replayed") { Set(inbox.payloads(on: "f/x")).isSuperset(of: taken) }
-        try await waitUntil("the restarted client to say it is paused") { again.status.pausedForJournalSince != nil }
+        try await waitUntil("the journaled messages to be replayed", timeout: .seconds(30)) { Set(inbox.payloads(on: "f/x")).isSuperset(of: taken) }
+        try await waitUntil("the restarted client to say it is paused", timeout: .seconds(30)) { again.status.pausedForJournalSince != nil }
         #expect(!again.status.connected, "no connection while the disk is still full")
         fs.free()
         try await waitUntil("every message, once there is room", timeout: .seconds(30)) { Set(inbox.payloads(on: "f/x")).count == total }
         #expect(again.status.pausedForJournalSince == nil)
         #expect(again.status.connected)
     }
+}
 
+@Suite struct BrokerURLTests {
     @Test func parsesSchemesPortsAndCredentials() throws {
         let a = try BrokerURL(parsing: "mqtt://127.0.0.1:1884")
         #expect(a == BrokerURL(tls: false, host: "127.0.0.1", port: 1884))
