@@ -183,6 +183,8 @@ public final class MessageJournal: Sendable {
                 s.segmentRoom = Self.reserve(s.fd, max(segmentLimit, s.segmentBytes)).room
             }
             makeSpare(&s)
+            // Without reservations only a real write says whether the disk has room again.
+            if s.appendFailed, s.reserveUnsupported, !Self.canWrite(directory + "/probe.tmp", bytes: 1 << 20) { return false }
             s.appendFailed = false
             refreshShort(&s)
             return !short.load(ordering: .relaxed)
@@ -216,6 +218,18 @@ public final class MessageJournal: Sendable {
         let error = tianyan_reserve_room(fd, 0, bytes)
         var st = stat()
         return (fstat(fd, &st) == 0 ? Int(st.st_blocks) * 512 : 0, error)
+    }
+
+    /// Writes `bytes` to a scratch file and removes it: true if all of it could be written.
+    private static func canWrite(_ path: String, bytes: Int) -> Bool {
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { return false }
+        defer {
+            close(fd)
+            unlink(path)
+        }
+        let zeros = [UInt8](repeating: 0, count: bytes)
+        return zeros.withUnsafeBytes { writeAll(fd, $0) }
     }
 
     private static func unsupported(_ error: Int32) -> Bool { error == EOPNOTSUPP || error == ENOSYS }
