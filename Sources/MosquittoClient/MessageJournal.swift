@@ -119,6 +119,20 @@ public final class MessageJournal: Sendable {
         return out
     }
 
+    /// First sequences of the segment files, oldest first: a backlog can be replayed a segment
+    /// at a time (`unreleased(inSegment:)`) instead of all at once.
+    public var segmentStarts: [UInt64] { state.withLock { $0.segments } }
+
+    /// The unreleased messages of one segment, in order.
+    public func unreleased(inSegment first: UInt64) -> [Entry] {
+        let released = state.withLock { $0.released }
+        var out: [Entry] = []
+        _ = readSegment(first) { entry in
+            if entry.sequence > released { out.append(entry) }
+        }
+        return out
+    }
+
     /// Appends one message with a single `write`; returns its sequence number. Called on the
     /// network thread: it never waits for anything but the file system. A failed append (the disk
     /// is full past the reserve) also makes `isShortOfRoom` true.
@@ -315,38 +329,45 @@ public final class MessageJournal: Sendable {
     /// Reads every record of every segment in order; cuts a torn or corrupt tail. Returns the
     /// highest sequence seen (0 if none).
     private func scan(_ visit: (Entry) -> Void) throws(MQTTError) -> UInt64 {
-        let segments = state.withLock { $0.segments }
         var highest: UInt64 = 0
-        for first in segments {
-            let path = segmentPath(first)
-            guard let data = FileManager.default.contents(atPath: path) else { continue }
-            var offset = 0
-            let valid: Int = data.withUnsafeBytes { bytes in
-                while offset + 8 <= bytes.count {
-                    let length = Int(UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt32.self)))
-                    let checksum = UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: offset + 4, as: UInt32.self))
-                    guard length >= 10, offset + 8 + length <= bytes.count else { break }
-                    let body = UnsafeRawBufferPointer(rebasing: bytes[(offset + 8)..<(offset + 8 + length)])
-                    let sequence = UInt64(littleEndian: body.loadUnaligned(fromByteOffset: 0, as: UInt64.self))
-                    let topicCount = Int(UInt16(littleEndian: body.loadUnaligned(fromByteOffset: 8, as: UInt16.self)))
-                    guard 10 + topicCount <= length else { break }
-                    guard Self.checksum([UnsafeRawBufferPointer(rebasing: body[0..<10]),
-                                         UnsafeRawBufferPointer(rebasing: body[10..<(10 + topicCount)]),
-                                         UnsafeRawBufferPointer(rebasing: body[(10 + topicCount)...])]) == checksum else { break }
-                    let topic = String(decoding: body[10..<(10 + topicCount)], as: UTF8.self)
-                    let payload = [UInt8](body[(10 + topicCount)...])
-                    visit(Entry(sequence: sequence, topic: topic, payload: payload))
-                    highest = max(highest, sequence)
-                    offset += 8 + length
-                }
-                return offset
+        for first in segmentStarts {
+            highest = max(highest, readSegment(first, visit))
+        }
+        return highest
+    }
+
+    /// Reads the records of one segment in order; cuts a torn or corrupt tail. Returns the
+    /// highest sequence seen (0 if none).
+    private func readSegment(_ first: UInt64, _ visit: (Entry) -> Void) -> UInt64 {
+        var highest: UInt64 = 0
+        let path = segmentPath(first)
+        guard let data = FileManager.default.contents(atPath: path) else { return 0 }
+        var offset = 0
+        let valid: Int = data.withUnsafeBytes { bytes in
+            while offset + 8 <= bytes.count {
+                let length = Int(UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt32.self)))
+                let checksum = UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: offset + 4, as: UInt32.self))
+                guard length >= 10, offset + 8 + length <= bytes.count else { break }
+                let body = UnsafeRawBufferPointer(rebasing: bytes[(offset + 8)..<(offset + 8 + length)])
+                let sequence = UInt64(littleEndian: body.loadUnaligned(fromByteOffset: 0, as: UInt64.self))
+                let topicCount = Int(UInt16(littleEndian: body.loadUnaligned(fromByteOffset: 8, as: UInt16.self)))
+                guard 10 + topicCount <= length else { break }
+                guard Self.checksum([UnsafeRawBufferPointer(rebasing: body[0..<10]),
+                                     UnsafeRawBufferPointer(rebasing: body[10..<(10 + topicCount)]),
+                                     UnsafeRawBufferPointer(rebasing: body[(10 + topicCount)...])]) == checksum else { break }
+                let topic = String(decoding: body[10..<(10 + topicCount)], as: UTF8.self)
+                let payload = [UInt8](body[(10 + topicCount)...])
+                visit(Entry(sequence: sequence, topic: topic, payload: payload))
+                highest = max(highest, sequence)
+                offset += 8 + length
             }
-            if valid < data.count {
-                // A crash mid-write leaves a partial record at the end: cut it so appends follow
-                // the last good one.
-                truncate(path, off_t(valid))
-                state.withLock { $0.tornRecordsCut += 1 }
-            }
+            return offset
+        }
+        if valid < data.count {
+            // A crash mid-write leaves a partial record at the end: cut it so appends follow
+            // the last good one.
+            truncate(path, off_t(valid))
+            state.withLock { $0.tornRecordsCut += 1 }
         }
         return highest
     }

@@ -83,10 +83,12 @@ public final class MosquittoClient: Service, Sendable {
         public var journalDirectory: String?
         /// Journal segment size; the current segment and a spare are reserved on disk ahead.
         public var journalSegmentBytes: Int
+        /// On replay, longest wait for one segment's messages to be stored before the next is read.
+        public var replayWait: Duration
         /// How long the broker keeps a persistent session after a disconnect (MQTT 5).
         public var sessionExpirySeconds: UInt32 = 86_400
 
-        public init(broker: BrokerURL, clientID: String, cleanSession: Bool = false, keepAliveSeconds: Int32 = 30, protocolVersion: ProtocolVersion = .v5, subscriptions: [Subscription] = [], will: Will? = nil, caFile: String? = nil, reconnectDelayMinSeconds: UInt32 = 1, reconnectDelayMaxSeconds: UInt32 = 30, journalDirectory: String? = nil, journalSegmentBytes: Int = 32 << 20) {
+        public init(broker: BrokerURL, clientID: String, cleanSession: Bool = false, keepAliveSeconds: Int32 = 30, protocolVersion: ProtocolVersion = .v5, subscriptions: [Subscription] = [], will: Will? = nil, caFile: String? = nil, reconnectDelayMinSeconds: UInt32 = 1, reconnectDelayMaxSeconds: UInt32 = 30, journalDirectory: String? = nil, journalSegmentBytes: Int = 32 << 20, replayWait: Duration = .seconds(30)) {
             self.broker = broker
             self.clientID = clientID
             self.cleanSession = cleanSession
@@ -99,6 +101,7 @@ public final class MosquittoClient: Service, Sendable {
             self.reconnectDelayMaxSeconds = reconnectDelayMaxSeconds
             self.journalDirectory = journalDirectory
             self.journalSegmentBytes = journalSegmentBytes
+            self.replayWait = replayWait
         }
     }
 
@@ -192,13 +195,7 @@ public final class MosquittoClient: Service, Sendable {
     /// Connects, hands messages to `messages` until graceful shutdown or cancellation, then
     /// disconnects and finishes the stream. Messages left in the journal are replayed first.
     public func run() async throws {
-        if let journal = core.journal {
-            let backlog = try journal.unreleased()
-            if !backlog.isEmpty {
-                logger.info("replaying journaled messages", metadata: ["mqtt.replayed": "\(backlog.count)"])
-            }
-            core.replay(backlog)
-        }
+        if let journal = core.journal { await replay(journal) }
         let mosq = handle.pointer
         var version = configuration.protocolVersion
         while true {
@@ -250,6 +247,37 @@ public final class MosquittoClient: Service, Sendable {
         mosquitto_disconnect(mosq)
         mosquitto_loop_stop(mosq, false)
         core.finish()
+    }
+
+    /// Hands the journal's unreleased messages on a segment at a time: before reading the next
+    /// segment it waits until the previous one's messages are stored (released), so a large
+    /// backlog (a database that refused writes for an hour, then a restart) is not all in memory
+    /// at once. If the store does not keep up within `replayWait`, the rest is handed on without
+    /// waiting (as it comes, in memory) rather than keeping the link off the broker.
+    private func replay(_ journal: MessageJournal) async {
+        let backlog = journal.statistics.unreleased
+        guard backlog > 0 else { return }
+        logger.info("replaying journaled messages", metadata: ["mqtt.replayed": "\(backlog)"])
+        var previous: UInt64?
+        var pacing = true
+        for first in journal.segmentStarts {
+            if pacing, let previous {
+                let deadline = ContinuousClock.now + configuration.replayWait
+                while journal.statistics.released < previous, ContinuousClock.now < deadline, !Task.isCancelled {
+                    try? await Task.sleep(for: .milliseconds(20))
+                }
+                if journal.statistics.released < previous {
+                    pacing = false
+                    logger.warning("replay goes on without waiting: the messages replayed so far are not stored yet", metadata: [
+                        "mqtt.replay_wait_s": "\(configuration.replayWait.components.seconds)",
+                        "mqtt.unreleased": "\(journal.statistics.unreleased)"])
+                }
+            }
+            let entries = journal.unreleased(inSegment: first)
+            guard let last = entries.last else { continue }
+            core.replay(entries)
+            previous = last.sequence
+        }
     }
 
     /// The disk is full past the journal's reserve: a message taken now could not be journaled,

@@ -5,11 +5,17 @@ import MosquittoClient
 import Testing
 import TianyanTesting
 
-/// Collects a client's messages on a task of its own.
+/// Collects a client's messages on a task of its own; `acknowledging` releases each from the
+/// journal once collected, as the controller does once it has stored a message.
 final class Inbox: Sendable {
     private let box = Mutex<[MQTTMessage]>([])
-    init(_ client: MosquittoClient) {
-        Task { for await m in client.messages { box.withLock { $0.append(m) } } }
+    init(_ client: MosquittoClient, acknowledging: Bool = false) {
+        Task {
+            for await m in client.messages {
+                box.withLock { $0.append(m) }
+                if acknowledging, let sequence = m.journalSequence { client.acknowledge(through: sequence) }
+            }
+        }
     }
     var messages: [MQTTMessage] { box.withLock { $0 } }
     func payloads(on topic: String) -> [String] {
@@ -213,7 +219,7 @@ struct MosquittoClientTests {
             _ = await task.result
         }
         let again = try subscriber()
-        let inbox = Inbox(again)
+        let inbox = Inbox(again, acknowledging: true)
         let task = running(again)
         defer { task.cancel() }
         try await waitUntil("the journaled messages to be replayed", timeout: .seconds(30)) { Set(inbox.payloads(on: "f/x")).isSuperset(of: taken) }
@@ -223,6 +229,76 @@ struct MosquittoClientTests {
         try await waitUntil("every message, once there is room", timeout: .seconds(30)) { Set(inbox.payloads(on: "f/x")).count == total }
         #expect(again.status.pausedForJournalSince == nil)
         #expect(again.status.connected)
+    }
+
+    /// A backlog of many journal segments is replayed a segment at a time: the next segment is
+    /// read only once the previous one's messages are stored, so at most one segment's messages
+    /// are ever handed on and not yet stored; all arrive, in order.
+    @Test func aLargeBacklogIsReplayedASegmentAtATime() async throws {
+        let broker = try LocalBroker()
+        defer { broker.shutdown() }
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let path = dir.file("journal")
+        let segment = 16 << 10
+        let total = 2_000
+        let perSegment: [Int]
+        do {
+            let j = try MessageJournal(directory: path, segmentLimitBytes: segment)
+            let topic = Array("b/x".utf8)
+            for i in 0..<total {
+                let payload = Array("m\(i) \(String(repeating: "z", count: 90))".utf8)
+                _ = try topic.withUnsafeBufferPointer { t in try payload.withUnsafeBytes { try j.append(topic: t, payload: $0) } }
+            }
+            perSegment = j.segmentStarts.map { j.unreleased(inSegment: $0).count }
+        }
+        #expect(perSegment.count > 10, "\(perSegment.count) segments")
+        let c = try MosquittoClient(configuration: .init(
+            broker: try BrokerURL(parsing: broker.url), clientID: "t-backlog", reconnectDelayMinSeconds: 1, reconnectDelayMaxSeconds: 2,
+            journalDirectory: path, journalSegmentBytes: segment))
+        let seen = Mutex<(received: [String], mostAhead: UInt64)>(([], 0))
+        let consumer = Task {
+            for await m in c.messages {
+                seen.withLock { s in
+                    s.received.append(String(decoding: m.payload, as: UTF8.self))
+                    s.mostAhead = max(s.mostAhead, c.status.replayed - UInt64(s.received.count))
+                }
+                if let sequence = m.journalSequence { c.acknowledge(through: sequence) }
+            }
+        }
+        let task = running(c)
+        defer { task.cancel(); consumer.cancel() }
+        try await waitUntil("the backlog of \(total) to be replayed", timeout: .seconds(30)) { seen.withLock { $0.received.count } == total }
+        let (received, mostAhead) = seen.withLock { ($0.received, $0.mostAhead) }
+        #expect(received.map { $0.split(separator: " ")[0] } == (0..<total).map { "m\($0)"[...] }, "in order")
+        #expect(mostAhead < UInt64(perSegment.max()!), "at most one segment handed on ahead of the store: \(mostAhead)")
+        #expect(c.status.replayed == UInt64(total))
+    }
+
+    /// If the store does not keep up (nothing is acknowledged), replay does not keep the link
+    /// off the broker: after `replayWait` the rest is handed on anyway.
+    @Test func aBacklogNobodyStoresIsStillHandedOnAfterTheWait() async throws {
+        let broker = try LocalBroker()
+        defer { broker.shutdown() }
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let path = dir.file("journal")
+        do {
+            let j = try MessageJournal(directory: path, segmentLimitBytes: 4 << 10)
+            let topic = Array("b/y".utf8)
+            for i in 0..<300 {
+                let payload = Array("n\(i) \(String(repeating: "z", count: 90))".utf8)
+                _ = try topic.withUnsafeBufferPointer { t in try payload.withUnsafeBytes { try j.append(topic: t, payload: $0) } }
+            }
+        }
+        let c = try MosquittoClient(configuration: .init(
+            broker: try BrokerURL(parsing: broker.url), clientID: "t-backlog-stuck", reconnectDelayMinSeconds: 1, reconnectDelayMaxSeconds: 2,
+            journalDirectory: path, journalSegmentBytes: 4 << 10, replayWait: .milliseconds(300)))
+        let inbox = Inbox(c)
+        let task = running(c)
+        defer { task.cancel() }
+        try await waitUntil("all 300 replayed though none is stored", timeout: .seconds(30)) { inbox.payloads(on: "b/y").count == 300 }
+        try await waitUntil("the client to connect after the replay", timeout: .seconds(30)) { c.status.connected }
     }
 }
 
