@@ -145,6 +145,16 @@ struct ConsoleTests {
             }
             let drawn = try await web.execute("return window.tianyan.frameStats.drawn") as? Int ?? 0
             #expect(drawn > 1, "the unit canvas was redrawn as units moved")
+
+            // The bar shows the controller's own health: ok now, and the broker once it is gone.
+            let chip = "return document.getElementById('health').textContent"
+            try await waitUntil("the health chip to say ok", timeout: .seconds(30), poll: .milliseconds(500)) {
+                (try await web.execute(chip) as? String) == "system ok"
+            }
+            rig.broker.stop()
+            try await waitUntil("the health chip to name the broker", timeout: .seconds(30), poll: .milliseconds(500)) {
+                (try await web.execute(chip) as? String ?? "").contains("broker")
+            }
             try await web.saveScreenshot("map-live")
         }
     }

@@ -92,6 +92,8 @@ async function start() {
   attempt('loading coverage', async () => setCoverage(await get('/api/v1/coverage')));
   setInterval(() => { $('clock').textContent = clock(Date.now()) + ' UTC+8'; }, 1000);
   setInterval(markOffline, 5000);
+  checkHealth();
+  setInterval(checkHealth, 10000);
   emit('ready');
   // Milliseconds since navigation start, once the map has been drawn with every unit (the
   // console's first-load time in tools/bench-console).
@@ -99,6 +101,43 @@ async function start() {
     window.tianyan.readyAt = performance.now();
     document.body.dataset.ready = 'true';
   }));
+}
+
+// The controller's own faults (database writes failing, the broker or a gateway down, the MQTT
+// journal out of disk room) in the bar, with the details in the tooltip: a dispatcher should not
+// have to read /healthz to learn that what the map shows is not being stored.
+// /healthz problem names in a dispatcher's words.
+function problemText(p) {
+  const words = {
+    'broker': 'dock link down (broker)', 'database writes': 'database not saving', 'database': 'database unreadable',
+    'mqtt journal full': 'dock link paused: disk full', 'positions dropped': 'positions dropped',
+  };
+  if (words[p]) return words[p];
+  if (p.startsWith('gateway ')) return 'radio ' + p + ' down';
+  return p;
+}
+
+async function checkHealth() {
+  const chip = $('health');
+  let body;
+  try {
+    const r = await fetch('/healthz');
+    body = await r.json();
+  } catch (e) {
+    chip.className = 'chip off';
+    chip.textContent = 'system: no answer';
+    chip.title = 'the controller did not answer /healthz: ' + e.message;
+    return;
+  }
+  const problems = body.problems || [];
+  chip.className = problems.length ? 'chip off' : 'chip on';
+  chip.textContent = problems.length ? 'system: ' + problems.map(problemText).join(', ') : 'system ok';
+  const lines = ['checked ' + clock(Date.now()), 'database: ' + body.database];
+  if (body.broker) lines.push('broker: ' + (body.broker.connected ? 'connected' : 'not connected') + (body.broker.last_error ? ' (' + body.broker.last_error + ')' : ''));
+  for (const g of body.gateways || []) lines.push('gateway ' + g.name + ': ' + (g.ready ? 'ready' : 'not ready') + (g.last_error ? ' (' + g.last_error + ')' : ''));
+  if (body.store && body.store.failing) lines.push('records waiting in memory: ' + body.store.pending);
+  chip.title = lines.join('\n');
+  window.tianyan.health = body;
 }
 
 function markOffline() {
