@@ -260,12 +260,16 @@ public final class MosquittoClient: Service, Sendable {
         logger.info("replaying journaled messages", metadata: ["mqtt.replayed": "\(backlog)"])
         var previous: UInt64?
         var pacing = true
+        // On shutdown the rest stays in the journal for the next start.
+        func stopping() -> Bool { core.stopRequested || Task.isCancelled || Task.isShuttingDownGracefully }
         for first in journal.segmentStarts {
+            if stopping() { return }
             if pacing, let previous {
                 let deadline = ContinuousClock.now + configuration.replayWait
-                while journal.statistics.released < previous, ContinuousClock.now < deadline, !Task.isCancelled {
+                while journal.statistics.released < previous, ContinuousClock.now < deadline, !stopping() {
                     try? await Task.sleep(for: .milliseconds(20))
                 }
+                if stopping() { return }
                 if journal.statistics.released < previous {
                     pacing = false
                     logger.warning("replay goes on without waiting: the messages replayed so far are not stored yet", metadata: [
