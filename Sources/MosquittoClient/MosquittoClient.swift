@@ -599,10 +599,11 @@ private final class Core: Sendable {
     // MARK: Swift side
 
     func replay(_ entries: [MessageJournal.Entry]) {
+        // Counted before they are handed on: a consumer never sees more replayed than counted.
+        state.withLock { $0.replayed += UInt64(entries.count) }
         for e in entries {
             continuation.yield(MQTTMessage(topic: e.topic, payload: e.payload, qos: 1, journalSequence: e.sequence, replayed: true))
         }
-        state.withLock { $0.replayed += UInt64(entries.count) }
     }
 
     func awaitPublish(mid: Int32, continuation: CheckedContinuation<Result<Void, MQTTError>, Never>, timeout: Duration?) {

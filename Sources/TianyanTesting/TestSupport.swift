@@ -139,10 +139,11 @@ public struct SmallFilesystem: Sendable {
 
     public func file(_ name: String) -> String { (path as NSString).appendingPathComponent(name) }
 
-    /// Writes a filler until the filesystem is full; returns the bytes it took.
+    /// Writes a filler until the filesystem is full; returns the bytes it took. Close-on-exec:
+    /// a child another test spawns meanwhile must not keep the filler's blocks after `free()`.
     @discardableResult
     public func fill() -> Int {
-        let fd = open(file(".filler"), O_WRONLY | O_CREAT | O_APPEND, 0o644)
+        let fd = open(file(".filler"), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
         guard fd >= 0 else { return 0 }
         defer { close(fd) }
         let block = [UInt8](repeating: 0, count: 64 << 10)
