@@ -9,3 +9,8 @@ extern int fallocate(int fd, int mode, long offset, long len);
 static inline int tianyan_reserve_room(int fd, long offset, long length) {
     return fallocate(fd, 1, offset, length) == 0 ? 0 : errno;
 }
+
+#include <spawn.h>
+/* glibc 2.34+; declared under _GNU_SOURCE, which Swift's Glibc module is not built with. Spawned
+   children close every descriptor from 3 up. */
+extern int posix_spawn_file_actions_addclosefrom_np(posix_spawn_file_actions_t *actions, int from);

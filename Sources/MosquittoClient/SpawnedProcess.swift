@@ -1,3 +1,4 @@
+import CMosquitto
 import Foundation
 
 /// A child process started with posix_spawn and a clean signal state. Foundation's Process
@@ -28,6 +29,10 @@ public final class SpawnedProcess: Sendable {
         let out = logFile ?? "/dev/null"
         posix_spawn_file_actions_addopen(&actions, 1, out, O_WRONLY | O_CREAT | O_APPEND, 0o644)
         posix_spawn_file_actions_addopen(&actions, 2, out, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+        // Nothing else is inherited: a descriptor opened without close-on-exec (libserialport's
+        // ports, a file a test fills) must not live on in a broker or simulator, holding a port
+        // open or a deleted file's blocks.
+        posix_spawn_file_actions_addclosefrom_np(&actions, 3)
         let argv = ([path] + arguments).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
         var pid: pid_t = 0

@@ -397,3 +397,25 @@ struct MosquittoClientTests {
         #expect(try j.unreleased().count == 4)
     }
 }
+
+@Suite struct SpawnedProcessTests {
+    /// A child gets stdin, stdout and stderr and nothing else: a descriptor the parent opened
+    /// without close-on-exec (as libserialport opens ports) does not live on in a broker or a
+    /// simulator.
+    @Test func aChildInheritsNoDescriptorBeyondTheStandardThree() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let plain = open(dir.file("held"), O_WRONLY | O_CREAT, 0o644)
+        #expect(plain >= 0)
+        let held = fcntl(plain, F_DUPFD, 60)
+        close(plain)
+        defer { close(held) }
+        #expect(held >= 60 && fcntl(held, F_GETFD) & FD_CLOEXEC == 0, "a descriptor without close-on-exec")
+        let out = dir.file("fds")
+        let child = try SpawnedProcess("/bin/ls", ["/proc/self/fd"], logFile: out)
+        try await waitUntil("ls to finish") { !child.isRunning }
+        let listed = try String(contentsOfFile: out, encoding: .utf8).split(whereSeparator: \.isWhitespace).compactMap { Int($0) }
+        #expect(listed.contains(0) && listed.contains(1) && listed.contains(2), "\(listed)")
+        #expect(!listed.contains(Int(held)), "descriptor \(held) leaked into the child: \(listed)")
+    }
+}
