@@ -249,6 +249,9 @@ public final class MosquittoClient: Service, Sendable {
         core.finish()
     }
 
+    /// Shutdown or cancellation asked for (while replaying or waiting for journal room).
+    private var isStopping: Bool { core.stopRequested || Task.isCancelled || Task.isShuttingDownGracefully }
+
     /// Hands the journal's unreleased messages on a segment at a time: before reading the next
     /// segment it waits until the previous one's messages are stored (released), so a large
     /// backlog (a database that refused writes for an hour, then a restart) is not all in memory
@@ -261,15 +264,14 @@ public final class MosquittoClient: Service, Sendable {
         var previous: UInt64?
         var pacing = true
         // On shutdown the rest stays in the journal for the next start.
-        func stopping() -> Bool { core.stopRequested || Task.isCancelled || Task.isShuttingDownGracefully }
         for first in journal.segmentStarts {
-            if stopping() { return }
+            if isStopping { return }
             if pacing, let previous {
                 let deadline = ContinuousClock.now + configuration.replayWait
-                while journal.statistics.released < previous, ContinuousClock.now < deadline, !stopping() {
+                while journal.statistics.released < previous, ContinuousClock.now < deadline, !isStopping {
                     try? await Task.sleep(for: .milliseconds(20))
                 }
-                if stopping() { return }
+                if isStopping { return }
                 if journal.statistics.released < previous {
                     pacing = false
                     logger.warning("replay goes on without waiting: the messages replayed so far are not stored yet", metadata: [
@@ -293,12 +295,11 @@ public final class MosquittoClient: Service, Sendable {
         core.notePaused(since: since, reason: journal.statistics.reserveError)
         logger.critical("the MQTT journal has no disk room: stopped taking dock messages; the broker queues them for this session until there is room", metadata: [
             "mqtt.journal": "\(journal.directory)", "mqtt.error": "\(journal.statistics.reserveError ?? "journal write failed")"])
-        func stopping() -> Bool { core.stopRequested || Task.isCancelled || Task.isShuttingDownGracefully }
         while !journal.replenish() {
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(1)) }
-            if stopping() { return false }
+            if isStopping { return false }
         }
-        if stopping() { return false }
+        if isStopping { return false }
         core.resumeAfterPause()
         logger.notice("the MQTT journal has room again: taking dock messages", metadata: [
             "mqtt.paused_s": "\(String(format: "%.1f", (ContinuousClock.now - since) / .seconds(1)))"])
