@@ -166,7 +166,7 @@ public final class MessageJournal: Sendable {
             s.appended += 1
             if !s.spareReady {
                 // The disk was full at the last try: try again at most once a second.
-                if let last = s.lastSpareAttempt, ContinuousClock.now - last < .seconds(1) {} else { makeSpare(&s) }
+                if s.lastSpareAttempt.map({ ContinuousClock.now - $0 >= .seconds(1) }) ?? true { makeSpare(&s) }
                 refreshShort(&s)
             }
             return sequence
@@ -308,7 +308,7 @@ public final class MessageJournal: Sendable {
     /// the current segment goes on (past its size) rather than losing its descriptor.
     private func rotate(_ s: inout State) {
         let path = segmentPath(s.nextSequence)
-        let fromSpare = s.spareReady && rename(sparePath, path) == 0
+        if s.spareReady { _ = rename(sparePath, path) }
         s.spareReady = false
         let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
         guard fd >= 0 else {
@@ -320,8 +320,8 @@ public final class MessageJournal: Sendable {
         s.fd = fd
         s.segments.append(s.nextSequence)
         s.segmentBytes = 0
-        var st = stat()
-        s.segmentRoom = fromSpare && fstat(fd, &st) == 0 ? Int(st.st_blocks) * 512 : Self.reserve(fd, segmentLimit).room
+        // A spare is reserved already (reserving again costs nothing); a new file is reserved now.
+        s.segmentRoom = Self.reserve(fd, segmentLimit).room
         makeSpare(&s)
         refreshShort(&s)
     }
