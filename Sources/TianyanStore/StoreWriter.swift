@@ -157,7 +157,7 @@ public final class StoreWriter: RecordSink, Service, Sendable {
                 return (false, nil)
             }
             if ready { c.resume() }
-            if let abandoned { c.resume(throwing: StoreError(code: .sqlite, message: "the store writer stopped before this was committed: \(abandoned)")) }
+            if let abandoned { c.resume(throwing: Self.stoppedBeforeCommit(abandoned)) }
         }
     }
 
@@ -288,20 +288,23 @@ public final class StoreWriter: RecordSink, Service, Sendable {
     /// Waiters for a commit get an error instead of waiting for good.
     private func abandon(_ batch: [StoreRecord]) {
         let (left, waiters, reason) = state.withLock { s in
+            let reason = s.lastError ?? "database writes failing"
             defer {
                 s.pending = []
                 s.inFlight = 0
                 s.commitWaiters = []
-                s.abandoned = s.lastError ?? "database writes failing"
+                s.abandoned = reason
             }
-            return (batch.count + s.pending.count, s.commitWaiters.map(\.continuation), s.lastError ?? "unknown error")
+            return (batch.count + s.pending.count, s.commitWaiters.map(\.continuation), reason)
         }
         logger.critical("stopped with records not written: database writes still failing after the shutdown grace; messages from the docks among them stay in the MQTT journal and are stored at the next start, the rest are lost", metadata: [
             "store.not_written": "\(left)", "store.shutdown_grace_s": "\(configuration.shutdownGrace.components.seconds)", "error": "\(reason)",
         ])
-        for w in waiters {
-            w.resume(throwing: StoreError(code: .sqlite, message: "the store writer stopped before this was committed: \(reason)"))
-        }
+        for w in waiters { w.resume(throwing: Self.stoppedBeforeCommit(reason)) }
+    }
+
+    private static func stoppedBeforeCommit(_ reason: String) -> StoreError {
+        StoreError(code: .sqlite, message: "the store writer stopped before this was committed: \(reason)")
     }
 
     /// Commits one batch, retrying with backoff until it is stored (a full disk, a locked file).
