@@ -103,9 +103,6 @@ async function start() {
   }));
 }
 
-// The controller's own faults (database writes failing, the broker or a gateway down, the MQTT
-// journal out of disk room) in the bar, with the details in the tooltip: a dispatcher should not
-// have to read /healthz to learn that what the map shows is not being stored.
 // /healthz problem names in a dispatcher's words.
 function problemText(p) {
   const words = {
@@ -117,6 +114,9 @@ function problemText(p) {
   return p;
 }
 
+// The controller's own faults (database writes failing, the broker or a gateway down, the MQTT
+// journal out of disk room) in the bar, with the details in the tooltip: a dispatcher should not
+// have to read /healthz to learn that what the map shows is not being stored.
 async function checkHealth() {
   const chip = $('health');
   let body;
