@@ -139,9 +139,12 @@ public final class MessageJournal: Sendable {
     public func append(topic: UnsafeBufferPointer<UInt8>, payload: UnsafeRawBufferPointer) throws(MQTTError) -> UInt64 {
         try state.withLock { (s: inout State) throws(MQTTError) -> UInt64 in
             let total = 18 + topic.count + payload.count
-            // Next segment when this one is full, or when its reserved room is used up and a
-            // spare is ready (a segment started on a full disk may have been given less).
-            if s.segmentBytes >= segmentLimit || (s.spareReady && s.segmentBytes + total > s.segmentRoom) { rotate(&s) }
+            // Next segment when the record would not fit in this one (so no record reaches past
+            // the room reserved for it), or when its reserved room is used up and a spare is
+            // ready (a segment started on a full disk may have been given less).
+            if (s.segmentBytes > 0 && s.segmentBytes + total > segmentLimit) || (s.spareReady && s.segmentBytes + total > s.segmentRoom) {
+                rotate(&s)
+            }
             let sequence = s.nextSequence
             let bodyCount = 8 + 2 + topic.count + payload.count
             // Header: length, checksum, sequence, topic length. Written with the topic and the
@@ -157,6 +160,9 @@ public final class MessageJournal: Sendable {
                 // Cut what a failed write left (disk full), so that later records follow the last
                 // good one and a restart does not stop reading at a half record.
                 _ = ftruncate(s.fd, off_t(s.segmentBytes))
+                // Truncating also gives back the room reserved past the end: count what is left.
+                var st = stat()
+                if fstat(s.fd, &st) == 0 { s.segmentRoom = Int(st.st_blocks) * 512 }
                 s.appendFailed = true
                 short.store(true, ordering: .relaxed)
                 throw MQTTError(.journal, "journal write failed: \(reason)")

@@ -83,12 +83,13 @@ public final class MosquittoClient: Service, Sendable {
         public var journalDirectory: String?
         /// Journal segment size; the current segment and a spare are reserved on disk ahead.
         public var journalSegmentBytes: Int
-        /// On replay, longest wait for one segment's messages to be stored before the next is read.
+        /// On replay, how long the store may make no progress (release nothing) before the rest of
+        /// the backlog is handed on without waiting.
         public var replayWait: Duration
         /// How long the broker keeps a persistent session after a disconnect (MQTT 5).
         public var sessionExpirySeconds: UInt32 = 86_400
 
-        public init(broker: BrokerURL, clientID: String, cleanSession: Bool = false, keepAliveSeconds: Int32 = 30, protocolVersion: ProtocolVersion = .v5, subscriptions: [Subscription] = [], will: Will? = nil, caFile: String? = nil, reconnectDelayMinSeconds: UInt32 = 1, reconnectDelayMaxSeconds: UInt32 = 30, journalDirectory: String? = nil, journalSegmentBytes: Int = 32 << 20, replayWait: Duration = .seconds(30)) {
+        public init(broker: BrokerURL, clientID: String, cleanSession: Bool = false, keepAliveSeconds: Int32 = 30, protocolVersion: ProtocolVersion = .v5, subscriptions: [Subscription] = [], will: Will? = nil, caFile: String? = nil, reconnectDelayMinSeconds: UInt32 = 1, reconnectDelayMaxSeconds: UInt32 = 30, journalDirectory: String? = nil, journalSegmentBytes: Int = 32 << 20, replayWait: Duration = .seconds(2)) {
             self.broker = broker
             self.clientID = clientID
             self.cleanSession = cleanSession
@@ -255,26 +256,29 @@ public final class MosquittoClient: Service, Sendable {
     /// Hands the journal's unreleased messages on a segment at a time: before reading the next
     /// segment it waits until the previous one's messages are stored (released), so a large
     /// backlog (a database that refused writes for an hour, then a restart) is not all in memory
-    /// at once. If the store does not keep up within `replayWait`, the rest is handed on without
-    /// waiting (as it comes, in memory) rather than keeping the link off the broker.
+    /// at once. If the store makes no progress for `replayWait` (it is failing), the rest is
+    /// handed on without waiting (in memory) rather than keeping the link off the broker.
     private func replay(_ journal: MessageJournal) async {
         let backlog = journal.statistics.unreleased
         guard backlog > 0 else { return }
         logger.info("replaying journaled messages", metadata: ["mqtt.replayed": "\(backlog)"])
+        core.noteError("replaying \(backlog) journaled messages before connecting")
         var previous: UInt64?
         var pacing = true
         // On shutdown the rest stays in the journal for the next start.
         for first in journal.segmentStarts {
             if isStopping { return }
             if pacing, let previous {
-                let deadline = ContinuousClock.now + configuration.replayWait
-                while journal.statistics.released < previous, ContinuousClock.now < deadline, !isStopping {
+                var released = journal.statistics.released, progressAt = ContinuousClock.now
+                while released < previous, ContinuousClock.now - progressAt < configuration.replayWait, !isStopping {
                     try? await Task.sleep(for: .milliseconds(20))
+                    let latest = journal.statistics.released
+                    if latest > released { (released, progressAt) = (latest, .now) }
                 }
                 if isStopping { return }
                 if journal.statistics.released < previous {
                     pacing = false
-                    logger.warning("replay goes on without waiting: the messages replayed so far are not stored yet", metadata: [
+                    logger.warning("replay goes on without waiting: the store has stored nothing for a while", metadata: [
                         "mqtt.replay_wait_s": "\(configuration.replayWait.components.seconds)",
                         "mqtt.unreleased": "\(journal.statistics.unreleased)"])
                 }
