@@ -214,6 +214,8 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "fuzz-radio", dependencies: ["RadioLink", "TianyanModel"], path: "tools/fuzz-radio"),
+        // Hostile radio traffic through the whole controller process (tools/fuzz-gateway/main.swift).
+        .executableTarget(name: "fuzz-gateway", dependencies: ["MosquittoClient", "TianyanTesting"], path: "tools/fuzz-gateway"),
         .executableTarget(name: "bench-radio", dependencies: ["RadioLink", "TianyanModel"], path: "tools/bench-radio"),
         .executableTarget(
             name: "bench-planner-geometry", dependencies: ["CoveragePlanner", "TianyanModel"], path: "tools/bench-planner-geometry"

@@ -94,7 +94,8 @@ public struct CallTracker: Sendable {
         if active[s.instance] != nil {
             events += close(s.instance, cause: "replaced by a new call on the same instance", at: time)
         }
-        let priority = s.priority ?? 0
+        // Priority levels are 0…15 (EN 300 392-5); a value outside is line noise, never an emergency.
+        let priority = s.priority.flatMap { (0...15).contains($0) ? $0 : nil } ?? 0
         let call = VoiceCall(
             id: callID(s.instance, time), gateway: configuration.gateway,
             kind: s.commsType == 0 ? .individual : .group,

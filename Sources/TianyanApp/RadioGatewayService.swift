@@ -68,6 +68,8 @@ public final class RadioGatewayService: Service, Sendable {
         public var pagesRequested: UInt64 = 0
         public var pagesFailed: UInt64 = 0
         public var unhandledLines: UInt64 = 0
+        /// SDS the controller does not act on (acknowledgements, other protocols, undecodable PDUs).
+        public var unhandledSDS: UInt64 = 0
         public var writeFailures: UInt64 = 0
         public var unresponsive: UInt64 = 0
     }
@@ -499,8 +501,14 @@ public final class RadioGatewayService: Service, Sendable {
             s.pages[id] = page
             logger.info("page \(page.state)", metadata: ["page.id": "\(id)", "page.to": "\(page.destination)", "page.detail": "\(detail)"])
             return [.page(page)]
-        case .sds(let from, _, let raw, _):
-            logRateLimited("sds", "SDS of a kind not handled", ["radio.issi": "\(from ?? "?")", "sds.service": "\(raw.header.aiService)"])
+        case .sds(let from, let content, let raw, _):
+            // Runs under the state lock: log through `shouldLog(_:_:)` on the state already held
+            // (taking the lock again here stopped the whole controller).
+            s.counters.unhandledSDS += 1
+            if shouldLog("sds", &s) {
+                logger.warning("SDS of a kind not handled (counted)", metadata: [
+                    "radio.issi": "\(from ?? "?")", "sds.service": "\(raw.header.aiService)", "sds.content": "\(Self.describe(content))"])
+            }
             return []
         case .unhandledLine(let line, _):
             s.counters.unhandledLines += 1
@@ -509,6 +517,20 @@ public final class RadioGatewayService: Service, Sendable {
                 logger.notice("line from the radio not understood (counted)", metadata: ["pei.line": "\(shown.debugDescription)"])
             }
             return []
+        }
+    }
+
+    /// One short line for the log about an SDS the controller does not act on.
+    static func describe(_ content: SDSContent) -> String {
+        switch content {
+        case .undecoded(let pi, let bytes, let reason):
+            "undecoded (PI \(pi.map { "0x" + String($0, radix: 16) } ?? "none"), \(bytes.count) bytes): \(reason)"
+        case .transfer(let transfer): "SDS-TL transfer, PI 0x\(String(transfer.protocolIdentifier, radix: 16))"
+        case .acknowledgement: "SDS-TL acknowledgement"
+        case .report: "SDS-TL report"
+        case .status: "status"
+        case .location: "location report"
+        case .text: "text"
         }
     }
 

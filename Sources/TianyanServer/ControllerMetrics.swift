@@ -83,6 +83,7 @@ final class ControllerMetrics: Sendable {
             count("tianyan_gateway_pages_total", "pages and status callouts requested", l, c.pagesRequested)
             count("tianyan_gateway_pages_failed_total", "pages that failed", l, c.pagesFailed)
             count("tianyan_gateway_unhandled_lines_total", "lines from the radio that were not understood (decode errors)", l, c.unhandledLines)
+            count("tianyan_gateway_unhandled_sds_total", "SDS from the radio the controller does not act on (acknowledgements, other protocols, undecodable)", l, c.unhandledSDS)
             count("tianyan_gateway_command_timeouts_total", "AT commands that got no final result in time", l, UInt64(g.engineTimeouts))
         }
     }

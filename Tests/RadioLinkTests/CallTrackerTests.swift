@@ -74,6 +74,14 @@ import Testing
         #expect(call.kind == .individual)
     }
 
+    /// Found by tools/fuzz-gateway: priority 4294967296 raised an emergency alarm.
+    @Test("a priority outside 0…15 is line noise: no emergency", arguments: ["16", "4294967296", "-1", "99999999999999999999"])
+    func priorityOutOfRangeIsNoEmergency(priority: String) throws {
+        var tracker = CallTracker(configuration: .init(gateway: "gw"))
+        let call = try #require(feed(&tracker, "+CTICN: 3,0,0,0,2269001,1,0,0,0,1,0,23404,\(priority)", at: 0).first?.call)
+        #expect(!call.emergency && call.priority == 0)
+    }
+
     @Test func orphanedCallsTimeOutAtTheirLastActivity() throws {
         var tracker = CallTracker(configuration: .init(gateway: "gw", orphanTimeout: 60))
         _ = feed(&tracker, "+CTICN: 1,0,0,0,100,1,1,0,1,1,0,9001,0", at: 0)
