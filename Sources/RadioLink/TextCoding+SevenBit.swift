@@ -14,7 +14,7 @@ extension TextCoding {
     /// in whole bytes that could as well hold one septet less (7n bytes, no exact bit length)
     /// is padding, not "@". An escape followed by an undefined value gives a space, as TS 23.038
     /// advises; an escape at the very end is dropped.
-    static func decodeSevenBit(_ bytes: [UInt8], bitCount: Int? = nil) -> String {
+    public static func decodeSevenBit(_ bytes: [UInt8], bitCount: Int? = nil) -> String {
         var r = BitReader(bytes, bitCount: bitCount)
         var septets: [UInt8] = []
         septets.reserveCapacity(r.bitCount / 7)
@@ -41,7 +41,7 @@ extension TextCoding {
 
     /// Packs text into septets (characters outside the alphabet become "?"), the last byte
     /// padded with zeros. Returns the bytes and the number of meaningful bits.
-    static func encodeSevenBit(_ text: String) -> (bytes: [UInt8], bits: Int) {
+    public static func encodeSevenBit(_ text: String) -> (bytes: [UInt8], bits: Int) {
         var w = BitWriter()
         for ch in text {
             if let i = sevenBitAlphabet.firstIndex(of: ch), i != 0x1B {

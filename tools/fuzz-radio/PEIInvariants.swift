@@ -273,6 +273,9 @@ enum PEIInvariants {
             checkContent(content, &failures)
         case .text(_, _, let message, _):
             checkContent(.text(message), &failures)
+            if message.concatenation != nil { failures.append("engine: a part of a concatenated text was emitted as a text") }
+        case .locationResponse(_, let response, _):
+            checkContent(.location(.response(response)), &failures)
         case .unhandledLine(let line, _):
             if line.isEmpty { failures.append("engine: empty unhandled line") }
         case .call(let callEvent):
@@ -315,7 +318,20 @@ enum PEIInvariants {
                     failures.append("LIP: time of position day \(t.day) \(t.hour):\(t.minute):\(t.second) is not a time")
                 }
                 if let u = r.horizontalUncertaintyCode, !(0...63).contains(u) { failures.append("LIP: uncertainty code \(u) outside 0-63") }
+                if let a = r.shape.altitude, let m = a.metres, !(-200...11_525).contains(m) { failures.append("LIP: altitude \(m) m outside the coding") }
+                if let d = r.velocityData?.direction, !(0..<360).contains(d.degrees) { failures.append("LIP: direction \(d.degrees)° outside 0-360") }
+                if r.fix != nil, !r.isComplete { failures.append("LIP: an incomplete long report has a fix") }
+                if case .arc = r.shape, r.fix != nil { failures.append("LIP: an arc gave a fix") }
+                let received = Timestamp(milliseconds: 1_765_000_000_000)
+                if let p = r.position(unit: "u", receivedAt: received) {
+                    checkPosition(p, &failures)
+                    if p.time.milliseconds > received.milliseconds + 120_000 { failures.append("LIP: time of position \(p.time) after the receive time") }
+                    if p.time.milliseconds < received.milliseconds - 62 * 86_400_000 { failures.append("LIP: time of position \(p.time) more than two months old") }
+                }
                 if let p = r.position(unit: "u", receivedAt: Timestamp(milliseconds: 0)) { checkPosition(p, &failures) }
+            case .response(let response):
+                if let code = response.resultCode, !(0...255).contains(code.code) { failures.append("LIP: result code \(code.code) outside 0-255") }
+                if report.fix != nil { failures.append("LIP: a response has a fix") }
             case .other, .truncated:
                 if report.fix != nil { failures.append("LIP: \(report) has a fix") }
             }
@@ -326,6 +342,10 @@ enum PEIInvariants {
         case .text(let message):
             if !(0...127).contains(message.coding.code) { failures.append("text: coding \(message.coding.code) outside 0-127") }
             if let ts = message.timestamp, ts.count != 3 { failures.append("text: timestamp of \(ts.count) bytes") }
+            if let t = message.time, !((1...12).contains(t.month) && (1...31).contains(t.day) && (0...23).contains(t.hour) && (0...59).contains(t.minute)) {
+                failures.append("text: timestamp \(t) is not a time")
+            }
+            if let c = message.userDataHeader?.concatenation, !(1...c.total).contains(c.sequence) { failures.append("text: part \(c.sequence) of \(c.total)") }
         case .transfer, .report, .acknowledgement, .undecoded:
             break
         }
