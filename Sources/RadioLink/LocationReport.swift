@@ -275,6 +275,10 @@ public struct LIPTimeOfPosition: Hashable, Sendable {
     /// the day (the 31st in a 30-day month and a 30-day month before it) or the receive time is
     /// outside years 1970…9999.
     public func resolved(receivedAt: Timestamp, clockSkewAllowance: Double = 120) -> Timestamp? {
+        guard (0...23).contains(hour), (0...59).contains(minute), (0...59).contains(second),
+              clockSkewAllowance.isFinite, abs(clockSkewAllowance) < 1e9,
+              receivedAt.milliseconds > -1_000_000_000_000, receivedAt.milliseconds < 253_402_300_800_000
+        else { return nil }
         let limit = receivedAt.milliseconds + Int64(clockSkewAllowance * 1000)
         guard limit >= 0, limit < 253_402_300_800_000 else { return nil }
         let today = CivilDate(days: limit / 86_400_000)
@@ -302,9 +306,11 @@ public struct LIPPoint: Hashable, Sendable {
         self.rawLatitude = rawLatitude
     }
 
-    /// Degrees to the nearest raw values (latitude clamped to the 24-bit range).
+    /// Degrees to the nearest raw values (latitude clamped to the 24-bit range, +180° wraps to
+    /// −180°); a value that is not a number becomes 0.
     public init(latitude: Double, longitude: Double) {
-        let raw = ShortLocationReport.rawCoordinates(latitude: latitude, longitude: longitude)
+        let raw = ShortLocationReport.rawCoordinates(latitude: latitude.isFinite ? min(max(latitude, -90), 90) : 0,
+                                                     longitude: longitude.isFinite ? min(max(longitude, -180), 180) : 0)
         var lon = raw.longitude
         if lon >= 1 << 24 { lon -= 1 << 25 }
         self.init(rawLongitude: lon, rawLatitude: min(max(raw.latitude, -(1 << 23)), (1 << 23) - 1))
@@ -320,9 +326,10 @@ public struct LIPHorizontalUncertainty: Hashable, Sendable {
 
     public init(code: Int) { self.code = code }
 
+    /// Codes outside 0…63 count as the nearest end.
     public var metres: Double {
         var p = 1.0
-        for _ in 0..<(code + 5) { p *= 1.2 }
+        for _ in 0..<(min(max(code, 0), 63) + 5) { p *= 1.2 }
         return 2 * p - 4
     }
 
@@ -356,6 +363,7 @@ public struct LIPAltitude: Hashable, Sendable {
 
     /// The code nearest to `metres` (clamped to −200…11525 m).
     public static func coding(metres: Double, userDefined: Bool = false) -> LIPAltitude {
+        guard metres.isFinite else { return LIPAltitude(isUserDefined: userDefined, code: 0) }
         let m = min(max(metres, -200), 11_525)
         let code: Int
         if m <= 1000 { code = Int(m.rounded()) + 201 }
@@ -512,6 +520,7 @@ public struct LIPDirectionExtended: Hashable, Sendable {
     public var degrees: Double { Double(code) * 360 / 256 }
 
     public static func coding(degrees: Double) -> LIPDirectionExtended {
+        guard degrees.isFinite else { return LIPDirectionExtended(code: 0) }
         let d = degrees.truncatingRemainder(dividingBy: 360)
         return LIPDirectionExtended(code: Int(((d < 0 ? d + 360 : d) * 256 / 360).rounded()) & 0xFF)
     }
@@ -1216,15 +1225,17 @@ enum LIPDecoder {
         }
     }
 
+    /// Writes at most 127 bits and no more than `data` holds, with the length it writes.
     static func encode(_ e: LIPElement, into w: inout BitWriter) {
+        let length = max(0, min(e.bitLength, e.data.count * 8, 127))
         w.write(UInt64(e.identifier & 31), 5)
-        if e.bitLength >= 1 && e.bitLength <= 63 {
-            w.write(UInt64(e.bitLength), 6)
+        if length >= 1 && length <= 63 {
+            w.write(UInt64(length), 6)
         } else {
             w.write(0, 6)
-            w.write(UInt64(e.bitLength & 0x7F), 7)
+            w.write(UInt64(length), 7)
         }
-        var r = BitReader(e.data, bitCount: e.bitLength)
+        var r = BitReader(e.data, bitCount: length)
         while let bit = r.read(1) { w.write(bit, 1) }
     }
 }

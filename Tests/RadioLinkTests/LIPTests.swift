@@ -418,3 +418,23 @@ import Testing
         return String(stride(from: 0, to: b.count, by: 4).map { i in digits[b[i..<i + 4].reduce(0) { $0 << 1 | ($1 == "1" ? 1 : 0) }] })
     }
 }
+
+extension LIPTests {
+    /// Values no radio sends, through the public initialisers: no trap, nothing absurd.
+    @Test func outOfRangeValuesThroughThePublicAPIDoNotTrap() {
+        #expect(LIPHorizontalUncertainty(code: -5).metres == LIPHorizontalUncertainty(code: 0).metres)
+        #expect(LIPHorizontalUncertainty(code: 1_000_000).metres == LIPHorizontalUncertainty(code: 63).metres)
+        #expect(LIPAltitude.coding(metres: .nan).metres == nil)
+        #expect(LIPAltitude.coding(metres: .infinity).metres == nil)
+        #expect(LIPAltitude.coding(metres: 1e12).metres == 11_525)
+        #expect(LIPDirectionExtended.coding(degrees: .infinity).code == 0)
+        #expect(LIPPoint(latitude: .nan, longitude: 1e300).fix == GeoFix(latitude: 0, longitude: -180))
+        #expect(LIPTimeOfPosition(day: 7, hour: 99, minute: 0, second: 0).resolved(receivedAt: Timestamp(milliseconds: 0)) == nil)
+        #expect(LIPTimeOfPosition(day: 1, hour: 0, minute: 0, second: 0).resolved(receivedAt: Timestamp(milliseconds: .max)) == nil)
+        #expect(LIPTimeOfPosition(day: 1, hour: 0, minute: 0, second: 0).resolved(receivedAt: Timestamp(milliseconds: 86_400_000), clockSkewAllowance: .nan) == nil)
+        // An element claiming more bits than it holds is written with the bits it has.
+        let report = LongLocationReport(shape: .none, elements: [LIPElement(identifier: 3, bitLength: 500, data: [0xFF])])
+        guard case .location(.long(let r)) = SDSCodec.decode(report.encoded) else { Issue.record("not decoded"); return }
+        #expect(r.elements == [LIPElement(identifier: 3, bitLength: 8, data: [0xFF])])
+    }
+}
