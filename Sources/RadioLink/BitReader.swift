@@ -31,6 +31,30 @@ struct BitReader {
 
     mutating func int(_ width: Int) -> Int? { read(width).map { Int($0) } }
 
+    /// The next `bits` bits, left-aligned in bytes (the last byte padded with zeros); nil past the end.
+    mutating func bytes(bits: Int) -> [UInt8]? {
+        guard bits >= 0, bits <= remaining else { return nil }
+        var out: [UInt8] = []
+        out.reserveCapacity((bits + 7) / 8)
+        var left = bits
+        while left > 0 {
+            let take = min(8, left)
+            guard let v = read(take) else { return nil }
+            out.append(UInt8(v << UInt64(8 - take)))
+            left -= take
+        }
+        return out
+    }
+
+    /// True when every bit not yet read is zero (padding), or none is left.
+    var allRemainingZero: Bool {
+        var copy = self
+        while copy.remaining > 0 {
+            guard let v = copy.read(min(64, copy.remaining)), v == 0 else { return false }
+        }
+        return true
+    }
+
     /// The next `width` bits as a two's complement number.
     mutating func signed(_ width: Int) -> Int? {
         guard let raw = read(width) else { return nil }

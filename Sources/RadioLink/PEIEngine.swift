@@ -27,14 +27,19 @@ public struct PEIEngine: Sendable {
         public var statusServiceCommand: String? = "AT+CTSDS=13,0"
         public var pageDeliveryReport: DeliveryReportRequest
         public var maximumPageBits: Int
-        /// Answer incoming SDS-TL texts that ask for it with a "received" report.
+        /// Answer incoming SDS-TL texts that ask for it with a "received" report, and SDS-REPORTs
+        /// that ask for it with an SDS-ACK.
         public var acknowledgeIncomingTexts: Bool
+        /// Bounds for reassembling concatenated texts (PI 0x8A).
+        public var concatenation: TextReassembler.Configuration = TextReassembler.Configuration()
         public var callOrphanTimeout: Double
         public var emergencyPriority: Int
         public var maximumLineLength: Int
         /// Decode an SDS whatever bit length its header declares (radios announce 84 bits and
-        /// send 22 digits). When false, a payload shorter than the declared length, or longer by
-        /// a whole octet or more, is reported as undecoded.
+        /// send 22 digits): the fewer of the declared and the sent bits count, so a LIP report
+        /// declared one bit short of its layout is still refused as truncated. When false, a
+        /// payload shorter than the declared length, or longer by a whole octet or more, is
+        /// reported as undecoded.
         public var toleratesSDSLengthMismatch: Bool
 
         public init(gateway: String,
@@ -133,6 +138,7 @@ public struct PEIEngine: Sendable {
     private var pageList: [PageRecord] = []
     private var nextPageID = 1
     private var nextReference: UInt8 = 1
+    private var reassembler: TextReassembler
 
     public private(set) var isReady = false
     public private(set) var ownIdentity: TetraIdentity?
@@ -143,6 +149,7 @@ public struct PEIEngine: Sendable {
     public init(configuration: Configuration) {
         self.configuration = configuration
         framer = PEILineFramer(maximumLineLength: configuration.maximumLineLength)
+        reassembler = TextReassembler(configuration: configuration.concatenation)
         calls = CallTracker(configuration: .init(gateway: configuration.gateway, orphanTimeout: configuration.callOrphanTimeout,
                                                  emergencyPriority: configuration.emergencyPriority))
     }
@@ -170,6 +177,8 @@ public struct PEIEngine: Sendable {
         return actions
     }
     public var orphanedSDSHeaders: Int { parser.orphanedSDSHeaders }
+    /// Concatenated texts waiting for parts.
+    public var pendingConcatenatedTexts: Int { reassembler.pendingMessages }
     public var overlongLines: Int { framer.overlongLines }
     /// The command waiting for its final result.
     public var commandInFlight: PEICommand? { inFlight?.queued.command }
@@ -352,6 +361,8 @@ public struct PEIEngine: Sendable {
                                            detail: report.typeText, at: time)
             }
             return actions
+        case .location(.response(let response)):
+            return [.emit(.locationResponse(unit: unit, response: response, at: time))]
         case .location(let report):
             var actions: [Action] = []
             if let position = report.position(unit: unit, receivedAt: time) {
@@ -362,19 +373,24 @@ public struct PEIEngine: Sendable {
             if report.reason?.isEmergency == true { actions.append(.emit(.emergency(unit: unit, source: .location, at: time))) }
             return actions
         case .text(let message):
-            let actions: [Action] = [.emit(.text(from: unit, to: sds.header.called?.issi, message: message, at: time))]
             if configuration.acknowledgeIncomingTexts, let transfer = message.transfer, transfer.deliveryReport.wantsReceived,
-               let sender = sds.header.calling,
-               let report = try? SDSCodec.reportSubmission(to: sender.raw, status: .received, reference: transfer.reference,
-                                                           protocolIdentifier: message.protocolIdentifier) {
-                if let service = configuration.sdsServiceCommand, let command = try? PEICommand(service) {
-                    queue.append(Queued(command: command, purpose: .acknowledgement))
-                }
-                queue.append(Queued(command: PEICommand(sending: report), purpose: .acknowledgement))
+               let sender = sds.header.calling {
+                queueAcknowledgement(try? SDSCodec.reportSubmission(to: sender.raw, status: .received, reference: transfer.reference,
+                                                                    protocolIdentifier: message.protocolIdentifier))
             }
-            return actions
+            if let part = message.concatenation {
+                return reassembled(reassembler.add(message, part: part, from: unit, to: sds.header.called?.issi, raw: sds, at: time), at: time)
+            }
+            return [.emit(.text(from: unit, to: sds.header.called?.issi, message: message, at: time))]
+        case .acknowledgement(let report):
+            return [.emit(.acknowledgement(from: from, report: report, at: time))]
         case .report(let report):
             var actions: [Action] = [.emit(.deliveryReport(from: from, report: report, at: time))]
+            if configuration.acknowledgeIncomingTexts, report.acknowledgementRequired, let sender = sds.header.calling {
+                let status: DeliveryStatus = report.status.isConsumed ? .consumedReportAcknowledged : .receivedReportAcknowledged
+                queueAcknowledgement(try? SDSCodec.acknowledgementSubmission(to: sender.raw, status: status, reference: report.reference,
+                                                                             protocolIdentifier: report.protocolIdentifier))
+            }
             let status = report.status
             if status.isReceived {
                 actions += deliveryOutcome(from: from, reference: report.reference, state: .received, detail: status.text, at: time)
@@ -384,8 +400,32 @@ public struct PEIEngine: Sendable {
                 actions += deliveryOutcome(from: from, reference: report.reference, state: .failed, detail: status.text, at: time)
             }
             return actions
-        case .transfer, .acknowledgement, .undecoded:
+        case .transfer, .undecoded:
             return [.emit(.sds(from: from, content: content, raw: sds, at: time))]
+        }
+    }
+
+    /// Queues an SDS-REPORT or SDS-ACK we owe (behind the SDS service selection when configured).
+    private mutating func queueAcknowledgement(_ submission: SDSSubmission?) {
+        guard let submission else { return }
+        if let service = configuration.sdsServiceCommand, let command = try? PEICommand(service) {
+            queue.append(Queued(command: command, purpose: .acknowledgement))
+        }
+        queue.append(Queued(command: PEICommand(sending: submission), purpose: .acknowledgement))
+    }
+
+    /// A finished concatenated text is one `.text`; a set given up is one undecodable `.sds`
+    /// carrying the text bytes that arrived and the reason.
+    private func reassembled(_ outcomes: [TextReassembler.Outcome], at time: Timestamp) -> [Action] {
+        outcomes.map { outcome in
+            switch outcome {
+            case .complete(let from, let to, let message):
+                return .emit(.text(from: from, to: to, message: message, at: time))
+            case .dropped(let from, let parts, let raw, let reason):
+                let content = SDSContent.undecoded(protocolIdentifier: parts.first?.protocolIdentifier ?? 0x8A,
+                                                   bytes: parts.flatMap(\.textBytes), reason: reason)
+                return .emit(.sds(from: from.isEmpty ? nil : from, content: content, raw: raw, at: time))
+            }
         }
     }
 
@@ -493,6 +533,7 @@ public struct PEIEngine: Sendable {
             actions += finish(flight, result: .timedOut, at: now)
         }
         actions += calls.expire(now: now).map { .emit(.call($0)) }
+        actions += reassembled(reassembler.expire(now: now), at: now)
         if started, inFlight == nil, queue.isEmpty, let last = lastTraffic,
            Double(now.milliseconds - last.milliseconds) >= configuration.keepAliveInterval * 1000 {
             queue.append(Queued(command: Self.at, purpose: .keepAlive))

@@ -15,13 +15,20 @@ public enum RadioEvent: Hashable, Sendable {
     case locationWithoutFix(unit: String, report: LocationReport, at: Timestamp)
     case status(unit: String, value: StatusValue, at: Timestamp)
     case emergency(unit: String, source: EmergencySource, at: Timestamp)
+    /// A LIP response from a radio to a dispatcher's request (trigger, parameters, reporting
+    /// enable/disable, temporary control, backlog) or its acknowledgement of a location report.
+    case locationResponse(unit: String, response: LIPResponse, at: Timestamp)
+    /// A text; a concatenated text comes once, when all its parts have arrived (`message.parts`).
     case text(from: String, to: String?, message: TextMessage, at: Timestamp)
     case deliveryReport(from: String?, report: DeliveryReport, at: Timestamp)
+    /// An SDS-ACK: the sender acknowledges an SDS-REPORT we sent.
+    case acknowledgement(from: String?, report: DeliveryReport, at: Timestamp)
     /// A page changed state.
     case page(PageRecord)
     /// `+CMGS: n,s,ref` that matched no page of ours.
     case sdsTransferStatus(SDSTransferStatus, at: Timestamp)
-    /// An SDS of another kind (non-text transfer, acknowledgement, undecodable).
+    /// An SDS of another kind (non-text transfer, undecodable, an incomplete concatenated text
+    /// given up).
     case sds(from: String?, content: SDSContent, raw: SDSIndication, at: Timestamp)
     case ownIdentity(TetraIdentity)
     case signalQuality(SignalQuality, at: Timestamp)

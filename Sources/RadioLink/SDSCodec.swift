@@ -1,19 +1,22 @@
 /// Decodes SDS user data and encodes the SDS we send.
 ///
-/// Input is the hex line after a `+CTSDSR` header. Decoding goes by bits actually present and
-/// ignores pad bits, because radios declare a bit length that does not always match the digits
-/// (84 bits announced, 22 digits sent).
+/// Input is the hex line after a `+CTSDSR` header. Radios declare a bit length that does not
+/// always match the digits (84 bits announced, 22 digits sent): the bits that count are the
+/// fewer of the two. Bit-exact PDUs (LIP, 7-bit text) are read only that far, so a report one
+/// bit short of its layout is refused, never read into the padding; octet PDUs go by the bytes.
 public enum SDSCodec {
     /// The most user data bits we put in one SDS (ftl: "the value that seems to work in practice").
     public static let defaultMaximumBits = 668
 
     // MARK: Decoding
 
+    /// `lengthBits` is the header's declared length; nil or negative means "not known".
     public static func decode(aiService: Int, hex: String, lengthBits: Int? = nil) -> SDSContent {
         guard let bytes = Hex.decode(hex) else {
             return .undecoded(protocolIdentifier: nil, bytes: [], reason: "user data is not hex")
         }
-        let bits = hex.utf8.count * 4
+        var bits = hex.utf8.count * 4
+        if let declared = lengthBits, declared >= 0 { bits = min(bits, declared) }
         if aiService == 13 {
             var r = BitReader(bytes, bitCount: bits)
             guard let value = r.read(16) else {
@@ -24,25 +27,30 @@ public enum SDSCodec {
         return decode(bytes, bitCount: bits)
     }
 
-    /// Decodes user data that starts with a protocol identifier byte.
+    /// Decodes user data that starts with a protocol identifier byte; `bitCount` bits are valid
+    /// (all of `bytes` when nil).
     public static func decode(_ bytes: [UInt8], bitCount: Int? = nil) -> SDSContent {
         guard let pi = bytes.first else {
             return .undecoded(protocolIdentifier: nil, bytes: bytes, reason: "empty user data")
         }
+        let bits = min(max(bitCount ?? bytes.count * 8, 0), bytes.count * 8)
         switch pi {
         case 0x0A:
-            return .location(LIPDecoder.decode(bytes, bitCount: bitCount ?? bytes.count * 8))
+            return .location(LIPDecoder.decode(bytes, bitCount: bits))
         case 0x02, 0x09:
             guard bytes.count >= 2 else { return .undecoded(protocolIdentifier: pi, bytes: bytes, reason: "simple text without a coding byte") }
-            return .text(text(pi: pi, transfer: nil, codingByte: bytes[1], rest: Array(bytes[2...]), timestampAllowed: false))
+            return text(pi: pi, transfer: nil, sdu: Array(bytes[1...]), sduBits: bits - 8, timestampAllowed: false, userDataHeader: false, all: bytes)
+        case 0x0C:
+            return .undecoded(protocolIdentifier: pi, bytes: bytes,
+                              reason: "simple concatenated SDS (protocol identifier 0x0C) is not reassembled: its layout is not decoded")
         case 0x80...:
-            return sdsTL(pi: pi, bytes)
+            return sdsTL(pi: pi, bytes, bits: bits)
         default:
             return .undecoded(protocolIdentifier: pi, bytes: bytes, reason: "protocol identifier 0x\(Hex.encode([pi])) is not decoded")
         }
     }
 
-    private static func sdsTL(pi: UInt8, _ bytes: [UInt8]) -> SDSContent {
+    private static func sdsTL(pi: UInt8, _ bytes: [UInt8], bits: Int) -> SDSContent {
         guard bytes.count >= 4 else {
             return .undecoded(protocolIdentifier: pi, bytes: bytes, reason: "SDS-TL PDU shorter than 4 bytes")
         }
@@ -60,21 +68,26 @@ public enum SDSCodec {
                 offset += used
             }
             let userData = offset < bytes.count ? Array(bytes[offset...]) : []
-            if pi == 0x82 || pi == 0x89 {
-                guard let coding = userData.first else {
+            switch pi {
+            case 0x82, 0x89, 0x8A:
+                guard !userData.isEmpty else {
                     return .undecoded(protocolIdentifier: pi, bytes: bytes, reason: "text transfer without a coding byte")
                 }
-                return .text(text(pi: pi, transfer: header, codingByte: coding, rest: Array(userData.dropFirst()), timestampAllowed: true))
+                return text(pi: pi, transfer: header, sdu: userData, sduBits: bits - offset * 8, timestampAllowed: true,
+                            userDataHeader: pi == 0x8A, all: bytes)
+            default:
+                return .transfer(SDSTransfer(protocolIdentifier: pi, header: header, userData: userData))
             }
-            return .transfer(SDSTransfer(protocolIdentifier: pi, header: header, userData: userData))
         case 1:
             return .report(DeliveryReport(protocolIdentifier: pi, acknowledgementRequired: b1 & 0x08 != 0,
                                           status: DeliveryStatus(code: bytes[2]), reference: bytes[3]))
         case 2:
             return .acknowledgement(DeliveryReport(protocolIdentifier: pi, acknowledgementRequired: false,
                                                    status: DeliveryStatus(code: bytes[2]), reference: bytes[3]))
+        case 3...7:
+            return .undecoded(protocolIdentifier: pi, bytes: bytes, reason: "SDS-TL message type \(b1 >> 4) is reserved")
         default:
-            return .undecoded(protocolIdentifier: pi, bytes: bytes, reason: "SDS-TL message type \(b1 >> 4) is not decoded")
+            return .undecoded(protocolIdentifier: pi, bytes: bytes, reason: "SDS-TL message type \(b1 >> 4) is defined by the application")
         }
     }
 
@@ -110,22 +123,47 @@ public enum SDSCodec {
         return (StoreForwardControl(validityPeriod: validity, forwardAddressType: type, forwardAddress: address), (r.position + 7) / 8)
     }
 
-    private static func text(pi: UInt8, transfer: SDSTransferHeader?, codingByte: UInt8, rest: [UInt8], timestampAllowed: Bool) -> TextMessage {
+    /// The text SDU: timestamp flag and coding (1 byte), the 3-byte timestamp when flagged
+    /// (SDS-TL only), the user data header for PI 0x8A (length byte and elements), the text.
+    private static func text(pi: UInt8, transfer: SDSTransferHeader?, sdu: [UInt8], sduBits: Int, timestampAllowed: Bool,
+                             userDataHeader hasHeader: Bool, all: [UInt8]) -> SDSContent {
+        let codingByte = sdu[0]
         let coding = TextCoding(code: Int(codingByte & 0x7F))
-        var body = rest
+        var offset = 1
         var timestamp: [UInt8]?
-        if timestampAllowed, codingByte & 0x80 != 0, body.count >= 3 {
-            timestamp = Array(body.prefix(3))
-            body = Array(body.dropFirst(3))
+        if timestampAllowed, codingByte & 0x80 != 0 {
+            guard sdu.count >= 4 else {
+                return .undecoded(protocolIdentifier: pi, bytes: all, reason: "text with the timestamp flag but fewer than 3 timestamp bytes")
+            }
+            timestamp = Array(sdu[1...3])
+            offset = 4
         }
-        return TextMessage(protocolIdentifier: pi, transfer: transfer, coding: coding, timestamp: timestamp,
-                           text: decodeText(body, coding: coding), textBytes: body)
+        var header: UserDataHeader?
+        if hasHeader {
+            guard offset < sdu.count else {
+                return .undecoded(protocolIdentifier: pi, bytes: all, reason: "text with user data header but no header length")
+            }
+            let length = Int(sdu[offset])
+            guard offset + 1 + length <= sdu.count, let parsed = UserDataHeader(content: Array(sdu[(offset + 1)..<(offset + 1 + length)])) else {
+                return .undecoded(protocolIdentifier: pi, bytes: all, reason: "user data header of \(length) bytes does not fit the message or is malformed")
+            }
+            header = parsed
+            offset += 1 + length
+        }
+        let body = offset < sdu.count ? Array(sdu[offset...]) : []
+        let bodyBits = max(0, min(sduBits - offset * 8, body.count * 8))
+        return .text(TextMessage(protocolIdentifier: pi, transfer: transfer, coding: coding, timestamp: timestamp,
+                                 text: decodeText(body, coding: coding, bitCount: bodyBits), textBytes: body,
+                                 userDataHeader: header))
     }
 
-    /// ISO 8859-1 maps each byte to the same code point; UTF-16BE pairs bytes (an odd last byte
-    /// is dropped, bad surrogates become U+FFFD). Other codings are not decoded.
-    static func decodeText(_ bytes: [UInt8], coding: TextCoding) -> String? {
+    /// 7-bit (the first `bitCount` bits), ISO 8859-1 byte for code point, UTF-16BE (an odd last
+    /// byte is dropped, bad surrogates become U+FFFD), the other 8-bit codings through iconv.
+    /// Nil for reserved and user-defined codings, and when the C library lacks the character set.
+    static func decodeText(_ bytes: [UInt8], coding: TextCoding, bitCount: Int? = nil) -> String? {
         switch coding.code {
+        case 0:
+            return TextCoding.decodeSevenBit(bytes, bitCount: bitCount)
         case 1:
             var scalars = String.UnicodeScalarView()
             for b in bytes { scalars.append(Unicode.Scalar(b)) }
@@ -139,7 +177,7 @@ public enum SDSCodec {
             }
             return String(decoding: units, as: UTF16.self)
         default:
-            return nil
+            return coding.characterSet.flatMap { CharacterSetConverter.decode(bytes, from: $0) }
         }
     }
 
@@ -177,6 +215,49 @@ public enum SDSCodec {
             throw RadioLinkError(code: .invalidCommand, message: "status 0 is the emergency status; a dispatcher does not send it")
         }
         return try SDSSubmission(destination: destination, userData: [UInt8(value >> 8), UInt8(value & 0xFF)])
+    }
+
+    /// An SDS-ACK (PI `protocolIdentifier`, type 2) for the SDS-REPORT `reference` that asked
+    /// for one: status 0x01 (receipt report acknowledged) or 0x03 (consumed report acknowledged).
+    public static func acknowledgementSubmission(to destination: String, status: DeliveryStatus, reference: UInt8,
+                                                 protocolIdentifier: UInt8 = 0x82) throws(RadioLinkError) -> SDSSubmission {
+        try SDSSubmission(destination: destination, userData: [protocolIdentifier, 0x20, status.code, reference])
+    }
+
+    /// A text in as many PI 0x8A SDS-TL transfers as it needs, each with a user data header
+    /// (element 0x00: 8-bit `concatenationReference`, total, sequence) and its own message
+    /// reference (`firstReference`, then the next ones, skipping 0). Used by the simulator and
+    /// tests; pages still go as one PI 0x82 SDS.
+    public static func concatenatedTextSubmissions(_ text: String, to destination: String, firstReference: UInt8,
+                                                   concatenationReference: UInt8, deliveryReport: DeliveryReportRequest = .none,
+                                                   coding: TextCoding = .iso8859_1,
+                                                   maximumBits: Int = defaultMaximumBits) throws(RadioLinkError) -> [SDSSubmission] {
+        var units: [[UInt8]] = []
+        for ch in text {
+            switch coding.code {
+            case 26: units.append(ch.utf16.flatMap { [UInt8($0 >> 8), UInt8($0 & 0xFF)] })
+            default: units.append(ch.unicodeScalars.map { $0.value <= 0xFF ? UInt8($0.value) : 0x3F })
+            }
+        }
+        let room = maximumBits / 8 - 4 - 6
+        guard room >= 2 else { throw RadioLinkError(code: .messageTooLong, message: "maximumBits \(maximumBits) leaves no room for text") }
+        var chunks: [[UInt8]] = [[]]
+        for u in units {
+            if chunks[chunks.count - 1].count + u.count > room { chunks.append([]) }
+            chunks[chunks.count - 1] += u
+        }
+        guard chunks.count <= 255 else {
+            throw RadioLinkError(code: .messageTooLong, message: "the text needs \(chunks.count) parts; at most 255 fit a concatenated message")
+        }
+        var reference = firstReference
+        var out: [SDSSubmission] = []
+        for (i, chunk) in chunks.enumerated() {
+            let header = UserDataHeader(concatenation: Concatenation(reference: UInt16(concatenationReference), total: chunks.count, sequence: i + 1))
+            let userData: [UInt8] = [0x8A, UInt8(deliveryReport.rawValue << 2), reference, UInt8(coding.code)] + header.encoded + chunk
+            out.append(try SDSSubmission(destination: destination, userData: userData))
+            reference = reference == 255 ? 1 : reference + 1
+        }
+        return out
     }
 
     /// An SDS-REPORT (PI `protocolIdentifier`, type 1) telling `destination` that its message

@@ -445,3 +445,150 @@ extension String {
         #expect(h.engine.queuedCommands.count < 20)
     }
 }
+
+// MARK: SDS-TL acknowledgements, concatenated texts, LIP responses (issue 15)
+
+extension PEIEngineTests {
+    private static func hex(_ bytes: [UInt8]) -> String {
+        let digits = Array("0123456789ABCDEF")
+        return String(bytes.flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 0x0F)]] })
+    }
+
+    private static func sds(_ from: String, _ userData: [UInt8], bits: Int? = nil) -> [String] {
+        ["+CTSDSR: 12,\(from),0,23401,0,\(bits ?? userData.count * 8)", hex(userData)]
+    }
+
+    @Test func sdsAckIsUnderstoodAndReportsThatAskForOneGetIt() {
+        var h = Harness()
+        h.start()
+        h.lines("OK")
+        // T10: an SDS-ACK is its own event, not an "SDS of another kind".
+        h.lines("+CTSDSR: 12,1234567,0,2345678,0,32", "822001C9")
+        #expect(h.events.last == .acknowledgement(from: "1234567", report: DeliveryReport(
+            protocolIdentifier: 0x82, acknowledgementRequired: false, status: .receivedReportAcknowledged, reference: 0xC9), at: h.now))
+        #expect(!h.events.contains { if case .sds = $0 { true } else { false } })
+        // T9: a report asking for an acknowledgement gets an SDS-ACK (status 0x01, its reference).
+        h.lines("+CTSDSR: 12,1234567,0,2345678,0,32", "821800CA")
+        #expect(h.events.contains { if case .deliveryReport("1234567", let r, _) = $0 { r.acknowledgementRequired && r.reference == 0xCA } else { false } })
+        #expect(h.writes.last == "AT+CTSDS=12,0,0,0,1\r\n")
+        h.lines("OK")
+        #expect(h.writes.last == "AT+CMGS=1234567,32\r\n822001CA^Z")
+        h.lines("+CMGS: 1", "OK")
+        // A consumed report asking for one: status 0x03.
+        h.lines("+CTSDSR: 12,1234567,0,2345678,0,32", "821802CB")
+        h.lines("OK")
+        #expect(h.writes.last == "AT+CMGS=1234567,32\r\n822003CB^Z")
+        h.lines("+CMGS: 2", "OK")
+        // Without the bit, nothing goes back.
+        let before = h.writes.count
+        h.lines("+CTSDSR: 12,1234567,0,2345678,0,32", "821000CC")
+        #expect(h.writes.count == before)
+    }
+
+    @Test func concatenatedTextIsReassembledOnceInAnyOrder() throws {
+        var h = Harness()
+        h.start()
+        h.lines("OK")
+        let message = "Großbrand Lagerhalle Nord, Zufahrt über Tor 3, Atemschutz, Drehleiter anfordern. Einsatzleiter: HBM Krüger."
+        let parts = try SDSCodec.concatenatedTextSubmissions(message, to: "23401", firstReference: 40, concatenationReference: 7,
+                                                             deliveryReport: .received, maximumBits: 400)
+        #expect(parts.count == 3)
+        for i in [2, 0, 0, 1] {
+            h.lines(Self.sds("2269001", parts[i].userData)[0], Self.sds("2269001", parts[i].userData)[1])
+            #expect(h.events.filter { if case .text = $0 { true } else { false } }.count == (i == 1 ? 1 : 0))
+            if h.writes.last?.hasPrefix("AT+CTSDS") == true { h.lines("OK") }
+            if h.writes.last?.hasPrefix("AT+CMGS") == true { h.lines("+CMGS: 0", "OK") }
+        }
+        let texts = h.events.compactMap { if case .text(let from, let to, let m, _) = $0 { (from, to, m) } else { nil } }
+        #expect(texts.count == 1)
+        #expect(texts.first?.0 == "2269001" && texts.first?.1 == "23401")
+        #expect(texts.first?.2.text == message && texts.first?.2.parts == 3)
+        #expect(!h.events.contains { if case .sds = $0 { true } else { false } })
+        #expect(h.engine.pendingConcatenatedTexts == 0)
+        // Every part asked for a received report and got one, with the parts' PI 0x8A (the
+        // duplicate too: it was sent again because our first report may have been lost).
+        for reference in ["28", "29", "2A"] {
+            #expect(h.writes.contains("AT+CMGS=2269001,32\r\n8A1000\(reference)^Z"))
+        }
+        #expect(h.writes.filter { $0.hasSuffix("8A100028^Z") }.count == 2)
+        var failures: [String] = []
+        for action in h.actions { PEIInvariants.checkAction(action, &failures) }
+        #expect(failures.isEmpty, "\(failures)")
+    }
+
+    @Test func utf16CharacterSplitAcrossPartsIsJoined() {
+        var h = Harness()
+        h.start()
+        h.lines("OK")
+        // "中文" = 4E2D 6587: part 1 carries 4E 2D 65, part 2 carries 87.
+        let header1: [UInt8] = [0x05, 0x00, 0x03, 0x09, 0x02, 0x01]
+        let header2: [UInt8] = [0x05, 0x00, 0x03, 0x09, 0x02, 0x02]
+        let p1: [UInt8] = [0x8A, 0x00, 0x01, 0x1A] + header1 + [0x4E, 0x2D, 0x65]
+        let p2: [UInt8] = [0x8A, 0x00, 0x02, 0x1A] + header2 + [0x87]
+        h.lines(Self.sds("555", p1)[0], Self.sds("555", p1)[1])
+        h.lines(Self.sds("555", p2)[0], Self.sds("555", p2)[1])
+        #expect(h.events.contains { if case .text("555", _, let m, _) = $0 { m.text == "中文" && m.coding == .utf16BigEndian } else { false } })
+    }
+
+    @Test func incompleteConcatenationsAreGivenUpWithAReason() throws {
+        var configuration = PEIEngine.Configuration(gateway: "gw", initCommands: [])
+        configuration.concatenation = .init(timeout: 30, maximumMessages: 2, maximumBytes: 200)
+        var h = Harness(configuration)
+        h.start()
+        h.lines("OK")
+        let parts = try SDSCodec.concatenatedTextSubmissions(String(repeating: "abcdefghij", count: 12), to: "1", firstReference: 1,
+                                                             concatenationReference: 1, maximumBits: 400)
+        #expect(parts.count == 3)
+        h.lines(Self.sds("777", parts[0].userData)[0], Self.sds("777", parts[0].userData)[1])
+        h.tick(20)
+        #expect(!h.events.contains { if case .sds = $0 { true } else { false } })
+        h.tick(31)
+        let dropped = h.events.compactMap { if case .sds("777", .undecoded(0x8A, let bytes, let reason), _, _) = $0 { (bytes, reason) } else { nil } }
+        #expect(dropped.count == 1)
+        #expect(dropped.first?.0 == Array(parts[0].userData.dropFirst(10)), "the text bytes that arrived")
+        #expect(dropped.first?.1.contains("parts 1 of 3 arrived, 2, 3 missing") == true)
+        #expect(dropped.first?.1.contains("no further part for 30 s") == true)
+        #expect(h.engine.pendingConcatenatedTexts == 0)
+
+        // At most 2 incomplete messages: a third pushes out the oldest.
+        for (sender, reference) in [("801", UInt8(11)), ("802", 12), ("803", 13)] {
+            let p = try SDSCodec.concatenatedTextSubmissions(String(repeating: "x", count: 100), to: "1", firstReference: 1,
+                                                             concatenationReference: reference, maximumBits: 400)
+            h.lines(Self.sds(sender, p[0].userData)[0], Self.sds(sender, p[0].userData)[1])
+        }
+        #expect(h.events.contains { if case .sds("801", .undecoded(_, _, let reason), _, _) = $0 { reason.contains("more than 2") } else { false } })
+        #expect(h.engine.pendingConcatenatedTexts == 2)
+        // And at most 200 bytes held.
+        let big = try SDSCodec.concatenatedTextSubmissions(String(repeating: "y", count: 300), to: "1", firstReference: 1,
+                                                           concatenationReference: 99, maximumBits: 1600)
+        h.lines(Self.sds("804", big[0].userData)[0], Self.sds("804", big[0].userData)[1])
+        #expect(h.events.contains { if case .sds(_, .undecoded(_, _, let reason), _, _) = $0 { reason.contains("more than 200 bytes") } else { false } })
+        #expect(h.engine.pendingConcatenatedTexts <= 2)
+    }
+
+    @Test func lipResponsesTruncatedReportsAndTimeOfPosition() throws {
+        var h = Harness()
+        h.start()
+        h.lines("OK")
+        h.lines("+CTSDSR: 12,555,0,23401,0,42", "0A5E30620440")
+        #expect(h.events.last == .locationResponse(unit: "555", response: LIPResponse(
+            kind: .removeTrigger, resultCode: LIPResultCode(code: 24), elements: [LIPElement(identifier: 6, bitLength: 8, data: [0x11])]), at: h.now))
+        // Declared one bit short of the 84-bit short report: refused, never drawn.
+        h.lines("+CTSDSR: 12,556,0,23401,0,83", "0A00893E12472C51026810")
+        #expect(h.events.last == .locationWithoutFix(unit: "556", report: .truncated(bits: 83), at: h.now))
+        #expect(!h.events.contains { if case .position = $0 { true } else { false } })
+        // The clock reads 2023-11-14 22:13:20 UTC; the report was taken at 22:00:05 on the 14th.
+        let report = LongLocationReport(timeType: 2, timeOfPosition: LIPTimeOfPosition(day: 14, hour: 22, minute: 0, second: 5),
+                                        shape: .circleWithAltitude(LIPPoint(latitude: 31.2304, longitude: 121.4737), uncertainty: .init(code: 8),
+                                                                   altitude: LIPAltitude.coding(metres: 12)),
+                                        velocityData: .horizontalWithDirection(LIPVelocity(code: 18), direction: .coding(degrees: 225)),
+                                        additionalData: .reason(LIPReason(code: 129)))
+        let (bytes, bits) = report.encodedWithBitLength
+        h.lines(Self.sds("557", bytes, bits: bits)[0], Self.sds("557", bytes, bits: bits)[1])
+        guard case .position(let p, _) = h.events.last else { Issue.record("no position: \(String(describing: h.events.last))"); return }
+        #expect(p.unit == "557" && p.time == Timestamp(milliseconds: 1_700_000_000_000 - 795_000))
+        #expect(abs(p.latitude - 31.2304) < 1e-5 && abs(p.longitude - 121.4737) < 1e-5)
+        #expect(p.altitude == 12 && p.heading == 225 && abs(p.speed! - 5) < 1e-9)
+        #expect(abs(p.accuracy! - LIPHorizontalUncertainty(code: 8).metres) < 1e-9)
+    }
+}

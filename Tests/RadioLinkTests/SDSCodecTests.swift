@@ -124,10 +124,12 @@ import Testing
     }
 
     @Test func unknownCodingKeepsTheBytes() throws {
-        let t = try #require(text(SDSCodec.decode(aiService: 12, hex: "8200010241")))
-        #expect(t.coding.code == 2)
+        // 30: reserved coding (2, the old example, is ISO 8859-2 and now decodes).
+        let t = try #require(text(SDSCodec.decode(aiService: 12, hex: "8200011E41")))
+        #expect(t.coding.code == 30)
         #expect(t.text == nil)
         #expect(t.textBytes == [0x41])
+        #expect(t.coding.description == "reserved text coding 30")
     }
 
     @Test func nonTextTransferKeepsUserData() {
@@ -289,15 +291,10 @@ import Testing
         #expect(r.additionalData?.reason?.code == 10)
     }
 
-    @Test func lipLongReportOtherShapeDecodesPositionOnly() {
-        guard case .location(.long(let r)) = SDSCodec.decode(aiService: 12, hex: "0A4D1359EFD19D925AFFE0") else {
-            Issue.record("not a long report"); return
-        }
-        #expect(r.locationShape == 4)
-        #expect(r.rawLongitude == -5_441_560 && r.rawLatitude == -3_225_299)
-        #expect(!r.isComplete)
-        #expect(r.velocity == nil && r.additionalData == nil)
-        #expect(abs(r.fix!.latitude - -34.6037) < 1e-5)
+    /// Shape 4 (point with altitude) with its position but without the altitude, velocity and
+    /// additional data its layout needs: the old decoder drew the position; it is truncated.
+    @Test func lipLongReportMissingFieldsAfterThePositionIsTruncated() {
+        #expect(SDSCodec.decode(aiService: 12, hex: "0A4D1359EFD19D925AFFE0") == .location(.truncated(bits: 88)))
     }
 
     @Test func lipOtherPDU() {

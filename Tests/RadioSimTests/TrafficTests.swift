@@ -132,6 +132,27 @@ import TianyanModel
         #expect(loop.sim.counters.acknowledgementsReceived >= texts.count - 1)
     }
 
+    /// Vehicles send long LIP reports (time of position, altitude, direction of travel) and some
+    /// texts come as concatenated PI 0x8A parts, last part first: the engine reassembles them.
+    @Test func vehiclesSendLongReportsAndLongTextsArriveWhole() throws {
+        var loop = Loopback(busy { $0.rate = 40 })
+        loop.start()
+        loop.run(for: 900, step: 0.5)
+        var long: [Position] = []
+        for event in loop.events {
+            if case .position(let p, .long) = event { long.append(p) }
+        }
+        #expect(long.count > 20)
+        #expect(long.allSatisfy { ($0.altitude ?? -1) >= 0 && ($0.altitude ?? 99) <= 40 && $0.accuracy != nil })
+        #expect(long.contains { $0.heading != nil && ($0.speed ?? 0) > 0 }, "no moving vehicle")
+        #expect(long.allSatisfy { $0.time <= loop.now && $0.time.milliseconds % 1000 == 0 }, "time of position to the second, not after receipt")
+        let texts = loop.events.compactMap { e -> TextMessage? in if case .text(_, _, let m, _) = e { m } else { nil } }
+        let whole = texts.filter { $0.parts > 1 }
+        #expect(!whole.isEmpty, "no concatenated text")
+        #expect(whole.allSatisfy { RadioSimulator.longTexts.contains($0.text ?? "") })
+        #expect(!loop.events.contains { if case .sds = $0 { true } else { false } }, "a part was left over")
+    }
+
     @Test func nothingIsRoutedBeforeCTSPOrWhileTheLineIsDown() {
         var h = SimHarness(busy())
         #expect(h.advance(by: 300) == [], "URCs before any byte came in")

@@ -20,6 +20,9 @@ enum PEIFuzzKind: String, CaseIterable {
     case randomLocation = "random LIP payload"
     case hugeLine = "100 KB line"
     case mutatedVectors = "mutated real vectors"
+    case longLocation = "LIP long report or response, header length cut"
+    case concatenatedText = "concatenated text parts, shuffled, duplicated, missing"
+    case sdsTL = "SDS-TL PDU of any PI and message type"
 }
 
 enum PEIInvariants {
@@ -43,6 +46,13 @@ enum PEIInvariants {
         "+CTSDSR: 12,1234567,0,2345678,0,120", "82029C01746573746D657373616765",
         "+CTSDSR: 12,1234567,0,2345678,0,32", "821800CA",
         "+CTSDSR: 12,1234567,0,2345678,0,32", "822001C9",
+        "+CTSDSR: 12,2269001,0,9999,0,150", "0A4E3B8325359EFD19D925A1C55420502620A8",
+        "+CTSDSR: 12,2269001,0,9999,0,95", "0A4C20893E12472C5144A040",
+        "+CTSDSR: 12,2269001,0,9999,0,42", "0A5E30620440",
+        "+CTSDSR: 12,2269001,0,9999,0,96", "8A042A010500030702014869",
+        "+CTSDSR: 12,2269001,0,9999,0,96", "8A042B010500030702024869",
+        "+CTSDSR: 12,2269001,0,9999,0,72", "82000500919766CDE0",
+        "+CTSDSR: 12,2269001,0,9999,0,80", "82000581AABBCC4869",
     ]
 
     /// The vectors as the radio frames them: `<CR><LF>line<CR><LF>`.
@@ -57,7 +67,7 @@ enum PEIInvariants {
         let kind: PEIFuzzKind = Int.random(in: 0..<1_000, using: &rng) == 0
             ? .hugeLine
             : [.randomBytes, .noiseWithLineEnds, .truncatedLine, .orphanHeader, .wrongLengthHex, .randomLocation,
-               .mutatedVectors, .mutatedVectors].randomElement(using: &rng)!
+               .mutatedVectors, .mutatedVectors, .longLocation, .concatenatedText, .sdsTL].randomElement(using: &rng)!
         return PEIFuzzInput(kind: kind, bytes: bytes(kind, &rng))
     }
 
@@ -94,6 +104,31 @@ enum PEIInvariants {
             let hex = hexString([0x0A] + body)
             let digits = Bool.random(using: &rng) ? hex : String(hex.dropLast())
             return Array("\r\n+CTSDSR: 12,2269001,0,9999,0,\(digits.utf8.count * 4)\r\n\(digits)\r\n".utf8)
+        case .longLocation:
+            let (pdu, bits) = Bool.random(using: &rng) ? randomLongReport(&rng).encodedWithBitLength : randomLIPResponse(&rng)
+            let declared = [bits, bits - 1, bits - Int.random(in: 0...12, using: &rng), pdu.count * 8, Int.random(in: 0...300, using: &rng)]
+                .randomElement(using: &rng)!
+            return sdsLine(from: "2269001", pdu, declaredBits: max(0, declared))
+        case .concatenatedText:
+            let alphabet = Array("Einsatz Brand Süd 中文 0123456789 ÄÖÜ €")
+            let text = String((0..<Int.random(in: 1...300, using: &rng)).map { _ in alphabet.randomElement(using: &rng)! })
+            let coding: TextCoding = text.unicodeScalars.allSatisfy({ $0.value <= 0xFF }) && Bool.random(using: &rng) ? .iso8859_1 : .utf16BigEndian
+            guard var parts = try? SDSCodec.concatenatedTextSubmissions(
+                text, to: "1", firstReference: UInt8.random(in: 1...255, using: &rng), concatenationReference: UInt8.random(in: 0...3, using: &rng),
+                deliveryReport: DeliveryReportRequest(rawValue: Int.random(in: 0...3, using: &rng)) ?? .none, coding: coding,
+                maximumBits: Int.random(in: 120...668, using: &rng))
+            else { return [] }
+            parts.shuffle(using: &rng)
+            if Bool.random(using: &rng), let again = parts.randomElement(using: &rng) { parts.append(again) }
+            if parts.count > 1, Int.random(in: 0..<4, using: &rng) == 0 { parts.removeLast() }
+            let sender = ["2269001", "555", "23404"].randomElement(using: &rng)!
+            return parts.flatMap { sdsLine(from: sender, $0.userData, declaredBits: $0.lengthBits) }
+        case .sdsTL:
+            var pdu = (0..<Int.random(in: 0...40, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) }
+            if !pdu.isEmpty, Bool.random(using: &rng) { pdu[0] = [0x82, 0x89, 0x8A, 0x8C, 0x83, 0x0C, 0x02, 0x09].randomElement(using: &rng)! }
+            if pdu.count > 1, Bool.random(using: &rng) { pdu[1] = UInt8(Int.random(in: 0...15, using: &rng) << 4 | Int.random(in: 0...15, using: &rng)) }
+            if pdu.count > 3, Bool.random(using: &rng) { pdu[3] = [0x00, 0x01, 0x1A, 0x81, 0x80, 0x02, 0x0D, 0x1B].randomElement(using: &rng)! }
+            return sdsLine(from: "555", pdu, declaredBits: [pdu.count * 8, Int.random(in: 0...400, using: &rng)].randomElement(using: &rng)!)
         case .hugeLine:
             let fill = Array(["A", "0", "+CTSDSR: 12,", ",", "\u{FF}"].randomElement(using: &rng)!.utf8)
             var line: [UInt8] = []
@@ -106,6 +141,84 @@ enum PEIInvariants {
             for _ in 0..<Int.random(in: 1...8, using: &rng) { mutate(&b, &rng) }
             return b
         }
+    }
+
+    static func sdsLine(from sender: String, _ pdu: [UInt8], declaredBits: Int) -> [UInt8] {
+        Array("\r\n+CTSDSR: 12,\(sender),0,9999,0,\(declaredBits)\r\n\(hexString(pdu))\r\n".utf8)
+    }
+
+    /// A long report with every field random: any time type, shape, velocity type and trailing
+    /// type-5 elements.
+    static func randomLongReport(_ rng: inout SeededGenerator) -> LongLocationReport {
+        func u(_ max: Int) -> Int { Int.random(in: 0...max, using: &rng) }
+        let point = LIPPoint(rawLongitude: Int.random(in: -(1 << 24)..<(1 << 24), using: &rng),
+                             rawLatitude: Int.random(in: -(1 << 23)..<(1 << 23), using: &rng))
+        let ellipse = LIPEllipse(halfMajorAxis: .init(code: u(63)), halfMinorAxis: .init(code: u(63)), angleCode: u(255), confidenceCode: u(7))
+        let altitude = LIPAltitude(isUserDefined: u(1) == 1, code: u(2047))
+        let shape: LIPLocationShape = switch u(12) {
+        case 0: .none
+        case 1: .point(point)
+        case 2: .circle(point, uncertainty: .init(code: u(63)))
+        case 3: .ellipse(point, ellipse)
+        case 4: .pointWithAltitude(point, altitude: altitude)
+        case 5: .circleWithAltitude(point, uncertainty: .init(code: u(63)), altitude: altitude)
+        case 6: .ellipseWithAltitude(point, ellipse, altitude: altitude)
+        case 7: .circleWithAltitudeAndAltitudeUncertainty(point, uncertainty: .init(code: u(63)), altitude: altitude, altitudeUncertaintyCode: u(7))
+        case 8: .ellipseWithAltitudeAndAltitudeUncertainty(point, ellipse, altitude: altitude, altitudeUncertaintyCode: u(7))
+        case 9: .arc(point, LIPArc(innerRadiusCode: u(65_535), uncertaintyRadiusCode: u(65_535), offsetAngleCode: u(255),
+                                   includedAngleCode: u(255), confidenceCode: u(7)))
+        case 10: .pointWithPositionError(point, LIPPositionError(code: u(7)))
+        case 11: .reserved(code: 11 + u(3))
+        default: .shapeExtension
+        }
+        let h = LIPVelocity(code: u(127))
+        let v = LIPVerticalVelocity(isDownward: u(1) == 1, speed: LIPVelocity(code: u(127)))
+        let d = LIPDirectionExtended(code: u(255))
+        let velocity: LIPVelocityData = switch u(7) {
+        case 0: .none
+        case 1: .horizontal(h)
+        case 2: .horizontalWithUncertainty(h, uncertaintyCode: u(7))
+        case 3: .horizontalAndVertical(h, vertical: v)
+        case 4: .horizontalAndVerticalWithUncertainty(h, uncertaintyCode: u(7), vertical: v, verticalUncertaintyCode: u(7))
+        case 5: .horizontalWithDirection(h, direction: d)
+        case 6: .horizontalWithDirectionAndUncertainty(h, uncertaintyCode: u(7), direction: d, directionUncertaintyCode: u(7))
+        default: .horizontalAndVerticalWithDirectionAndUncertainty(h, uncertaintyCode: u(7), vertical: v, verticalUncertaintyCode: u(7),
+                                                                   direction: d, directionUncertaintyCode: u(7))
+        }
+        let elements = (0..<u(3)).map { _ in
+            let length = u(127)
+            return LIPElement(identifier: u(31), bitLength: length,
+                              data: (0..<(length + 7) / 8).map { _ in UInt8.random(in: 0...255, using: &rng) })
+        }
+        let timeType = u(3)
+        return LongLocationReport(
+            timeType: timeType, timeElapsed: LIPTimeElapsed(rawValue: u(3)),
+            timeOfPosition: LIPTimeOfPosition(day: u(31), hour: u(31), minute: u(63), second: u(63)),
+            shape: shape, velocityData: velocity, acknowledgementRequested: u(1) == 1,
+            additionalData: u(1) == 1 ? .userDefined(UInt8(u(255))) : .reason(LIPReason(code: [2, 21, 32, 129, u(255)].randomElement(using: &rng)!)),
+            elements: elements)
+    }
+
+    /// A LIP PDU of type 01 with any extension, the request/response bit, a result code and
+    /// random type-5 elements after it.
+    static func randomLIPResponse(_ rng: inout SeededGenerator) -> ([UInt8], Int) {
+        var bits: [Bool] = []
+        func put(_ value: Int, _ width: Int) { for i in stride(from: width - 1, through: 0, by: -1) { bits.append(value >> i & 1 == 1) } }
+        put(0x0A, 8)
+        put(1, 2)
+        put(Int.random(in: 0...15, using: &rng), 4)
+        put(Int.random(in: 0...1, using: &rng), 1)
+        put(Int.random(in: 0...255, using: &rng), 8)
+        for _ in 0..<Int.random(in: 0...3, using: &rng) {
+            put(Int.random(in: 0...31, using: &rng), 5)
+            let length = Int.random(in: 0...40, using: &rng)
+            put(length, 6)
+            for _ in 0..<length { bits.append(Bool.random(using: &rng)) }
+        }
+        let count = bits.count
+        while bits.count % 8 != 0 { bits.append(false) }
+        let bytes = stride(from: 0, to: bits.count, by: 8).map { i in bits[i..<i + 8].reduce(UInt8(0)) { $0 << 1 | ($1 ? 1 : 0) } }
+        return (bytes, count)
     }
 
     static func mutate(_ b: inout [UInt8], _ rng: inout SeededGenerator) {
@@ -273,6 +386,9 @@ enum PEIInvariants {
             checkContent(content, &failures)
         case .text(_, _, let message, _):
             checkContent(.text(message), &failures)
+            if message.concatenation != nil { failures.append("engine: a part of a concatenated text was emitted as a text") }
+        case .locationResponse(_, let response, _):
+            checkContent(.location(.response(response)), &failures)
         case .unhandledLine(let line, _):
             if line.isEmpty { failures.append("engine: empty unhandled line") }
         case .call(let callEvent):
@@ -303,7 +419,10 @@ enum PEIInvariants {
             if let fix = report.fix { checkFix(fix, &failures) }
             switch report {
             case .short(let r):
-                if r.fix == nil, r.rawLatitude != 0 || r.rawLongitude != 0 { failures.append("LIP: a non-zero position gave no fix") }
+                if r.fix == nil, r.rawLatitude != 0 || r.rawLongitude != 0, r.additionalData.reason?.meansNoFix != true {
+                    failures.append("LIP: a non-zero position gave no fix")
+                }
+                if r.fix != nil, r.additionalData.reason?.meansNoFix == true { failures.append("LIP: \"lost ability to determine location\" gave a fix") }
                 if !(0...15).contains(r.directionCode) { failures.append("LIP: direction code \(r.directionCode) outside 0-15") }
                 if !(0..<360).contains(r.directionDegrees) { failures.append("LIP: direction \(r.directionDegrees)° outside 0-360") }
                 if !(0...7).contains(r.positionError.code) { failures.append("LIP: position error code \(r.positionError.code) outside 0-7") }
@@ -315,7 +434,20 @@ enum PEIInvariants {
                     failures.append("LIP: time of position day \(t.day) \(t.hour):\(t.minute):\(t.second) is not a time")
                 }
                 if let u = r.horizontalUncertaintyCode, !(0...63).contains(u) { failures.append("LIP: uncertainty code \(u) outside 0-63") }
+                if let a = r.shape.altitude, let m = a.metres, !(-200...11_525).contains(m) { failures.append("LIP: altitude \(m) m outside the coding") }
+                if let d = r.velocityData?.direction, !(0..<360).contains(d.degrees) { failures.append("LIP: direction \(d.degrees)° outside 0-360") }
+                if r.fix != nil, !r.isComplete { failures.append("LIP: an incomplete long report has a fix") }
+                if case .arc = r.shape, r.fix != nil { failures.append("LIP: an arc gave a fix") }
+                let received = Timestamp(milliseconds: 1_765_000_000_000)
+                if let p = r.position(unit: "u", receivedAt: received) {
+                    checkPosition(p, &failures)
+                    if p.time.milliseconds > received.milliseconds + 120_000 { failures.append("LIP: time of position \(p.time) after the receive time") }
+                    if p.time.milliseconds < received.milliseconds - 62 * 86_400_000 { failures.append("LIP: time of position \(p.time) more than two months old") }
+                }
                 if let p = r.position(unit: "u", receivedAt: Timestamp(milliseconds: 0)) { checkPosition(p, &failures) }
+            case .response(let response):
+                if let code = response.resultCode, !(0...255).contains(code.code) { failures.append("LIP: result code \(code.code) outside 0-255") }
+                if report.fix != nil { failures.append("LIP: a response has a fix") }
             case .other, .truncated:
                 if report.fix != nil { failures.append("LIP: \(report) has a fix") }
             }
@@ -326,6 +458,10 @@ enum PEIInvariants {
         case .text(let message):
             if !(0...127).contains(message.coding.code) { failures.append("text: coding \(message.coding.code) outside 0-127") }
             if let ts = message.timestamp, ts.count != 3 { failures.append("text: timestamp of \(ts.count) bytes") }
+            if let t = message.time, !((1...12).contains(t.month) && (1...31).contains(t.day) && (0...23).contains(t.hour) && (0...59).contains(t.minute)) {
+                failures.append("text: timestamp \(t) is not a time")
+            }
+            if let c = message.userDataHeader?.concatenation, !(1...c.total).contains(c.sequence) { failures.append("text: part \(c.sequence) of \(c.total)") }
         case .transfer, .report, .acknowledgement, .undecoded:
             break
         }

@@ -17,6 +17,14 @@ extension RadioSimulator {
         "Call me on 9001 please", "Smoke seen north of Xianxi, checking",
     ]
 
+    /// Longer than one SDS holds: sent as a concatenated text.
+    static let longTexts = [
+        "Situation report Wusha: water main burst on Changqing Rd between Jinxia and Xin'an, road flooded 40 cm, "
+            + "traffic diverted via Yongtou, two cars stranded, occupants safe, waiting for the water company.",
+        "Patrol summary shift 2: 3 traffic accidents (no injuries), 1 lost child returned, 2 illegal parking cleared, "
+            + "market at Xiaobian quiet, drone flight over Shangsha completed, battery swap needed at dock 3.",
+    ]
+
     // MARK: Locations
 
     mutating func location(_ index: Int, reason forced: Int?) -> [Output] {
@@ -24,7 +32,11 @@ extension RadioSimulator {
         let rate = max(configuration.rate, 0.001)
         let grid = self.grid
         var report = LIPEncoder.ShortReport()
+        var long: LongLocationReport?
         var nextIn: Double?
+        // Every third radio is a vehicle with a long-report codeplug: time of position, altitude,
+        // speed and direction of travel.
+        let vehicle = index % 3 == 0
         updateRadio(index) { radio, rng in
             radio.walker.move(to: time, grid: grid, rng: &rng)
             if forced == nil, time >= radio.walker.modeUntil {
@@ -60,6 +72,11 @@ extension RadioSimulator {
                     speedKilometresPerHour: radio.walker.speed > 0
                         ? max(0, radio.walker.kilometresPerHour + Double.random(in: -1...1, using: &rng)) : 0,
                     headingDegrees: radio.walker.headingDegrees, reason: reason)
+                if vehicle, let lat = report.latitude, let lon = report.longitude {
+                    long = Self.longReport(latitude: lat, longitude: lon, at: time, altitude: 8 + Double.random(in: 0...30, using: &rng),
+                                           speedKilometresPerHour: report.speedKilometresPerHour ?? 0,
+                                           headingDegrees: radio.walker.headingDegrees, reason: reason)
+                }
             } else {
                 report = .noFix(reason: reason)
             }
@@ -71,9 +88,30 @@ extension RadioSimulator {
         }
         if let nextIn { scheduleTraffic(.location(index, reason: nil), in: nextIn) }
         count { $0.locationReports += 1 }
+        if let long {
+            let (bytes, bits) = long.encodedWithBitLength
+            return routed(.location, [.line("+CTSDSR: 12,\(radios[index].issi),0,\(ownISSI),0,\(bits)"), .line(LIPEncoder.hex(bytes))])
+        }
         let bytes = LIPEncoder.encode(report)
         // Radios announce 84 bits and send 22 digits (the PDU padded to a whole octet).
         return routed(.location, [.line("+CTSDSR: 12,\(radios[index].issi),0,\(ownISSI),0,84"), .line(LIPEncoder.hex(bytes))])
+    }
+
+    /// A long location report (TS 100 392-18-1 PDU type 01/0011): time of position (UTC, to the
+    /// second), a circle of about 20 m with the altitude, horizontal velocity with the direction
+    /// of travel in 360/256° steps.
+    static func longReport(latitude: Double, longitude: Double, at time: Timestamp, altitude: Double,
+                           speedKilometresPerHour: Double, headingDegrees: Double, reason: Int) -> LongLocationReport {
+        let ms = max(time.milliseconds, 0)
+        let day = CivilDate(days: ms / 86_400_000)
+        let secondOfDay = Int(ms % 86_400_000 / 1000)
+        return LongLocationReport(
+            timeType: 2,
+            timeOfPosition: LIPTimeOfPosition(day: day.day, hour: secondOfDay / 3600, minute: secondOfDay / 60 % 60, second: secondOfDay % 60),
+            shape: .circleWithAltitude(LIPPoint(latitude: latitude, longitude: longitude), uncertainty: .covering(metres: 20),
+                                       altitude: .coding(metres: altitude)),
+            velocityData: .horizontalWithDirection(.coding(kilometresPerHour: speedKilometresPerHour), direction: .coding(degrees: headingDegrees)),
+            acknowledgementRequested: false, additionalData: .reason(LIPReason(code: reason)))
     }
 
     // MARK: Status and texts
@@ -108,9 +146,25 @@ extension RadioSimulator {
             reference = radio.nextTextReference
             radio.nextTextReference = radio.nextTextReference == 255 ? 1 : radio.nextTextReference + 1
         }
+        count { $0.textMessages += 1 }
+        if trafficChance(0.25) {
+            // A long report in several SDS (PI 0x8A, user data header with a concatenation
+            // element), each asking for a received report, the last part sent first.
+            let long = Self.longTexts[trafficIndex(Self.longTexts.count)]
+            var parts: [SDSSubmission] = []
+            updateRadio(index) { radio, _ in
+                parts = (try? SDSCodec.concatenatedTextSubmissions(long, to: "1", firstReference: radio.nextTextReference,
+                                                                   concatenationReference: radio.nextTextReference,
+                                                                   deliveryReport: .received, maximumBits: 480)) ?? []
+                for _ in parts { radio.nextTextReference = radio.nextTextReference == 255 ? 1 : radio.nextTextReference + 1 }
+            }
+            if parts.count > 1 { parts.insert(parts.removeLast(), at: 0) }
+            return routed(.text, parts.flatMap { part -> [Output] in
+                [.line("+CTSDSR: 12,\(radios[index].issi),0,\(ownISSI),0,\(part.lengthBits)"), .line(part.payloadHex)]
+            })
+        }
         // SDS-TL transfer, "received" report requested, ISO 8859-1, no timestamp.
         let pdu: [UInt8] = [0x82, 0x04, reference, 0x01] + Output.latin1(message)
-        count { $0.textMessages += 1 }
         return routed(.text, [.line("+CTSDSR: 12,\(radios[index].issi),0,\(ownISSI),0,\(pdu.count * 8)"), .line(LIPEncoder.hex(pdu))])
     }
 
