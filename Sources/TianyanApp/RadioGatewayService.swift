@@ -68,8 +68,10 @@ public final class RadioGatewayService: Service, Sendable {
         public var pagesRequested: UInt64 = 0
         public var pagesFailed: UInt64 = 0
         public var unhandledLines: UInt64 = 0
-        /// SDS the controller does not act on (acknowledgements, other protocols, undecodable PDUs).
+        /// SDS the controller does not act on (other protocols, undecodable PDUs, given-up concatenations).
         public var unhandledSDS: UInt64 = 0
+        /// LIP responses (to trigger, parameter, reporting and backlog requests) and report acknowledgements.
+        public var locationResponses: UInt64 = 0
         public var writeFailures: UInt64 = 0
         public var unresponsive: UInt64 = 0
     }
@@ -422,8 +424,15 @@ public final class RadioGatewayService: Service, Sendable {
             logger.info("radio gateway ready", metadata: ["gateway.own_issi": "\(own?.issi ?? "unknown")",
                                                          "gateway.refused_init": "\(failed.joined(separator: ","))"])
             return []
-        case .linkDown, .linkUnresponsive, .ownIdentity, .groupSelected, .battery, .deliveryReport, .sdsTransferStatus:
+        case .linkDown, .linkUnresponsive, .ownIdentity, .groupSelected, .battery, .deliveryReport, .sdsTransferStatus, .acknowledgement:
             return []
+        case .locationResponse(let unit, let response, _):
+            // The controller sends no location requests yet: a radio's answer is counted and logged.
+            s.counters.locationResponses += 1
+            if shouldLog("lip-response", &s) {
+                logger.notice("LIP response from a radio (counted)", metadata: ["radio.issi": "\(unit)", "lip.response": "\(response)"])
+            }
+            return sighting(unit, at: now)
         case .signalQuality(let quality, _):
             s.signalDBm = quality.dBm
             return []

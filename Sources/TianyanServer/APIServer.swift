@@ -472,7 +472,7 @@ enum PageJSON {
                 "bytes_in": c.bytesIn, "connects": c.connects, "disconnects": c.disconnects, "calls_started": c.callsStarted,
                 "calls_ended": c.callsEnded, "transmissions": c.transmissions, "positions": c.positions, "no_fix": c.noFix,
                 "statuses": c.statuses, "emergencies": c.emergencies, "emergency_repeats": c.emergencyRepeats, "texts": c.texts,
-                "pages_requested": c.pagesRequested, "pages_failed": c.pagesFailed, "unhandled_lines": c.unhandledLines, "unhandled_sds": c.unhandledSDS,
+                "pages_requested": c.pagesRequested, "pages_failed": c.pagesFailed, "unhandled_lines": c.unhandledLines, "unhandled_sds": c.unhandledSDS, "location_responses": c.locationResponses,
                 "write_failures": c.writeFailures, "unresponsive": c.unresponsive, "command_timeouts": g.engineTimeouts,
                 "orphaned_sds_headers": g.orphanedSDSHeaders, "overlong_lines": g.overlongLines,
             ],
