@@ -27,6 +27,10 @@ if [ -z "$(ls -A "$corpus")" ]; then
     printf '\r\n+CTSDSR: 12,2269001,0,9999,0,84\r\n0A00893E12472C51026810\r\n' > "$corpus/lip"
     printf '\r\n+CTICN: 1,0,0,0,6101629,1,1,0,1,1,0,4037009,0\r\n\r\n+CTXG: 2,3,0,0,0,6101629\r\n' > "$corpus/call"
     printf '\r\n+CTSDSR: 13,9876543,0,1234567,0,16\r\n8004\r\n\r\nOK\r\n+CMGS: 0,4,7\r\n' > "$corpus/status"
+    printf '\r\n+CTSDSR: 12,2269001,0,9999,0,150\r\n0A4E3B8325359EFD19D925A1C55420502620A8\r\n' > "$corpus/lip-long"
+    printf '\r\n+CTSDSR: 12,2269001,0,9999,0,42\r\n0A5E30620440\r\n' > "$corpus/lip-response"
+    printf '\r\n+CTSDSR: 12,555,0,9999,0,96\r\n8A042B010500030702024869\r\n\r\n+CTSDSR: 12,555,0,9999,0,96\r\n8A042A010500030702014869\r\n' > "$corpus/concatenated"
+    printf '\r\n+CTSDSR: 12,555,0,9999,0,32\r\n821800CA\r\n\r\n+CTSDSR: 12,555,0,9999,0,32\r\n822001C9\r\n' > "$corpus/report-ack"
 fi
 swiftc -O -parse-as-library -sanitize=fuzzer -module-name RadioFuzz "$src"/*.swift -o "$scratch/fuzz-radio-libfuzzer"
 exec "$scratch/fuzz-radio-libfuzzer" "$corpus" "$@"

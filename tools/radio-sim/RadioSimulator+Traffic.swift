@@ -147,10 +147,13 @@ extension RadioSimulator {
             radio.nextTextReference = radio.nextTextReference == 255 ? 1 : radio.nextTextReference + 1
         }
         count { $0.textMessages += 1 }
-        if trafficChance(0.25) {
+        // Both draws come first, so the traffic stream does not depend on the registrations.
+        let concatenated = trafficChance(0.25)
+        let long = Self.longTexts[trafficIndex(Self.longTexts.count)]
+        if concatenated, isRegistered(.concatenatedText) {
             // A long report in several SDS (PI 0x8A, user data header with a concatenation
-            // element), each asking for a received report, the last part sent first.
-            let long = Self.longTexts[trafficIndex(Self.longTexts.count)]
+            // element), each asking for a received report, the last part sent first. Only to a
+            // TE registered for PI 138 (AT+CTSP=1,3,138) or all PIs 128-255 (1,3,25).
             var parts: [SDSSubmission] = []
             updateRadio(index) { radio, _ in
                 parts = (try? SDSCodec.concatenatedTextSubmissions(long, to: "1", firstReference: radio.nextTextReference,
@@ -159,7 +162,7 @@ extension RadioSimulator {
                 for _ in parts { radio.nextTextReference = radio.nextTextReference == 255 ? 1 : radio.nextTextReference + 1 }
             }
             if parts.count > 1 { parts.insert(parts.removeLast(), at: 0) }
-            return routed(.text, parts.flatMap { part -> [Output] in
+            return routed(.concatenatedText, parts.flatMap { part -> [Output] in
                 [.line("+CTSDSR: 12,\(radios[index].issi),0,\(ownISSI),0,\(part.lengthBits)"), .line(part.payloadHex)]
             })
         }

@@ -60,7 +60,7 @@ struct RadioSimulator: Sendable {
         var notRouted = 0
     }
 
-    enum Service: Hashable, Sendable { case calls, status, location, text }
+    enum Service: Hashable, Sendable { case calls, status, location, text, concatenatedText }
 
     let configuration: SimConfiguration
     let grid: StreetGrid
@@ -464,6 +464,7 @@ struct RadioSimulator: Sendable {
             case .status: return layer1 == 2 && layer2 == 20
             case .location: return layer1 == 3 && (layer2 == 10 || layer2 == 24)
             case .text: return layer1 == 3 && (layer2 == 130 || layer2 == 25)
+            case .concatenatedText: return layer1 == 3 && (layer2 == 138 || layer2 == 25)
             }
         }
     }
