@@ -44,7 +44,7 @@ public struct PEIEngine: Sendable {
 
         public init(gateway: String,
                     initCommands: [String] = ["ATZ", "ATE0", "AT+CSCS=8859-1", "AT+CTSP=2,0,0", "AT+CTSP=1,1,11",
-                                              "AT+CTSP=1,2,20", "AT+CTSP=1,3,10", "AT+CTSP=1,3,130", "AT+CTSP=1,3,137", "AT+CNUMF?"],
+                                              "AT+CTSP=1,2,20", "AT+CTSP=1,3,10", "AT+CTSP=1,3,130", "AT+CTSP=1,3,137", "AT+CTSP=1,3,138", "AT+CNUMF?"],
                     commandTimeout: Double = 5, keepAliveInterval: Double = 10, syncAttempts: Int = 3,
                     sdsServiceCommand: String? = "AT+CTSDS=12,0,0,0,1",
                     pageDeliveryReport: DeliveryReportRequest = .receivedAndConsumed,

@@ -510,6 +510,12 @@ public final class RadioGatewayService: Service, Sendable {
             s.pages[id] = page
             logger.info("page \(page.state)", metadata: ["page.id": "\(id)", "page.to": "\(page.destination)", "page.detail": "\(detail)"])
             return [.page(page)]
+        case .sds(let from?, .undecoded(0x8A, _, let reason), _, let time):
+            // A text with a user data header that could not be read whole (parts missing when the
+            // reassembly gave up): the dispatcher sees that a text came and what of it arrived.
+            s.counters.texts += 1
+            return [.radioMessage(RadioMessage(gateway: name, unit: from, time: time, kind: .text, text: "(incomplete text) \(reason)"))]
+                + sighting(from, at: time)
         case .sds(let from, let content, let raw, _):
             // Runs under the state lock: log through `shouldLog(_:_:)` on the state already held
             // (taking the lock again here stopped the whole controller).

@@ -287,4 +287,61 @@ struct RadioGatewayTests {
         }
         await rig.close()
     }
+
+    @Test("a long LIP report, a report one bit short, a concatenated text and a report asking for an ack, through the line",
+          .timeLimit(.minutes(3)), arguments: ["pty", "tcp"])
+    func fullLIPAndSDSTLThroughTheLine(kind: String) async throws {
+        let rig = try await GatewayRig { kind == "pty" ? .pty(link: $0.file("pei")) : .tcp }
+        do {
+            try await rig.waitReady()
+            #expect(rig.radio.commands.contains("AT+CTSP=1,3,138"), "concatenated texts (PI 138) routed to the TE")
+            // A vehicle's long report: time of position two minutes ago (whole seconds, UTC),
+            // altitude, speed and a direction of travel of 90°.
+            let taken = Timestamp(milliseconds: (Timestamp.now().milliseconds / 1000 - 120) * 1000)
+            let utc = Calendar(identifier: .gregorian).dateComponents(in: TimeZone(identifier: "UTC")!, from: taken.date)
+            let point = LIPPoint(latitude: -34.6, longitude: -58.4)
+            let report = LongLocationReport(
+                timeType: 2, timeOfPosition: LIPTimeOfPosition(day: utc.day!, hour: utc.hour!, minute: utc.minute!, second: utc.second!),
+                shape: .pointWithAltitude(point, altitude: LIPAltitude(code: 251)),
+                velocityData: .horizontalWithDirection(LIPVelocity(code: 28), direction: LIPDirectionExtended(code: 64)),
+                acknowledgementRequested: false, additionalData: .reason(LIPReason(code: 129)))
+            let (bytes, bits) = report.encodedWithBitLength
+            rig.radio.send(["+CTSDSR: 12,2100007,0,2000999,0,\(bits)", HostileRadioTraffic.hex(bytes)])
+            // L1 declared one bit short: refused, never drawn.
+            rig.radio.send(["+CTSDSR: 12,2100008,0,2000999,0,83", "0A00893E12472C51026810"])
+            // A text in PI 0x8A parts, last part first, and an SDS-REPORT asking for an acknowledgement.
+            let text = String(repeating: "Vehicle 7 at the north gate, road closed; ", count: 4)
+            let parts = try SDSCodec.concatenatedTextSubmissions(text, to: "2000999", firstReference: 40, concatenationReference: 9)
+            #expect(parts.count > 1)
+            for part in parts.reversed() {
+                rig.radio.send(["+CTSDSR: 12,2100009,0,2000999,0,\(part.userData.count * 8)", HostileRadioTraffic.hex(part.userData)])
+            }
+            rig.radio.send(["+CTSDSR: 12,1234567,0,2345678,0,32", "821800CA"])
+            rig.radio.send(["+CTSDSR: 12,2100005,0,2000999,0,84", "0A00893E12472C51026810"])   // a canary after it all
+
+            try await waitUntil("the SDS-ACK for report 0xCA on the wire; got \(rig.radio.submissions)", timeout: .seconds(20)) {
+                rig.radio.submissions.contains { $0.destination == "1234567" && $0.hex == "822001CA" }
+            }
+            try await waitUntil("the positions and the text committed", timeout: .seconds(30)) {
+                let units = try await rig.store.units()
+                let texts = try await rig.store.radioMessages(unit: "2100009")
+                return units.contains { $0.id == "2100007" && $0.position != nil } && units.contains { $0.id == "2100005" && $0.position != nil }
+                    && !texts.isEmpty
+            }
+            let track = try await rig.store.track(unit: "2100007", from: Timestamp(milliseconds: 0), to: Timestamp.now().adding(seconds: 60))
+            let p = try #require(track.first)
+            #expect(p.time == taken, "the report's time of position, not the receive time: \(p.time.iso8601) vs \(taken.iso8601)")
+            #expect(abs(p.latitude - -34.6) < 1e-4 && abs(p.longitude - -58.4) < 1e-4)
+            #expect(p.altitude == 50, "altitude code 251 is 50 m: \(String(describing: p.altitude))")
+            #expect(p.heading == 90 && abs((p.speed ?? 0) - 28 / 3.6) < 1e-9, "speed \(String(describing: p.speed)) heading \(String(describing: p.heading))")
+            #expect(try await rig.store.track(unit: "2100008", from: Timestamp(milliseconds: 0), to: Timestamp.now().adding(seconds: 60)).isEmpty,
+                    "a report one bit short is refused, never drawn")
+            let texts = try await rig.store.radioMessages(unit: "2100009")
+            #expect(texts.count == 1 && texts.first?.text == text, "one whole text: \(texts.map(\.text))")
+        } catch {
+            await rig.close()
+            throw error
+        }
+        await rig.close()
+    }
 }
