@@ -20,8 +20,9 @@ final class ConsoleRig: @unchecked Sendable {
     var url: String { "http://\(http)/" }
     static let password = "console-pass-42"
 
-    /// The sample fleet, changed by `editFleet` (given the fleet directory) before the import.
-    init(editFleet: (String) throws -> Void = { _ in }) async throws {
+    /// The sample fleet, changed by `editFleet` (given the fleet directory) before the import;
+    /// `settings` (`key=value`) are given to `serve` with `--set`.
+    init(settings: [String] = [], editFleet: (String) throws -> Void = { _ in }) async throws {
         dir = try TemporaryDirectory("tianyan-console")
         broker = try LocalBroker(options: .init(persistence: false))
         database = dir.file("db.sqlite")
@@ -48,7 +49,8 @@ final class ConsoleRig: @unchecked Sendable {
         http = "127.0.0.1:\(try FreePort.loopback())"
         let serve = try startTianyan(["serve", "--database", database, "--mqtt", broker.url, "--http", http,
                                   "--gateway", "sim=tcp://\(simAddress)?profile=generic-pei", "--gateway", "desk=\(scripted.url)?profile=generic-pei",
-                                  "--set", "profiles_dir=\(packageRoot())/firmware-profiles", "--set", "planner.auto=false"], in: dir.path)
+                                  "--set", "profiles_dir=\(packageRoot())/firmware-profiles", "--set", "planner.auto=false"]
+                                  + settings.flatMap { ["--set", $0] }, in: dir.path)
         self.serve = serve
         try await waitUntil("both gateways ready; stderr: \(serve.stderr.suffix(2000))", timeout: .seconds(40)) {
             serve.stderr.components(separatedBy: "radio gateway ready").count >= 3 || !serve.isRunning
@@ -313,7 +315,9 @@ struct ConsoleTests {
         let community = "<a href=//evil.example/c>click</a><img src=x onerror=alert(1)><b>Xinmin</b>"
         let alias = "<a href=//evil.example/r>radio</a><img src=x><b>CM-0001</b>"
         let title = #"<a href="https://evil.example/">click</a><img src=x onerror=alert(1)><b>bold</b>"#
-        let rig = try await ConsoleRig { fleet in
+        let attribution = "<a href=//evil.example/t>tiles</a> & <b>co</b>"
+        // Tiles from a loopback port nobody serves: the attribution is drawn, nothing leaves the machine.
+        let rig = try await ConsoleRig(settings: ["console.tile_url=http://127.0.0.1:9/{z}/{x}/{y}.png", "console.tile_attribution=\(attribution)"]) { fleet in
             try ConsoleRig.replace("\"Xinmin\"", with: "\"\(community)\"", in: fleet + "/cells.geojson")
             try ConsoleRig.replace(",Xinmin,", with: ",\(community),", in: fleet + "/formations.csv")
             try ConsoleRig.replace("\n2100001,CM-0001,", with: "\n2100001,\(alias),", in: fleet + "/radios.csv")
@@ -356,6 +360,13 @@ struct ConsoleTests {
             // The community's name on the map: a permanent label.
             let label = try await tooltips().first { $0.text.contains("Xinmin") }
             #expect(label?.text == community && label?.markup == 0, "the community label: \(String(describing: label))")
+
+            // The tile attribution: configured text, shown as typed (Leaflet's own link to itself aside).
+            let credit = try await web.execute("""
+                const c = document.querySelector('.leaflet-control-attribution');
+                return [c.textContent, c.querySelectorAll('a[href*="evil"], b').length];
+                """) as? [Any] ?? []
+            #expect((credit.first as? String ?? "").hasSuffix(attribution) && credit.last as? Int == 0, "the attribution: \(credit)")
 
             // The task's marker, hovered: its tooltip.
             _ = try await web.waitFor("#task-list tr[data-task='\(task)']")
