@@ -403,13 +403,20 @@ struct ConsoleTests {
             try await web.type("#replay-units", "2100001")
             // The range the tab offers ends when the console loaded; the positions came later.
             try await web.execute("document.getElementById('replay-to').value = new Date(Date.now() + 9 * 3600e3).toISOString().slice(0, 16)")
-            try await waitUntil("the replayed track of 2100001 with its label", timeout: .seconds(30), poll: .seconds(1)) {
+            // Loaded once the store holds a position of it (the writer batches).
+            try await waitUntil("a stored track of 2100001", timeout: .seconds(30), poll: .seconds(1)) {
+                try await web.execute("document.getElementById('replay-status').textContent = ''")
                 try await web.click("#replay-load")
-                // The slider to its end: the track drawn up to its last position.
-                try await web.execute("const s = document.getElementById('replay-slider'); s.value = '1000'; s.dispatchEvent(new Event('input'));")
-                tip = try await tooltips().first { $0.text.contains("(2100001) · ") }
-                return tip != nil
+                var status = ""
+                try await waitUntil("the tracks loaded", timeout: .seconds(10), poll: .milliseconds(50)) {
+                    status = try await web.execute("return document.getElementById('replay-status').textContent") as? String ?? ""
+                    return !status.isEmpty
+                }
+                return !status.hasSuffix(": 0 positions")
             }
+            // The slider to its end: the track drawn up to its last position, labelled.
+            try await web.execute("const s = document.getElementById('replay-slider'); s.value = '1000'; s.dispatchEvent(new Event('input'));")
+            tip = try await tooltips().first { $0.text.contains("(2100001) · ") }
             #expect(tip?.text.hasPrefix(alias + " (2100001) · ") == true && tip?.markup == 0, "the replay's label: \(String(describing: tip))")
             try await web.saveScreenshot("markup-as-text")
             let csp = try await web.execute("return window.tianyan.csp") as? [String] ?? ["?"]
