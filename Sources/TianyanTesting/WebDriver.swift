@@ -206,10 +206,27 @@ public final class WebDriver: @unchecked Sendable {
         return found!
     }
 
-    /// A real click (the browser's input pipeline, as a mouse would).
+    /// A real click (the browser's input pipeline, as a mouse would). When the page redraws the
+    /// element between finding and clicking it (a list refreshed every second), the new one is clicked.
     public func click(_ css: String, timeout: Duration = .seconds(10)) async throws {
-        let element = try await waitFor(css, timeout: timeout)
-        try await call("POST", "/element/\(element)/click")
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            let element = try await waitFor(css, timeout: timeout)
+            do {
+                try await call("POST", "/element/\(element)/click")
+                return
+            } catch let e as TestFailure where e.description.contains("stale element") && ContinuousClock.now < deadline {
+                continue
+            }
+        }
+    }
+
+    /// Moves the mouse to a point of the window (CSS pixels from its top left), as a hand would:
+    /// the page sees the pointer events (hover tooltips open).
+    public func movePointer(x: Double, y: Double) async throws {
+        let move: [String: Any] = ["type": "pointerMove", "duration": 0, "origin": "viewport", "x": Int(x.rounded()), "y": Int(y.rounded())]
+        let mouse: [String: Any] = ["type": "pointer", "id": "mouse", "parameters": ["pointerType": "mouse"], "actions": [move]]
+        try await call("POST", "/actions", ["actions": [mouse]])
     }
 
     /// Types into a field as a keyboard would (after clearing it).

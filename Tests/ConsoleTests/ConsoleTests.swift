@@ -20,14 +20,18 @@ final class ConsoleRig: @unchecked Sendable {
     var url: String { "http://\(http)/" }
     static let password = "console-pass-42"
 
-    init() async throws {
+    /// The sample fleet, changed by `editFleet` (given the fleet directory) before the import;
+    /// `settings` (`key=value`) are given to `serve` with `--set`.
+    init(settings: [String] = [], editFleet: (String) throws -> Void = { _ in }) async throws {
         dir = try TemporaryDirectory("tianyan-console")
         broker = try LocalBroker(options: .init(persistence: false))
         database = dir.file("db.sqlite")
         #expect(try await runTianyan(["fleet", "sample", dir.file("fleet")], in: dir.path).status == 0)
-        #expect(try await runTianyan(["fleet", "import", dir.file("fleet"), "--database", database], in: dir.path).status == 0)
+        try editFleet(dir.file("fleet"))
+        let imported = try await runTianyan(["fleet", "import", dir.file("fleet"), "--database", database], in: dir.path)
+        #expect(imported.status == 0, "\(imported.stderr)")
         try (Self.password + "\n").write(toFile: dir.file("pw"), atomically: true, encoding: .utf8)
-        for role in ["dispatcher", "viewer", "lead"] {
+        for role in ["dispatcher", "viewer", "lead", "maintenance", "admin"] {
             let added = try await runTianyan(["users", "add", role, "--role", role, "--password-file", dir.file("pw"), "--database", database], in: dir.path)
             #expect(added.status == 0, "\(added.stderr)")
         }
@@ -45,13 +49,21 @@ final class ConsoleRig: @unchecked Sendable {
         http = "127.0.0.1:\(try FreePort.loopback())"
         let serve = try startTianyan(["serve", "--database", database, "--mqtt", broker.url, "--http", http,
                                   "--gateway", "sim=tcp://\(simAddress)?profile=generic-pei", "--gateway", "desk=\(scripted.url)?profile=generic-pei",
-                                  "--set", "profiles_dir=\(packageRoot())/firmware-profiles", "--set", "planner.auto=false"], in: dir.path)
+                                  "--set", "profiles_dir=\(packageRoot())/firmware-profiles", "--set", "planner.auto=false"]
+                                  + settings.flatMap { ["--set", $0] }, in: dir.path)
         self.serve = serve
         try await waitUntil("both gateways ready; stderr: \(serve.stderr.suffix(2000))", timeout: .seconds(40)) {
             serve.stderr.components(separatedBy: "radio gateway ready").count >= 3 || !serve.isRunning
         }
         try await waitUntil("the HTTP server", timeout: .seconds(30)) { serve.stderr.contains("listening on") || !serve.isRunning }
         #expect(serve.isRunning, "tianyan serve exited: \(serve.stderr.suffix(3000))")
+    }
+
+    /// Replaces every `text` in `file` with `replacement`; fails when `text` is not there.
+    static func replace(_ text: String, with replacement: String, in file: String) throws {
+        let contents = try String(contentsOfFile: file, encoding: .utf8)
+        guard contents.contains(text) else { throw TestFailure("\(file) has no \(text)") }
+        try contents.replacingOccurrences(of: text, with: replacement).write(toFile: file, atomically: true, encoding: .utf8)
     }
 
     func close() {
@@ -217,25 +229,198 @@ struct ConsoleTests {
         }
     }
 
-    @Test("a viewer cannot launch a sortie: the buttons are disabled and the API refuses with 403")
-    func viewerCannotLaunchASortie() async throws {
+    @Test("each role sees only the actions it may perform (a viewer none; the controller still refuses what is forced), admin all")
+    func eachRoleSeesOnlyItsActions() async throws {
         let rig = try await ConsoleRig()
         defer { rig.close() }
-        try await rig.inBrowser(as: "viewer", artefact: "viewer") { web in
-            try await web.click("#tabs button[data-tab=sorties]")
-            for button in ["#replan", "#urgent-fly", "#urgent-pick"] {
-                try await web.waitFor(button)
-                #expect(try await web.execute("return document.querySelector(arguments[0]).disabled", [button]) as? Bool == true, "\(button) is disabled for a viewer")
+        // Something to act on in every panel: an open emergency alarm and a task.
+        rig.scripted.send(["+CTSDSR: 13,2100003,0,2000999,0,16", "0000"])
+        let api = APIClient(address: rig.http)
+        try await api.login("dispatcher", password: ConsoleRig.password)
+        let created = try await api.request("POST", "/api/v1/tasks", json: ["title": "Blocked drain on Zhen'an Road", "location": ["lat": 22.79, "lon": 113.79]])
+        #expect(created.status == 201, "\(created.text)")
+        let task = try #require(created.json["id"] as? String)
+        try await waitUntil("the emergency alarm open in the controller", timeout: .seconds(10)) {
+            !((try await api.request("GET", "/api/v1/alarms?open=true&kind=emergency").json["alarms"] as? [[String: Any]]) ?? []).isEmpty
+        }
+        let dispatch: Set = ["#unit-page", "#unit-finding", "#alarm-list button.ack", "#alarm-list button.clear", ".popup button.ack", ".popup button.task",
+                             "#page-send", "#page-text", "#task-new-point", "#task-suggest", "#task-cancel", "#task-details button[data-state]"]
+        let lead: Set = ["#replan", "#urgent-pick", "#urgent-fly"]
+        let maintenance: Set = ["#maint-ground", "#maint-serviced"]
+        let expected: [(String, Set<String>)] = [("viewer", []), ("dispatcher", dispatch), ("lead", lead), ("maintenance", maintenance),
+                                                 ("admin", dispatch.union(lead).union(maintenance))]
+        for (role, actions) in expected {
+            try await rig.inBrowser(as: role, artefact: "actions-\(role)") { web in
+                let shown = try await Self.actionsShown(web, task: task)
+                #expect(shown == actions, "\(role): shown but not allowed \(shown.subtracting(actions).sorted()), allowed but not shown \(actions.subtracting(shown).sorted())")
+                if role == "viewer" {
+                    try await web.saveScreenshot("viewer-tasks")
+                    // Even without the buttons, the controller refuses.
+                    let answer = try await web.executeAsync("""
+                        const done = arguments[arguments.length - 1];
+                        fetch('/api/v1/sorties', {method: 'POST', headers: {'Content-Type': 'application/json', Authorization: 'Bearer ' + window.tianyan.S.token},
+                          body: JSON.stringify({cells: ['CA-001']})}).then(async (r) => done([r.status, await r.text()]), (e) => done([0, String(e)]));
+                        """) as? [Any] ?? []
+                    #expect(answer.first as? Int == 403, "\(answer)")
+                    #expect((answer.last as? String ?? "").contains("lead"), "the refusal names the role needed: \(answer)")
+                }
             }
-            // Even past the disabled button, the controller refuses.
-            let answer = try await web.executeAsync("""
-                const done = arguments[arguments.length - 1];
-                fetch('/api/v1/sorties', {method: 'POST', headers: {'Content-Type': 'application/json', Authorization: 'Bearer ' + window.tianyan.S.token},
-                  body: JSON.stringify({cells: ['CA-001']})}).then(async (r) => done([r.status, await r.text()]), (e) => done([0, String(e)]));
+        }
+    }
+
+    /// Which of the console's action controls `web` shows, after the same clicks whatever the
+    /// role: a radio's and a drone's details, the alarms (list and popup), paging, `task`'s
+    /// details, the sortie board and a drone's maintenance.
+    static func actionsShown(_ web: WebDriver, task: String) async throws -> Set<String> {
+        var shown = Set<String>()
+        func collect(_ selectors: [String]) async throws {
+            let present = try await web.execute("return arguments[0].filter((s) => document.querySelector(s) !== null)", [selectors]) as? [String]
+            shown.formUnion(try #require(present, "the selectors' check ran"))
+        }
+        let drone = try #require(try await web.execute("return [...window.tianyan.S.units.values()].find((u) => u.kind === 'drone').id") as? String)
+        try await web.click("#tabs button[data-tab=units]")
+        for unit in ["2100001", drone] {
+            try await web.type("#unit-search", unit)
+            try await web.click("#unit-list tr[data-unit='\(unit)']")
+            try await waitUntil("the details of \(unit)", timeout: .seconds(10)) {
+                try await web.execute("return document.querySelector('#unit-details td')?.textContent") as? String == unit
+            }
+            try await collect(["#unit-page", "#unit-finding"])
+        }
+        try await web.click("#tabs button[data-tab=alarms]")
+        _ = try await web.waitFor("#alarm-list tr[data-alarm]")
+        _ = try await web.waitFor(".popup[data-alarm]")
+        try await collect(["#alarm-list button.ack", "#alarm-list button.clear", ".popup button.ack", ".popup button.task"])
+        try await web.click("#tabs button[data-tab=pages]")
+        _ = try await web.waitFor("#page-list")
+        try await collect(["#page-send", "#page-text"])
+        try await web.click("#tabs button[data-tab=tasks]")
+        try await web.click("#task-list tr[data-task='\(task)']")
+        _ = try await web.waitFor("#task-details h3")
+        try await collect(["#task-new-point", "#task-suggest", "#task-cancel", "#task-details button[data-state]"])
+        try await web.click("#tabs button[data-tab=sorties]")
+        _ = try await web.waitFor("#gantt")
+        try await collect(["#replan", "#urgent-pick", "#urgent-fly"])
+        try await web.click("#tabs button[data-tab=maint]")
+        try await web.click("#maint-list tr[data-unit='\(drone)']", timeout: .seconds(20))
+        try await waitUntil("the maintenance details of \(drone)", timeout: .seconds(20)) {
+            (try await web.execute("return document.querySelector('#maint-unit h3')?.textContent") as? String ?? "").hasPrefix(drone)
+        }
+        try await collect(["#maint-ground", "#maint-unground", "#maint-serviced"])
+        return shown
+    }
+
+    @Test("stored markup (a task title, a community, a radio's alias) is shown as text in tooltips, labels and lists, never as HTML")
+    func storedMarkupIsShownAsText() async throws {
+        let community = "<a href=//evil.example/c>click</a><img src=x onerror=alert(1)><b>Xinmin</b>"
+        let alias = "<a href=//evil.example/r>radio</a><img src=x><b>CM-0001</b>"
+        let title = #"<a href="https://evil.example/">click</a><img src=x onerror=alert(1)><b>bold</b>"#
+        let attribution = "<a href=//evil.example/t>tiles</a> & <b>co</b>"
+        // Tiles from a loopback port nobody serves: the attribution is drawn, nothing leaves the machine.
+        let rig = try await ConsoleRig(settings: ["console.tile_url=http://127.0.0.1:9/{z}/{x}/{y}.png", "console.tile_attribution=\(attribution)"]) { fleet in
+            try ConsoleRig.replace("\"Xinmin\"", with: "\"\(community)\"", in: fleet + "/cells.geojson")
+            try ConsoleRig.replace(",Xinmin,", with: ",\(community),", in: fleet + "/formations.csv")
+            try ConsoleRig.replace("\n2100001,CM-0001,", with: "\n2100001,\(alias),", in: fleet + "/radios.csv")
+        }
+        defer { rig.close() }
+        let api = APIClient(address: rig.http)
+        try await api.login("dispatcher", password: ConsoleRig.password)
+        let created = try await api.request("POST", "/api/v1/tasks", json: ["title": title, "location": ["lat": 22.80, "lon": 113.80]])
+        #expect(created.status == 201, "\(created.text)")
+        let task = try #require(created.json["id"] as? String)
+        let state = (created.json["state"] as? String ?? "?").replacingOccurrences(of: "_", with: " ")
+        try await rig.inBrowser(as: "viewer", artefact: "markup") { web in
+            /// Every Leaflet tooltip shown: its text and how many markup elements it holds.
+            func tooltips() async throws -> [(text: String, markup: Int)] {
+                let list = try await web.execute("""
+                    return [...document.querySelectorAll('.leaflet-tooltip')].map((t) => [t.textContent, t.querySelectorAll('a, img, b, script').length]);
+                    """) as? [[Any]] ?? []
+                return list.map { ($0.first as? String ?? "", $0.last as? Int ?? -1) }
+            }
+            /// Hovers the mouse where the map draws a WGS-84 point until a tooltip starting with
+            /// `prefix` shows, and returns it. The point is found again on every try: the map may
+            /// still be gliding to fit the cells.
+            func hover(_ lat: Double, _ lon: Double, until prefix: String) async throws -> (text: String, markup: Int)? {
+                var tip: (text: String, markup: Int)?
+                try await waitUntil("a tooltip starting \(prefix) under the mouse", timeout: .seconds(10), poll: .milliseconds(250)) {
+                    let p = try await web.execute("""
+                        const m = window.tianyan.S.map, r = m.getContainer().getBoundingClientRect();
+                        const p = m.latLngToContainerPoint([arguments[0], arguments[1]]);
+                        return [r.left + p.x, r.top + p.y];
+                        """, [lat, lon]) as? [Double] ?? []
+                    let x = try #require(p.first), y = try #require(p.last)
+                    try await web.movePointer(x: x + 2, y: y + 2)
+                    try await web.movePointer(x: x, y: y)
+                    tip = try await tooltips().first { $0.text.hasPrefix(prefix) }
+                    return tip != nil
+                }
+                return tip
+            }
+
+            // The community's name on the map: a permanent label.
+            let label = try await tooltips().first { $0.text.contains("Xinmin") }
+            #expect(label?.text == community && label?.markup == 0, "the community label: \(String(describing: label))")
+
+            // The tile attribution: configured text, shown as typed (Leaflet's own link to itself aside).
+            let credit = try await web.execute("""
+                const c = document.querySelector('.leaflet-control-attribution');
+                return [c.textContent, c.querySelectorAll('a[href*="evil"], b').length];
                 """) as? [Any] ?? []
-            #expect(answer.first as? Int == 403, "\(answer)")
-            #expect((answer.last as? String ?? "").contains("lead"), "the refusal names the role needed: \(answer)")
-            try await web.saveScreenshot("viewer-sorties")
+            #expect((credit.first as? String ?? "").hasSuffix(attribution) && credit.last as? Int == 0, "the attribution: \(credit)")
+
+            // The task's marker, hovered: its tooltip.
+            _ = try await web.waitFor("#task-list tr[data-task='\(task)']")
+            var tip = try await hover(22.80, 113.80, until: task + " · ")
+            #expect(tip?.text == task + " · " + title + " · " + state, "the task's tooltip: \(String(describing: tip?.text))")
+            #expect(tip?.markup == 0, "the task's tooltip holds no element made from its title")
+
+            // A cell of the community, hovered: its sticky tooltip.
+            let cell = try await web.executeAsync("""
+                const done = arguments[arguments.length - 1];
+                fetch('/api/v1/registry/cells', {headers: {Authorization: 'Bearer ' + window.tianyan.S.token}}).then((r) => r.json()).then((g) => {
+                  const f = g.features.find((f) => f.properties.community === arguments[0]);
+                  const ring = f.geometry.coordinates[0].slice(1);
+                  done([f.properties.id, ring.reduce((s, c) => s + c[1], 0) / ring.length, ring.reduce((s, c) => s + c[0], 0) / ring.length]);
+                }, (e) => done([String(e)]));
+                """, [community]) as? [Any] ?? []
+            let cellID = try #require(cell.first as? String, "a cell of the community: \(cell)")
+            tip = try await hover(try #require(cell[1] as? Double), try #require(cell[2] as? Double), until: cellID + " · ")
+            #expect(tip?.text == cellID + " · " + community && tip?.markup == 0, "the cell's tooltip: \(String(describing: tip))")
+
+            // The task list shows the title as text.
+            try await web.click("#tabs button[data-tab=tasks]")
+            let row = try await web.execute("""
+                const row = document.querySelector(arguments[0]);
+                return [row.querySelector('strong').textContent, row.querySelectorAll('a, img, b').length];
+                """, ["#task-list tr[data-task='\(task)']"]) as? [Any] ?? []
+            #expect(row.first as? String == title && row.last as? Int == 0, "the task's row: \(row)")
+
+            // The radio's alias on its replayed track: a permanent tooltip.
+            try await waitUntil("radio 2100001 to report a position", timeout: .seconds(45), poll: .milliseconds(500)) {
+                try await web.execute("return !!window.tianyan.S.units.get('2100001')?.position") as? Bool == true
+            }
+            try await web.click("#tabs button[data-tab=replay]")
+            try await web.type("#replay-units", "2100001")
+            // The range the tab offers ends when the console loaded; the positions came later.
+            try await web.execute("document.getElementById('replay-to').value = new Date(Date.now() + 9 * 3600e3).toISOString().slice(0, 16)")
+            // Loaded once the store holds a position of it (the writer batches).
+            try await waitUntil("a stored track of 2100001", timeout: .seconds(30), poll: .seconds(1)) {
+                try await web.execute("document.getElementById('replay-status').textContent = ''")
+                try await web.click("#replay-load")
+                var status = ""
+                try await waitUntil("the tracks loaded", timeout: .seconds(10), poll: .milliseconds(50)) {
+                    status = try await web.execute("return document.getElementById('replay-status').textContent") as? String ?? ""
+                    return !status.isEmpty
+                }
+                return !status.hasSuffix(": 0 positions")
+            }
+            // The slider to its end: the track drawn up to its last position, labelled.
+            try await web.execute("const s = document.getElementById('replay-slider'); s.value = '1000'; s.dispatchEvent(new Event('input'));")
+            tip = try await tooltips().first { $0.text.contains("(2100001) · ") }
+            #expect(tip?.text.hasPrefix(alias + " (2100001) · ") == true && tip?.markup == 0, "the replay's label: \(String(describing: tip))")
+            try await web.saveScreenshot("markup-as-text")
+            let csp = try await web.execute("return window.tianyan.csp") as? [String] ?? ["?"]
+            #expect(csp.isEmpty, "Content-Security-Policy violations (markup was parsed): \(csp)")
         }
     }
 

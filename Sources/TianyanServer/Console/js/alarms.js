@@ -66,14 +66,14 @@ function popup(a) {
   const box = document.getElementById('popups');
   alarmState.popups++;
   alarmState.shownAt[a.id] = Date.now();
-  const where = S.units.get(a.unit);
+  const where = S.units.get(a.unit), dispatcher = allowed('dispatcher');
   const el = h('div', { class: 'popup' + (a.severity === 'warning' ? ' warning' : ''), 'data-alarm': a.id, role: 'alert' },
     h('strong', {}, (a.kind === 'emergency' ? 'EMERGENCY' : a.kind.toUpperCase()) + ' · ' + unitName(a.unit)),
     h('div', {}, a.text), h('div', { class: 'muted' }, clock(a.time)),
     h('div', { class: 'row' },
-      h('button', { class: 'ack', onclick: async () => { await acknowledge(a.id); if (open.get(a.id)?.acknowledged_at) el.remove(); } }, 'acknowledge'),
+      dispatcher ? h('button', { class: 'ack', onclick: async () => { await acknowledge(a.id); if (open.get(a.id)?.acknowledged_at) el.remove(); } }, 'acknowledge') : null,
       where && where.position ? h('button', { onclick: () => emit('selected', a.unit) }, 'show on map') : null,
-      a.kind !== 'task_sla' ? h('button', { onclick: () => emit('task-from-alarm', a) }, 'create task') : null,
+      dispatcher && a.kind !== 'task_sla' ? h('button', { class: 'task', onclick: () => emit('task-from-alarm', a) }, 'create task') : null,
       h('button', { onclick: () => el.remove() }, 'hide')));
   box.prepend(el);
   while (box.children.length > 5) box.lastChild.remove();
@@ -84,6 +84,7 @@ function changed() { markUnits(); counter(); render(); }
 function render() {
   const tab = document.getElementById('tab-alarms');
   const list = [...open.values()].sort((a, b) => (b.time > a.time ? 1 : -1));
+  const dispatcher = allowed('dispatcher');
   fill(tab, h('h2', {}, 'Open alarms'),
     list.length === 0 ? h('p', { class: 'muted' }, 'no open alarms') :
     h('table', { id: 'alarm-list' }, h('tr', {}, h('th', {}, 'time'), h('th', {}, 'unit'), h('th', {}, 'alarm'), h('th', {}, '')),
@@ -93,8 +94,8 @@ function render() {
         h('td', {}, h('span', { class: 'state ' + (a.kind === 'emergency' ? 'emergency' : a.severity) }, a.kind), ' ', a.text,
           a.acknowledged_at ? h('div', { class: 'muted' }, 'acknowledged by ' + a.acknowledged_by + ' ' + clock(a.acknowledged_at) + (a.note ? ': ' + a.note : '')) : null),
         h('td', {},
-          a.acknowledged_at ? null : h('button', { class: 'ack', disabled: !allowed('dispatcher'), onclick: () => acknowledge(a.id) }, 'ack'),
-          h('button', { class: 'clear', disabled: !allowed('dispatcher'), onclick: () => clearAlarm(a.id) }, 'clear'))))));
+          a.acknowledged_at || !dispatcher ? null : h('button', { class: 'ack', onclick: () => acknowledge(a.id) }, 'ack'),
+          dispatcher ? h('button', { class: 'clear', onclick: () => clearAlarm(a.id) }, 'clear') : null)))));
 }
 
 async function load() {

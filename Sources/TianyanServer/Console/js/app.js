@@ -45,12 +45,16 @@ async function start() {
   const me = get('/api/v1/session');
   const data = Promise.all([get('/api/v1/console'), get('/api/v1/registry'), get('/api/v1/registry/cells'), get('/api/v1/units?limit=10000')]);
   data.catch(() => {});
+  const before = S.me;
   try {
     S.me = await me;
   } catch (e) {
     loggedOut(S.token ? 'your session has ended; log in again' : '');
     return;
   }
+  // The panels were drawn with the actions of the role logged in first: another user logging
+  // in on this page (after the session ended) gets a fresh page (the token is kept for it).
+  if (started && (before.user !== S.me.user || before.role !== S.me.role)) { location.reload(); return; }
   $('login').classList.add('hidden');
   $('who').textContent = S.me.user + ' · ' + S.me.role;
   document.body.dataset.role = S.me.role;
@@ -237,10 +241,10 @@ function showUnit(id) {
   }
   const actions = h('div', { class: 'row' },
     h('button', { id: 'unit-track', onclick: () => showTrack(id) }, 'track (last hour)'),
-    u.kind === 'radio' ? h('button', { id: 'unit-page', disabled: !allowed('dispatcher'), title: allowed('dispatcher') ? '' : 'needs the dispatcher role', onclick: () => { showTab('pages'); emit('page-to', id); } }, 'page') : null,
+    u.kind === 'radio' && allowed('dispatcher') ? h('button', { id: 'unit-page', onclick: () => { showTab('pages'); emit('page-to', id); } }, 'page') : null,
     h('button', { onclick: () => { emit('replay-unit', id); showTab('replay'); } }, 'replay…'),
     u.kind === 'drone' ? h('button', { onclick: () => { showTab('maint'); emit('maint-unit', id); } }, 'maintenance') : null,
-    u.kind === 'drone' ? h('button', { id: 'unit-finding', disabled: !allowed('dispatcher'), title: allowed('dispatcher') ? 'a task where the drone is now' : 'needs the dispatcher role', onclick: () => emit('task-from-drone', id) }, 'task from finding') : null);
+    u.kind === 'drone' && allowed('dispatcher') ? h('button', { id: 'unit-finding', title: 'a task where the drone is now', onclick: () => emit('task-from-drone', id) }, 'task from finding') : null);
   fill(box, h('h2', {}, u.name || u.id), h('table', {}, rows.map(([k, v]) => h('tr', {}, h('th', {}, k), h('td', {}, v)))), actions);
 }
 

@@ -2,7 +2,7 @@
 // registry, and every unit drawn on one canvas (thousands of radios stay fluid: an update only
 // marks the canvas dirty; it is redrawn once per animation frame). Radios are clustered on a
 // screen grid when zoomed out.
-import { S, emit, on } from './util.js';
+import { S, emit, on, textElement, escapeHTML } from './util.js';
 import { wgsToGcj } from './geo.js';
 
 export const CLUSTER_BELOW_ZOOM = 15;
@@ -22,7 +22,8 @@ export function initMap(settings) {
   const map = L.map('map', { preferCanvas: true, zoomControl: true, attributionControl: !!settings.tile_url, worldCopyJump: false });
   S.map = map;
   if (settings.tile_url) {
-    L.tileLayer(settings.tile_url, { maxZoom: 19, attribution: settings.tile_attribution || '' }).addTo(map);
+    // The attribution is configured text (console.tile_attribution); Leaflet shows it as HTML.
+    L.tileLayer(settings.tile_url, { maxZoom: 19, attribution: escapeHTML(settings.tile_attribution || '') }).addTo(map);
   }
   overlays = L.layerGroup().addTo(map);
   map.setView([22.80, 113.80], 12);  // until the cells are drawn and fitted
@@ -192,7 +193,7 @@ function drawCells() {
     // A click on a cell is also a click on the map at that point (a task's location, say).
     poly.on('click', (e) => { emit('cell-click', { id, cell: c, feature: f, event: e }); emit('map-click', e); });
     const tip = c ? `${id} · ${c.community} · ${c.status}` + (c.staleness_days !== null && c.staleness_days !== undefined ? ` · ${c.staleness_days.toFixed(1)} d since covered` : '') : `${id} · ${f.properties.community || ''}`;
-    poly.bindTooltip(tip, { sticky: true });
+    poly.bindTooltip(() => textElement(tip), { sticky: true });
     cellsLayer.addLayer(poly);
     const name = f.properties.community;
     if (name) {
@@ -205,7 +206,7 @@ function drawCells() {
   outlineLayer = L.layerGroup();
   for (const [name, b] of communities) {
     outlineLayer.addLayer(L.rectangle(b, { color: '#142033', weight: 1.5, fill: false, dashArray: '4 4', interactive: false }));
-    outlineLayer.addLayer(L.tooltip({ permanent: true, direction: 'center', className: 'cell-label', opacity: 0.7 }).setLatLng(b.getNorthWest()).setContent(name));
+    outlineLayer.addLayer(L.tooltip({ permanent: true, direction: 'center', className: 'cell-label', opacity: 0.7 }).setLatLng(b.getNorthWest()).setContent(textElement(name)));
   }
   cellsLayer.addTo(S.map);
   if (S.map.getZoom() >= 11) outlineLayer.addTo(S.map);

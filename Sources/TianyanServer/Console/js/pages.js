@@ -19,13 +19,27 @@ function render() {
 
 export function init() {
   const tab = document.getElementById('tab-pages');
+  // Only dispatchers page: other roles see the recent pages and no form.
+  if (allowed('dispatcher')) tab.append(...composer());
+  tab.append(h('h2', {}, 'Recent pages'), h('table', { id: 'page-list' }));
+  on('page', (p) => { pages.set(p.id, p); render(); });
+  const load = async () => {
+    const r = await attempt('loading pages', () => get('/api/v1/pages?limit=100'));
+    if (r) { for (const p of r.pages) pages.set(p.id, p); render(); }
+  };
+  load();
+  on('resync', load);
+}
+
+/** The form that sends a page (text or status) to a radio or a talkgroup. */
+function composer() {
   const to = h('input', { id: 'page-to', list: 'page-targets', placeholder: 'radio ISSI or talkgroup GSSI' });
   const targets = h('datalist', { id: 'page-targets' },
     (S.registry.talkgroups || []).map((t) => h('option', { value: t.gssi }, 'talkgroup ' + t.name)),
     (S.registry.radios || []).slice(0, 3000).map((r) => h('option', { value: r.issi }, r.alias + ' · ' + r.person)));
   const text = h('textarea', { id: 'page-text', rows: 3, maxlength: 1000, placeholder: 'message' });
   const status = h('input', { id: 'page-status', placeholder: 'or a status code / name', size: 14 });
-  const send = h('button', { class: 'primary', id: 'page-send', disabled: !allowed('dispatcher'), title: allowed('dispatcher') ? '' : 'needs the dispatcher role' }, 'send');
+  const send = h('button', { class: 'primary', id: 'page-send' }, 'send');
   const error = h('p', { class: 'error', id: 'page-error' });
   send.addEventListener('click', async () => {
     error.textContent = '';
@@ -39,16 +53,8 @@ export function init() {
       toast('page ' + p.id + ' to ' + p.to + ': ' + p.state);
     } catch (e) { error.textContent = e.message; }
   });
-  tab.append(h('h2', {}, 'Page a unit or talkgroup'), h('div', { class: 'row' }, to, targets), text, h('div', { class: 'row' }, status, send), error,
-    h('h2', {}, 'Recent pages'), h('table', { id: 'page-list' }));
   on('page-to', (id) => { to.value = id; text.focus(); });
-  on('page', (p) => { pages.set(p.id, p); render(); });
-  const load = async () => {
-    const r = await attempt('loading pages', () => get('/api/v1/pages?limit=100'));
-    if (r) { for (const p of r.pages) pages.set(p.id, p); render(); }
-  };
-  load();
-  on('resync', load);
+  return [h('h2', {}, 'Page a unit or talkgroup'), h('div', { class: 'row' }, to, targets), text, h('div', { class: 'row' }, status, send), error];
 }
 
 export function sendPage(to, text) { return post('/api/v1/pages', { to, text }); }

@@ -1,6 +1,6 @@
 // Track replay: pick units and a time range, load their tracks, and play them back with a time
 // slider (1×, 10×, 60×, 300×). Each unit is drawn with its trail up to the slider's time.
-import { S, get, h, on, attempt, toast, clock, stamp, unitName } from './util.js';
+import { S, get, h, on, attempt, toast, clock, stamp, unitName, textElement } from './util.js';
 import { toMap, overlay } from './map.js';
 
 let layer = null, tracks = [], t0 = 0, t1 = 0, now = 0, playing = false, speed = 60, lastFrame = 0;
@@ -26,7 +26,7 @@ function render() {
     const trail = tr.points.slice(0, k + 1).map((p) => toMap(p.lat, p.lon));
     L.polyline(trail, { color: colours[i % colours.length], weight: 3, opacity: 0.8, interactive: false }).addTo(layer);
     L.circleMarker(trail[trail.length - 1], { radius: 7, color: '#fff', weight: 2, fillColor: colours[i % colours.length], fillOpacity: 1 })
-      .bindTooltip(unitName(tr.unit) + ' · ' + clock(tr.points[k].time), { permanent: true, direction: 'right' }).addTo(layer);
+      .bindTooltip(textElement(unitName(tr.unit) + ' · ' + clock(tr.points[k].time)), { permanent: true, direction: 'right' }).addTo(layer);
   });
   document.getElementById('replay-time').textContent = stamp(now) + ':' + String(new Date(now).getUTCSeconds()).padStart(2, '0') + ' UTC+8';
   const slider = document.getElementById('replay-slider');

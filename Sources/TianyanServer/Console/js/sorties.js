@@ -9,9 +9,9 @@ const colours = { planned: '#90a4c0', held: '#b39ddb', prepared: '#42a5f5', exec
 let span = 24, picked = new Set(), picking = false, canvas = null, hits = [];
 export const sortieState = { sorties };
 
+// Sorties are planned, held, recalled and re-planned by leads: other roles see no such button.
 function leadButton(label, id, fn) {
-  const ok = allowed('lead');
-  return h('button', { id, disabled: !ok, title: ok ? '' : 'needs the lead role', onclick: fn }, label);
+  return allowed('lead') ? h('button', { id, onclick: fn }, label) : null;
 }
 
 async function load() {
@@ -83,7 +83,7 @@ function details(s) {
         ['route', (s.route_distance_m / 1000).toFixed(1) + ' km, ' + Math.round(s.route_duration_s / 60) + ' min'],
         ['last step', s.history && s.history.length ? s.history[s.history.length - 1].state + ' ' + clock(s.history[s.history.length - 1].time) + ' ' + (s.history[s.history.length - 1].detail || '') : '–'],
       ].map(([k, v]) => h('tr', {}, h('th', {}, k), h('td', {}, v)))),
-    s.final ? h('p', { class: 'muted' }, 'finished') : h('div', { class: 'row' },
+    s.final ? h('p', { class: 'muted' }, 'finished') : !allowed('lead') ? null : h('div', { class: 'row' },
       s.state === 'held' || s.state === 'paused' ? leadButton('resume', 'sortie-resume', () => act(s, 'resume')) : leadButton(flying ? 'pause in the air' : 'hold', 'sortie-pause', () => act(s, 'pause')),
       leadButton(flying ? 'recall' : 'cancel', 'sortie-cancel', () => act(s, 'cancel'))));
 }
@@ -126,7 +126,7 @@ export function init() {
   const legend = h('div', { class: 'legend muted' }, Object.entries(colours).map(([k, c]) => { const sw = h('span'); sw.style.background = c; return [sw, k]; }));
   tab.append(h('h2', {}, 'Sortie board'), h('div', { class: 'row' }, range, replan, h('span', { id: 'sortie-count', class: 'muted' })), canvas, legend,
     h('div', { id: 'sortie-details' }, h('p', { class: 'muted' }, 'click a bar for its details')),
-    h('h3', {}, 'Urgent sortie'), h('div', { class: 'row' }, pick, fly), pickedBox,
+    ...(allowed('lead') ? [h('h3', {}, 'Urgent sortie'), h('div', { class: 'row' }, pick, fly), pickedBox] : []),
     h('p', { class: 'muted' }, 'The map\'s "staleness" switch colours each cell by days since it was last covered: green < 4 d, olive < 9 d, orange older, red overdue, grey never.'));
   on('cell-click', ({ id }) => {
     if (!picking) return;

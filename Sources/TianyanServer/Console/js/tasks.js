@@ -3,7 +3,7 @@
 // statuses move the task. SLA timers (contact within 30 min, on scene within 1 h of creation)
 // count down here and turn red when missed (the controller escalates with an alarm). Per-team
 // on-time closure and rework rates below the list.
-import { S, get, post, h, on, emit, attempt, toast, clock, stamp, duration, unitName, allowed, ask, fill } from './util.js';
+import { S, get, post, h, on, emit, attempt, toast, clock, stamp, duration, unitName, allowed, ask, fill, textElement } from './util.js';
 import { toMap, overlay } from './map.js';
 import { gcjToWgs } from './geo.js';
 
@@ -11,9 +11,10 @@ const tasks = new Map();
 let layer = null, picking = false, shown = null;
 export const taskState = { tasks };
 
+// Tasks are created, dispatched and moved by dispatchers: other roles see no such button.
 const can = () => allowed('dispatcher');
 function dispatcherButton(label, attrs, fn) {
-  return h('button', { ...attrs, disabled: !can(), title: can() ? '' : 'needs the dispatcher role', onclick: fn }, label);
+  return can() ? h('button', { ...attrs, onclick: fn }, label) : null;
 }
 
 /** "12:34 left", "met 12 min", "MISSED 5 min ago" from an SLA object, at `now`. */
@@ -33,7 +34,7 @@ function drawMarkers() {
     if (t.final || !t.location) continue;
     const missed = ['contact', 'on_site'].some((k) => t.sla && t.sla[k] && t.sla[k].state === 'missed');
     L.circleMarker(toMap(t.location.lat, t.location.lon), { radius: 10, color: missed ? '#b3261e' : '#e65100', weight: 3, fillOpacity: 0.25 })
-      .bindTooltip(t.id + ' · ' + t.title + ' · ' + t.state.replace('_', ' '))
+      .bindTooltip(textElement(t.id + ' · ' + t.title + ' · ' + t.state.replace('_', ' ')))
       .on('click', () => { emit('show-tab', 'tasks'); details(t.id); })
       .addTo(layer);
   }
@@ -79,11 +80,11 @@ async function details(id) {
     h('h3', {}, 'Units'),
     (t.units || []).length ? h('table', {}, t.units.map((u) => h('tr', {}, h('td', {}, unitName(u.unit)), h('td', {}, u.active ? 'on task' : 'released'),
       h('td', {}, u.page_state ? h('span', { class: 'state ' + u.page_state }, 'page ' + u.page_state) : ''), h('td', {}, u.status ? u.status + ' ' + clock(u.status_at) : '')))) : h('p', { class: 'muted' }, 'none yet'),
-    t.final ? null : h('div', { class: 'row' },
+    t.final || !can() ? null : h('div', { class: 'row' },
       dispatcherButton('suggest units', { id: 'task-suggest' }, () => suggest(t, suggestions)),
       ...states.map((s) => dispatcherButton(s.replace('_', ' '), { 'data-state': s }, () => move(t, s))),
       dispatcherButton('cancel', { id: 'task-cancel' }, () => cancel(t))),
-    t.state === 'done' ? h('div', { class: 'row' }, dispatcherButton('reopen', { id: 'task-reopen' }, () => reopen(t))) : null,
+    t.state === 'done' && can() ? h('div', { class: 'row' }, dispatcherButton('reopen', { id: 'task-reopen' }, () => reopen(t))) : null,
     suggestions,
     h('h3', {}, 'History'),
     h('table', {}, (t.history || []).slice().reverse().map((s) => h('tr', {}, h('td', {}, clock(s.time)), h('td', {}, s.action), h('td', {}, s.actor), h('td', {}, s.detail || '')))));
@@ -167,7 +168,7 @@ export function init() {
     picking = !picking;
     pick.textContent = picking ? 'click the map… (again to stop)' : 'new task at a map point';
   });
-  fill(tab, h('h2', {}, 'Tasks'), h('div', { class: 'row' }, pick, h('span', { class: 'muted' }, 'or "create task" on an alarm, or on a drone\'s details')),
+  fill(tab, h('h2', {}, 'Tasks'), pick ? h('div', { class: 'row' }, pick, h('span', { class: 'muted' }, 'or "create task" on an alarm, or on a drone\'s details')) : null,
     h('div', { id: 'task-details' }), h('table', { id: 'task-list' }), h('div', { id: 'task-stats' }));
   on('map-click', (e) => {
     if (!picking) return;

@@ -1,6 +1,7 @@
 // Shared pieces of the console: the session, API calls with readable errors, a tiny element
-// builder (text only: nothing from the server is ever parsed as HTML), time formatting and an
-// event bus the live feed publishes on.
+// builder (text only: nothing from the server is ever parsed as HTML; Leaflet, which parses the
+// strings it is given, gets elements from `textElement`), time formatting and an event bus the
+// live feed publishes on.
 
 export const S = {
   token: sessionStorage.getItem('tianyan.token'),
@@ -12,7 +13,11 @@ export const S = {
   datum: 'wgs84',
 };
 
-const roleOrder = { viewer: 0 };
+/**
+ * Whether the logged-in user may do what `role` may (the controller's rule: the role itself, or
+ * admin). A panel does not draw an action the user may not perform: no disabled buttons that
+ * only say "no" (the controller refuses them anyway).
+ */
 export function allowed(role) {
   if (!S.me) return false;
   return S.me.role === 'admin' || S.me.role === role;
@@ -52,6 +57,7 @@ export function h(tag, attrs, ...children) {
   const el = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs || {})) {
     if (v === undefined || v === null || v === false) continue;
+    if (/^(innerHTML|outerHTML|srcdoc)$/i.test(k)) throw new Error('h(): ' + k + ' would parse text as HTML; pass children instead');
     if (k.startsWith('on')) el.addEventListener(k.slice(2), v);
     else if (k === 'class') el.className = v;
     else if (k === 'text') el.textContent = v;
@@ -63,6 +69,23 @@ export function h(tag, attrs, ...children) {
     el.append(c instanceof Node ? c : document.createTextNode(String(c)));
   }
   return el;
+}
+
+/**
+ * Text for Leaflet (tooltips, labels): Leaflet sets a string content as innerHTML, so stored or
+ * radio-supplied text (a task title, a community, a radio's alias) goes to it as an element
+ * holding one text node, and markup in it is shown as typed.
+ */
+export function textElement(text) {
+  const el = document.createElement('span');
+  el.textContent = text;
+  return el;
+}
+
+/** `text` with the characters HTML gives meaning escaped, for Leaflet options that take only HTML strings (the attribution). */
+export function escapeHTML(text) {
+  const entities = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+  return String(text).replace(/[&<>"']/g, (c) => entities[c]);
 }
 
 /** Replaces an element's children (arrays flattened, nulls skipped). */
