@@ -379,7 +379,12 @@ struct GuardedHTTPChannel: ServerChildChannel {
     }
 
     func handle(value: Value, logger: Logger) async {
-        await inner.handle(value: value, logger: logger)
+        // A connection the guard closed before its first request (idle, malformed) ends
+        // Hummingbird's wait for the upgrade decision with an error it logs as such; here it is
+        // the expected end of that connection, logged at debug.
+        var quiet = logger
+        quiet.handler = ExpectedEndsLogHandler(inner: logger.handler)
+        await inner.handle(value: value, logger: quiet)
     }
 
     /// The server builder for `Application(server:)`.
@@ -391,5 +396,33 @@ struct GuardedHTTPChannel: ServerChildChannel {
             GuardedHTTPChannel(inner: HTTP1WebSocketUpgradeChannel(responder: http, webSocketResponder: responder, configuration: configuration),
                                limits: limits, mayUpgrade: mayUpgrade)
         }
+    }
+}
+
+/// Logs through `inner`, but "Error handling upgrade result" (a connection closed before its
+/// first request was decided) at debug instead of error.
+struct ExpectedEndsLogHandler: LogHandler {
+    var inner: any LogHandler
+
+    var logLevel: Logger.Level {
+        get { inner.logLevel }
+        set { inner.logLevel = newValue }
+    }
+
+    var metadata: Logger.Metadata {
+        get { inner.metadata }
+        set { inner.metadata = newValue }
+    }
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { inner[metadataKey: key] }
+        set { inner[metadataKey: key] = newValue }
+    }
+
+    func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String, file: String, function: String, line: UInt) {
+        let expected = message.description == "Error handling upgrade result"
+        let shown = expected ? Logger.Level.debug : level
+        guard shown >= inner.logLevel else { return }
+        inner.log(level: shown, message: message, metadata: metadata, source: source, file: file, function: function, line: line)
     }
 }
