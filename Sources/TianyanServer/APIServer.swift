@@ -73,7 +73,8 @@ public enum APIServer {
         router.add(middleware: ErrorMiddleware())
         let hosts = HostAllowList(configured: parts.configuration.httpAllowedHosts, listenHost: listenHost,
                                   publicURL: parts.configuration.httpPublicURL)
-        router.add(middleware: RequestChecks(hosts: hosts))
+        let table = RouteTable()
+        router.add(middleware: RequestChecks(hosts: hosts, routes: table))
         let radios = parts.radios
         let store = parts.store
         let metrics = ControllerMetrics()
@@ -291,6 +292,7 @@ public enum APIServer {
         LiveRoutes.add(on, parts: parts, sessions: sessions)
         ConsoleRoutes.add(to: router, on, parts: parts)
 
+        table.set(routes)
         return (router, LiveRoutes.router(parts: parts, sessions: sessions), routes, sessions, hosts)
     }
 }

@@ -197,9 +197,9 @@ enum OpenAPIDocument {
                   required: [to]
                   properties:
                     to: {type: string, description: "ISSI, radio alias (CM-0001) or talkgroup GSSI"}
-                    text: {type: string, description: the page text (one SDS); give text or status}
+                    text: {type: [string, "null"], description: the page text (one SDS); give text or status}
                     status: {oneOf: [{type: string}, {type: integer}], description: "status value (32777, 0x8009) or a status name of the gateway's profile"}
-                    gateway: {type: string, description: "gateway name (default: the first ready one); the session's user is audited as the sender"}
+                    gateway: {type: [string, "null"], description: "gateway name (default: the first ready one); the session's user is audited as the sender"}
           responses:
             "202":
               description: queued; follow it at the Location
@@ -252,7 +252,7 @@ enum OpenAPIDocument {
             - {name: id, in: path, required: true, schema: {type: string}}
           requestBody:
             required: false
-            content: {application/json: {schema: {type: object, properties: {note: {type: string}}}}}
+            content: {application/json: {schema: {type: object, properties: {note: {type: [string, "null"]}}}}}
           responses:
             "200": {description: the alarm, content: {application/json: {schema: {$ref: "#/components/schemas/Alarm"}}}}
             "401": {$ref: "#/components/responses/BadRequest"}
@@ -298,7 +298,7 @@ enum OpenAPIDocument {
           summary: Add an urgent sortie over cells, taking off as soon as a dock can (lead); planned sorties in its way are re-planned; audited
           requestBody:
             required: true
-            content: {application/json: {schema: {type: object, required: [cells], properties: {cells: {type: array, items: {type: string}}, drone: {type: string}}}}}
+            content: {application/json: {schema: {type: object, required: [cells], properties: {cells: {type: array, items: {type: string}}, drone: {type: [string, "null"]}}}}}
           responses:
             "201": {description: the new sorties, content: {application/json: {schema: {type: object, properties: {sorties: {type: array, items: {$ref: "#/components/schemas/Sortie"}}}}}}}
             "400": {$ref: "#/components/responses/BadRequest"}
@@ -353,7 +353,7 @@ enum OpenAPIDocument {
           parameters:
             - {name: id, in: path, required: true, schema: {type: string}}
           requestBody:
-            content: {application/json: {schema: {type: object, properties: {note: {type: string}}}}}
+            content: {application/json: {schema: {type: object, properties: {note: {type: [string, "null"]}}}}}
           responses:
             "200": {description: the sortie, content: {application/json: {schema: {$ref: "#/components/schemas/Sortie"}}}}
             "401": {$ref: "#/components/responses/BadRequest"}
@@ -367,7 +367,7 @@ enum OpenAPIDocument {
         post:
           summary: Re-plan from now (lead); sorties with a dock, held or urgent are kept, planned ones replaced; audited. One re-plan at a time - another while one runs gets 409
           requestBody:
-            content: {application/json: {schema: {type: object, properties: {note: {type: string}}}}}
+            content: {application/json: {schema: {type: object, properties: {note: {type: [string, "null"]}}}}}
           responses:
             "200":
               description: what changed
@@ -656,18 +656,18 @@ enum OpenAPIDocument {
                   required: [title]
                   properties:
                     title: {type: string, minLength: 1, maxLength: 200, pattern: '\\S', description: not blank}
-                    description: {type: string, maxLength: 4000}
-                    priority: {type: string, enum: [low, normal, high, urgent], default: normal}
-                    location: {type: object, required: [lat, lon], properties: {lat: {type: number, minimum: -90, maximum: 90}, lon: {type: number, minimum: -180, maximum: 180}}, description: WGS-84 degrees}
+                    description: {type: [string, "null"], maxLength: 4000}
+                    priority: {type: [string, "null"], enum: [low, normal, high, urgent, null], default: normal}
+                    location: {type: [object, "null"], required: [lat, lon], properties: {lat: {type: number, minimum: -90, maximum: 90}, lon: {type: number, minimum: -180, maximum: 180}}, description: WGS-84 degrees}
                     source:
-                      type: object
+                      type: [object, "null"]
                       required: [kind]
                       properties:
                         kind: {type: string, enum: [alarm, point, drone]}
-                        alarm: {type: string, description: the alarm id (kind alarm)}
-                        drone: {type: string, description: the drone serial (kind drone)}
-                        note: {type: string, description: what was found}
-                    team: {type: string, description: formation id of the registry}
+                        alarm: {type: [string, "null"], description: the alarm id (kind alarm)}
+                        drone: {type: [string, "null"], description: the drone serial (kind drone)}
+                        note: {type: [string, "null"], description: what was found}
+                    team: {type: [string, "null"], description: formation id of the registry}
           responses:
             "201":
               description: created (state open); the Location is the task
@@ -791,7 +791,7 @@ enum OpenAPIDocument {
                   required: [units]
                   properties:
                     units: {type: array, items: {type: string}, description: "radio ISSIs or aliases (CM-0001), drone serials; not talkgroups"}
-                    force: {type: boolean, default: false}
+                    force: {type: [boolean, "null"], default: false}
           responses:
             "200":
               description: the task, and per unit the page sent or why not
@@ -831,7 +831,7 @@ enum OpenAPIDocument {
             - {name: id, in: path, required: true, schema: {type: string}}
           requestBody:
             required: true
-            content: {application/json: {schema: {type: object, required: [state], properties: {state: {type: string, enum: [accepted, en_route, on_scene, done]}, note: {type: string}}}}}
+            content: {application/json: {schema: {type: object, required: [state], properties: {state: {type: string, enum: [accepted, en_route, on_scene, done]}, note: {type: [string, "null"]}}}}}
           responses:
             "200": {description: the task, content: {application/json: {schema: {$ref: "#/components/schemas/Task"}}}}
             "400": {$ref: "#/components/responses/BadRequest"}
@@ -983,7 +983,7 @@ enum OpenAPIDocument {
           parameters:
             - {name: id, in: path, required: true, schema: {type: string}}
           requestBody:
-            content: {application/json: {schema: {type: object, properties: {note: {type: string}}}}}
+            content: {application/json: {schema: {type: object, properties: {note: {type: [string, "null"]}}}}}
           responses:
             "200": {description: the unit's new state, content: {application/json: {schema: {$ref: "#/components/schemas/MaintenanceStatus"}}}}
             "401": {$ref: "#/components/responses/BadRequest"}

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import Synchronization
 
 /// The request context of the API router: Hummingbird's basic one and the client's address
 /// (the login throttle keys on it).
@@ -24,6 +25,8 @@ public struct APIRequestContext: RequestContext, RemoteAddressRequestContext {
 struct RequestChecks: RouterMiddleware {
     typealias Context = APIRequestContext
     let hosts: HostAllowList
+    /// The API's routes, for 405 with `Allow` when a path is known but not the method.
+    let routes: RouteTable
 
     static let misdirected = HTTPResponse.Status(code: 421, reasonPhrase: "Misdirected Request")
 
@@ -41,7 +44,40 @@ struct RequestChecks: RouterMiddleware {
                 throw APIError(.badRequest, "holds a control character (U+\(bad))", field: String(name.prefix(40)))
             }
         }
-        return try await next(request, context)
+        do {
+            return try await next(request, context)
+        } catch let e as HTTPError where e.status == .notFound {
+            let allowed = routes.methods(for: request.uri.path)
+            guard !allowed.isEmpty, !allowed.contains(request.method.rawValue) else { throw e }
+            var headers = HTTPFields()
+            headers[.allow] = allowed.joined(separator: ", ")
+            return PageJSON.error(.methodNotAllowed, "\(request.method.rawValue) is not a method of this path; it takes \(allowed.joined(separator: ", "))",
+                                  headers: headers)
+        }
+    }
+}
+
+/// The routes as `METHOD /path/{param}`, filled once while the router is built.
+final class RouteTable: Sendable {
+    private let routes = Mutex<[(method: String, segments: [Substring])]>([])
+
+    func set(_ list: [String]) {
+        let parsed = list.compactMap { r -> (String, [Substring])? in
+            let parts = r.split(separator: " ", maxSplits: 1)
+            guard parts.count == 2 else { return nil }
+            return (String(parts[0]), parts[1].split(separator: "/"))
+        }
+        routes.withLock { $0 = parsed.map { (method: $0.0, segments: $0.1) } }
+    }
+
+    /// The methods routed for `path` (a `{param}` segment matches any one segment).
+    func methods(for path: String) -> [String] {
+        let segments = path.split(separator: "/")
+        return routes.withLock { list in
+            list.filter { r in
+                r.segments.count == segments.count && zip(r.segments, segments).allSatisfy { $0.hasPrefix("{") || $0 == $1 }
+            }.map(\.method)
+        }.reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
     }
 }
 
