@@ -505,4 +505,60 @@ struct HTTPEdgeTests {
         #expect(u.retryAfter(name: "a", address: "y", now: start) == nil, "another address is not held")
         #expect(u.retryAfter(name: "b", address: "x", now: start) == 900, "the guessing address waits for every name past its own limit")
     }
+
+    // MARK: the pure parts
+
+    @Test("connection deadlines with a moved clock: idle, a slow head, a stalled body (408 unless answered), none while answering or after an upgrade")
+    func deadlines() {
+        let t0 = NIODeadline.uptimeNanoseconds(1_000_000_000)
+        func at(_ seconds: Double) -> NIODeadline { t0 + .nanoseconds(Int64(seconds * 1e9)) }
+        var d = ConnectionDeadlines(limits: HTTPLimits(idleSeconds: 60, readSeconds: 10), now: t0)
+        #expect(d.deadline == at(60))
+        #expect(d.expired(now: at(59)) == .none)
+        #expect(d.expired(now: at(60)) == .close, "an idle connection is closed without an answer")
+        // A head starts: 10 s for all of it, however often bytes come.
+        d.bytesRead(now: at(1))
+        d.bytesRead(now: at(9))
+        #expect(d.deadline == at(11))
+        #expect(d.expired(now: at(11)) == .requestTimeout)
+        // The head is complete; the body may pause 10 s at a time.
+        d.headRead(now: at(2))
+        d.bytesRead(now: at(5))
+        #expect(d.deadline == at(15))
+        #expect(d.expired(now: at(15)) == .requestTimeout)
+        // The body ends: the controller is answering, no deadline.
+        d.endRead(now: at(6))
+        #expect(d.deadline == nil)
+        d.responseHeadWritten(status: 200)
+        d.responseEnded(now: at(100))
+        #expect(d.deadline == at(160), "idle again from the answer")
+        // Answered before the body ended: a stall then closes without a second answer.
+        d.bytesRead(now: at(101))
+        d.headRead(now: at(101))
+        d.responseHeadWritten(status: 401)
+        d.responseEnded(now: at(101))
+        #expect(d.expired(now: at(111)) == .close)
+        // After an upgrade the WebSocket's pings watch the connection.
+        var w = ConnectionDeadlines(limits: HTTPLimits(), now: t0)
+        w.bytesRead(now: t0)
+        w.headRead(now: t0)
+        w.endRead(now: t0)
+        w.responseHeadWritten(status: 101)
+        #expect(w.deadline == nil)
+    }
+
+    @Test("the Host allow-list: the defaults, configured names, * and IP literals")
+    func hostNames() {
+        let defaults = HostAllowList(configured: [], listenHost: "0.0.0.0", publicURL: "https://ops.example.cn:8443/")
+        for host in ["localhost", "localhost:8080", "LOCALHOST.", "ops.example.cn", "ops.example.cn:8443", "127.0.0.1:8080", "[::1]:8080", "10.20.30.40", "[fe80::1]"] {
+            #expect(defaults.allows(host), "\(host)")
+        }
+        for host in ["rebind.attacker.example", "example.cn", "127.0.0.1.attacker.example", "256.1.1.1", ""] {
+            #expect(!defaults.allows(host), "\(host)")
+        }
+        #expect(defaults.allows(nil), "no Host: not a browser")
+        let listed = HostAllowList(configured: ["tianyan.city.gov.cn"], listenHost: "127.0.0.1", publicURL: "")
+        #expect(listed.allows("tianyan.city.gov.cn:80") && !listed.allows("localhost") && listed.allows("127.0.0.1"))
+        #expect(HostAllowList(configured: ["*"], listenHost: "127.0.0.1", publicURL: "").allows("anything.example"))
+    }
 }
