@@ -61,6 +61,7 @@ enum OpenAPIDocument {
             "408": {$ref: "#/components/responses/BadRequest"}
             "415": {$ref: "#/components/responses/BadRequest"}
             "421": {$ref: "#/components/responses/BadRequest"}
+            "413": {$ref: "#/components/responses/BadRequest"}
         get:
           summary: Who the session belongs to
           responses:
@@ -262,6 +263,7 @@ enum OpenAPIDocument {
             "400": {$ref: "#/components/responses/BadRequest"}
             "408": {$ref: "#/components/responses/BadRequest"}
             "421": {$ref: "#/components/responses/BadRequest"}
+            "413": {$ref: "#/components/responses/BadRequest"}
       /api/v1/alarms/{id}/clear:
         post:
           summary: Clear an alarm with a note (dispatcher); audited
@@ -279,6 +281,7 @@ enum OpenAPIDocument {
             "409": {$ref: "#/components/responses/BadRequest"}
             "408": {$ref: "#/components/responses/BadRequest"}
             "421": {$ref: "#/components/responses/BadRequest"}
+            "413": {$ref: "#/components/responses/BadRequest"}
       /api/v1/sorties:
         get:
           summary: Plan sorties overlapping a time range, by take-off
@@ -307,6 +310,7 @@ enum OpenAPIDocument {
             "409": {$ref: "#/components/responses/BadRequest"}
             "408": {$ref: "#/components/responses/BadRequest"}
             "421": {$ref: "#/components/responses/BadRequest"}
+            "413": {$ref: "#/components/responses/BadRequest"}
       /api/v1/sorties/{id}:
         get:
           summary: One sortie with its route and history
@@ -363,6 +367,7 @@ enum OpenAPIDocument {
             "400": {$ref: "#/components/responses/BadRequest"}
             "408": {$ref: "#/components/responses/BadRequest"}
             "421": {$ref: "#/components/responses/BadRequest"}
+            "413": {$ref: "#/components/responses/BadRequest"}
       /api/v1/plan:
         post:
           summary: Re-plan from now (lead); sorties with a dock, held or urgent are kept, planned ones replaced; audited. One re-plan at a time - another while one runs gets 409
@@ -388,6 +393,7 @@ enum OpenAPIDocument {
             "408": {$ref: "#/components/responses/BadRequest"}
             "409": {$ref: "#/components/responses/BadRequest"}
             "421": {$ref: "#/components/responses/BadRequest"}
+            "413": {$ref: "#/components/responses/BadRequest"}
       /api/v1/coverage:
         get:
           summary: Every cell's coverage from the flown tracks - last covered, staleness, due, overdue
@@ -818,6 +824,7 @@ enum OpenAPIDocument {
             "503": {$ref: "#/components/responses/BadRequest"}
             "408": {$ref: "#/components/responses/BadRequest"}
             "421": {$ref: "#/components/responses/BadRequest"}
+            "413": {$ref: "#/components/responses/BadRequest"}
       /api/v1/tasks/{id}/state:
         post:
           summary: Move a task forward by hand (dispatcher); audited
@@ -841,6 +848,7 @@ enum OpenAPIDocument {
             "409": {$ref: "#/components/responses/BadRequest"}
             "408": {$ref: "#/components/responses/BadRequest"}
             "421": {$ref: "#/components/responses/BadRequest"}
+            "413": {$ref: "#/components/responses/BadRequest"}
       /api/v1/tasks/{id}/cancel:
         post:
           summary: Cancel a task that is not done (dispatcher); the SLA clocks stop; audited
@@ -858,6 +866,7 @@ enum OpenAPIDocument {
             "409": {$ref: "#/components/responses/BadRequest"}
             "408": {$ref: "#/components/responses/BadRequest"}
             "421": {$ref: "#/components/responses/BadRequest"}
+            "413": {$ref: "#/components/responses/BadRequest"}
       /api/v1/tasks/{id}/reopen:
         post:
           summary: Reopen a done task (dispatcher) - back to open, its units released, counted as rework; audited
@@ -876,6 +885,7 @@ enum OpenAPIDocument {
             "409": {$ref: "#/components/responses/BadRequest"}
             "408": {$ref: "#/components/responses/BadRequest"}
             "421": {$ref: "#/components/responses/BadRequest"}
+            "413": {$ref: "#/components/responses/BadRequest"}
       /api/v1/voice-log:
         get:
           summary: Voice calls with their talkers, newest first
@@ -977,6 +987,7 @@ enum OpenAPIDocument {
             "409": {$ref: "#/components/responses/BadRequest"}
             "408": {$ref: "#/components/responses/BadRequest"}
             "421": {$ref: "#/components/responses/BadRequest"}
+            "413": {$ref: "#/components/responses/BadRequest"}
       /api/v1/maintenance/{id}/unground:
         post:
           summary: Return a grounded unit to service (maintenance); audited
@@ -993,6 +1004,7 @@ enum OpenAPIDocument {
             "400": {$ref: "#/components/responses/BadRequest"}
             "408": {$ref: "#/components/responses/BadRequest"}
             "421": {$ref: "#/components/responses/BadRequest"}
+            "413": {$ref: "#/components/responses/BadRequest"}
       /api/v1/maintenance/{id}/serviced:
         post:
           summary: Record a service (maintenance); the flight-hour and month counters restart; audited
@@ -1008,6 +1020,7 @@ enum OpenAPIDocument {
             "400": {$ref: "#/components/responses/BadRequest"}
             "408": {$ref: "#/components/responses/BadRequest"}
             "421": {$ref: "#/components/responses/BadRequest"}
+            "413": {$ref: "#/components/responses/BadRequest"}
       /api/v1/registry:
         get:
           summary: The fleet registry - formations, pilots, docks, drones, talkgroups, radios - with counts (cells at /api/v1/registry/cells)
@@ -1110,6 +1123,7 @@ enum OpenAPIDocument {
             "409": {$ref: "#/components/responses/BadRequest"}
             "408": {$ref: "#/components/responses/BadRequest"}
             "421": {$ref: "#/components/responses/BadRequest"}
+            "413": {$ref: "#/components/responses/BadRequest"}
       /api/v1/users/{name}/password:
         post:
           summary: Set a user's password (admin); audited; the user's sessions end and their live connections close (1008 "session ended")
@@ -1126,6 +1140,7 @@ enum OpenAPIDocument {
             "404": {$ref: "#/components/responses/BadRequest"}
             "408": {$ref: "#/components/responses/BadRequest"}
             "421": {$ref: "#/components/responses/BadRequest"}
+            "413": {$ref: "#/components/responses/BadRequest"}
       /api/v1/users/{name}/disable:
         post:
           summary: Disable a user (admin); audited. It cannot log in (403), its sessions end at once and their live connections close (1008 "session ended"). An admin cannot disable itself (409)
