@@ -27,7 +27,9 @@ public struct HTTPLimits: Sendable {
 }
 
 /// The deadlines of one HTTP connection, as a pure state machine over what was read and written:
-/// bytes from the socket, request heads and ends (from the decoder), response heads and ends.
+/// bytes from the socket, request heads and ends (from the decoder), response heads and ends,
+/// and whether the socket takes what is written (a client that stops reading its answer is
+/// closed after the idle time).
 /// `deadline` says when the next check is due and `expired` what to do then.
 struct ConnectionDeadlines {
     enum Expiry: Equatable {
@@ -52,6 +54,8 @@ struct ConnectionDeadlines {
     private(set) var lastActivity: NIODeadline
     /// Switched to the WebSocket protocol: its own pings watch the connection.
     private(set) var upgraded = false
+    /// The socket would not take more of the answer (the client does not read), since then.
+    private(set) var writeStalledSince: NIODeadline?
 
     init(limits: HTTPLimits, now: NIODeadline) {
         self.limits = limits
@@ -81,6 +85,11 @@ struct ConnectionDeadlines {
         if status == 101 { upgraded = true } else if status >= 200 { responseStarted = true }
     }
 
+    /// The socket stopped (or started again) taking what is written.
+    mutating func writability(_ writable: Bool, now: NIODeadline) {
+        writeStalledSince = writable ? nil : (writeStalledSince ?? now)
+    }
+
     mutating func responseEnded(now: NIODeadline) {
         unanswered = max(0, unanswered - 1)
         responseStarted = false
@@ -90,6 +99,7 @@ struct ConnectionDeadlines {
     /// When the next check is due; nil while the controller is answering or after an upgrade.
     var deadline: NIODeadline? {
         if upgraded { return nil }
+        if let stalled = writeStalledSince { return stalled + limits.idle }
         if requestOpen { return lastRead + limits.read }
         if unanswered > 0 { return nil }
         if let headSince { return headSince + limits.read }
@@ -99,6 +109,8 @@ struct ConnectionDeadlines {
     /// What to do at `now` (the deadline may have moved since the check was scheduled).
     func expired(now: NIODeadline) -> Expiry {
         guard let deadline, deadline <= now else { return .none }
+        // A client that stopped reading its answer gets no other.
+        if writeStalledSince != nil { return .close }
         if requestOpen { return unanswered > 0 && !responseStarted ? .requestTimeout : .close }
         if headSince != nil { return .requestTimeout }
         return .close
@@ -150,6 +162,12 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         timer?.cancel()
         timer = nil
         context.fireChannelInactive()
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        state.writability(context.channel.isWritable, now: .now())
+        reschedule()
+        context.fireChannelWritabilityChanged()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {

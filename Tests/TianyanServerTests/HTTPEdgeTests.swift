@@ -538,6 +538,17 @@ struct HTTPEdgeTests {
         d.responseHeadWritten(status: 401)
         d.responseEnded(now: at(101))
         #expect(d.expired(now: at(111)) == .close)
+        // A client that stops reading a long answer is closed after the idle time.
+        d.bytesRead(now: at(200))
+        d.headRead(now: at(200))
+        d.endRead(now: at(200))
+        #expect(d.deadline == nil)
+        d.writability(false, now: at(201))
+        #expect(d.deadline == at(261))
+        d.writability(false, now: at(230))
+        #expect(d.expired(now: at(261)) == .close)
+        d.writability(true, now: at(240))
+        #expect(d.deadline == nil, "reading again: the answer goes on")
         // After an upgrade the WebSocket's pings watch the connection.
         var w = ConnectionDeadlines(limits: HTTPLimits(), now: t0)
         w.bytesRead(now: t0)
