@@ -54,6 +54,12 @@ public struct TianyanConfiguration: Sendable, Hashable {
     public var consoleLeafletDirectory = "/usr/share/javascript/leaflet"
     /// Origins other web applications may call the API from (CORS); empty: none.
     public var corsOrigins: [String] = []
+    /// A connection with no request in progress is closed after this many seconds.
+    public var httpIdleTimeoutSeconds = 60
+    /// A request head must arrive whole, and a body may pause, at most this many seconds (408).
+    public var httpHeaderTimeoutSeconds = 10
+    /// Host names requests may carry (against DNS rebinding); empty: the defaults (see README).
+    public var httpAllowedHosts: [String] = []
     /// Dispatch tasks: contact (accepted) and on-site deadlines, minutes after creation.
     public var taskContactMinutes = 30
     public var taskOnSiteMinutes = 60
@@ -117,6 +123,9 @@ public struct TianyanConfiguration: Sendable, Hashable {
         "planner.borrowing": "let formations fly other communities' cells (true or false)",
         "planner.forecast_file": "hourly forecast CSV (time,wind_mps,rain) the scheduler plans with and re-reads when it changes; empty = every hour flyable",
         "planner.coverage_threshold": "share of a cell's area that must be imaged for it to count as covered, e.g. 0.95",
+        "http.idle_timeout_seconds": "a connection with no request in progress is closed after this many seconds (default 60)",
+        "http.header_timeout_seconds": "a request head must arrive whole, and a request body may pause, at most this many seconds; otherwise 408 and the connection is closed (default 10)",
+        "http.allowed_hosts": "host names a request's Host may name, comma separated, * for any (default: the http address's host, localhost and http.public_url's host; IP addresses are always allowed); others get 421",
         "http.cors_origins": "origins allowed to call the API from a browser (CORS), comma separated, e.g. https://ops.example.cn; empty: none",
         "console.tile_url": "basemap tile URL template for the console, e.g. https://tiles.example/{z}/{x}/{y}.png (empty: grid cells and outlines only)",
         "console.tile_datum": "datum of the basemap tiles: wgs84, or gcj02 for Chinese basemaps (the console shifts everything it draws)",
@@ -246,6 +255,16 @@ public struct TianyanConfiguration: Sendable, Hashable {
             }
             httpPublicURL = text
         case "http.session_seconds": sessionSeconds = try int(1...604_800)
+        case "http.idle_timeout_seconds": httpIdleTimeoutSeconds = try int(1...86_400)
+        case "http.header_timeout_seconds": httpHeaderTimeoutSeconds = try int(1...3_600)
+        case "http.allowed_hosts":
+            let list = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }.filter { !$0.isEmpty }
+            for item in list where item != "*" {
+                guard item.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "." || $0 == "-" || $0 == ":" || $0 == "[" || $0 == "]" }) else {
+                    throw Problem(source: source, key: key, message: "\"\(item)\" must be a host name such as ops.example.cn (no scheme or port), or *")
+                }
+            }
+            httpAllowedHosts = list
         case "planner.auto": plannerAuto = try bool()
         case "planner.borrowing": plannerBorrowing = try bool()
         case "planner.days": plannerDays = try int(1...60)

@@ -5,6 +5,7 @@ import HummingbirdWebSocket
 import Logging
 import MosquittoClient
 import NIOCore
+import NIOHTTP1
 import Prometheus
 import ServiceLifecycle
 import TianyanApp
@@ -35,33 +36,45 @@ public enum APIServer {
     /// feed (`/api/v1/live`). `onListening` gets the port bound.
     public static func application(parts: Controller.Parts, host: String, port: Int, logger: Logger,
                                    onListening: @escaping @Sendable (Int) -> Void = { _ in }) -> some ApplicationProtocol {
-        let built = buildAll(parts: parts, logger: logger)
+        let built = buildAll(parts: parts, logger: logger, listenHost: host)
         let checker = SessionChecker(sessions: built.sessions, users: UserDirectory(database: parts.database), logger: logger)
+        let config = parts.configuration
+        let limits = HTTPLimits(idleSeconds: config.httpIdleTimeoutSeconds, readSeconds: config.httpHeaderTimeoutSeconds)
+        let hosts = built.hosts
+        let sessions = built.sessions
+        // An upgrade that would be refused goes to the API's own route, which says why in JSON.
+        let server = GuardedHTTPChannel.builder(live: built.live, configuration: LiveRoutes.serverConfiguration, limits: limits) { head in
+            hosts.allows(head.headers.first(name: "host")) && LiveRoutes.mayUpgrade(head, parts: parts, sessions: sessions)
+        }
         return Application(router: built.router,
-                           server: .http1WebSocketUpgrade(webSocketRouter: built.live, configuration: LiveRoutes.serverConfiguration),
+                           server: server,
                            configuration: .init(address: .hostname(host, port: port), serverName: "tianyan"),
                            services: [checker],
                            onServerRunning: { channel in if let bound = channel.localAddress?.port { onListening(bound) } },
                            logger: logger)
     }
 
-    public static func router(parts: Controller.Parts) -> Router<BasicRequestContext> { build(parts: parts).router }
+    public static func router(parts: Controller.Parts) -> Router<APIRequestContext> { build(parts: parts).router }
 
     /// The router and every route it serves, as `METHOD /path/{param}` (the OpenAPI test compares
     /// this list with the document).
-    public static func build(parts: Controller.Parts) -> (router: Router<BasicRequestContext>, routes: [String]) {
+    public static func build(parts: Controller.Parts) -> (router: Router<APIRequestContext>, routes: [String]) {
         let built = buildAll(parts: parts)
         return (built.router, built.routes)
     }
 
     /// The API router, the live feed's WebSocket router (sharing the sessions), the routes and
     /// the sessions.
-    static func buildAll(parts: Controller.Parts, logger: Logger = Logger(label: "tianyan.http"))
-        -> (router: Router<BasicRequestContext>, live: Router<LiveRequestContext>, routes: [String], sessions: Sessions) {
-        let router = Router(context: BasicRequestContext.self)
+    static func buildAll(parts: Controller.Parts, logger: Logger = Logger(label: "tianyan.http"), listenHost: String = "127.0.0.1")
+        -> (router: Router<APIRequestContext>, live: Router<LiveRequestContext>, routes: [String], sessions: Sessions, hosts: HostAllowList) {
+        let router = Router(context: APIRequestContext.self)
         // CORS outermost, so that error answers carry it too.
         if !parts.configuration.corsOrigins.isEmpty { router.add(middleware: CrossOriginMiddleware(origins: Set(parts.configuration.corsOrigins))) }
         router.add(middleware: ErrorMiddleware())
+        let hosts = HostAllowList(configured: parts.configuration.httpAllowedHosts, listenHost: listenHost,
+                                  publicURL: parts.configuration.httpPublicURL)
+        let table = RouteTable()
+        router.add(middleware: RequestChecks(hosts: hosts, routes: table))
         let radios = parts.radios
         let store = parts.store
         let metrics = ControllerMetrics()
@@ -69,7 +82,7 @@ public enum APIServer {
         let users = UserDirectory(database: parts.database)
         var routes: [String] = []
         func on(_ method: HTTPRequest.Method, _ path: String,
-                _ handler: @escaping @Sendable (Request, BasicRequestContext) async throws -> Response) {
+                _ handler: @escaping @Sendable (Request, APIRequestContext) async throws -> Response) {
             router.on(RouterPath(path), method: method, use: handler)
             let documented = path.split(separator: "/").map { $0.hasPrefix(":") ? "{\($0.dropFirst())}" : String($0) }
             routes.append("\(method.rawValue) /" + documented.joined(separator: "/"))
@@ -135,11 +148,17 @@ public enum APIServer {
             return PageJSON.response(problems.isEmpty ? .ok : .serviceUnavailable, body)
         }
 
-        on(.post, "api/v1/session") { request, _ -> Response in
+        on(.post, "api/v1/session") { request, context -> Response in
+            // A form post from another site needs no preflight; JSON does.
+            guard JSONBody.isJSON(request) else {
+                throw APIError(HTTPResponse.Status(code: 415, reasonPhrase: "Unsupported Media Type"),
+                               "send the login as Content-Type: application/json", field: "Content-Type")
+            }
+            let address = context.clientAddress
             let body = try await JSONBody.read(request)
             let name = try body.string("name")
             let password = try body.string("password")
-            if let wait = sessions.retryAfter(name: name) {
+            if let wait = sessions.retryAfter(name: name, address: address) {
                 var headers = HTTPFields()
                 headers[.retryAfter] = "\(wait)"
                 return PageJSON.error(.tooManyRequests, "too many failed logins; try again in \(wait) s", headers: headers)
@@ -147,7 +166,7 @@ public enum APIServer {
             let user: User, fingerprint: Int
             switch try await users.check(name: name, password: password) {
             case .refused:
-                sessions.recordFailure(name: name)
+                sessions.recordFailure(name: name, address: address)
                 parts.writer?.submit([.audit(AuditEntry(time: .now(), actor: String(name.prefix(40)), action: "login", target: "api",
                                                         outcome: "refused", detail: "wrong name or password"))])
                 throw APIError(.unauthorized, "wrong name or password")
@@ -159,7 +178,7 @@ public enum APIServer {
                 user = u
                 fingerprint = f
             }
-            sessions.clearFailures(name: name)
+            sessions.clearFailures(name: name, address: address)
             let (token, expires) = sessions.create(for: user, fingerprint: fingerprint)
             parts.writer?.submit([.audit(AuditEntry(time: .now(), actor: user.name, action: "login", target: "api", outcome: "ok"))])
             return PageJSON.response(.created, ["token": token, "user": user.name, "role": user.role.rawValue, "expires": expires.iso8601])
@@ -273,7 +292,8 @@ public enum APIServer {
         LiveRoutes.add(on, parts: parts, sessions: sessions)
         ConsoleRoutes.add(to: router, on, parts: parts)
 
-        return (router, LiveRoutes.router(parts: parts, sessions: sessions), routes, sessions)
+        table.set(routes)
+        return (router, LiveRoutes.router(parts: parts, sessions: sessions), routes, sessions, hosts)
     }
 }
 
@@ -295,7 +315,7 @@ struct HTTPService<App: ApplicationProtocol>: Service {
 /// is one of them, preflights are answered; other origins get no CORS headers at all, so
 /// browsers keep them out.
 struct CrossOriginMiddleware: RouterMiddleware {
-    typealias Context = BasicRequestContext
+    typealias Context = APIRequestContext
     let origins: Set<String>
 
     static let allowOrigin = HTTPField.Name("Access-Control-Allow-Origin")!
@@ -356,7 +376,7 @@ struct APIError: Error {
 /// security headers on every response: a strict Content-Security-Policy, no MIME sniffing, no
 /// framing. No CORS headers: browsers keep other origins out.
 struct ErrorMiddleware: RouterMiddleware {
-    typealias Context = BasicRequestContext
+    typealias Context = APIRequestContext
 
     static let csp = HTTPField.Name("Content-Security-Policy")!
     static let noSniff = HTTPField.Name("X-Content-Type-Options")!
@@ -407,7 +427,36 @@ struct JSONBody {
             throw APIError(.badRequest, "the request body is not JSON")
         }
         guard let object = value as? [String: Any] else { throw APIError(.badRequest, "the request body must be a JSON object") }
+        try check(object, path: "")
         return JSONBody(object: object)
+    }
+
+    /// Fields whose text may span lines (newline and tab allowed); every other string in a body,
+    /// keys included, may hold no control character at all.
+    static let multilineFields: Set<String> = ["text", "description", "note", "reason", "source.note"]
+
+    /// Every string of the body, however deep, through the one text check (`TextCheck`).
+    private static func check(_ value: Any, path: String) throws {
+        switch value {
+        case let text as String:
+            try TextCheck.check(text, field: path, multiline: multilineFields.contains(path))
+        case let list as [Any]:
+            for (i, item) in list.enumerated() { try check(item, path: "\(path)[\(i)]") }
+        case let object as [String: Any]:
+            for (key, item) in object {
+                let field = path.isEmpty ? key : "\(path).\(key)"
+                try TextCheck.check(key, field: field, multiline: false)
+                try check(item, path: field)
+            }
+        default:
+            break
+        }
+    }
+
+    /// The request says its body is JSON (`application/json`, any parameters).
+    static func isJSON(_ request: Request) -> Bool {
+        guard let type = request.headers[.contentType] else { return false }
+        return type.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } == "application/json"
     }
 
     func string(_ name: String) throws -> String {

@@ -64,7 +64,7 @@ public enum ConsoleRoutes {
         return "\(scheme)://\(host)" + (c.port.map { ":\($0)" } ?? "")
     }
 
-    static func add(to router: Router<BasicRequestContext>, _ on: SortieRoutes.On, parts: Controller.Parts) {
+    static func add(to router: Router<APIRequestContext>, _ on: SortieRoutes.On, parts: Controller.Parts) {
         let files = Files.load()
         let config = parts.configuration
         let csp = policy(tileURL: config.consoleTileURL)

@@ -1,9 +1,11 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import HummingbirdCore
 import HummingbirdWebSocket
 import Logging
 import NIOCore
+import NIOHTTP1
 import NIOWebSocket
 import TianyanApp
 import TianyanModel
@@ -36,8 +38,27 @@ enum LiveRoutes {
     /// How long a dropped client has to read up to its close frame before the connection is cut.
     static let dropGrace: Duration = .seconds(10)
 
+    /// The decoder takes frames up to a whole message, so that a frame over `frameSize` reaches
+    /// `pump`, which closes with 1009 and a reason (the decoder itself would close without one).
     static let serverConfiguration = HTTP1WebSocketUpgradeChannel.Configuration(
-        ws: .init(maxFrameSize: frameSize, autoPing: .enabled(timePeriod: .seconds(30)), closeTimeout: .seconds(5)))
+        ws: .init(maxFrameSize: maxMessageBytes, autoPing: .enabled(timePeriod: .seconds(30)), closeTimeout: .seconds(5)))
+
+    /// The close reason of a frame over `frameSize`.
+    static let frameTooLarge = "frame too large: at most 16384 bytes a frame"
+    /// The close reason of a message over `maxMessageBytes`.
+    static let messageTooLarge = "message too large: at most 65536 bytes"
+
+    /// Would this request head be upgraded: a GET of the feed's path with a valid session, and
+    /// the feed running? Others are not upgraded, and the API route answers them (401 with JSON).
+    static func mayUpgrade(_ head: HTTPRequestHead, parts: Controller.Parts, sessions: Sessions) -> Bool {
+        guard parts.live != nil, head.method == .GET else { return false }
+        let uri = URI(head.uri)
+        guard uri.path == "/" + path else { return false }
+        let authorization = head.headers.first(name: "authorization")
+        let token = authorization == nil ? uri.queryParameters["token"].map(String.init) : Sessions.bearer(authorization: authorization)
+        guard let token else { return false }
+        return sessions.session(for: token) != nil
+    }
 
     /// The session's token and user, from `?token=` or the Authorization header; 401 otherwise.
     static func authorize(_ request: Request, sessions: Sessions) throws -> (token: String, user: User) {
@@ -106,11 +127,31 @@ enum LiveRoutes {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 do {
-                    for try await message in inbound.messages(maxSize: maxMessageBytes) {
-                        guard case .text(let text) = message else {
+                    // Frames by hand, so that one over `frameSize` is closed with a reason.
+                    var message: (text: Bool, data: ByteBuffer)?
+                    for try await frame in inbound {
+                        guard frame.data.readableBytes <= frameSize else {
+                            try await outbound.close(.messageTooLarge, reason: frameTooLarge)
+                            break
+                        }
+                        switch frame.opcode {
+                        case .text, .binary: message = (frame.opcode == .text, frame.data)
+                        case .continuation:
+                            guard message != nil else { continue }
+                            var more = frame.data
+                            message?.data.writeBuffer(&more)
+                        }
+                        guard let whole = message, whole.data.readableBytes <= maxMessageBytes else {
+                            try await outbound.close(.messageTooLarge, reason: messageTooLarge)
+                            break
+                        }
+                        guard frame.fin else { continue }
+                        message = nil
+                        guard whole.text else {
                             client.send(.error(.init(field: nil, message: "send subscribe messages as JSON text, not binary")))
                             continue
                         }
+                        let text = String(buffer: whole.data)
                         do throws(LiveSubscription.Problem) { client.subscribe(try LiveSubscription(parsing: text)) } catch { client.send(.error(error)) }
                     }
                 } catch {

@@ -15,7 +15,14 @@ enum OpenAPIDocument {
         grounding and service records `maintenance`, users and the audit log `admin` (`admin` may
         do everything). No session is 401, the wrong role 403, an unknown id 404. Every change is
         written to the audit log (who, when, what, outcome), refusals too. /healthz, /metrics and
-        this document need no session. Failed logins are rate-limited per name and overall (429).
+        this document need no session. Failed logins are throttled per client address and per name
+        from that address, each further failure doubling the wait (429 with Retry-After); a login must
+        be `Content-Type: application/json` (415 otherwise). A request whose Host names a host the
+        controller does not answer for (http.allowed_hosts) gets 421. No string in a JSON body, the
+        path or the query may hold a control character (400 naming the field); multi-line text (a
+        page's text, descriptions, notes, reasons) may hold newlines and tabs. A request that is not
+        valid HTTP/1.1 gets 400, one whose head or body stalls (http.header_timeout_seconds) 408,
+        both with `Connection: close`; an idle connection is closed after http.idle_timeout_seconds.
         Lists that grow take `limit` (each documents its maximum) and `offset`, and `since`/`until`
         where they are in time; `next_offset` is where the next page starts, null when this page was not full.
     security:
@@ -51,16 +58,26 @@ enum OpenAPIDocument {
             "401": {$ref: "#/components/responses/BadRequest"}
             "403": {$ref: "#/components/responses/BadRequest"}
             "429": {$ref: "#/components/responses/BadRequest"}
+            "408": {$ref: "#/components/responses/BadRequest"}
+            "415": {$ref: "#/components/responses/BadRequest"}
+            "421": {$ref: "#/components/responses/BadRequest"}
+            "413": {$ref: "#/components/responses/BadRequest"}
         get:
           summary: Who the session belongs to
           responses:
             "200": {description: the user and role, content: {application/json: {schema: {type: object}}}}
             "401": {$ref: "#/components/responses/BadRequest"}
+            "400": {$ref: "#/components/responses/BadRequest"}
+            "408": {$ref: "#/components/responses/BadRequest"}
+            "421": {$ref: "#/components/responses/BadRequest"}
         delete:
           summary: Log out (the token stops working; live connections opened with it close with 1008 "session ended")
           responses:
             "204": {description: logged out}
             "401": {$ref: "#/components/responses/BadRequest"}
+            "400": {$ref: "#/components/responses/BadRequest"}
+            "408": {$ref: "#/components/responses/BadRequest"}
+            "421": {$ref: "#/components/responses/BadRequest"}
       /api/v1/live:
         get:
           summary: The live feed (WebSocket)
@@ -94,7 +111,8 @@ enum OpenAPIDocument {
             queued". When the session the connection was opened with ends (logout, expiry, the
             user disabled, its password set by an admin) the connection is closed with code 1008
             and the reason "session ended". The server pings every 30 s and closes a client that
-            does not answer.
+            does not answer. A client frame over 16 KiB (or a message over 64 KiB) closes the
+            connection with code 1009 and a reason.
           parameters:
             - {name: token, in: query, schema: {type: string}, description: the session token (instead of the Authorization header)}
           responses:
@@ -102,6 +120,9 @@ enum OpenAPIDocument {
             "401": {$ref: "#/components/responses/BadRequest"}
             "426": {description: a valid session but no WebSocket upgrade requested, content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
             "503": {description: the live feed is not running, content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
+            "400": {$ref: "#/components/responses/BadRequest"}
+            "408": {$ref: "#/components/responses/BadRequest"}
+            "421": {$ref: "#/components/responses/BadRequest"}
       /healthz:
         get:
           summary: Health of the database, the broker link and each radio gateway
@@ -109,18 +130,27 @@ enum OpenAPIDocument {
           responses:
             "200": {description: everything is up, content: {application/json: {schema: {$ref: "#/components/schemas/Health"}}}}
             "503": {description: something is down (listed in problems), content: {application/json: {schema: {$ref: "#/components/schemas/Health"}}}}
+            "400": {$ref: "#/components/responses/BadRequest"}
+            "408": {$ref: "#/components/responses/BadRequest"}
+            "421": {$ref: "#/components/responses/BadRequest"}
       /metrics:
         get:
           summary: Prometheus metrics (ingest counters, queue depths, decode errors, link state)
           security: []
           responses:
             "200": {description: Prometheus text exposition format, content: {text/plain: {schema: {type: string}}}}
+            "400": {$ref: "#/components/responses/BadRequest"}
+            "408": {$ref: "#/components/responses/BadRequest"}
+            "421": {$ref: "#/components/responses/BadRequest"}
       /api/v1/openapi.yaml:
         get:
           summary: This document
           security: []
           responses:
             "200": {description: OpenAPI 3.1 YAML, content: {application/yaml: {schema: {type: string}}}}
+            "400": {$ref: "#/components/responses/BadRequest"}
+            "408": {$ref: "#/components/responses/BadRequest"}
+            "421": {$ref: "#/components/responses/BadRequest"}
       /api/v1/gateways:
         get:
           summary: Every radio gateway with its state and counters
@@ -133,6 +163,10 @@ enum OpenAPIDocument {
                     type: object
                     properties:
                       gateways: {type: array, items: {$ref: "#/components/schemas/Gateway"}}
+            "400": {$ref: "#/components/responses/BadRequest"}
+            "401": {$ref: "#/components/responses/BadRequest"}
+            "408": {$ref: "#/components/responses/BadRequest"}
+            "421": {$ref: "#/components/responses/BadRequest"}
       /api/v1/pages:
         get:
           summary: Pages and status callouts, newest first
@@ -150,6 +184,9 @@ enum OpenAPIDocument {
                     properties:
                       pages: {type: array, items: {$ref: "#/components/schemas/Page"}}
             "400": {$ref: "#/components/responses/BadRequest"}
+            "401": {$ref: "#/components/responses/BadRequest"}
+            "408": {$ref: "#/components/responses/BadRequest"}
+            "421": {$ref: "#/components/responses/BadRequest"}
         post:
           summary: Page a radio or a talkgroup (text), or send a status callout (status)
           requestBody:
@@ -161,9 +198,9 @@ enum OpenAPIDocument {
                   required: [to]
                   properties:
                     to: {type: string, description: "ISSI, radio alias (CM-0001) or talkgroup GSSI"}
-                    text: {type: string, description: the page text (one SDS); give text or status}
+                    text: {type: [string, "null"], description: the page text (one SDS); give text or status}
                     status: {oneOf: [{type: string}, {type: integer}], description: "status value (32777, 0x8009) or a status name of the gateway's profile"}
-                    gateway: {type: string, description: "gateway name (default: the first ready one); the session's user is audited as the sender"}
+                    gateway: {type: [string, "null"], description: "gateway name (default: the first ready one); the session's user is audited as the sender"}
           responses:
             "202":
               description: queued; follow it at the Location
@@ -174,6 +211,8 @@ enum OpenAPIDocument {
             "403": {$ref: "#/components/responses/BadRequest"}
             "413": {$ref: "#/components/responses/BadRequest"}
             "503": {$ref: "#/components/responses/BadRequest"}
+            "408": {$ref: "#/components/responses/BadRequest"}
+            "421": {$ref: "#/components/responses/BadRequest"}
       /api/v1/pages/{id}:
         get:
           summary: One page with every state it reached
@@ -182,6 +221,10 @@ enum OpenAPIDocument {
           responses:
             "200": {description: the page, content: {application/json: {schema: {$ref: "#/components/schemas/Page"}}}}
             "404": {$ref: "#/components/responses/BadRequest"}
+            "400": {$ref: "#/components/responses/BadRequest"}
+            "401": {$ref: "#/components/responses/BadRequest"}
+            "408": {$ref: "#/components/responses/BadRequest"}
+            "421": {$ref: "#/components/responses/BadRequest"}
       /api/v1/alarms:
         get:
           summary: Alarms (radio emergencies, dock HMS), newest first
@@ -201,6 +244,8 @@ enum OpenAPIDocument {
                       alarms: {type: array, items: {$ref: "#/components/schemas/Alarm"}}
             "400": {$ref: "#/components/responses/BadRequest"}
             "401": {$ref: "#/components/responses/BadRequest"}
+            "408": {$ref: "#/components/responses/BadRequest"}
+            "421": {$ref: "#/components/responses/BadRequest"}
       /api/v1/alarms/{id}/ack:
         post:
           summary: Acknowledge an alarm (dispatcher); audited
@@ -208,13 +253,17 @@ enum OpenAPIDocument {
             - {name: id, in: path, required: true, schema: {type: string}}
           requestBody:
             required: false
-            content: {application/json: {schema: {type: object, properties: {note: {type: string}}}}}
+            content: {application/json: {schema: {type: object, properties: {note: {type: [string, "null"]}}}}}
           responses:
             "200": {description: the alarm, content: {application/json: {schema: {$ref: "#/components/schemas/Alarm"}}}}
             "401": {$ref: "#/components/responses/BadRequest"}
             "403": {$ref: "#/components/responses/BadRequest"}
             "404": {$ref: "#/components/responses/BadRequest"}
             "409": {$ref: "#/components/responses/BadRequest"}
+            "400": {$ref: "#/components/responses/BadRequest"}
+            "408": {$ref: "#/components/responses/BadRequest"}
+            "421": {$ref: "#/components/responses/BadRequest"}
+            "413": {$ref: "#/components/responses/BadRequest"}
       /api/v1/alarms/{id}/clear:
         post:
           summary: Clear an alarm with a note (dispatcher); audited
@@ -222,7 +271,7 @@ enum OpenAPIDocument {
             - {name: id, in: path, required: true, schema: {type: string}}
           requestBody:
             required: true
-            content: {application/json: {schema: {type: object, required: [note], properties: {note: {type: string}}}}}
+            content: {application/json: {schema: {type: object, required: [note], properties: {note: {type: string, minLength: 1, pattern: '\\S', description: not blank}}}}}
           responses:
             "200": {description: the alarm, content: {application/json: {schema: {$ref: "#/components/schemas/Alarm"}}}}
             "400": {$ref: "#/components/responses/BadRequest"}
@@ -230,6 +279,9 @@ enum OpenAPIDocument {
             "403": {$ref: "#/components/responses/BadRequest"}
             "404": {$ref: "#/components/responses/BadRequest"}
             "409": {$ref: "#/components/responses/BadRequest"}
+            "408": {$ref: "#/components/responses/BadRequest"}
+            "421": {$ref: "#/components/responses/BadRequest"}
+            "413": {$ref: "#/components/responses/BadRequest"}
       /api/v1/sorties:
         get:
           summary: Plan sorties overlapping a time range, by take-off
@@ -243,17 +295,22 @@ enum OpenAPIDocument {
             "200": {description: sorties, content: {application/json: {schema: {type: object, properties: {sorties: {type: array, items: {$ref: "#/components/schemas/Sortie"}}}}}}}
             "400": {$ref: "#/components/responses/BadRequest"}
             "401": {$ref: "#/components/responses/BadRequest"}
+            "408": {$ref: "#/components/responses/BadRequest"}
+            "421": {$ref: "#/components/responses/BadRequest"}
         post:
           summary: Add an urgent sortie over cells, taking off as soon as a dock can (lead); planned sorties in its way are re-planned; audited
           requestBody:
             required: true
-            content: {application/json: {schema: {type: object, required: [cells], properties: {cells: {type: array, items: {type: string}}, drone: {type: string}}}}}
+            content: {application/json: {schema: {type: object, required: [cells], properties: {cells: {type: array, items: {type: string}}, drone: {type: [string, "null"]}}}}}
           responses:
             "201": {description: the new sorties, content: {application/json: {schema: {type: object, properties: {sorties: {type: array, items: {$ref: "#/components/schemas/Sortie"}}}}}}}
             "400": {$ref: "#/components/responses/BadRequest"}
             "401": {$ref: "#/components/responses/BadRequest"}
             "403": {$ref: "#/components/responses/BadRequest"}
             "409": {$ref: "#/components/responses/BadRequest"}
+            "408": {$ref: "#/components/responses/BadRequest"}
+            "421": {$ref: "#/components/responses/BadRequest"}
+            "413": {$ref: "#/components/responses/BadRequest"}
       /api/v1/sorties/{id}:
         get:
           summary: One sortie with its route and history
@@ -263,6 +320,9 @@ enum OpenAPIDocument {
             "200": {description: the sortie, content: {application/json: {schema: {$ref: "#/components/schemas/Sortie"}}}}
             "401": {$ref: "#/components/responses/BadRequest"}
             "404": {$ref: "#/components/responses/BadRequest"}
+            "400": {$ref: "#/components/responses/BadRequest"}
+            "408": {$ref: "#/components/responses/BadRequest"}
+            "421": {$ref: "#/components/responses/BadRequest"}
       /api/v1/sorties/{id}/pause:
         post:
           summary: Pause (lead). In the air the dock pauses the wayline; not launched yet, the sortie is held; audited
@@ -274,6 +334,9 @@ enum OpenAPIDocument {
             "403": {$ref: "#/components/responses/BadRequest"}
             "404": {$ref: "#/components/responses/BadRequest"}
             "409": {$ref: "#/components/responses/BadRequest"}
+            "400": {$ref: "#/components/responses/BadRequest"}
+            "408": {$ref: "#/components/responses/BadRequest"}
+            "421": {$ref: "#/components/responses/BadRequest"}
       /api/v1/sorties/{id}/resume:
         post:
           summary: Resume a paused flight or release a held sortie (lead); audited
@@ -285,24 +348,31 @@ enum OpenAPIDocument {
             "403": {$ref: "#/components/responses/BadRequest"}
             "404": {$ref: "#/components/responses/BadRequest"}
             "409": {$ref: "#/components/responses/BadRequest"}
+            "400": {$ref: "#/components/responses/BadRequest"}
+            "408": {$ref: "#/components/responses/BadRequest"}
+            "421": {$ref: "#/components/responses/BadRequest"}
       /api/v1/sorties/{id}/cancel:
         post:
           summary: Cancel (lead); a flying sortie is recalled and ends with what the dock reports; audited
           parameters:
             - {name: id, in: path, required: true, schema: {type: string}}
           requestBody:
-            content: {application/json: {schema: {type: object, properties: {note: {type: string}}}}}
+            content: {application/json: {schema: {type: object, properties: {note: {type: [string, "null"]}}}}}
           responses:
             "200": {description: the sortie, content: {application/json: {schema: {$ref: "#/components/schemas/Sortie"}}}}
             "401": {$ref: "#/components/responses/BadRequest"}
             "403": {$ref: "#/components/responses/BadRequest"}
             "404": {$ref: "#/components/responses/BadRequest"}
             "409": {$ref: "#/components/responses/BadRequest"}
+            "400": {$ref: "#/components/responses/BadRequest"}
+            "408": {$ref: "#/components/responses/BadRequest"}
+            "421": {$ref: "#/components/responses/BadRequest"}
+            "413": {$ref: "#/components/responses/BadRequest"}
       /api/v1/plan:
         post:
-          summary: Re-plan from now (lead); sorties with a dock, held or urgent are kept, planned ones replaced; audited
+          summary: Re-plan from now (lead); sorties with a dock, held or urgent are kept, planned ones replaced; audited. One re-plan at a time - another while one runs gets 409
           requestBody:
-            content: {application/json: {schema: {type: object, properties: {note: {type: string}}}}}
+            content: {application/json: {schema: {type: object, properties: {note: {type: [string, "null"]}}}}}
           responses:
             "200":
               description: what changed
@@ -320,6 +390,10 @@ enum OpenAPIDocument {
             "400": {$ref: "#/components/responses/BadRequest"}
             "401": {$ref: "#/components/responses/BadRequest"}
             "403": {$ref: "#/components/responses/BadRequest"}
+            "408": {$ref: "#/components/responses/BadRequest"}
+            "409": {$ref: "#/components/responses/BadRequest"}
+            "421": {$ref: "#/components/responses/BadRequest"}
+            "413": {$ref: "#/components/responses/BadRequest"}
       /api/v1/coverage:
         get:
           summary: Every cell's coverage from the flown tracks - last covered, staleness, due, overdue
@@ -361,6 +435,8 @@ enum OpenAPIDocument {
                             next_start: {type: [string, "null"], format: date-time}
             "400": {$ref: "#/components/responses/BadRequest"}
             "401": {$ref: "#/components/responses/BadRequest"}
+            "408": {$ref: "#/components/responses/BadRequest"}
+            "421": {$ref: "#/components/responses/BadRequest"}
       /files/routes/{name}:
         get:
           summary: A route file (DJI WPML KMZ) for a dock; the name is its MD5, given to the dock in flighttask_prepare
@@ -370,6 +446,9 @@ enum OpenAPIDocument {
           responses:
             "200": {description: the KMZ, content: {application/vnd.google-earth.kmz: {schema: {type: string, format: binary}}}}
             "404": {$ref: "#/components/responses/BadRequest"}
+            "400": {$ref: "#/components/responses/BadRequest"}
+            "408": {$ref: "#/components/responses/BadRequest"}
+            "421": {$ref: "#/components/responses/BadRequest"}
       /api/v1/units:
         get:
           summary: Docks, drones and radios with state (online within units.online_seconds), last position and its age
@@ -394,6 +473,8 @@ enum OpenAPIDocument {
                       next_offset: {type: [integer, "null"]}
             "400": {$ref: "#/components/responses/BadRequest"}
             "401": {$ref: "#/components/responses/BadRequest"}
+            "408": {$ref: "#/components/responses/BadRequest"}
+            "421": {$ref: "#/components/responses/BadRequest"}
       /api/v1/units/{id}:
         get:
           summary: One unit (dock or drone serial, radio ISSI)
@@ -403,12 +484,15 @@ enum OpenAPIDocument {
             "200": {description: the unit, content: {application/json: {schema: {$ref: "#/components/schemas/Unit"}}}}
             "401": {$ref: "#/components/responses/BadRequest"}
             "404": {$ref: "#/components/responses/BadRequest"}
+            "400": {$ref: "#/components/responses/BadRequest"}
+            "408": {$ref: "#/components/responses/BadRequest"}
+            "421": {$ref: "#/components/responses/BadRequest"}
       /api/v1/units/{id}/track:
         get:
           summary: A unit's positions in a time range, oldest first (default the last hour; at most 7 days per request)
           parameters:
             - {name: id, in: path, required: true, schema: {type: string}}
-            - {name: from, in: query, schema: {type: string, format: date-time}, description: "default: an hour before to"}
+            - {name: from, in: query, schema: {type: string, format: date-time}, description: "default: an hour before to; not after to (400)"}
             - {name: to, in: query, schema: {type: string, format: date-time}, description: "default: an hour after from, or now"}
             - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 100000, default: 10000}}
           responses:
@@ -429,12 +513,14 @@ enum OpenAPIDocument {
             "400": {$ref: "#/components/responses/BadRequest"}
             "401": {$ref: "#/components/responses/BadRequest"}
             "404": {$ref: "#/components/responses/BadRequest"}
+            "408": {$ref: "#/components/responses/BadRequest"}
+            "421": {$ref: "#/components/responses/BadRequest"}
       /api/v1/units/{id}/health:
         get:
           summary: A drone's or dock's maintenance figures over time (one sample per 10 minutes; default the last 30 days)
           parameters:
             - {name: id, in: path, required: true, schema: {type: string}}
-            - {name: from, in: query, schema: {type: string, format: date-time}, description: "default: 30 days before to"}
+            - {name: from, in: query, schema: {type: string, format: date-time}, description: "default: 30 days before to; not after to (400)"}
             - {name: to, in: query, schema: {type: string, format: date-time}, description: "default: now"}
             - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 100000, default: 5000}}
           responses:
@@ -463,9 +549,12 @@ enum OpenAPIDocument {
             "400": {$ref: "#/components/responses/BadRequest"}
             "401": {$ref: "#/components/responses/BadRequest"}
             "404": {$ref: "#/components/responses/BadRequest"}
+            "408": {$ref: "#/components/responses/BadRequest"}
+            "421": {$ref: "#/components/responses/BadRequest"}
       /api/v1/console:
         get:
           summary: What the web console needs before login (basemap tiles and their datum, whether Leaflet is installed, task SLA minutes); no session needed
+          security: []
           responses:
             "200":
               description: the console settings
@@ -480,13 +569,16 @@ enum OpenAPIDocument {
                       leaflet: {type: boolean}
                       online_seconds: {type: integer}
                       task_sla: {type: object}
+            "400": {$ref: "#/components/responses/BadRequest"}
+            "408": {$ref: "#/components/responses/BadRequest"}
+            "421": {$ref: "#/components/responses/BadRequest"}
       /api/v1/flight-tasks:
         get:
           summary: Dock flight tasks (the dock's own progress reports), by last update, newest first (dispatch tasks are /api/v1/tasks)
           parameters:
             - {name: dock, in: query, schema: {type: string}}
             - {name: since, in: query, schema: {type: string, format: date-time}, description: updated at or after}
-            - {name: until, in: query, schema: {type: string, format: date-time}, description: updated at or before}
+            - {name: until, in: query, schema: {type: string, format: date-time}, description: "updated at or before; not before since (400)"}
             - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 10000, default: 100}}
             - {name: offset, in: query, schema: {type: integer, minimum: 0, maximum: 1000000, default: 0}}
           responses:
@@ -518,6 +610,8 @@ enum OpenAPIDocument {
                       next_offset: {type: [integer, "null"]}
             "400": {$ref: "#/components/responses/BadRequest"}
             "401": {$ref: "#/components/responses/BadRequest"}
+            "408": {$ref: "#/components/responses/BadRequest"}
+            "421": {$ref: "#/components/responses/BadRequest"}
       /api/v1/tasks:
         get:
           summary: Dispatch tasks, newest first (by creation), with SLA standing, units and history
@@ -528,7 +622,7 @@ enum OpenAPIDocument {
             - {name: state, in: query, schema: {type: string}, description: "comma-separated: open, dispatched, accepted, en_route, on_scene, done, canceled"}
             - {name: team, in: query, schema: {type: string}, description: formation id}
             - {name: since, in: query, schema: {type: string, format: date-time}, description: created at or after}
-            - {name: until, in: query, schema: {type: string, format: date-time}, description: created at or before}
+            - {name: until, in: query, schema: {type: string, format: date-time}, description: "created at or before; not before since (400)"}
             - {name: from, in: query, schema: {type: string, format: date-time}, description: same as since}
             - {name: to, in: query, schema: {type: string, format: date-time}, description: same as until}
             - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 10000, default: 100}}
@@ -547,6 +641,8 @@ enum OpenAPIDocument {
                       next_offset: {type: [integer, "null"]}
             "400": {$ref: "#/components/responses/BadRequest"}
             "401": {$ref: "#/components/responses/BadRequest"}
+            "408": {$ref: "#/components/responses/BadRequest"}
+            "421": {$ref: "#/components/responses/BadRequest"}
         post:
           summary: Create a task (dispatcher); audited
           description: |
@@ -565,19 +661,19 @@ enum OpenAPIDocument {
                   type: object
                   required: [title]
                   properties:
-                    title: {type: string, maxLength: 200}
-                    description: {type: string, maxLength: 4000}
-                    priority: {type: string, enum: [low, normal, high, urgent], default: normal}
-                    location: {type: object, required: [lat, lon], properties: {lat: {type: number}, lon: {type: number}}, description: WGS-84 degrees}
+                    title: {type: string, minLength: 1, maxLength: 200, pattern: '\\S', description: not blank}
+                    description: {type: [string, "null"], maxLength: 4000}
+                    priority: {type: [string, "null"], enum: [low, normal, high, urgent, null], default: normal}
+                    location: {type: [object, "null"], required: [lat, lon], properties: {lat: {type: number, minimum: -90, maximum: 90}, lon: {type: number, minimum: -180, maximum: 180}}, description: WGS-84 degrees}
                     source:
-                      type: object
+                      type: [object, "null"]
                       required: [kind]
                       properties:
                         kind: {type: string, enum: [alarm, point, drone]}
-                        alarm: {type: string, description: the alarm id (kind alarm)}
-                        drone: {type: string, description: the drone serial (kind drone)}
-                        note: {type: string, description: what was found}
-                    team: {type: string, description: formation id of the registry}
+                        alarm: {type: [string, "null"], description: the alarm id (kind alarm)}
+                        drone: {type: [string, "null"], description: the drone serial (kind drone)}
+                        note: {type: [string, "null"], description: what was found}
+                    team: {type: [string, "null"], description: formation id of the registry}
           responses:
             "201":
               description: created (state open); the Location is the task
@@ -587,6 +683,8 @@ enum OpenAPIDocument {
             "401": {$ref: "#/components/responses/BadRequest"}
             "403": {$ref: "#/components/responses/BadRequest"}
             "413": {$ref: "#/components/responses/BadRequest"}
+            "408": {$ref: "#/components/responses/BadRequest"}
+            "421": {$ref: "#/components/responses/BadRequest"}
       /api/v1/tasks/stats:
         get:
           summary: Per team, tasks closed in a range, on-time closure rate, rework rate, mean times to contact and on scene
@@ -597,7 +695,7 @@ enum OpenAPIDocument {
             creation to the first contact (accepted or later) and to the first on-scene, over the
             closed tasks. `team` null gathers the tasks without a team.
           parameters:
-            - {name: from, in: query, schema: {type: string, format: date-time}, description: "default: 30 days before to"}
+            - {name: from, in: query, schema: {type: string, format: date-time}, description: "default: 30 days before to; not after to (400)"}
             - {name: to, in: query, schema: {type: string, format: date-time}, description: "default: now; at most 366 days after from"}
           responses:
             "200":
@@ -628,6 +726,8 @@ enum OpenAPIDocument {
             "400": {$ref: "#/components/responses/BadRequest"}
             "401": {$ref: "#/components/responses/BadRequest"}
             "503": {$ref: "#/components/responses/BadRequest"}
+            "408": {$ref: "#/components/responses/BadRequest"}
+            "421": {$ref: "#/components/responses/BadRequest"}
       /api/v1/tasks/{id}:
         get:
           summary: One task
@@ -637,6 +737,9 @@ enum OpenAPIDocument {
             "200": {description: the task, content: {application/json: {schema: {$ref: "#/components/schemas/Task"}}}}
             "401": {$ref: "#/components/responses/BadRequest"}
             "404": {$ref: "#/components/responses/BadRequest"}
+            "400": {$ref: "#/components/responses/BadRequest"}
+            "408": {$ref: "#/components/responses/BadRequest"}
+            "421": {$ref: "#/components/responses/BadRequest"}
       /api/v1/tasks/{id}/suggestions:
         get:
           summary: The nearest available units for a task, nearest first, with distance and estimated arrival
@@ -656,18 +759,22 @@ enum OpenAPIDocument {
             "400": {$ref: "#/components/responses/BadRequest"}
             "401": {$ref: "#/components/responses/BadRequest"}
             "404": {$ref: "#/components/responses/BadRequest"}
+            "408": {$ref: "#/components/responses/BadRequest"}
+            "421": {$ref: "#/components/responses/BadRequest"}
       /api/v1/units/available:
         get:
           summary: The nearest available units to a point (as the task suggestions, for a point with no task yet)
           parameters:
-            - {name: lat, in: query, required: true, schema: {type: number}}
-            - {name: lon, in: query, required: true, schema: {type: number}}
+            - {name: lat, in: query, required: true, schema: {type: number, minimum: -90, maximum: 90}}
+            - {name: lon, in: query, required: true, schema: {type: number, minimum: -180, maximum: 180}}
             - {name: kind, in: query, schema: {type: string, enum: [radio, drone]}}
             - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 500, default: 10}}
           responses:
             "200": {description: the units, content: {application/json: {schema: {$ref: "#/components/schemas/Suggestions"}}}}
             "400": {$ref: "#/components/responses/BadRequest"}
             "401": {$ref: "#/components/responses/BadRequest"}
+            "408": {$ref: "#/components/responses/BadRequest"}
+            "421": {$ref: "#/components/responses/BadRequest"}
       /api/v1/tasks/{id}/dispatch:
         post:
           summary: Page units with the task and put them on it (dispatcher); audited
@@ -690,7 +797,7 @@ enum OpenAPIDocument {
                   required: [units]
                   properties:
                     units: {type: array, items: {type: string}, description: "radio ISSIs or aliases (CM-0001), drone serials; not talkgroups"}
-                    force: {type: boolean, default: false}
+                    force: {type: [boolean, "null"], default: false}
           responses:
             "200":
               description: the task, and per unit the page sent or why not
@@ -715,6 +822,9 @@ enum OpenAPIDocument {
             "404": {$ref: "#/components/responses/BadRequest"}
             "409": {$ref: "#/components/responses/BadRequest"}
             "503": {$ref: "#/components/responses/BadRequest"}
+            "408": {$ref: "#/components/responses/BadRequest"}
+            "421": {$ref: "#/components/responses/BadRequest"}
+            "413": {$ref: "#/components/responses/BadRequest"}
       /api/v1/tasks/{id}/state:
         post:
           summary: Move a task forward by hand (dispatcher); audited
@@ -728,7 +838,7 @@ enum OpenAPIDocument {
             - {name: id, in: path, required: true, schema: {type: string}}
           requestBody:
             required: true
-            content: {application/json: {schema: {type: object, required: [state], properties: {state: {type: string, enum: [accepted, en_route, on_scene, done]}, note: {type: string}}}}}
+            content: {application/json: {schema: {type: object, required: [state], properties: {state: {type: string, enum: [accepted, en_route, on_scene, done]}, note: {type: [string, "null"]}}}}}
           responses:
             "200": {description: the task, content: {application/json: {schema: {$ref: "#/components/schemas/Task"}}}}
             "400": {$ref: "#/components/responses/BadRequest"}
@@ -736,6 +846,9 @@ enum OpenAPIDocument {
             "403": {$ref: "#/components/responses/BadRequest"}
             "404": {$ref: "#/components/responses/BadRequest"}
             "409": {$ref: "#/components/responses/BadRequest"}
+            "408": {$ref: "#/components/responses/BadRequest"}
+            "421": {$ref: "#/components/responses/BadRequest"}
+            "413": {$ref: "#/components/responses/BadRequest"}
       /api/v1/tasks/{id}/cancel:
         post:
           summary: Cancel a task that is not done (dispatcher); the SLA clocks stop; audited
@@ -743,7 +856,7 @@ enum OpenAPIDocument {
             - {name: id, in: path, required: true, schema: {type: string}}
           requestBody:
             required: true
-            content: {application/json: {schema: {type: object, required: [reason], properties: {reason: {type: string}}}}}
+            content: {application/json: {schema: {type: object, required: [reason], properties: {reason: {type: string, minLength: 1, pattern: '\\S', description: not blank}}}}}
           responses:
             "200": {description: the task, content: {application/json: {schema: {$ref: "#/components/schemas/Task"}}}}
             "400": {$ref: "#/components/responses/BadRequest"}
@@ -751,6 +864,9 @@ enum OpenAPIDocument {
             "403": {$ref: "#/components/responses/BadRequest"}
             "404": {$ref: "#/components/responses/BadRequest"}
             "409": {$ref: "#/components/responses/BadRequest"}
+            "408": {$ref: "#/components/responses/BadRequest"}
+            "421": {$ref: "#/components/responses/BadRequest"}
+            "413": {$ref: "#/components/responses/BadRequest"}
       /api/v1/tasks/{id}/reopen:
         post:
           summary: Reopen a done task (dispatcher) - back to open, its units released, counted as rework; audited
@@ -759,7 +875,7 @@ enum OpenAPIDocument {
             - {name: id, in: path, required: true, schema: {type: string}}
           requestBody:
             required: true
-            content: {application/json: {schema: {type: object, required: [reason], properties: {reason: {type: string}}}}}
+            content: {application/json: {schema: {type: object, required: [reason], properties: {reason: {type: string, minLength: 1, pattern: '\\S', description: not blank}}}}}
           responses:
             "200": {description: the task, content: {application/json: {schema: {$ref: "#/components/schemas/Task"}}}}
             "400": {$ref: "#/components/responses/BadRequest"}
@@ -767,13 +883,16 @@ enum OpenAPIDocument {
             "403": {$ref: "#/components/responses/BadRequest"}
             "404": {$ref: "#/components/responses/BadRequest"}
             "409": {$ref: "#/components/responses/BadRequest"}
+            "408": {$ref: "#/components/responses/BadRequest"}
+            "421": {$ref: "#/components/responses/BadRequest"}
+            "413": {$ref: "#/components/responses/BadRequest"}
       /api/v1/voice-log:
         get:
           summary: Voice calls with their talkers, newest first
           parameters:
             - {name: talkgroup, in: query, schema: {type: string}, description: "GSSI of a group, or the called ISSI"}
             - {name: since, in: query, schema: {type: string, format: date-time}, description: started at or after}
-            - {name: until, in: query, schema: {type: string, format: date-time}, description: started at or before}
+            - {name: until, in: query, schema: {type: string, format: date-time}, description: "started at or before; not before since (400)"}
             - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 1000, default: 100}}
             - {name: offset, in: query, schema: {type: integer, minimum: 0, maximum: 1000000, default: 0}}
           responses:
@@ -790,13 +909,15 @@ enum OpenAPIDocument {
                       next_offset: {type: [integer, "null"]}
             "400": {$ref: "#/components/responses/BadRequest"}
             "401": {$ref: "#/components/responses/BadRequest"}
+            "408": {$ref: "#/components/responses/BadRequest"}
+            "421": {$ref: "#/components/responses/BadRequest"}
       /api/v1/radio-messages:
         get:
           summary: Status and text messages radios sent, newest first
           parameters:
             - {name: unit, in: query, schema: {type: string}, description: the sending ISSI}
             - {name: since, in: query, schema: {type: string, format: date-time}}
-            - {name: until, in: query, schema: {type: string, format: date-time}}
+            - {name: until, in: query, schema: {type: string, format: date-time}, description: not before since (400)}
             - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 10000, default: 100}}
             - {name: offset, in: query, schema: {type: integer, minimum: 0, maximum: 1000000, default: 0}}
           responses:
@@ -825,6 +946,8 @@ enum OpenAPIDocument {
                       next_offset: {type: [integer, "null"]}
             "400": {$ref: "#/components/responses/BadRequest"}
             "401": {$ref: "#/components/responses/BadRequest"}
+            "408": {$ref: "#/components/responses/BadRequest"}
+            "421": {$ref: "#/components/responses/BadRequest"}
       /api/v1/maintenance:
         get:
           summary: "Drones and docks due for maintenance, grounded or with a critical HMS alarm (all=true: every unit)"
@@ -845,6 +968,8 @@ enum OpenAPIDocument {
                       rules: {type: object, properties: {flight_hours: {type: number}, battery_cycles: {type: integer}, months: {type: integer}}}
             "400": {$ref: "#/components/responses/BadRequest"}
             "401": {$ref: "#/components/responses/BadRequest"}
+            "408": {$ref: "#/components/responses/BadRequest"}
+            "421": {$ref: "#/components/responses/BadRequest"}
       /api/v1/maintenance/{id}/ground:
         post:
           summary: Ground a drone or dock (maintenance); it is not planned or launched until ungrounded; audited
@@ -852,7 +977,7 @@ enum OpenAPIDocument {
             - {name: id, in: path, required: true, schema: {type: string}, description: drone or dock serial}
           requestBody:
             required: true
-            content: {application/json: {schema: {type: object, required: [reason], properties: {reason: {type: string}}}}}
+            content: {application/json: {schema: {type: object, required: [reason], properties: {reason: {type: string, minLength: 1, pattern: '\\S', description: not blank}}}}}
           responses:
             "200": {description: the unit's new state, content: {application/json: {schema: {$ref: "#/components/schemas/MaintenanceStatus"}}}}
             "400": {$ref: "#/components/responses/BadRequest"}
@@ -860,19 +985,26 @@ enum OpenAPIDocument {
             "403": {$ref: "#/components/responses/BadRequest"}
             "404": {$ref: "#/components/responses/BadRequest"}
             "409": {$ref: "#/components/responses/BadRequest"}
+            "408": {$ref: "#/components/responses/BadRequest"}
+            "421": {$ref: "#/components/responses/BadRequest"}
+            "413": {$ref: "#/components/responses/BadRequest"}
       /api/v1/maintenance/{id}/unground:
         post:
           summary: Return a grounded unit to service (maintenance); audited
           parameters:
             - {name: id, in: path, required: true, schema: {type: string}}
           requestBody:
-            content: {application/json: {schema: {type: object, properties: {note: {type: string}}}}}
+            content: {application/json: {schema: {type: object, properties: {note: {type: [string, "null"]}}}}}
           responses:
             "200": {description: the unit's new state, content: {application/json: {schema: {$ref: "#/components/schemas/MaintenanceStatus"}}}}
             "401": {$ref: "#/components/responses/BadRequest"}
             "403": {$ref: "#/components/responses/BadRequest"}
             "404": {$ref: "#/components/responses/BadRequest"}
             "409": {$ref: "#/components/responses/BadRequest"}
+            "400": {$ref: "#/components/responses/BadRequest"}
+            "408": {$ref: "#/components/responses/BadRequest"}
+            "421": {$ref: "#/components/responses/BadRequest"}
+            "413": {$ref: "#/components/responses/BadRequest"}
       /api/v1/maintenance/{id}/serviced:
         post:
           summary: Record a service (maintenance); the flight-hour and month counters restart; audited
@@ -885,6 +1017,10 @@ enum OpenAPIDocument {
             "401": {$ref: "#/components/responses/BadRequest"}
             "403": {$ref: "#/components/responses/BadRequest"}
             "404": {$ref: "#/components/responses/BadRequest"}
+            "400": {$ref: "#/components/responses/BadRequest"}
+            "408": {$ref: "#/components/responses/BadRequest"}
+            "421": {$ref: "#/components/responses/BadRequest"}
+            "413": {$ref: "#/components/responses/BadRequest"}
       /api/v1/registry:
         get:
           summary: The fleet registry - formations, pilots, docks, drones, talkgroups, radios - with counts (cells at /api/v1/registry/cells)
@@ -904,12 +1040,18 @@ enum OpenAPIDocument {
                       talkgroups: {type: array, items: {type: object, properties: {gssi: {type: string}, name: {type: string}}}}
                       radios: {type: array, items: {type: object, properties: {issi: {type: string}, alias: {type: string}, person: {type: string}, pilot: {type: [string, "null"]}, talkgroups: {type: array, items: {type: string}}}}}
             "401": {$ref: "#/components/responses/BadRequest"}
+            "400": {$ref: "#/components/responses/BadRequest"}
+            "408": {$ref: "#/components/responses/BadRequest"}
+            "421": {$ref: "#/components/responses/BadRequest"}
       /api/v1/registry/cells:
         get:
           summary: The grid cells as a GeoJSON FeatureCollection (WGS-84 polygons; properties id, community, revisit_days)
           responses:
             "200": {description: GeoJSON, content: {application/geo+json: {schema: {type: object}}}}
             "401": {$ref: "#/components/responses/BadRequest"}
+            "400": {$ref: "#/components/responses/BadRequest"}
+            "408": {$ref: "#/components/responses/BadRequest"}
+            "421": {$ref: "#/components/responses/BadRequest"}
       /api/v1/audit:
         get:
           summary: The audit log, newest first (admin)
@@ -917,7 +1059,7 @@ enum OpenAPIDocument {
             - {name: actor, in: query, schema: {type: string}}
             - {name: action, in: query, schema: {type: string}, description: "login, user add, maintenance.ground, alarm ack, sortie.urgent, …"}
             - {name: since, in: query, schema: {type: string, format: date-time}}
-            - {name: until, in: query, schema: {type: string, format: date-time}}
+            - {name: until, in: query, schema: {type: string, format: date-time}, description: not before since (400)}
             - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 10000, default: 100}}
             - {name: offset, in: query, schema: {type: integer, minimum: 0, maximum: 1000000, default: 0}}
           responses:
@@ -945,6 +1087,8 @@ enum OpenAPIDocument {
             "400": {$ref: "#/components/responses/BadRequest"}
             "401": {$ref: "#/components/responses/BadRequest"}
             "403": {$ref: "#/components/responses/BadRequest"}
+            "408": {$ref: "#/components/responses/BadRequest"}
+            "421": {$ref: "#/components/responses/BadRequest"}
       /api/v1/users:
         get:
           summary: Users and their roles (admin); never a password or hash
@@ -952,6 +1096,9 @@ enum OpenAPIDocument {
             "200": {description: the users, content: {application/json: {schema: {type: object, properties: {users: {type: array, items: {$ref: "#/components/schemas/User"}}}}}}}
             "401": {$ref: "#/components/responses/BadRequest"}
             "403": {$ref: "#/components/responses/BadRequest"}
+            "400": {$ref: "#/components/responses/BadRequest"}
+            "408": {$ref: "#/components/responses/BadRequest"}
+            "421": {$ref: "#/components/responses/BadRequest"}
         post:
           summary: Add a user (admin); audited
           requestBody:
@@ -962,7 +1109,7 @@ enum OpenAPIDocument {
                   type: object
                   required: [name, role, password]
                   properties:
-                    name: {type: string, description: "1 to 40 letters, digits, '-', '_' or '.'"}
+                    name: {type: string, minLength: 1, maxLength: 40, pattern: '^[A-Za-z0-9._-]+$', description: "1 to 40 letters, digits, '-', '_' or '.'"}
                     role: {type: string, enum: [lead, dispatcher, maintenance, viewer, admin]}
                     password: {type: string, minLength: 10}
           responses:
@@ -974,6 +1121,9 @@ enum OpenAPIDocument {
             "401": {$ref: "#/components/responses/BadRequest"}
             "403": {$ref: "#/components/responses/BadRequest"}
             "409": {$ref: "#/components/responses/BadRequest"}
+            "408": {$ref: "#/components/responses/BadRequest"}
+            "421": {$ref: "#/components/responses/BadRequest"}
+            "413": {$ref: "#/components/responses/BadRequest"}
       /api/v1/users/{name}/password:
         post:
           summary: Set a user's password (admin); audited; the user's sessions end and their live connections close (1008 "session ended")
@@ -988,6 +1138,9 @@ enum OpenAPIDocument {
             "401": {$ref: "#/components/responses/BadRequest"}
             "403": {$ref: "#/components/responses/BadRequest"}
             "404": {$ref: "#/components/responses/BadRequest"}
+            "408": {$ref: "#/components/responses/BadRequest"}
+            "421": {$ref: "#/components/responses/BadRequest"}
+            "413": {$ref: "#/components/responses/BadRequest"}
       /api/v1/users/{name}/disable:
         post:
           summary: Disable a user (admin); audited. It cannot log in (403), its sessions end at once and their live connections close (1008 "session ended"). An admin cannot disable itself (409)
@@ -999,6 +1152,9 @@ enum OpenAPIDocument {
             "403": {$ref: "#/components/responses/BadRequest"}
             "404": {$ref: "#/components/responses/BadRequest"}
             "409": {$ref: "#/components/responses/BadRequest"}
+            "400": {$ref: "#/components/responses/BadRequest"}
+            "408": {$ref: "#/components/responses/BadRequest"}
+            "421": {$ref: "#/components/responses/BadRequest"}
       /api/v1/users/{name}/enable:
         post:
           summary: Enable a disabled user again (admin); audited
@@ -1009,6 +1165,9 @@ enum OpenAPIDocument {
             "401": {$ref: "#/components/responses/BadRequest"}
             "403": {$ref: "#/components/responses/BadRequest"}
             "404": {$ref: "#/components/responses/BadRequest"}
+            "400": {$ref: "#/components/responses/BadRequest"}
+            "408": {$ref: "#/components/responses/BadRequest"}
+            "421": {$ref: "#/components/responses/BadRequest"}
     components:
       securitySchemes:
         bearer: {type: http, scheme: bearer}

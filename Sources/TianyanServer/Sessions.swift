@@ -32,15 +32,10 @@ final class Sessions: Sendable {
         var sessions: [String: Session] = [:]
         var watchers: [String: [Int: @Sendable () -> Void]] = [:]
         var nextWatcher = 0
-        var failures: [String: [Timestamp]] = [:]
-        var allFailures: [Timestamp] = []
+        var logins = LoginThrottle()
     }
 
     static let defaultLifetimeSeconds: Double = 12 * 3600
-    /// Failed logins for one name within a minute before that name is refused for a while.
-    static let failuresPerName = 5
-    /// Failed logins for all names within a minute before every login is refused for a while.
-    static let failuresOverall = 50
     /// How often expiry and the users table are checked.
     static let checkInterval: Duration = .seconds(1)
 
@@ -142,32 +137,33 @@ final class Sessions: Sendable {
         for w in watchers { w() }
     }
 
-    /// Seconds to wait before `name` may try again, or nil when it may try now.
-    func retryAfter(name: String, now: Timestamp = .now()) -> Int? {
-        state.withLock { s in
-            let minuteAgo = now.adding(seconds: -60)
-            s.allFailures.removeAll { $0 < minuteAgo }
-            let recent = (s.failures[name] ?? []).filter { $0 >= minuteAgo }
-            s.failures[name] = recent.isEmpty ? nil : recent
-            let blocking = recent.count >= Self.failuresPerName ? recent : s.allFailures.count >= Self.failuresOverall ? s.allFailures : []
-            guard let oldest = blocking.first else { return nil }
-            return max(1, Int((Double(oldest.milliseconds - minuteAgo.milliseconds) / 1000).rounded(.up)))
-        }
+    /// Seconds to wait before `name` may try again from `address`, or nil when it may try now.
+    func retryAfter(name: String, address: String, now: Timestamp = .now()) -> Int? {
+        state.withLock { $0.logins.retryAfter(name: name, address: address, now: now) }
     }
 
-    func recordFailure(name: String, now: Timestamp = .now()) {
-        state.withLock { s in
-            s.failures[name, default: []].append(now)
-            s.allFailures.append(now)
-        }
+    func recordFailure(name: String, address: String, now: Timestamp = .now()) {
+        state.withLock { $0.logins.recordFailure(name: name, address: address, now: now) }
     }
 
-    func clearFailures(name: String) { state.withLock { $0.failures[name] = nil } }
+    func clearFailures(name: String, address: String) { state.withLock { $0.logins.clear(name: name, address: address) } }
+
+    /// Forgets failed logins long past (the checker calls it every second).
+    func pruneFailures(now: Timestamp = .now()) { state.withLock { $0.logins.prune(now: now) } }
+
+    /// Entries in the failed-login table.
+    var failureEntries: Int { state.withLock { $0.logins.entries.count } }
 
     /// The bearer token of a request, if it has one.
     static func bearer(_ request: Request) -> String? {
-        guard let header = request.headers[.authorization], header.hasPrefix("Bearer ") else { return nil }
-        return String(header.dropFirst("Bearer ".count))
+        bearer(authorization: request.headers[.authorization])
+    }
+
+    /// The token of an `Authorization: Bearer <token>` value; the scheme in any case (RFC 7235).
+    static func bearer(authorization header: String?) -> String? {
+        guard let header, header.count > 7, header.prefix(7).lowercased() == "bearer " else { return nil }
+        let token = header.dropFirst(7).trimmingCharacters(in: .whitespaces)
+        return token.isEmpty ? nil : token
     }
 
     /// The session's user, or 401; and 403 unless the user's role allows `role`.
@@ -195,6 +191,7 @@ struct SessionChecker: Service {
     func run() async throws {
         var failing = false
         while !Task.isCancelled, !Task.isShuttingDownGracefully {
+            sessions.pruneFailures()
             // Reading the users table is only needed while someone is logged in.
             if sessions.count > 0 {
                 do {

@@ -2,13 +2,14 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import Synchronization
 import TianyanApp
 import TianyanModel
 import TianyanStore
 
 /// Sorties, coverage and the route files the docks fetch.
 enum SortieRoutes {
-    typealias On = (HTTPRequest.Method, String, @escaping @Sendable (Request, BasicRequestContext) async throws -> Response) -> Void
+    typealias On = (HTTPRequest.Method, String, @escaping @Sendable (Request, APIRequestContext) async throws -> Response) -> Void
 
     static func add(_ on: On, parts: Controller.Parts, sessions: Sessions) {
         let store = parts.store
@@ -75,9 +76,15 @@ enum SortieRoutes {
             }
         }
 
+        let planning = OneAtATime()
         on(.post, "api/v1/plan") { request, _ -> Response in
             let user = try sessions.authorize(request, role: .lead)
             let note = try await JSONBody.readIfAny(request)?.optionalString("note")
+            // One re-plan at a time: a second while one runs is refused, not queued.
+            guard planning.begin() else {
+                throw APIError(.conflict, "a re-plan is running; ask again when it has finished (its outcome is in GET /api/v1/sorties)")
+            }
+            defer { planning.end() }
             let outcome = try await mapFailure { try await scheduler().plan(reason: note.map { "re-plan by \(user.name): \($0)" } ?? "re-plan by \(user.name)", by: user.name) }
             return PageJSON.response(.ok, [
                 "added": outcome.added, "replaced": outcome.replaced, "kept": outcome.kept, "overdue_cells": outcome.overdueCells,
@@ -108,6 +115,13 @@ enum SortieRoutes {
             return Response(status: .ok, headers: [.contentType: "application/vnd.google-earth.kmz", .cacheControl: "no-store"],
                             body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
         }
+    }
+
+    /// A flag that one request at a time may hold.
+    final class OneAtATime: Sendable {
+        private let busy = Mutex(false)
+        func begin() -> Bool { busy.withLock { b in b ? false : { b = true; return true }() } }
+        func end() { busy.withLock { $0 = false } }
     }
 
     struct CoverageBody: Encodable {

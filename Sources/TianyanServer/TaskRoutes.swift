@@ -22,7 +22,7 @@ enum TaskRoutes {
         }
 
         /// A change: the dispatcher role (a refusal audited), the service's failures as JSON errors.
-        @Sendable func change(_ request: Request, _ context: BasicRequestContext, action: String, target: String,
+        @Sendable func change(_ request: Request, _ context: APIRequestContext, action: String, target: String,
                               _ body: @Sendable (TaskService, User) async throws -> Response) async throws -> Response {
             let user = try await audit.authorize(request, sessions: sessions, role: .dispatcher, action: action, target: target,
                                                  logger: context.logger)

@@ -63,7 +63,7 @@ struct BadInputAPITests {
     }
 
     static func login(_ client: some TestClientProtocol, _ role: Role) async throws -> HTTPFields {
-        let token = try await client.execute(uri: "/api/v1/session", method: .post,
+        let token = try await client.execute(uri: "/api/v1/session", method: .post, headers: [.contentType: "application/json"],
                                              body: ByteBuffer(string: #"{"name": "u-\#(role.rawValue)", "password": "\#(password)"}"#)) { r in
             json(r.body)["token"] as? String ?? ""
         }

@@ -49,7 +49,7 @@ struct APIRoutesTests {
 
     /// Logs in and returns the header that carries the session.
     static func login(_ client: some TestClientProtocol, _ name: String = "disp") async throws -> HTTPFields {
-        let token = try await client.execute(uri: "/api/v1/session", method: .post,
+        let token = try await client.execute(uri: "/api/v1/session", method: .post, headers: [.contentType: "application/json"],
                                              body: ByteBuffer(string: #"{"name": "\#(name)", "password": "\#(password)"}"#)) { r in
             #expect(r.status == .created)
             return json(r.body)["token"] as? String ?? ""
@@ -246,13 +246,13 @@ struct APIRoutesTests {
                 #expect(Self.error(r.body).message.contains("dispatcher"))
             }
             for _ in 0..<5 {
-                try await client.execute(uri: "/api/v1/session", method: .post,
+                try await client.execute(uri: "/api/v1/session", method: .post, headers: [.contentType: "application/json"],
                                          body: ByteBuffer(string: #"{"name": "disp", "password": "guess-guess-guess"}"#)) { r in
                     #expect(r.status == .unauthorized)
                     #expect(Self.error(r.body).message == "wrong name or password")
                 }
             }
-            try await client.execute(uri: "/api/v1/session", method: .post,
+            try await client.execute(uri: "/api/v1/session", method: .post, headers: [.contentType: "application/json"],
                                      body: ByteBuffer(string: #"{"name": "disp", "password": "\#(Self.password)"}"#)) { r in
                 #expect(r.status == .tooManyRequests, "even the right password waits after 5 failures in a minute")
                 #expect(r.headers[.retryAfter] != nil)

@@ -50,7 +50,7 @@ struct SessionEndTests {
         let log: CapturedLog
 
         func login(_ name: String, _ password: String = APIRoutesTests.password) async throws -> String {
-            try await client.execute(uri: "/api/v1/session", method: .post,
+            try await client.execute(uri: "/api/v1/session", method: .post, headers: [.contentType: "application/json"],
                                      body: ByteBuffer(string: #"{"name": "\#(name)", "password": "\#(password)"}"#)) { r in
                 #expect(r.status == .created, "login \(name): \(String(buffer: r.body))")
                 return APIRoutesTests.json(r.body)["token"] as? String ?? ""
@@ -154,12 +154,12 @@ struct SessionEndTests {
             }
             try await Self.expectSessionEnded(connection, "the disabled user's connection")
             #expect(try await h.whoami(dispatcher) == .unauthorized)
-            try await h.client.execute(uri: "/api/v1/session", method: .post,
+            try await h.client.execute(uri: "/api/v1/session", method: .post, headers: [.contentType: "application/json"],
                                        body: ByteBuffer(string: #"{"name": "disp", "password": "\#(APIRoutesTests.password)"}"#)) { r in
                 #expect(r.status == .forbidden)
                 #expect(APIRoutesTests.error(r.body).message.contains("disp is disabled"), "\(String(buffer: r.body))")
             }
-            try await h.client.execute(uri: "/api/v1/session", method: .post,
+            try await h.client.execute(uri: "/api/v1/session", method: .post, headers: [.contentType: "application/json"],
                                        body: ByteBuffer(string: #"{"name": "disp", "password": "not the password"}"#)) { r in
                 #expect(r.status == .unauthorized, "a wrong password does not learn that the user is disabled")
             }
@@ -235,7 +235,7 @@ struct SessionEndTests {
                                        body: ByteBuffer(string: #"{"password": "anna-second-pass"}"#)) { r in #expect(r.status == .ok) }
             var limited = false
             for _ in 0..<8 where !limited {
-                try await h.client.execute(uri: "/api/v1/session", method: .post,
+                try await h.client.execute(uri: "/api/v1/session", method: .post, headers: [.contentType: "application/json"],
                                            body: ByteBuffer(string: #"{"name": "view", "password": "guessing-wrong-pass"}"#)) { r in
                     limited = r.status == .tooManyRequests
                     #expect(r.status == .unauthorized || limited)

@@ -61,7 +61,7 @@ struct UserRoutesTests {
             try await client.execute(uri: "/api/v1/users", method: .post, headers: admin, body: ByteBuffer(string: newUser)) { r in
                 #expect(r.status == .conflict && APIRoutesTests.error(r.body).field == "name")
             }
-            try await client.execute(uri: "/api/v1/session", method: .post,
+            try await client.execute(uri: "/api/v1/session", method: .post, headers: [.contentType: "application/json"],
                                      body: ByteBuffer(string: #"{"name": "lead2", "password": "another long secret"}"#)) { r in
                 #expect(r.status == .created && APIRoutesTests.json(r.body)["role"] as? String == "lead")
             }
@@ -83,11 +83,11 @@ struct UserRoutesTests {
                 #expect(r.status == .ok && APIRoutesTests.json(r.body)["name"] as? String == "lead2")
                 #expect(!String(buffer: r.body).contains("secret"))
             }
-            try await client.execute(uri: "/api/v1/session", method: .post,
+            try await client.execute(uri: "/api/v1/session", method: .post, headers: [.contentType: "application/json"],
                                      body: ByteBuffer(string: #"{"name": "lead2", "password": "a brand new secret"}"#)) { r in
                 #expect(r.status == .created, "the new password works")
             }
-            try await client.execute(uri: "/api/v1/session", method: .post,
+            try await client.execute(uri: "/api/v1/session", method: .post, headers: [.contentType: "application/json"],
                                      body: ByteBuffer(string: #"{"name": "lead2", "password": "another long secret"}"#)) { r in
                 #expect(r.status == .unauthorized, "the old one does not")
             }

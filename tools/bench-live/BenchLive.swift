@@ -109,6 +109,7 @@ struct BenchLive {
 
         var login = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/api/v1/session")!)
         login.httpMethod = "POST"
+        login.setValue("application/json", forHTTPHeaderField: "Content-Type")
         login.httpBody = Data(#"{"name": "bench", "password": "bench-live-password"}"#.utf8)
         let (body, _) = try await URLSession.shared.data(for: login)
         guard let token = (try JSONSerialization.jsonObject(with: body) as? [String: Any])?["token"] as? String else {
