@@ -71,7 +71,7 @@ extension SortieService {
             $0.lastForecast = weather
             $0.plans += 1
             $0.lastPlan = t.iso8601
-            $0.lastPlanAt = .now
+            $0.lastPlanAt = t
         }
         logger.info("coverage plan made", metadata: ["plan.reason": "\(reason)", "plan.added": "\(added.count)",
                                                      "plan.replaced": "\(replaced.count)", "plan.kept": "\(kept.count)",
@@ -103,9 +103,10 @@ extension SortieService {
     /// still have planned sorties: looked for once a minute; a hit asks for a re-plan.
     func checkMaintenance() async {
         guard settings.autoPlan else { return }
+        let checkedAt = now()
         let due = tally.withLock { c -> Bool in
-            if let last = c.lastMaintenanceCheck, ContinuousClock.now - last < Self.replanSpacing { return false }
-            c.lastMaintenanceCheck = .now
+            if let last = c.lastMaintenanceCheck, checkedAt.milliseconds - last.milliseconds < Self.replanSpacingMilliseconds { return false }
+            c.lastMaintenanceCheck = checkedAt
             return true
         }
         guard due else { return }
@@ -123,9 +124,10 @@ extension SortieService {
 
     func replanIfWanted() async {
         await checkMaintenance()
+        let lookedAt = now()
         let (ended, groundings, weather) = tally.withLock { c -> ([SortieRecord], [(drone: String, until: Timestamp, reason: String)], Bool) in
             guard !c.ended.isEmpty || !c.groundings.isEmpty || c.forecastUpdated else { return ([], [], false) }
-            if let last = c.lastPlanAt, ContinuousClock.now - last < Self.replanSpacing { return ([], [], false) }
+            if let last = c.lastPlanAt, lookedAt.milliseconds - last.milliseconds < Self.replanSpacingMilliseconds { return ([], [], false) }
             defer {
                 c.ended.removeAll()
                 c.groundings.removeAll()
