@@ -114,6 +114,8 @@ public final class SortieService: Service, Sendable {
         var groundings: [(drone: String, until: Timestamp, reason: String)] = []
         /// Drones whose dock did not answer or refused, kept out of plans until then.
         var resting: [String: (until: Timestamp, reason: String)] = [:]
+        /// Sorties waiting for their drone's rest to end (and until when), each said once.
+        var waitingForRest: [String: Timestamp] = [:]
     }
 
     /// Re-plans are coalesced: at most one a minute, with every reason since the last.
@@ -254,7 +256,16 @@ public final class SortieService: Service, Sendable {
         for s in open {
             guard let action = settings.timing.action(for: s, now: t, isDocksNext: next[s.dock] == s.id, task: tasks[s.id], link: link) else { continue }
             // A held sortie says so once an outage.
-            if case .hold = action, tally.withLock({ $0.heldForDockLink.contains(s.id) }) { continue }
+            if case .hold = action, !tally.withLock({ $0.heldForDockLink.insert(s.id).inserted }) { continue }
+            // A dock that refused or did not answer is not asked again while its drone rests (else
+            // each refusal fails the sortie, the re-plan puts the cell on the same dock, and the
+            // next prepare is refused a minute later); the sortie waits, saying so once.
+            if case .prepare = action, let r = restingUntil(s.drone, at: t) {
+                guard tally.withLock({ $0.waitingForRest.updateValue(r.until, forKey: s.id) != r.until }) else { continue }
+                guard claim(s.id) else { continue }
+                out.append((s, .hold("waits: \(r.reason); dock \(s.dock) is asked again from \(r.until.iso8601)")))
+                continue
+            }
             guard claim(s.id) else { continue }
             out.append((s, action))
         }
@@ -293,10 +304,21 @@ public final class SortieService: Service, Sendable {
             await save(s)
         case let .finish(state, why):
             await finish(&s, state, why)
-        case .hold:
-            await hold(&s)
+        case let .hold(why):
+            // Said once (`decide` sees to it); the sortie stays as it is.
+            s.move(to: s.state, at: now(), why)
+            await save(s)
         }
         if s.state.isFinal, s.state != .done { replanAfter(s) }
+    }
+
+    /// The rest of `drone` after its dock refused or did not answer, if it lasts beyond `t`.
+    func restingUntil(_ drone: String, at t: Timestamp) -> (until: Timestamp, reason: String)? {
+        tally.withLock { c in
+            c.waitingForRest = c.waitingForRest.filter { $0.value > t }
+            guard let r = c.resting[drone], r.until > t else { return nil }
+            return r
+        }
     }
 
     /// The dock link is down: the sortie stays as it is, and its history says why, once an outage.

@@ -42,7 +42,8 @@ public struct SortieTiming: Sendable, Hashable {
     public enum Action: Hashable, Sendable {
         case prepare
         case execute
-        /// The dock link is down: the sortie stays as it is and waits (why, for its history).
+        /// The sortie stays as it is and waits (why, for its history): the dock link is down, or
+        /// (the service's own reason) its dock refused and its drone rests.
         case hold(String)
         /// Progress from the dock: the new state (executing or paused) and percent.
         case progress(SortieState, Double?, String?)

@@ -66,11 +66,10 @@ struct SortieDockLinkTests {
         #expect(!log.text.contains("re-plan failed"), "\(log.text)")
         #expect(service.counters.plans > plans, "a re-plan took in the failed urgent sorties")
 
-        // Each urgent cell has a new, ordinary visit, in the flying hours; nothing planned lies outside them.
-        let planned = after.filter { $0.state == .planned && !$0.urgent }
+        // Each urgent cell is flown by the plan in the flying hours: its next visit, kept, or a new one.
+        func inHours(_ s: SortieRecord) -> Bool { Self.localSecondOfDay(s.start) >= 7 * 3_600 && Self.localSecondOfDay(s.end) <= 19 * 3_600 }
         for cell in Set(urgent.flatMap(\.cells)) {
-            #expect(planned.contains { $0.cells == [cell] && $0.history.first?.detail?.hasPrefix("re-planned") == true },
-                    "cell \(cell) is flown again")
+            #expect(after.contains { !$0.urgent && $0.cells == [cell] && !$0.state.isFinal && inHours($0) }, "cell \(cell) is flown again")
         }
         // No sortie of the plan's lies outside them, whatever became of it: a failed urgent sortie is
         // not written again as a planned one at its own hour (prepared, flown or failed again).
@@ -79,7 +78,7 @@ struct SortieDockLinkTests {
         // The only new rows are the urgent cells' new visits, and none of them failed.
         let urgentCells = Set(urgent.flatMap(\.cells))
         let new = after.filter { !known.contains($0.id) }
-        #expect(!new.isEmpty && new.allSatisfy { Set($0.cells).isSubset(of: urgentCells) && $0.state != .failed },
+        #expect(new.allSatisfy { Set($0.cells).isSubset(of: urgentCells) && $0.state != .failed },
                 "\(new.prefix(5).map { "\($0.cells) \($0.state) \($0.start.iso8601)" })")
 
         // The re-plan, run directly once more with the failed urgent sorties as its input: no violation.
@@ -153,6 +152,58 @@ struct SortieDockLinkTests {
     }
 }
 
+extension SortieDockLinkTests {
+    @Test("through the real dock service with no broker: urgent sorties are held, no command is tried, nothing fails")
+    func realDockServiceWithoutBroker() async throws {
+        let dir = try TemporaryDirectory("tianyan-no-broker")
+        defer { dir.remove() }
+        let clock = TestClock(Self.night)
+        let (store, _, running, service) = try await SortieReplanTests.scheduler(in: dir, clock: clock, Self.dayHours)
+        defer { running.cancel() }
+        try await service.plan(reason: "test", by: "lead")
+        let urgent = try await service.addUrgent(cells: Array(Self.cells(1)), drone: nil, by: "lead.li")
+        let rows = try await Self.allSorties(store).count
+        for _ in 0..<30 {
+            clock.advance(seconds: 10)
+            await service.tick()
+        }
+        let after = try await Self.allSorties(store)
+        #expect(after.count == rows)
+        #expect(!after.contains { $0.state == .failed })
+        let first = try #require(after.first { $0.id == urgent[0].id })
+        #expect(first.state == .planned)
+        #expect(first.history.last?.detail?.hasPrefix("held: the dock link (MQTT broker) is down since") == true, "\(first.history)")
+        #expect(try await store.commands(unit: first.dock).isEmpty, "no command is tried while the link is down")
+    }
+
+    @Test("a dock that refuses every prepare (the link up) is not asked again while its drone rests: a bounded few rows in 30 minutes, not one a minute")
+    func refusingDockIsNotChurned() async throws {
+        let dir = try TemporaryDirectory("tianyan-dock-refuses")
+        defer { dir.remove() }
+        let clock = TestClock(Self.night)
+        let link = FakeDockLink()
+        let (store, _, running, service) = try await SortieReplanTests.scheduler(in: dir, dockPath: link.path, clock: clock, Self.dayHours)
+        defer { running.cancel() }
+        try await service.plan(reason: "test", by: "lead")
+        let before = try await Self.allSorties(store)
+        let dock = try #require(before.min { ($0.start, $0.id) < ($1.start, $1.id) }?.dock)
+        link.refuseEveryPrepare(on: dock)
+        for _ in 0..<180 {
+            clock.advance(seconds: 10)
+            await service.tick()
+        }
+        let after = try await Self.allSorties(store)
+        let failed = after.filter { $0.state == .failed }
+        #expect(failed.allSatisfy { $0.dock == dock }, "only the refusing dock's sorties fail")
+        #expect((1...3).contains(failed.count), "one refusal per rest (30 min), not one per re-plan: \(failed.count) failed")
+        #expect(after.count - before.count <= 3, "\(before.count) rows before, \(after.count) after")
+        let asked = link.sent.filter { $0.method == "flighttask_prepare" && $0.dock == dock }.count
+        #expect(asked == failed.count, "the dock is asked once per rest: \(asked) prepares")
+        // Every other dock has its next sortie.
+        #expect(after.filter { $0.state == .prepared }.count >= Set(before.map(\.dock)).count - 1)
+    }
+}
+
 /// The service's clock, moved by the test.
 final class TestClock: Sendable {
     private let time: Mutex<Timestamp>
@@ -168,21 +219,23 @@ final class FakeDockLink: Sendable {
     private struct State {
         var up = true
         var refused: Set<String> = []
-        var sent: [(method: String, bid: String?)] = []
+        var refusingDocks: Set<String> = []
+        var sent: [(method: String, bid: String?, dock: String)] = []
     }
 
     private let state = Mutex(State())
 
     func setUp(_ up: Bool) { state.withLock { $0.up = up } }
     func refusePrepare(of ids: Set<String>) { state.withLock { $0.refused = ids } }
+    func refuseEveryPrepare(on dock: String) { state.withLock { _ = $0.refusingDocks.insert(dock) } }
     /// Commands that reached a dock (sent while the link was up).
-    var sent: [(method: String, bid: String?)] { state.withLock { $0.sent } }
+    var sent: [(method: String, bid: String?, dock: String)] { state.withLock { $0.sent } }
 
     var path: SortieService.DockPath {
         SortieService.DockPath(isUp: { self.state.withLock { $0.up } }) { serial, method, _, by, bid in
             let (up, refused) = self.state.withLock { s -> (Bool, Bool) in
-                if s.up { s.sent.append((method.rawValue, bid)) }
-                return (s.up, method == .flighttaskPrepare && s.refused.contains(bid ?? ""))
+                if s.up { s.sent.append((method.rawValue, bid, serial)) }
+                return (s.up, method == .flighttaskPrepare && (s.refused.contains(bid ?? "") || s.refusingDocks.contains(serial)))
             }
             let outcome: CommandOutcome = !up ? .failed : (refused ? .rejected : .succeeded)
             let record = CommandRecord(id: UUID().uuidString.lowercased(), unit: serial, method: method.rawValue, data: nil, requestedBy: by,
