@@ -302,11 +302,18 @@ extension SortieService {
             }
         }
         if let wanted, candidates.isEmpty { throw Failure(.invalid, "no docked drone \(wanted) in the registry", field: "drone") }
+        // A grounded drone, or one due for maintenance, does not fly, urgently or not.
+        let statuses = try await MaintenanceReport.statuses(store: store, rules: rules, now: t)
+        let unavailable = Dictionary(DroneUnavailability.from(statuses).map { ($0.drone, $0.reason) }) { a, _ in a }
         let centre = cells[0].polygon.first!
         let today = (t.milliseconds / 1_000 + Int64(settings.flyingHours.utcOffsetSeconds)) / 86_400
         var best: (drone: Drone, dock: Dock, pilot: Pilot, plans: [SurveyPlan], busy: Bool, distance: Double)?
         var refusals: [String] = []
         for (drone, dock) in candidates {
+            if let reason = unavailable[drone.serial] {
+                refusals.append("\(drone.serial): \(reason)")
+                continue
+            }
             guard let capabilities = profiles.profile(forModel: dock.model)?.capabilities,
                   let planner = try? SurveyPlanner(capabilities: capabilities) else { continue }
             let plans = cells.compactMap { try? planner.plan(cell: $0, dock: dock) }

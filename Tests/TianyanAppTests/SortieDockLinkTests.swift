@@ -153,6 +153,30 @@ struct SortieDockLinkTests {
 }
 
 extension SortieDockLinkTests {
+    @Test("an urgent sortie is not put on a grounded drone: named, it is refused saying so; unnamed, another drone flies it")
+    func urgentNotOnAGroundedDrone() async throws {
+        let dir = try TemporaryDirectory("tianyan-urgent-grounded")
+        defer { dir.remove() }
+        let clock = TestClock(Self.night)
+        let (_, writer, running, service) = try await SortieReplanTests.scheduler(in: dir, clock: clock, Self.dayHours)
+        defer { running.cancel() }
+        let cell = Self.cells(1)[0]
+        let first = try await service.addUrgent(cells: [cell], drone: nil, by: "lead.li")
+        let drone = try #require(first.first?.drone)
+        _ = try await service.cancel(first[0].id, by: "lead.li", note: "test")
+        writer.submit([.maintenance(MaintenanceAction(unit: drone, time: clock.now(), kind: .ground, by: "maint", note: "gimbal fault"))])
+        try await writer.flush()
+        do {
+            _ = try await service.addUrgent(cells: [cell], drone: drone, by: "lead.li")
+            Issue.record("an urgent sortie on a grounded drone must be refused")
+        } catch let failure as SortieService.Failure {
+            #expect(failure.kind == .invalid)
+            #expect(failure.description.contains("\(drone): grounded"), "\(failure.description)")
+        }
+        let other = try await service.addUrgent(cells: [cell], drone: nil, by: "lead.li")
+        #expect(!other.isEmpty && other.allSatisfy { $0.drone != drone })
+    }
+
     @Test("through the real dock service with no broker: urgent sorties are held, no command is tried, nothing fails")
     func realDockServiceWithoutBroker() async throws {
         let dir = try TemporaryDirectory("tianyan-no-broker")
