@@ -255,18 +255,23 @@ public final class SortieService: Service, Sendable {
         var out: [(SortieRecord, SortieTiming.Action)] = []
         for s in open {
             guard let action = settings.timing.action(for: s, now: t, isDocksNext: next[s.dock] == s.id, task: tasks[s.id], link: link) else { continue }
+            guard claim(s.id) else { continue }
             // A held sortie says so once an outage.
-            if case .hold = action, !tally.withLock({ $0.heldForDockLink.insert(s.id).inserted }) { continue }
-            // A dock that refused or did not answer is not asked again while its drone rests (else
-            // each refusal fails the sortie, the re-plan puts the cell on the same dock, and the
-            // next prepare is refused a minute later); the sortie waits, saying so once.
-            if case .prepare = action, let r = restingUntil(s.drone, at: t) {
-                guard tally.withLock({ $0.waitingForRest.updateValue(r.until, forKey: s.id) != r.until }) else { continue }
-                guard claim(s.id) else { continue }
-                out.append((s, .hold("waits: \(r.reason); dock \(s.dock) is asked again from \(r.until.iso8601)")))
+            if case .hold = action, !tally.withLock({ $0.heldForDockLink.insert(s.id).inserted }) {
+                release(s.id)
                 continue
             }
-            guard claim(s.id) else { continue }
+            // A dock that refused or did not answer is not asked again while its drone rests (else
+            // each refusal fails the sortie, the re-plan puts the cell on the same dock, and the
+            // next prepare is refused a minute later); the sortie waits, saying so once a rest.
+            if case .prepare = action, let r = restingUntil(s.drone, at: t) {
+                if tally.withLock({ $0.waitingForRest.updateValue(r.until, forKey: s.id) != r.until }) {
+                    out.append((s, .hold("waits: \(r.reason); dock \(s.dock) is asked again from \(r.until.iso8601)")))
+                } else {
+                    release(s.id)
+                }
+                continue
+            }
             out.append((s, action))
         }
         return out
