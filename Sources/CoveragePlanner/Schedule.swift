@@ -16,8 +16,13 @@ public struct ScheduledSortie: Hashable, Sendable, Codable {
     public var planSortieCount: Int
     /// The route: waypoints, duration, distance, energy.
     public var route: Sortie
+    /// A lead's urgent order, not placed by the scheduler: it flies when the lead asked, at any
+    /// hour (the service promise runs around the clock), so the plan's own rules (flying hours,
+    /// forecast, formation, duty and rest) do not bind it; what binds any flight still does.
+    /// Re-plans carry it (failed or under way) as history. Absent in JSON: false.
+    public var urgent: Bool
 
-    public init(drone: String, dock: String, pilot: String, formation: String, cells: [String], start: Timestamp, end: Timestamp, planSortie: Int, planSortieCount: Int, route: Sortie) {
+    public init(drone: String, dock: String, pilot: String, formation: String, cells: [String], start: Timestamp, end: Timestamp, planSortie: Int, planSortieCount: Int, route: Sortie, urgent: Bool = false) {
         self.drone = drone
         self.dock = dock
         self.pilot = pilot
@@ -28,6 +33,21 @@ public struct ScheduledSortie: Hashable, Sendable, Codable {
         self.planSortie = planSortie
         self.planSortieCount = planSortieCount
         self.route = route
+        self.urgent = urgent
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case drone, dock, pilot, formation, cells, start, end, planSortie, planSortieCount, route, urgent
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        try self.init(drone: c.decode(String.self, forKey: .drone), dock: c.decode(String.self, forKey: .dock),
+                      pilot: c.decode(String.self, forKey: .pilot), formation: c.decode(String.self, forKey: .formation),
+                      cells: c.decode([String].self, forKey: .cells), start: c.decode(Timestamp.self, forKey: .start),
+                      end: c.decode(Timestamp.self, forKey: .end), planSortie: c.decode(Int.self, forKey: .planSortie),
+                      planSortieCount: c.decode(Int.self, forKey: .planSortieCount), route: c.decode(Sortie.self, forKey: .route),
+                      urgent: c.decodeIfPresent(Bool.self, forKey: .urgent) ?? false)
     }
 
     public var durationSeconds: Double { Double(end.milliseconds - start.milliseconds) / 1_000 }
@@ -153,6 +173,12 @@ public struct ScheduleViolation: Hashable, Sendable, CustomStringConvertible {
 extension Schedule {
     /// Every hard constraint this schedule breaks against `input`, checked from the input alone
     /// (not from the scheduler's own bookkeeping). Empty for a valid schedule.
+    ///
+    /// An urgent sortie (a lead's order, `ScheduledSortie.urgent`) is held to what binds any
+    /// flight: known units, times, the drone's availability, range, endurance, the pilot's
+    /// licence, one flight at a time per drone and pilot, the charge after it. The plan's rules
+    /// (flying hours, forecast, formation, a pilot's planned duty and rest) are the scheduler's,
+    /// which the lead's order does not go through: they do not apply to it.
     public func violations(for input: ScheduleInput) -> [ScheduleViolation] {
         var out: [ScheduleViolation] = []
         func add(_ kind: ScheduleViolation.Kind, _ message: String) { out.append(ScheduleViolation(kind: kind, message: message)) }
@@ -188,7 +214,7 @@ extension Schedule {
                 guard let cell = cells[id] else { add(.unknownUnit, "\(name): cell \(id) unknown"); continue }
                 let far = cell.polygon.map { Geodesy.distance(dock.location, $0) }.max() ?? .infinity
                 if far > rangeMetres * 1.001 { add(.outOfRange, "\(name): cell \(id) reaches \(Int(far)) m from dock \(dock.serial), range \(Int(rangeMetres)) m") }
-                if !input.options.allowBorrowing && cell.community != formation.community {
+                if !input.options.allowBorrowing && !s.urgent && cell.community != formation.community {
                     add(.formation, "\(name): cell \(id) is in \(cell.community), formation \(formation.id) serves \(formation.community)")
                 }
             }
@@ -197,7 +223,7 @@ extension Schedule {
                 add(.beyondEndurance, "\(name): \(Int(s.route.durationSeconds)) s exceeds the \(Int(budget)) s battery budget")
             }
             // Formation.
-            if !input.options.allowBorrowing && (drone.formation != s.formation || dock.formation != s.formation || pilot.formation != s.formation) {
+            if !input.options.allowBorrowing && !s.urgent && (drone.formation != s.formation || dock.formation != s.formation || pilot.formation != s.formation) {
                 add(.formation, "\(name): drone \(drone.formation), dock \(dock.formation), pilot \(pilot.formation) and sortie \(s.formation) differ")
             }
             // Licence.
@@ -205,6 +231,8 @@ extension Schedule {
             if !pilot.mayFlyDock(onLocalDay: day) {
                 add(.licence, "\(name): pilot \(pilot.id) (\(pilot.licenceClass.rawValue), expires \(pilot.licenceExpiry)) may not fly a dock sortie that day")
             }
+            // The plan's rules stop here for a lead's urgent order.
+            if s.urgent { continue }
             // Flying hours.
             if !hours.contains(secs(s.start), secs(s.end)) { add(.flyingHours, "\(name) is outside the flying hours") }
             // Weather: every hour the sortie touches.
@@ -239,7 +267,8 @@ extension Schedule {
             for (a, b) in zip(sorted, sorted.dropFirst()) where b.start < a.end {
                 add(.pilotOverlap, "pilot \(pilotID) flies sorties at \(a.start) and \(b.start) at once")
             }
-            let shifts = Dictionary(grouping: sorted) { hours.localDay(secs($0.start)) }
+            // Duty and rest are the plan's; a lead's urgent order is flown on call, outside them.
+            let shifts = Dictionary(grouping: sorted.filter { !$0.urgent }) { hours.localDay(secs($0.start)) }
                 .map { (day: $0.key, start: $0.value.map(\.start).min()!, end: $0.value.map(\.end).max()!) }
                 .sorted { $0.day < $1.day }
             for s in shifts where Double(s.end.milliseconds - s.start.milliseconds) / 3_600_000 > pilot.maxDutyHoursPerDay + 1e-9 {

@@ -71,7 +71,7 @@ extension SortieService {
             $0.lastForecast = weather
             $0.plans += 1
             $0.lastPlan = t.iso8601
-            $0.lastPlanAt = .now
+            $0.lastPlanAt = t
         }
         logger.info("coverage plan made", metadata: ["plan.reason": "\(reason)", "plan.added": "\(added.count)",
                                                      "plan.replaced": "\(replaced.count)", "plan.kept": "\(kept.count)",
@@ -103,9 +103,10 @@ extension SortieService {
     /// still have planned sorties: looked for once a minute; a hit asks for a re-plan.
     func checkMaintenance() async {
         guard settings.autoPlan else { return }
+        let checkedAt = now()
         let due = tally.withLock { c -> Bool in
-            if let last = c.lastMaintenanceCheck, ContinuousClock.now - last < Self.replanSpacing { return false }
-            c.lastMaintenanceCheck = .now
+            if let last = c.lastMaintenanceCheck, checkedAt.milliseconds - last.milliseconds < Self.replanSpacingMilliseconds { return false }
+            c.lastMaintenanceCheck = checkedAt
             return true
         }
         guard due else { return }
@@ -123,9 +124,10 @@ extension SortieService {
 
     func replanIfWanted() async {
         await checkMaintenance()
+        let lookedAt = now()
         let (ended, groundings, weather) = tally.withLock { c -> ([SortieRecord], [(drone: String, until: Timestamp, reason: String)], Bool) in
             guard !c.ended.isEmpty || !c.groundings.isEmpty || c.forecastUpdated else { return ([], [], false) }
-            if let last = c.lastPlanAt, ContinuousClock.now - last < Self.replanSpacing { return ([], [], false) }
+            if let last = c.lastPlanAt, lookedAt.milliseconds - last.milliseconds < Self.replanSpacingMilliseconds { return ([], [], false) }
             defer {
                 c.ended.removeAll()
                 c.groundings.removeAll()
@@ -300,11 +302,18 @@ extension SortieService {
             }
         }
         if let wanted, candidates.isEmpty { throw Failure(.invalid, "no docked drone \(wanted) in the registry", field: "drone") }
+        // A grounded drone, or one due for maintenance, does not fly, urgently or not.
+        let statuses = try await MaintenanceReport.statuses(store: store, rules: rules, now: t)
+        let unavailable = Dictionary(DroneUnavailability.from(statuses).map { ($0.drone, $0.reason) }) { a, _ in a }
         let centre = cells[0].polygon.first!
         let today = (t.milliseconds / 1_000 + Int64(settings.flyingHours.utcOffsetSeconds)) / 86_400
         var best: (drone: Drone, dock: Dock, pilot: Pilot, plans: [SurveyPlan], busy: Bool, distance: Double)?
         var refusals: [String] = []
         for (drone, dock) in candidates {
+            if let reason = unavailable[drone.serial] {
+                refusals.append("\(drone.serial): \(reason)")
+                continue
+            }
             guard let capabilities = profiles.profile(forModel: dock.model)?.capabilities,
                   let planner = try? SurveyPlanner(capabilities: capabilities) else { continue }
             let plans = cells.compactMap { try? planner.plan(cell: $0, dock: dock) }

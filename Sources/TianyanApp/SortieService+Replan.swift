@@ -82,7 +82,11 @@ extension SortieService {
         }
         let speeds = Self.planners(input)
         var added = 0
-        for o in r.schedule.sorties where !oldKeys.contains(key(o.drone, o.start, o.cells)) && o.end > t {
+        // New rows are what the re-plan placed (its moves' `after`), nothing else: an ended sortie
+        // stays in the schedule as history, and written again as planned it would be flown again
+        // at the same hour, fail again and be re-planned again (issue 15: 7,200 failed rows).
+        let placed = r.moves.flatMap(\.after)
+        for o in placed where !oldKeys.contains(key(o.drone, o.start, o.cells)) && o.end > t {
             let because = r.moves.first { m in m.after.contains { $0.drone == o.drone && $0.start == o.start } }?.description ?? reason
             records.append(.sortie(SortieRecord(
                 id: UUID().uuidString.lowercased(), drone: o.drone, dock: o.dock, pilot: o.pilot, formation: o.formation, cells: o.cells,
@@ -101,7 +105,7 @@ extension SortieService {
             $0.lastForecast = r.input.forecast
             $0.plans += 1
             $0.lastPlan = t.iso8601
-            $0.lastPlanAt = .now
+            $0.lastPlanAt = t
         }
         logger.info("re-planned", metadata: ["plan.reason": "\(reason)", "plan.moved": "\(counts[.moved] ?? 0)",
                                              "plan.added": "\(counts[.added] ?? 0)", "plan.dropped": "\(counts[.dropped] ?? 0)",
@@ -121,7 +125,8 @@ extension SortieService {
         return ScheduledSortie(drone: s.drone, dock: s.dock, pilot: s.pilot, formation: s.formation, cells: s.cells, start: s.start, end: s.end,
                                planSortie: s.part, planSortieCount: s.parts,
                                route: Sortie(index: s.part, waypoints: waypoints, segments: [], photoTriggerDistanceMetres: r.photoTriggerDistanceMetres,
-                                             photoCount: 0, distanceMetres: r.distanceMetres, durationSeconds: r.durationSeconds, energyFraction: 0))
+                                             photoCount: 0, distanceMetres: r.distanceMetres, durationSeconds: r.durationSeconds, energyFraction: 0),
+                               urgent: s.urgent)
     }
 
     /// The change a finished sortie calls for (nil when it flew everything).

@@ -2,6 +2,7 @@ import CoveragePlanner
 import DockLink
 import Foundation
 import Logging
+import MosquittoClient
 import ServiceLifecycle
 import Synchronization
 import TianyanModel
@@ -41,6 +42,28 @@ public final class SortieService: Service, Sendable {
         }
     }
 
+    /// The scheduler's way to the docks: is the dock link (the MQTT broker) up, and a command sent
+    /// through it. `DockService` in production (`docks(_:)`); tests give a fake.
+    public struct DockPath: Sendable {
+        public typealias Send = @Sendable (_ serial: String, _ method: DockCommand.Method, _ data: JSONValue, _ requestedBy: String,
+                                           _ bid: String?) async throws -> DockCommandResult
+        public var isUp: @Sendable () -> Bool
+        public var send: Send
+
+        public init(isUp: @escaping @Sendable () -> Bool, send: @escaping Send) {
+            self.isUp = isUp
+            self.send = send
+        }
+
+        /// Through the dock service: up while connected with every subscription acknowledged
+        /// (without them no reply comes back).
+        public static func docks(_ docks: DockService) -> DockPath {
+            DockPath(isUp: { docks.client.status.ready }) { serial, method, data, by, bid in
+                try await docks.command(serial: serial, method: method, data: data, requestedBy: by, bid: bid)
+            }
+        }
+    }
+
     public struct Failure: Error, CustomStringConvertible {
         public enum Kind: Sendable { case notFound, conflict, invalid }
         public var kind: Kind
@@ -58,6 +81,7 @@ public final class SortieService: Service, Sendable {
     let store: FleetStore
     let sink: any RecordSink
     let docks: DockService
+    let dockPath: DockPath
     let profiles: DockProfiles
     let rules: MaintenanceRules
     let logger: Logger
@@ -71,9 +95,16 @@ public final class SortieService: Service, Sendable {
     public struct Counters: Sendable {
         public var prepared = 0, launched = 0, finished = 0, failed = 0, plans = 0
         public var lastPlan: String?
-        /// When the last plan was made (monotonic), and what the next re-plan must take in.
-        var lastPlanAt: ContinuousClock.Instant?
-        var lastMaintenanceCheck: ContinuousClock.Instant?
+        /// The dock link is down since then (nil: up). Said once in the log when it goes down and
+        /// once when it is back, not per sortie per tick.
+        public var dockLinkDownSince: Timestamp?
+        /// Sorties held for the dock link in this outage (each has said so once in its history).
+        public var heldForDockLink: Set<String> = []
+        /// The last outage: when it began and ended.
+        var lastOutage: (down: Timestamp, back: Timestamp)?
+        /// When the last plan was made (the service's clock), and what the next re-plan must take in.
+        var lastPlanAt: Timestamp?
+        var lastMaintenanceCheck: Timestamp?
         /// The forecast file's modification time when last read.
         var forecastStamp: Date?
         var forecastUpdated = false
@@ -83,17 +114,22 @@ public final class SortieService: Service, Sendable {
         var groundings: [(drone: String, until: Timestamp, reason: String)] = []
         /// Drones whose dock did not answer or refused, kept out of plans until then.
         var resting: [String: (until: Timestamp, reason: String)] = [:]
+        /// Sorties waiting for their drone's rest to end (and until when), each said once.
+        var waitingForRest: [String: Timestamp] = [:]
     }
 
     /// Re-plans are coalesced: at most one a minute, with every reason since the last.
-    static let replanSpacing = Duration.seconds(60)
+    static let replanSpacingMilliseconds: Int64 = 60_000
 
+    /// `dockPath`: how commands reach the docks (default: through `docks`). `now`: the clock every
+    /// decision reads (ticks, slots, re-plan spacing).
     public init(settings: Settings, store: FleetStore, sink: any RecordSink, docks: DockService, profiles: DockProfiles,
-                rules: MaintenanceRules, logger: Logger, now: @escaping @Sendable () -> Timestamp = { .now() }) {
+                rules: MaintenanceRules, logger: Logger, dockPath: DockPath? = nil, now: @escaping @Sendable () -> Timestamp = { .now() }) {
         self.settings = settings
         self.store = store
         self.sink = sink
         self.docks = docks
+        self.dockPath = dockPath ?? .docks(docks)
         self.profiles = profiles
         self.rules = rules
         self.logger = logger
@@ -139,8 +175,7 @@ public final class SortieService: Service, Sendable {
                     }
                 }
                 for await _ in wakes {
-                    await replanIfWanted()
-                    for (sortie, action) in await decide() {
+                    for (sortie, action) in await look() {
                         group.addTask { await self.perform(action, on: sortie) }
                     }
                 }
@@ -154,8 +189,57 @@ public final class SortieService: Service, Sendable {
 
     // MARK: The tick
 
+    /// One look: a re-plan if one is wanted, then every unfinished sortie that needs something
+    /// now, claimed for the caller.
+    func look() async -> [(SortieRecord, SortieTiming.Action)] {
+        await replanIfWanted()
+        return await decide()
+    }
+
+    /// One look with its actions done before it returns: what `run` does on every tick, for a
+    /// caller that moves the clock itself.
+    func tick() async {
+        let actions = await look()
+        await withDiscardingTaskGroup { group in
+            for (sortie, action) in actions { group.addTask { await self.perform(action, on: sortie) } }
+        }
+    }
+
+    /// The dock link now, noting when it goes down and comes back (logged once each).
+    func dockLink() -> SortieTiming.Link {
+        let up = dockPath.isUp()
+        let t = now()
+        enum Change { case none, down, back(Timestamp, Int) }
+        let (link, change) = tally.withLock { c -> (SortieTiming.Link, Change) in
+            var change = Change.none
+            if up, let since = c.dockLinkDownSince {
+                change = .back(since, c.heldForDockLink.count)
+                c.lastOutage = (since, t)
+                c.dockLinkDownSince = nil
+                c.heldForDockLink.removeAll()
+            } else if !up, c.dockLinkDownSince == nil {
+                c.dockLinkDownSince = t
+                change = .down
+            }
+            if let since = c.dockLinkDownSince { return (.init(up: false, downSince: since), change) }
+            return (.init(up: true, downSince: c.lastOutage?.down, backAt: c.lastOutage?.back), change)
+        }
+        switch change {
+        case .none: break
+        case .down:
+            logger.warning("dock link down: sorties due for a dock command are held (not failed, not re-planned) until it is back",
+                           metadata: ["link.down_since": "\(t.iso8601)"])
+        case let .back(since, held):
+            logger.info("dock link back: held sorties go ahead",
+                        metadata: ["link.down_since": "\(since.iso8601)", "link.down_seconds": "\((t.milliseconds - since.milliseconds) / 1_000)",
+                                   "sorties.held": "\(held)"])
+        }
+        return link
+    }
+
     /// Every unfinished sortie that needs something now, claimed for the caller.
     private func decide() async -> [(SortieRecord, SortieTiming.Action)] {
+        let link = dockLink()
         let t = now()
         let open: [SortieRecord]
         let tasks: [String: FlightTaskUpdate]
@@ -170,8 +254,24 @@ public final class SortieService: Service, Sendable {
         let next = SortieTiming.docksNext(open)
         var out: [(SortieRecord, SortieTiming.Action)] = []
         for s in open {
-            guard let action = settings.timing.action(for: s, now: t, isDocksNext: next[s.dock] == s.id, task: tasks[s.id]) else { continue }
+            guard let action = settings.timing.action(for: s, now: t, isDocksNext: next[s.dock] == s.id, task: tasks[s.id], link: link) else { continue }
             guard claim(s.id) else { continue }
+            // A held sortie says so once an outage.
+            if case .hold = action, !tally.withLock({ $0.heldForDockLink.insert(s.id).inserted }) {
+                release(s.id)
+                continue
+            }
+            // A dock that refused or did not answer is not asked again while its drone rests (else
+            // each refusal fails the sortie, the re-plan puts the cell on the same dock, and the
+            // next prepare is refused a minute later); the sortie waits, saying so once a rest.
+            if case .prepare = action, let r = restingUntil(s.drone, at: t) {
+                if tally.withLock({ $0.waitingForRest.updateValue(r.until, forKey: s.id) != r.until }) {
+                    out.append((s, .hold("waits: \(r.reason); dock \(s.dock) is asked again from \(r.until.iso8601)")))
+                } else {
+                    release(s.id)
+                }
+                continue
+            }
             out.append((s, action))
         }
         return out
@@ -187,8 +287,11 @@ public final class SortieService: Service, Sendable {
         case .prepare:
             await prepare(&s)
         case .execute:
+            guard dockLink().up else { return await hold(&s) }
             let result = await command(s, .flighttaskExecute, ["flight_id": .string(s.id)])
             if Task.isCancelled { return }
+            // Not sent, or no answer, because the link went down meanwhile: the sortie waits.
+            if !result.succeeded, !dockLink().up { return await hold(&s) }
             if !result.succeeded, let task = try? await store.flightTask(id: s.id), task.status != "sent" {
                 // Launched already (an earlier run's execute went through before it stopped).
                 s.move(to: .executing, at: now(), "already flying: the dock reports \(task.status)")
@@ -206,12 +309,34 @@ public final class SortieService: Service, Sendable {
             await save(s)
         case let .finish(state, why):
             await finish(&s, state, why)
+        case let .hold(why):
+            // Said once (`decide` sees to it); the sortie stays as it is.
+            s.move(to: s.state, at: now(), why)
+            await save(s)
         }
         if s.state.isFinal, s.state != .done { replanAfter(s) }
     }
 
+    /// The rest of `drone` after its dock refused or did not answer, if it lasts beyond `t`.
+    func restingUntil(_ drone: String, at t: Timestamp) -> (until: Timestamp, reason: String)? {
+        tally.withLock { c in
+            c.waitingForRest = c.waitingForRest.filter { $0.value > t }
+            guard let r = c.resting[drone], r.until > t else { return nil }
+            return r
+        }
+    }
+
+    /// The dock link is down: the sortie stays as it is, and its history says why, once an outage.
+    private func hold(_ s: inout SortieRecord) async {
+        let link = dockLink()
+        guard !link.up, tally.withLock({ $0.heldForDockLink.insert(s.id).inserted }) else { return }
+        s.move(to: s.state, at: now(), SortieTiming.holdReason(s, link))
+        await save(s)
+    }
+
     /// Builds the route file, serves it, and gives the dock the task with its execute time.
     private func prepare(_ s: inout SortieRecord) async {
+        guard dockLink().up else { return await hold(&s) }
         let file: (bytes: [UInt8], md5: String)
         do { file = try routeFile(for: s, droneModel: try await droneModel(s.drone)) } catch {
             s.move(to: .failed, at: now(), "route file not built: \(error)")
@@ -234,6 +359,10 @@ public final class SortieService: Service, Sendable {
         if result.succeeded {
             s.move(to: .prepared, at: now(), "dock has the route (\(file.bytes.count) bytes, md5 \(file.md5)) for \(s.start.iso8601)")
             tally.withLock { $0.prepared += 1 }
+        } else if !dockLink().up {
+            // Not sent, or no answer, because the link went down meanwhile: the sortie waits.
+            routeFiles.remove(fingerprint: file.md5)
+            return await hold(&s)
         } else {
             routeFiles.remove(fingerprint: file.md5)
             s.move(to: .failed, at: now(), "prepare refused: " + Self.describe(result))
@@ -289,7 +418,7 @@ public final class SortieService: Service, Sendable {
 
     func command(_ s: SortieRecord, _ method: DockCommand.Method, _ data: JSONValue, by: String = "scheduler") async -> DockCommandResult {
         do {
-            return try await docks.command(serial: s.dock, method: method, data: data, requestedBy: by, bid: s.id)
+            return try await dockPath.send(s.dock, method, data, by, s.id)
         } catch {
             let record = CommandRecord(id: UUID().uuidString.lowercased(), unit: s.dock, method: method.rawValue, data: nil, requestedBy: by,
                                        requestedAt: now(), outcome: .failed, resultText: "\(error)", completedAt: now())

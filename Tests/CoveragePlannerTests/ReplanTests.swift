@@ -105,6 +105,42 @@ enum ReplanFixtures {
         #expect(unknown.notes.count == 1)
     }
 
+    /// A lead's urgent sortie at 23:00 local (outside the 07:00-19:00 flying hours) that failed
+    /// comes into the re-plan as history: the re-plan places its cell again in the flying hours
+    /// and its validator accepts the urgent sortie, which the plan's hours, duty and rest do not
+    /// bind. The same sortie as one of the plan's own is still refused.
+    @Test func aFailedUrgentSortieAtNightStaysAsHistoryWithoutBreakingAHardConstraint() throws {
+        let base = R.base
+        let day = try #require(base.sorties.first { $0.planSortieCount == 1 && $0.start >= R.at(day: 3, hour: 0) })
+        let start = R.at(day: 3, hour: 23)
+        #expect(!base.sorties.contains { $0.drone == day.drone && $0.end > start.adding(seconds: -3 * 3_600) && $0.start < start.adding(seconds: 6 * 3_600) })
+        var urgent = day
+        urgent.start = start
+        urgent.end = start.adding(seconds: day.durationSeconds)
+        urgent.urgent = true
+        let previous = Schedule(sorties: (base.sorties + [urgent]).sorted { ($0.start, $0.drone) < ($1.start, $1.drone) }, report: base.report)
+        let now = urgent.end.adding(seconds: 600)
+        let r = CoverageScheduler.replan(previous, input: R.input, now: now, changes: [.sortieFailed(drone: urgent.drone, start: urgent.start)])
+        let violations = r.schedule.violations(for: r.input)
+        #expect(violations.isEmpty, "\(violations.prefix(5))")
+        #expect(r.schedule.sorties.contains(urgent), "the failed urgent sortie stays as history")
+        let move = try #require(r.moves.first { $0.before == [urgent] })
+        #expect(move.kind == .added)
+        #expect(!move.after.isEmpty && move.after.allSatisfy { !$0.urgent && $0.start >= now && $0.cells == urgent.cells })
+        // Placed again inside the flying hours (07:00-19:00 at UTC+8).
+        for s in move.after {
+            let local = (s.start.milliseconds / 1_000 + 8 * 3_600) % 86_400, localEnd = (s.end.milliseconds / 1_000 + 8 * 3_600) % 86_400
+            #expect(local >= 7 * 3_600 && localEnd <= 19 * 3_600, "\(s.start)")
+        }
+
+        // The plan's own sortie at that hour breaks the flying hours.
+        var planned = urgent
+        planned.urgent = false
+        let own = Schedule(sorties: previous.sorties.map { $0 == urgent ? planned : $0 }, report: base.report)
+        #expect(own.violations(for: R.input).contains { $0.kind == .flyingHours })
+        #expect(!previous.violations(for: R.input).contains { $0.kind == .flyingHours })
+    }
+
     @Test func aWeatherClosureMovesTheSortiesInTheClosedHours() throws {
         let base = R.base
         // The busiest two hours of 2026-12-03.

@@ -106,3 +106,67 @@ struct SortieFlightTests {
         #expect(audit.contains { $0.actor == "lead.li" && $0.action == "dock.return_home" })
     }
 }
+
+extension SortieFlightTests {
+    /// Issue 15: with the broker down a sortie whose prepare cannot be sent was failed, and the
+    /// re-plan made new sorties that failed again. Now it is held, says so once in its history and
+    /// the log, and flies when the broker is back.
+    @Test func anUrgentSortieAddedWhileTheBrokerIsDownIsHeldAndFlownWhenItIsBack() async throws {
+        let rig = try await ControllerRig()
+        defer { rig.close() }
+        try await rig.start()
+        let password = rig.dir.file("lead.password")
+        try "lead-password-1\n".write(toFile: password, atomically: true, encoding: .utf8)
+        let added = try await runTianyan(["users", "add", "lead.li", "--role", "lead", "--password-file", password, "--database", rig.database],
+                                         in: rig.dir.path)
+        #expect(added.status == 0, "\(added.stderr)")
+        let simPath = URL(fileURLWithPath: tianyanExecutable()).deletingLastPathComponent().appendingPathComponent("dock-sim").path
+        let sim = try ChildProcess(simPath, ["--broker", rig.broker.url, "--docks", "1", "--osd-interval", "0.5", "--seed", "12",
+                                             "--hms-rate", "0", "--flight-speed-up", "8", "--profiles", packageRoot() + "/firmware-profiles"])
+        defer { sim.signal(SIGTERM) }
+        let registry = FleetSample.make()
+        let dock = registry.docks[0]
+        let drone = try #require(registry.drones.first { $0.dock == dock.serial })
+        let home = try #require(registry.cells.min {
+            Geodesy.distance(Geodesy.centroid(of: $0.polygon), dock.location) < Geodesy.distance(Geodesy.centroid(of: $1.polygon), dock.location)
+        })
+        let store = try rig.store()
+        try await waitUntil("the simulated dock online", timeout: .seconds(30)) {
+            ((try? await store.units()) ?? []).contains { $0.id == dock.serial && $0.lastSeen != nil }
+        }
+        let api = APIClient(address: rig.http)
+        try await api.login("lead.li", password: "lead-password-1")
+
+        rig.broker.stop()
+        try await waitUntil("the controller to see the broker gone", timeout: .seconds(30)) {
+            (try await api.request("GET", "/healthz").json["problems"] as? [String])?.contains("broker") == true
+        }
+        let created = try await api.request("POST", "/api/v1/sorties", json: ["cells": [home.id], "drone": drone.serial])
+        #expect(created.status == 201, "\(created.text)")
+        let id = try #require(((created.json["sorties"] as? [[String: Any]])?.first?["id"]) as? String)
+        func sortie(_ id: String) async throws -> [String: Any] { try await api.request("GET", "/api/v1/sorties/\(id)").json }
+        func history(_ s: [String: Any]) -> [String] { (s["history"] as? [[String: Any]] ?? []).map { "\($0["state"] ?? "?"): \($0["detail"] ?? "")" } }
+        try await waitUntil("the sortie held for the dock link", timeout: .seconds(30), poll: .milliseconds(200)) {
+            history(try await sortie(id)).contains { $0.hasPrefix("planned: held: the dock link (MQTT broker) is down since") }
+        }
+        // Several ticks (2 s each) with the broker down: still planned, held once, nothing else written.
+        try await Task.sleep(for: .seconds(8))
+        let held = try await sortie(id)
+        #expect(held["state"] as? String == "planned", "\(history(held))")
+        #expect(history(held).filter { $0.contains("held: the dock link") }.count == 1, "\(history(held))")
+        #expect(try await store.sorties(limit: 1_000).count == (created.json["sorties"] as? [[String: Any]])?.count)
+        #expect(try await store.commands(unit: dock.serial).allSatisfy { $0.method != "flighttask_prepare" }, "no prepare tried while down")
+
+        try rig.broker.start()
+        try await waitUntil("the held sortie to be flown", timeout: .seconds(180), poll: .milliseconds(500)) {
+            (try await sortie(id)["final"] as? Bool) == true
+        }
+        let flown = try await sortie(id)
+        #expect(flown["state"] as? String == "done", "\(history(flown))")
+        #expect(history(flown).contains { $0.hasPrefix("prepared: dock has the route") }, "\(history(flown))")
+        #expect(try await store.sorties(limit: 1_000).allSatisfy { $0.state != .failed })
+        let log = rig.process?.stderr ?? ""
+        #expect(log.components(separatedBy: "dock link down").count - 1 == 1, "said once in the log")
+        #expect(log.components(separatedBy: "dock link back").count - 1 == 1, "said once in the log")
+    }
+}

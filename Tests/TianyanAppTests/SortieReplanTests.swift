@@ -14,8 +14,11 @@ import TianyanTesting
 @Suite("Sortie re-planning in the scheduler service")
 struct SortieReplanTests {
     /// The scheduler service on a fresh SQLite file with the sample fleet, flying around the clock,
-    /// with its store writer running (cancel the task at the end). No broker: nothing reaches a dock.
-    static func scheduler(in dir: TemporaryDirectory, _ adjust: (inout TianyanConfiguration) -> Void = { _ in }) async throws
+    /// with its store writer running (cancel the task at the end). No broker: nothing reaches a dock,
+    /// unless `dockPath` stands in for it. `clock`: the service's clock (default the real one).
+    static func scheduler(in dir: TemporaryDirectory, dockPath: SortieService.DockPath? = nil, logger: Logger? = nil,
+                          clock: TestClock? = nil,
+                          _ adjust: (inout TianyanConfiguration) -> Void = { _ in }) async throws
         -> (FleetStore, StoreWriter, Task<Void, any Error>, SortieService) {
         var config = TianyanConfiguration()
         config.database = dir.file("db.sqlite")
@@ -33,8 +36,10 @@ struct SortieReplanTests {
         let profiles = try controller.loadDockProfiles()
         let docks = try DockService(configuration: config, profiles: profiles, registry: registry, openAlarms: [], sink: writer,
                                     logger: Logger(label: "test"))
+        var now: @Sendable () -> Timestamp = { Timestamp.now() }
+        if let clock { now = clock.reading }
         let service = SortieService(settings: .init(configuration: config), store: store, sink: writer, docks: docks, profiles: profiles,
-                                    rules: config.maintenance, logger: Logger(label: "test"))
+                                    rules: config.maintenance, logger: logger ?? Logger(label: "test"), dockPath: dockPath, now: now)
         return (store, writer, running, service)
     }
 

@@ -75,6 +75,53 @@ struct SortieTimingTests {
         #expect(timing.action(for: s, now: at(1_500), isDocksNext: true, task: heard) == .progress(.executing, 50, nil))
     }
 
+    @Test("while the dock link is down a sortie due for a command is held, not failed, and silence is not counted; once it is back an urgent sortie still goes, the others' missed slots name the outage")
+    func dockLinkDown() {
+        let down = SortieTiming.Link(up: false, downSince: at(-60))
+        guard case .hold(let why)? = timing.action(for: sortie(.planned), now: at(-600), isDocksNext: true, task: nil, link: down) else {
+            Issue.record("a sortie due for its prepare is held while the link is down")
+            return
+        }
+        #expect(why == "held: the dock link (MQTT broker) is down since \(at(-60).iso8601); nothing can reach dock K1. The sortie waits as it is and is prepared when the link is back")
+        #expect(timing.action(for: sortie(.planned), now: at(-600), isDocksNext: false, task: nil, link: down) == nil)
+        #expect(timing.action(for: sortie(.prepared), now: at(-600), isDocksNext: true, task: nil, link: down) == nil, "not due yet")
+        // Past their slot, still held: nothing fails while the link is down.
+        for s in [sortie(.planned), sortie(.prepared), sortie(.planned, urgent: true), sortie(.prepared, urgent: true)] {
+            guard case .hold? = timing.action(for: s, now: at(3_600), isDocksNext: true, task: nil, link: down) else {
+                Issue.record("\(s.state) past its slot while the link is down must be held")
+                continue
+            }
+        }
+        let flying = sortie(.executing, launched: at(0))
+        #expect(timing.action(for: flying, now: at(3_600), isDocksNext: true, task: nil, link: down) == nil, "silence is not counted while down")
+
+        // Back after 50 minutes.
+        let back = SortieTiming.Link(up: true, downSince: at(-60), backAt: at(3_000))
+        #expect(timing.action(for: sortie(.planned, urgent: true), now: at(3_010), isDocksNext: true, task: nil, link: back) == .prepare)
+        #expect(timing.action(for: sortie(.prepared, urgent: true), now: at(3_010), isDocksNext: true, task: nil, link: back) == .execute)
+        guard case .finish(.failed, let missed)? = timing.action(for: sortie(.planned), now: at(3_010), isDocksNext: true, task: nil, link: back) else {
+            Issue.record("a planned sortie whose slot ran out during the outage fails once the link is back")
+            return
+        }
+        #expect(missed.contains("the dock link was down from \(at(-60).iso8601) to \(at(3_000).iso8601)"), "\(missed)")
+        guard case .finish(.failed, _)? = timing.action(for: sortie(.planned, urgent: true), now: at(3_000 + 901), isDocksNext: true, task: nil, link: back) else {
+            Issue.record("an urgent sortie not prepared 15 min after the link came back has missed its slot")
+            return
+        }
+        #expect(timing.action(for: flying, now: at(3_000 + 900), isDocksNext: true, task: nil, link: back) == nil, "silence counts from the return")
+        guard case .finish(.failed, _)? = timing.action(for: flying, now: at(3_000 + 901), isDocksNext: true, task: nil, link: back) else {
+            Issue.record("silence after the link came back ends the sortie")
+            return
+        }
+        // A sortie whose slot ended before the outage is not excused by it.
+        let before = SortieTiming.Link(up: true, downSince: at(2_000), backAt: at(3_000))
+        guard case .finish(.failed, let plain)? = timing.action(for: sortie(.planned, urgent: true), now: at(3_010), isDocksNext: true, task: nil, link: before) else {
+            Issue.record("an urgent sortie that missed its slot before the outage is not revived")
+            return
+        }
+        #expect(plain.hasSuffix("(the dock was busy or unreachable)"))
+    }
+
     @Test("a dock's next sortie is its earliest unfinished one; a held sortie does not block the rest")
     func docksNext() {
         func make(_ id: String, dock: String, at t: Double, _ state: SortieState) -> SortieRecord {
