@@ -145,6 +145,9 @@ public enum APIServer {
                 "time": Timestamp.now().iso8601,
             ]
             if !storeState.isEmpty { body["store"] = storeState }
+            if let c = parts.sorties?.counters, let since = c.dockLinkDownSince {
+                body["sorties"] = ["held_for_dock_link": c.heldForDockLink.count, "dock_link_down_since": since.iso8601] as [String: Any]
+            }
             return PageJSON.response(problems.isEmpty ? .ok : .serviceUnavailable, body)
         }
 

@@ -1376,6 +1376,12 @@ enum OpenAPIDocument {
                     unreleased: {type: integer, description: messages journaled and not yet stored}
                     reserve_error: {type: string, nullable: true}
             gateways: {type: array, items: {$ref: "#/components/schemas/Gateway"}}
+            sorties:
+              type: object
+              description: only while the dock link is down: sorties held (not failed) until it is back
+              properties:
+                held_for_dock_link: {type: integer, description: sorties due for a dock command and held}
+                dock_link_down_since: {type: string, format: date-time}
             time: {type: string, format: date-time}
         Position:
           type: object
