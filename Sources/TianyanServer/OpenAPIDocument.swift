@@ -1378,7 +1378,7 @@ enum OpenAPIDocument {
             gateways: {type: array, items: {$ref: "#/components/schemas/Gateway"}}
             sorties:
               type: object
-              description: only while the dock link is down: sorties held (not failed) until it is back
+              description: 'only while the dock link is down; sorties held (not failed) until it is back'
               properties:
                 held_for_dock_link: {type: integer, description: sorties due for a dock command and held}
                 dock_link_down_since: {type: string, format: date-time}
