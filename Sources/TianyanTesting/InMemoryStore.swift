@@ -83,34 +83,30 @@ public final class InMemoryStore: FleetStorage, RecordSink, Sendable {
         case .sighting(let u):
             noteSeen(u.unit, kind: u.kind, known: true, time: u.time, position: nil, in: &s)
         case .voiceCall(let c):
-            if var old = s.calls[c.id] {
-                old.end = c.end
-                old.cause = c.cause
-                old.emergency = c.emergency
-                old.priority = c.priority
-                for t in c.transmissions {
-                    if let i = old.transmissions.firstIndex(where: { $0.talker == t.talker && $0.start == t.start }) {
-                        old.transmissions[i].end = t.end
-                    } else {
-                        old.transmissions.append(t)
-                    }
-                }
-                s.calls[c.id] = old
+            // The call row upserts end, cause, emergency and priority; what was called, by whom and
+            // when stays as first stored. Transmissions upsert their end on (talker, start).
+            var call: VoiceCall
+            if let old = s.calls[c.id] {
+                call = old
+                call.end = c.end
+                call.cause = c.cause
+                call.emergency = c.emergency
+                call.priority = c.priority
             } else {
-                var call = c
+                call = c
                 call.transmissions = []
-                for t in c.transmissions {
-                    if let i = call.transmissions.firstIndex(where: { $0.talker == t.talker && $0.start == t.start }) {
-                        call.transmissions[i].end = t.end
-                    } else {
-                        call.transmissions.append(t)
-                    }
-                }
-                s.calls[c.id] = call
             }
+            for t in c.transmissions {
+                if let i = call.transmissions.firstIndex(where: { $0.talker == t.talker && $0.start == t.start }) {
+                    call.transmissions[i].end = t.end
+                } else {
+                    call.transmissions.append(t)
+                }
+            }
+            s.calls[c.id] = call
         case .alarm(let a):
             if var old = s.alarms[a.id] {
-                // Only `cleared_at` moves, and a copy without it never uncleares.
+                // Only `cleared_at` moves, and a copy without it never un-clears it.
                 old.alarm.clearedAt = a.clearedAt ?? old.alarm.clearedAt
                 s.alarms[a.id] = old
             } else {
