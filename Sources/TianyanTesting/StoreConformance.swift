@@ -159,10 +159,11 @@ public enum StoreConformance {
         try await commit(sink, [.position(position("R1", 5_000, lat: 22.85)), .position(position("R1", 9_000, lat: 22.90))])
         try await commit(sink, [.position(position("R1", 1_000, lat: 22.70))])
         try await commit(sink, [.sighting(UnitSighting(unit: "R1", kind: .radio, time: t(12_000)))])
-        try await commit(sink, [.sighting(UnitSighting(unit: "R1", kind: .radio, time: t(11_000)))])
+        try await commit(sink, [.sighting(UnitSighting(unit: "R1", kind: .radio, time: t(11_000))),
+                                .sighting(UnitSighting(unit: "R2", kind: .radio, time: t(11_000)))])
         try await settle()
         let last = try await store.lastPositions()
-        try expect(last.count, 1, "one last position per unit")
+        try expect(last.count, 1, "one last position per unit, none for a unit only sighted")
         try expect(last[0].time.milliseconds, 9_000, "the last position after an older one arrived")
         try expect(last[0].latitude, 22.90, "the last position's latitude")
         let unit = try await store.units().first { $0.id == "R1" }
