@@ -7,15 +7,10 @@ public protocol RecordSink: Sendable {
     func waitUntilCommitted(_ ticket: UInt64) async throws
 }
 
-/// Read side of the store used by the CLI, the server and the planner.
-public protocol FleetQueries: Sendable {
-    func registry() async throws -> FleetRegistry
-    func units() async throws -> [UnitSummary]
-    func track(unit: String, from: Timestamp, to: Timestamp, limit: Int?) async throws -> [Position]
-    func voiceLog(talkgroup: String?, since: Timestamp?, limit: Int, until: Timestamp?, offset: Int) async throws -> [VoiceCall]
-}
+// The read ports are in Ports/StorePorts.swift. These names stay until their last users move.
 
-/// Replacing the registry happens in one transaction: all of it or none of it.
-public protocol FleetRegistryStore: Sendable {
-    func replaceRegistry(_ registry: FleetRegistry) async throws
-}
+/// Read side of the store (the old name; use `FleetStorage` or one of the ports).
+public typealias FleetQueries = RegistryStore & UnitStore & RadioLogStore
+
+/// Replacing the registry happens in one transaction (the old name; use `RegistryStore`).
+public typealias FleetRegistryStore = RegistryStore

@@ -4,13 +4,8 @@ import TianyanModel
 /// A dispatcher's handling of an alarm: acknowledge ("I have seen it"), clear ("it is over", with
 /// a note). Written directly in one transaction with its audit line.
 public struct AlarmHandling: Sendable {
-    public struct Handled: Sendable, Hashable {
-        public var alarm: Alarm
-        public var acknowledgedAt: Timestamp?
-        public var acknowledgedBy: String?
-        public var clearedBy: String?
-        public var note: String?
-    }
+    /// An alarm with its handling (now in the model).
+    public typealias Handled = HandledAlarm
 
     public enum Failure: Error, CustomStringConvertible, Equatable {
         case unknown(String)
@@ -75,12 +70,14 @@ public struct AlarmHandling: Sendable {
     }
 
     static func fetch(_ db: Database, _ id: String) throws -> Handled? {
-        try Row.fetchOne(db, sql: "SELECT * FROM alarms WHERE id = ?", arguments: [id]).map { row in
-            Handled(alarm: Alarm(id: row["id"], unit: row["unit"], time: Timestamp(milliseconds: row["time"]), kind: row["kind"],
-                                 severity: AlarmSeverity(rawValue: row["severity"]) ?? .warning, code: row["code"], text: row["text"],
-                                 clearedAt: (row["cleared_at"] as Int64?).map { Timestamp(milliseconds: $0) }),
-                    acknowledgedAt: (row["acknowledged_at"] as Int64?).map { Timestamp(milliseconds: $0) },
-                    acknowledgedBy: row["acknowledged_by"], clearedBy: row["cleared_by"], note: row["note"])
-        }
+        try Row.fetchOne(db, sql: "SELECT * FROM alarms WHERE id = ?", arguments: [id]).map(handled)
+    }
+
+    static func handled(_ row: Row) -> Handled {
+        Handled(alarm: Alarm(id: row["id"], unit: row["unit"], time: Timestamp(milliseconds: row["time"]), kind: row["kind"],
+                             severity: AlarmSeverity(rawValue: row["severity"]) ?? .warning, code: row["code"], text: row["text"],
+                             clearedAt: (row["cleared_at"] as Int64?).map { Timestamp(milliseconds: $0) }),
+                acknowledgedAt: (row["acknowledged_at"] as Int64?).map { Timestamp(milliseconds: $0) },
+                acknowledgedBy: row["acknowledged_by"], clearedBy: row["cleared_by"], note: row["note"])
     }
 }

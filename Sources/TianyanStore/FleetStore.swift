@@ -3,7 +3,7 @@ import GRDB
 import TianyanModel
 
 /// Registry and read queries over the SQLite database.
-public struct FleetStore: FleetQueries, FleetRegistryStore {
+public struct FleetStore: FleetStorage {
     let database: TianyanDatabase
 
     public init(database: TianyanDatabase) { self.database = database }
@@ -161,8 +161,9 @@ public struct FleetStore: FleetQueries, FleetRegistryStore {
     }
 
     /// A unit's positions in `from...to`, oldest first; at most `limit` of them when given.
-    public func track(unit: String, from: Timestamp, to: Timestamp, limit: Int? = nil) async throws -> [Position] {
-        try await database.read { db in
+    public func track(_ q: TrackQuery) async throws -> [Position] {
+        let (unit, from, to, limit) = (q.unit, q.from, q.to, q.limit)
+        return try await database.read { db in
             var out: [Position] = []
             let cursor = try Row.fetchCursor(db, sql: """
                 SELECT time, lat, lon, alt, speed, heading, accuracy, source FROM positions
@@ -176,8 +177,9 @@ public struct FleetStore: FleetQueries, FleetRegistryStore {
     // MARK: Voice log
 
     /// Calls started in `since...until`, newest first, skipping the first `offset`.
-    public func voiceLog(talkgroup: String?, since: Timestamp?, limit: Int, until: Timestamp? = nil, offset: Int = 0) async throws -> [VoiceCall] {
-        try await database.read { db in
+    public func voiceLog(_ q: VoiceLogQuery) async throws -> [VoiceCall] {
+        let (talkgroup, since, until, limit, offset) = (q.talkgroup, q.since, q.until, q.limit, q.offset)
+        return try await database.read { db in
             var sql = "SELECT * FROM voice_calls WHERE 1"
             var args: [(any DatabaseValueConvertible)?] = []
             if let talkgroup { sql += " AND called = ?"; args.append(talkgroup) }
@@ -213,19 +215,13 @@ public struct FleetStore: FleetQueries, FleetRegistryStore {
         }
     }
 
-    /// One sample of a unit's maintenance figures (the health history), units in the names.
-    public struct HealthSample: Sendable, Hashable {
-        public var time: Timestamp
-        public var flightSeconds: Double?
-        public var flightCount: Int?
-        public var batteryCycles: Int?
-        public var batteryPercent: Double?
-        public var temperatureCelsius: Double?
-    }
+    /// One sample of a unit's maintenance figures (now in the model).
+    public typealias HealthSample = TianyanModel.HealthSample
 
     /// A unit's health history in `from...to`, oldest first, at most `limit` samples.
-    public func healthHistory(unit: String, from: Timestamp, to: Timestamp, limit: Int) async throws -> [HealthSample] {
-        try await database.read { db in
+    public func healthHistory(_ q: HealthHistoryQuery) async throws -> [HealthSample] {
+        let (unit, from, to, limit) = (q.unit, q.from, q.to, q.limit)
+        return try await database.read { db in
             try Row.fetchAll(db, sql: """
                 SELECT * FROM health_history WHERE unit = ? AND time >= ? AND time <= ? ORDER BY time LIMIT ?
                 """, arguments: [unit, from.milliseconds, to.milliseconds, limit]).map { r in
@@ -235,7 +231,7 @@ public struct FleetStore: FleetQueries, FleetRegistryStore {
         }
     }
 
-    public func maintenanceLog(unit: String? = nil) async throws -> [MaintenanceAction] {
+    public func maintenanceLog(unit: String?) async throws -> [MaintenanceAction] {
         try await database.read { db in
             var sql = "SELECT * FROM maintenance_log"
             var args: StatementArguments = []
@@ -248,9 +244,10 @@ public struct FleetStore: FleetQueries, FleetRegistryStore {
         }
     }
 
-    /// Alarms, newest first; `open` keeps only those not cleared.
-    public func alarms(kind: String? = nil, unit: String? = nil, open: Bool = false, limit: Int = 1000) async throws -> [Alarm] {
-        try await database.read { db in
+    /// Alarms with their handling, newest first; `open` keeps only those not cleared.
+    public func alarms(_ q: AlarmQuery) async throws -> [HandledAlarm] {
+        let (kind, unit, open, limit) = (q.kind, q.unit, q.open, q.limit)
+        return try await database.read { db in
             var sql = "SELECT * FROM alarms WHERE 1"
             var args: [(any DatabaseValueConvertible)?] = []
             if let kind { sql += " AND kind = ?"; args.append(kind) }
@@ -258,18 +255,14 @@ public struct FleetStore: FleetQueries, FleetRegistryStore {
             if open { sql += " AND cleared_at IS NULL" }
             sql += " ORDER BY time DESC LIMIT ?"
             args.append(limit)
-            return try Row.fetchAll(db, sql: sql, arguments: StatementArguments(args)).map { row in
-                Alarm(id: row["id"], unit: row["unit"], time: Timestamp(milliseconds: row["time"]), kind: row["kind"],
-                      severity: AlarmSeverity(rawValue: row["severity"]) ?? .warning, code: row["code"], text: row["text"],
-                      clearedAt: (row["cleared_at"] as Int64?).map { Timestamp(milliseconds: $0) })
-            }
+            return try Row.fetchAll(db, sql: sql, arguments: StatementArguments(args)).map(AlarmHandling.handled)
         }
     }
 
     /// Flight tasks by last update, newest first, optionally updated within `since...until`.
-    public func flightTasks(dock: String? = nil, limit: Int = 1000, since: Timestamp? = nil, until: Timestamp? = nil,
-                            offset: Int = 0) async throws -> [FlightTaskUpdate] {
-        try await database.read { db in
+    public func flightTasks(_ q: FlightTaskQuery) async throws -> [FlightTaskUpdate] {
+        let (dock, since, until, limit, offset) = (q.dock, q.since, q.until, q.limit, q.offset)
+        return try await database.read { db in
             var sql = "SELECT * FROM flight_tasks WHERE 1"
             var args: [(any DatabaseValueConvertible)?] = []
             if let dock { sql += " AND dock = ?"; args.append(dock) }
@@ -289,8 +282,9 @@ public struct FleetStore: FleetQueries, FleetRegistryStore {
                          resultText: row["result_text"])
     }
 
-    public func commands(unit: String? = nil, limit: Int = 100) async throws -> [CommandRecord] {
-        try await database.read { db in
+    public func commands(_ q: CommandQuery) async throws -> [CommandRecord] {
+        let (unit, limit) = (q.unit, q.limit)
+        return try await database.read { db in
             var sql = "SELECT * FROM commands"
             var args: [(any DatabaseValueConvertible)?] = []
             if let unit { sql += " WHERE unit = ?"; args.append(unit) }
@@ -306,9 +300,9 @@ public struct FleetStore: FleetQueries, FleetRegistryStore {
     }
 
     /// Audit entries, newest first, optionally by one actor or action and within `since...until`.
-    public func audit(limit: Int = 100, actor: String? = nil, action: String? = nil, since: Timestamp? = nil, until: Timestamp? = nil,
-                      offset: Int = 0) async throws -> [AuditEntry] {
-        try await database.read { db in
+    public func audit(_ q: AuditQuery) async throws -> [AuditEntry] {
+        let (actor, action, since, until, limit, offset) = (q.actor, q.action, q.since, q.until, q.limit, q.offset)
+        return try await database.read { db in
             var sql = "SELECT * FROM audit WHERE 1"
             var args: [(any DatabaseValueConvertible)?] = []
             if let actor { sql += " AND actor = ?"; args.append(actor) }
@@ -328,8 +322,9 @@ public struct FleetStore: FleetQueries, FleetRegistryStore {
     // MARK: Pages and radio messages
 
     /// Pages, newest first; `destination` keeps those to one ISSI or GSSI.
-    public func pages(destination: String? = nil, since: Timestamp? = nil, limit: Int = 100) async throws -> [Page] {
-        try await database.read { db in
+    public func pages(_ q: PageQuery) async throws -> [Page] {
+        let (destination, since, limit) = (q.destination, q.since, q.limit)
+        return try await database.read { db in
             var sql = "SELECT * FROM pages WHERE 1"
             var args: [(any DatabaseValueConvertible)?] = []
             if let destination { sql += " AND destination = ?"; args.append(destination) }
@@ -355,9 +350,9 @@ public struct FleetStore: FleetQueries, FleetRegistryStore {
     }
 
     /// Status and text messages from radios, newest first.
-    public func radioMessages(unit: String? = nil, since: Timestamp? = nil, limit: Int = 100, until: Timestamp? = nil,
-                              offset: Int = 0) async throws -> [RadioMessage] {
-        try await database.read { db in
+    public func radioMessages(_ q: RadioMessageQuery) async throws -> [RadioMessage] {
+        let (unit, since, until, limit, offset) = (q.unit, q.since, q.until, q.limit, q.offset)
+        return try await database.read { db in
             var sql = "SELECT * FROM radio_messages WHERE 1"
             var args: [(any DatabaseValueConvertible)?] = []
             if let unit { sql += " AND unit = ?"; args.append(unit) }
@@ -382,6 +377,19 @@ public struct FleetStore: FleetQueries, FleetRegistryStore {
                 out[t] = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(t)") ?? 0
             }
             return out
+        }
+    }
+
+    /// `database` when the file cannot be read; the path as a field. (The writer's own state,
+    /// pending rows and failing commits, is the writer's to report.)
+    public var health: ComponentHealth {
+        get async {
+            do {
+                _ = try await counts()
+                return ComponentHealth(fields: ["database": .string("ok"), "path": .string(database.path)])
+            } catch {
+                return ComponentHealth(problems: ["database"], fields: ["database": .string("failed: \(error)"), "path": .string(database.path)])
+            }
         }
     }
 }

@@ -4,9 +4,9 @@ import TianyanModel
 /// Plan sorties and cell coverage.
 extension FleetStore {
     /// Sorties overlapping `[from, to)` (either bound optional), in `states` when given, by start.
-    public func sorties(from: Timestamp? = nil, to: Timestamp? = nil, states: Set<SortieState>? = nil, drone: String? = nil,
-                        limit: Int = 10_000) async throws -> [SortieRecord] {
-        try await database.read { db in
+    public func sorties(_ q: SortieQuery) async throws -> [SortieRecord] {
+        let (from, to, states, drone, limit) = (q.from, q.to, q.states, q.drone, q.limit)
+        return try await database.read { db in
             var sql = "SELECT * FROM sorties WHERE 1"
             var args: [(any DatabaseValueConvertible)?] = []
             if let from { sql += " AND \"end\" > ?"; args.append(from.milliseconds) }
@@ -34,11 +34,6 @@ extension FleetStore {
                      end: Timestamp(milliseconds: row["end"]), state: SortieState(rawValue: row["state"]) ?? .failed,
                      urgent: row["urgent"], part: row["part"], parts: row["parts"], route: try JSONCoding.decode(SortieRoute.self, row["route"]), percent: row["percent"],
                      history: try JSONCoding.decode([SortieStep].self, row["history"]))
-    }
-
-    /// The latest progress of one flight task.
-    public func flightTask(id: String) async throws -> FlightTaskUpdate? {
-        try await flightTasks(ids: [id])[id]
     }
 
     /// The latest progress of the given flight tasks, by flight id.

@@ -5,9 +5,9 @@ import TianyanModel
 extension FleetStore {
     /// Tasks by creation, newest first: in `states` and of `team` when given, created within
     /// `since...until`, skipping the first `offset`.
-    public func tasks(states: Set<TaskState>? = nil, team: String? = nil, since: Timestamp? = nil, until: Timestamp? = nil,
-                      limit: Int = 100, offset: Int = 0) async throws -> [DispatchTask] {
-        try await database.read { db in
+    public func tasks(_ q: TaskQuery) async throws -> [DispatchTask] {
+        let (states, team, since, until, limit, offset) = (q.states, q.team, q.since, q.until, q.limit, q.offset)
+        return try await database.read { db in
             var sql = "SELECT data FROM dispatch_tasks WHERE 1"
             var args: [(any DatabaseValueConvertible)?] = []
             if let states {
@@ -49,14 +49,8 @@ extension FleetStore {
         }
     }
 
-    /// One alarm by id (a task made from an alarm names it).
-    public func alarm(id: String) async throws -> Alarm? {
-        try await database.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM alarms WHERE id = ?", arguments: [id]).map { row in
-                Alarm(id: row["id"], unit: row["unit"], time: Timestamp(milliseconds: row["time"]), kind: row["kind"],
-                      severity: AlarmSeverity(rawValue: row["severity"]) ?? .warning, code: row["code"], text: row["text"],
-                      clearedAt: (row["cleared_at"] as Int64?).map { Timestamp(milliseconds: $0) })
-            }
-        }
+    /// One alarm by id with its handling (a task made from an alarm names it).
+    public func handledAlarm(id: String) async throws -> HandledAlarm? {
+        try await AlarmHandling(database: database).handled(id)
     }
 }

@@ -3,13 +3,8 @@ import TianyanModel
 
 /// The users table (schema v4). Passwords arrive here already hashed.
 public struct UserStore: Sendable {
-    public struct Row: Sendable, Hashable {
-        public var name: String
-        public var role: String
-        public var created: Timestamp
-        public var disabled: Bool
-        public var passwordHash: String
-    }
+    /// A user account as stored (now in the model).
+    public typealias Row = UserAccount
 
     public enum Failure: Error, CustomStringConvertible {
         case exists(String)
