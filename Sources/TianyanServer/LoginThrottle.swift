@@ -12,8 +12,10 @@ struct LoginThrottle: Sendable {
         var perName = 5
         /// Failures from one address (any names) before it waits.
         var perAddress = 20
-        /// The first wait, doubled after every further failure up to `maxDelay`.
-        var firstDelay = 1.0
+        /// The first wait, doubled after every further failure up to `maxDelay`. Long enough that
+        /// a guesser gains little, and that the wait is met by the next attempt however slowly the
+        /// server hashes under load (a 1 s wait had run out before the next attempt was checked).
+        var firstDelay = 30.0
         var maxDelay = 900.0
         /// An entry with no failure for this long is forgotten.
         var forgetAfter = 900.0

@@ -16,7 +16,7 @@ enum OpenAPIDocument {
         do everything). No session is 401, the wrong role 403, an unknown id 404. Every change is
         written to the audit log (who, when, what, outcome), refusals too. /healthz, /metrics and
         this document need no session. Failed logins are throttled per client address and per name
-        from that address, each further failure doubling the wait (429 with Retry-After); a login must
+        from that address (after 20 and 5 failures), waiting 30 s and doubling with each further failure to 15 min (429 with Retry-After); a login must
         be `Content-Type: application/json` (415 otherwise). A request whose Host names a host the
         controller does not answer for (http.allowed_hosts) gets 421. No string in a JSON body, the
         path or the query may hold a control character (400 naming the field); multi-line text (a
