@@ -52,6 +52,7 @@ struct SortieFlightTests {
             return state == "done" || state == "failed" || state == "partial" || state == "canceled"
         }
         let flown = try await sortie(id)
+        #expect(try await api.request("GET", "/healthz").json["sorties"] == nil, "nothing held once the link is back")
         let history = (flown["history"] as? [[String: Any]] ?? []).map { "\($0["state"] ?? "?"): \($0["detail"] ?? "")" }
         #expect(flown["state"] as? String == "done", "\(history)")
         #expect(history.contains { $0.hasPrefix("prepared: dock has the route") && $0.contains("md5 ") }, "\(history)")
@@ -160,12 +161,16 @@ extension SortieFlightTests {
         #expect(history(held).filter { $0.contains("held: the dock link") }.count == 1, "\(history(held))")
         #expect(try await store.sorties(limit: 1_000).count == (created.json["sorties"] as? [[String: Any]])?.count)
         #expect(try await store.commands(unit: dock.serial).allSatisfy { $0.method != "flighttask_prepare" }, "no prepare tried while down")
+        let health = try await api.request("GET", "/healthz").json
+        let sorties = health["sorties"] as? [String: Any]
+        #expect(sorties?["held_for_dock_link"] as? Int == 1 && sorties?["dock_link_down_since"] is String, "\(health)")
 
         try rig.broker.start()
         try await waitUntil("the held sortie to be flown", timeout: .seconds(180), poll: .milliseconds(500)) {
             (try await sortie(id)["final"] as? Bool) == true
         }
         let flown = try await sortie(id)
+        #expect(try await api.request("GET", "/healthz").json["sorties"] == nil, "nothing held once the link is back")
         #expect(flown["state"] as? String == "done", "\(history(flown))")
         #expect(history(flown).contains { $0.hasPrefix("prepared: dock has the route") }, "\(history(flown))")
         #expect(try await store.sorties(limit: 1_000).allSatisfy { $0.state != .failed })

@@ -213,7 +213,9 @@ struct SessionEndTests {
 
     @Test("a session that expires closes its live connections with \"session ended\"")
     func expiry() async throws {
-        try await Self.withServer(sessionSeconds: 2) { h in
+        // Long enough for the login and the subscription to finish first on a loaded machine (with
+        // 2 s the session sometimes ended before the subscription was answered).
+        try await Self.withServer(sessionSeconds: 8) { h in
             let token = try await h.login("view")
             let connection = try await h.live(token)
             try await Self.expectSessionEnded(connection, "at expiry")
