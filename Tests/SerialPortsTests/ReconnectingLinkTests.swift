@@ -96,7 +96,7 @@ final class EventCollector: Sendable {
 
     var events: [ReconnectingLink.Event] { shared.events.withLock { $0 } }
 
-    func waitFor(_ what: String, timeout: Duration = .seconds(5),
+    func waitFor(_ what: String, timeout: Duration = .seconds(20),
                  _ condition: @escaping ([ReconnectingLink.Event]) -> Bool) async throws {
         try await waitUntil("\(what) (events so far: \(events))", timeout: timeout) { condition(events) }
     }
