@@ -53,8 +53,10 @@ public struct Controller: Sendable {
         public var store: FleetStore
         public var docks: DockService
         public var radios: RadioNetwork
-        /// The writer, for its queue depth and counters (metrics).
-        public var writer: StoreWriter?
+        /// The one writer of the database: every write goes through it (records, audit lines,
+        /// maintenance actions); also its queue depth and counters (metrics). A writer whose
+        /// `run()` is not running (tests, tools) commits when a caller waits.
+        public var writer: StoreWriter
         /// The scheduler service: sorties, route files, coverage.
         public var sorties: SortieService?
         /// The settings the API reads (online window, maintenance rules).
@@ -64,7 +66,7 @@ public struct Controller: Sendable {
         /// Dispatch tasks: creation, dispatch, statuses, SLA watch.
         public var tasks: TaskService?
 
-        public init(database: TianyanDatabase, store: FleetStore, docks: DockService, radios: RadioNetwork, writer: StoreWriter? = nil,
+        public init(database: TianyanDatabase, store: FleetStore, docks: DockService, radios: RadioNetwork, writer: StoreWriter,
                     sorties: SortieService? = nil, live: LiveFeed? = nil) {
             self.database = database
             self.store = store

@@ -5,26 +5,6 @@ import MosquittoClient
 import TianyanModel
 import TianyanStore
 
-/// Runs a store writer for the length of `body` (one-shot CLI commands that record something),
-/// and flushes it before returning.
-public func withStoreWriter<T: Sendable>(_ database: TianyanDatabase, logger: Logger = Logger(label: "tianyan.cli"),
-                                        _ body: @Sendable (StoreWriter) async throws -> T) async throws -> T {
-    let writer = StoreWriter(database: database, logger: logger)
-    let task = Task { try await writer.run() }
-    do {
-        let value = try await body(writer)
-        try await writer.flush()
-        task.cancel()
-        _ = await task.result
-        return value
-    } catch {
-        try? await writer.flush()
-        task.cancel()
-        _ = await task.result
-        throw error
-    }
-}
-
 /// `tianyan dock command`: connects to the broker as a one-shot client, sends one service to a
 /// dock, waits for its reply under the profile's timeout, and records and audits it.
 public enum DockCommandLine {
@@ -46,8 +26,10 @@ public enum DockCommandLine {
             subscriptions: [.init(DockProfile.topic(profile.topics.servicesReply, serial: gateway))],
             caFile: configuration.dockCAFile.isEmpty ? nil : configuration.dockCAFile,
             reconnectDelayMaxSeconds: 2), logger: quiet)
-        return try await withStoreWriter(database, logger: logger) { writer in
-            try await withThrowingTaskGroup(of: Void.self) { group in
+        // The command's one writer; without a run loop it commits when flushed, before returning.
+        let writer = StoreWriter(database: database, logger: logger)
+        do {
+            let result = try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await client.run() }
                 defer { group.cancelAll() }
                 let deadline = ContinuousClock.now + .seconds(10)
@@ -73,6 +55,11 @@ public enum DockCommandLine {
                 return await commander.send(DockCommand(serial: serial, method: method, data: data, requestedBy: requestedBy),
                                             gateway: gateway, profile: profile)
             }
+            try await writer.flush()
+            return result
+        } catch {
+            try? await writer.flush()
+            throw error
         }
     }
 }

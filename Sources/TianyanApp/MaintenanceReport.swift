@@ -82,9 +82,10 @@ public enum MaintenanceReport {
         return (try? encoder.encode(statuses)).map { String(decoding: $0, as: UTF8.self) } ?? "[]"
     }
 
-    /// Grounds, ungrounds or records a service, with an audit line.
+    /// Grounds, ungrounds or records a service, with an audit line, through `sink` (the running
+    /// writer in the controller); returns once both are committed.
     public static func record(_ kind: MaintenanceAction.Kind, unit: String, by: String, note: String?, store: FleetStore,
-                              database: TianyanDatabase, rules: MaintenanceRules, now: Timestamp) async throws -> MaintenanceStatus {
+                              sink: any RecordSink, rules: MaintenanceRules, now: Timestamp) async throws -> MaintenanceStatus {
         let registry = try await store.registry()
         let health = try await store.deviceHealth().first { $0.unit == unit }
         let known = registry.drones.contains { $0.serial == unit } || registry.docks.contains { $0.serial == unit } || health != nil
@@ -94,12 +95,10 @@ public enum MaintenanceReport {
         if kind == .ground, current.grounded != nil { throw Failure(kind: .conflict, message: "\(unit) is already grounded since \(current.grounded!.time.iso8601)") }
         if kind == .unground, current.grounded == nil { throw Failure(kind: .conflict, message: "\(unit) is not grounded") }
         let action = MaintenanceAction(unit: unit, time: now, kind: kind, by: by, note: note, flightSeconds: health?.flightSeconds)
-        try await withStoreWriter(database) { writer in
-            let ticket = writer.submit([.maintenance(action),
-                                        .audit(AuditEntry(time: now, actor: by, action: "maintenance.\(kind.rawValue)", target: unit,
-                                                          outcome: "done", detail: note))])
-            try await writer.waitUntilCommitted(ticket)
-        }
+        let ticket = sink.submit([.maintenance(action),
+                                  .audit(AuditEntry(time: now, actor: by, action: "maintenance.\(kind.rawValue)", target: unit,
+                                                    outcome: "done", detail: note))])
+        try await sink.waitUntilCommitted(ticket)
         let kindOfUnit: UnitKind = registry.docks.contains { $0.serial == unit } ? .dock : (health?.kind ?? .drone)
         return .evaluate(unit: unit, kind: kindOfUnit, model: nil, health: health, log: log + [action], rules: rules, now: now)
     }

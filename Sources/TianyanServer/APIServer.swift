@@ -107,7 +107,8 @@ public enum APIServer {
                 problems.append("database")
             }
             var storeState: [String: Any] = [:]
-            if let w = parts.writer?.statistics {
+            do {
+                let w = parts.writer.statistics
                 // The file can be readable while every write fails (a full disk, a read-only file).
                 if let since = w.failingSince {
                     database = "writes failing since \(Timestamp(since).iso8601): \(w.lastError ?? "unknown error")"
@@ -170,11 +171,11 @@ public enum APIServer {
             switch try await users.check(name: name, password: password) {
             case .refused:
                 sessions.recordFailure(name: name, address: address)
-                parts.writer?.submit([.audit(AuditEntry(time: .now(), actor: String(name.prefix(40)), action: "login", target: "api",
+                parts.writer.submit([.audit(AuditEntry(time: .now(), actor: String(name.prefix(40)), action: "login", target: "api",
                                                         outcome: "refused", detail: "wrong name or password"))])
                 throw APIError(.unauthorized, "wrong name or password")
             case .disabled(let disabled):
-                parts.writer?.submit([.audit(AuditEntry(time: .now(), actor: disabled, action: "login", target: "api",
+                parts.writer.submit([.audit(AuditEntry(time: .now(), actor: disabled, action: "login", target: "api",
                                                         outcome: "refused", detail: "user disabled"))])
                 throw APIError(.forbidden, "user \(disabled) is disabled; an admin can enable it (POST /api/v1/users/\(disabled)/enable or tianyan users enable \(disabled))")
             case .user(let u, let f):
@@ -183,7 +184,7 @@ public enum APIServer {
             }
             sessions.clearFailures(name: name, address: address)
             let (token, expires) = sessions.create(for: user, fingerprint: fingerprint)
-            parts.writer?.submit([.audit(AuditEntry(time: .now(), actor: user.name, action: "login", target: "api", outcome: "ok"))])
+            parts.writer.submit([.audit(AuditEntry(time: .now(), actor: user.name, action: "login", target: "api", outcome: "ok"))])
             return PageJSON.response(.created, ["token": token, "user": user.name, "role": user.role.rawValue, "expires": expires.iso8601])
         }
 

@@ -8,23 +8,17 @@ import TianyanStore
 /// The audit log as the mutating routes write it: who, when, what, outcome. A refusal (wrong role,
 /// unknown target, wrong state) is written as well as a success.
 struct AuditTrail: Sendable {
-    let writer: StoreWriter?
-    let database: TianyanDatabase
+    let writer: StoreWriter
 
     init(parts: Controller.Parts) {
         writer = parts.writer
-        database = parts.database
     }
 
     /// Writes `entry` and waits until it is committed. A failure to write is logged, not thrown:
     /// the request's answer does not depend on it.
     func record(_ entry: AuditEntry, logger: Logger) async {
         do {
-            if let writer {
-                try await writer.waitUntilCommitted(writer.submit([.audit(entry)]))
-            } else {
-                try await withStoreWriter(database, logger: logger) { w in try await w.waitUntilCommitted(w.submit([.audit(entry)])) }
-            }
+            try await writer.waitUntilCommitted(writer.submit([.audit(entry)]))
         } catch {
             logger.error("cannot write the audit entry", metadata: ["audit.action": "\(entry.action)", "error": "\(error)"])
         }

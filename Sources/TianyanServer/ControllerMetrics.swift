@@ -51,7 +51,8 @@ final class ControllerMetrics: Sendable {
         count("tianyan_dock_positions_total", "positions stored from docks and aircraft", [], docks.ingest.positions)
         count("tianyan_dock_replies_total", "replies sent to docks", [], docks.repliesSent)
         gauge("tianyan_dock_pending_releases", "received messages waiting for their records to be committed", [], Double(docks.pendingReleases))
-        if let writer = parts.writer?.statistics {
+        do {
+            let writer = parts.writer.statistics
             gauge("tianyan_store_queue_depth", "records waiting for the writer", [], Double(writer.pending))
             count("tianyan_store_records_committed_total", "records committed to the database", [], writer.committed)
             count("tianyan_store_transactions_total", "database transactions committed", [], writer.transactions)

@@ -43,7 +43,7 @@ enum MaintenanceRoutes {
                     note = try body?.optionalString("note")
                 }
                 do {
-                    _ = try await MaintenanceReport.record(kind, unit: id, by: user.name, note: note, store: store, database: parts.database,
+                    _ = try await MaintenanceReport.record(kind, unit: id, by: user.name, note: note, store: store, sink: parts.writer,
                                                            rules: rules, now: .now())
                 } catch let f as MaintenanceReport.Failure {
                     await audit.refused(user.name, action, id, f.message, logger: context.logger)

@@ -2,7 +2,8 @@ import GRDB
 import TianyanModel
 
 /// A dispatcher's handling of an alarm: acknowledge ("I have seen it"), clear ("it is over", with
-/// a note). Written directly in one transaction with its audit line.
+/// a note). Written in one transaction with its audit line, behind everything submitted to the
+/// writer before (an alarm raised a moment ago is found, not 404).
 public struct AlarmHandling: Sendable {
     /// An alarm with its handling (now in the model).
     public typealias Handled = HandledAlarm
@@ -59,7 +60,7 @@ public struct AlarmHandling: Sendable {
 
     private func change(_ id: String, by user: String, action: String, note: String?,
                         _ update: @Sendable @escaping (Database) throws -> Void) async throws -> Handled {
-        try await database.write { db in
+        let body: @Sendable (Database) throws -> Handled = { db in
             guard let before = try Self.fetch(db, id) else { throw Failure.unknown(id) }
             guard before.alarm.clearedAt == nil else { throw Failure.alreadyCleared(id) }
             try update(db)
@@ -67,6 +68,7 @@ public struct AlarmHandling: Sendable {
                            arguments: [Timestamp.now().milliseconds, user, action, id, note])
             return try Self.fetch(db, id)!
         }
+        return try await database.transact(body)
     }
 
     static func fetch(_ db: Database, _ id: String) throws -> Handled? {

@@ -11,7 +11,7 @@ public struct FleetStore: FleetStorage {
     // MARK: Registry
 
     public func replaceRegistry(_ r: FleetRegistry) async throws {
-        try await database.write { db in
+        try await database.transact { db in
             for table in ["radios", "talkgroups", "drones", "docks", "pilots", "formations", "cells"] {
                 try db.execute(sql: "DELETE FROM \(table)")
             }

@@ -53,7 +53,7 @@ public struct PositionRetention: Service {
         var report = Report(downsampledAway: 0, expired: 0)
         let from = watermark == Int64.min ? Int64.min : watermark - watermark % bucket
         for unit in units {
-            let (thinned, expired) = try await database.write { db -> (Int, Int) in
+            let (thinned, expired) = try await database.writeOnWriterThread { db -> (Int, Int) in
                 var thinned = 0, expired = 0
                 if rawCutoff > from {
                     try db.execute(sql: """
@@ -71,7 +71,7 @@ public struct PositionRetention: Service {
             report.downsampledAway += thinned
             report.expired += expired
         }
-        try await database.write { db in
+        try await database.writeOnWriterThread { db in
             try db.execute(sql: "INSERT INTO store_state(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                            arguments: [Self.watermarkKey, String(rawCutoff - rawCutoff % bucket)])
         }

@@ -15,6 +15,11 @@ import TianyanModel
 /// still kept. A failing store is reported once when it starts failing and once when it
 /// recovers, and `statistics.failingSince` says so meanwhile (`/healthz`, metrics). A shutdown
 /// while commits fail retries for `shutdownGrace`, then stops and says what was not written.
+///
+/// Without its run loop (a one-shot CLI command, a test fixture) the writer still stores: a
+/// caller that waits (`waitUntilCommitted`, `flush`, `transact`) commits what is pending itself,
+/// in batches of at most `batchSize`, on the database's writer queue. Once `run()` has begun only
+/// the loop commits, with everything said above.
 public final class StoreWriter: RecordSink, Service, Sendable {
     public struct Configuration: Sendable {
         /// Most rows in one transaction.
@@ -72,6 +77,10 @@ public final class StoreWriter: RecordSink, Service, Sendable {
         /// Records of the batch being committed (out of `pending`, not yet committed).
         var inFlight = 0
         var commitWaiters: [(ticket: UInt64, continuation: CheckedContinuation<Void, any Error>)] = []
+        /// `run()` has begun: from then on only its loop commits (no inline commits).
+        var started = false
+        /// Records of an inline commit (no run loop) being written.
+        var inlineInFlight = 0
     }
 
     private let database: TianyanDatabase
@@ -79,16 +88,21 @@ public final class StoreWriter: RecordSink, Service, Sendable {
     private let logger: Logger
     private let state = Mutex(State())
 
+    /// `run()` has begun (tests wait for it).
+    var hasStarted: Bool { state.withLock { $0.started } }
+
     public init(database: TianyanDatabase, configuration: Configuration = .init(), logger: Logger = Logger(label: "tianyan.store.writer")) {
         self.database = database
         self.configuration = configuration
         self.logger = logger
+        database.writersCreated.add(1, ordering: .relaxed)
+        database.register(self, running: false)
     }
 
     public var statistics: Statistics {
         state.withLock {
             Statistics(submitted: $0.submitted, committed: $0.committed, transactions: $0.transactions,
-                       failedCommits: $0.failedCommits, pending: $0.pending.count + $0.inFlight, lastError: $0.lastError,
+                       failedCommits: $0.failedCommits, pending: $0.pending.count + $0.inFlight + $0.inlineInFlight, lastError: $0.lastError,
                        dropped: $0.dropped, failingSince: $0.failingSince)
         }
     }
@@ -102,9 +116,9 @@ public final class StoreWriter: RecordSink, Service, Sendable {
         let (ticket, wake, refused) = state.withLock { s -> (UInt64, CheckedContinuation<Void, Never>?, Int) in
             var records = records
             var refused = 0
-            if s.pending.count + s.inFlight + records.count > limit {
+            if s.pending.count + s.inFlight + s.inlineInFlight + records.count > limit {
                 // Over the bound: keep what is not a position, refuse the positions past it.
-                var room = max(0, limit - s.pending.count - s.inFlight)
+                var room = max(0, limit - s.pending.count - s.inFlight - s.inlineInFlight)
                 records = records.filter { r in
                     guard case .position = r else { return true }
                     if room > 0 { room -= 1; return true }
@@ -150,14 +164,82 @@ public final class StoreWriter: RecordSink, Service, Sendable {
 
     public func waitUntilCommitted(_ ticket: UInt64) async throws {
         try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, any Error>) in
-            let (ready, abandoned) = state.withLock { s -> (Bool, String?) in
-                if s.committed >= ticket { return (true, nil) }
-                if let reason = s.abandoned { return (false, reason) }
+            let (ready, abandoned, inline) = state.withLock { s -> (Bool, String?, Bool) in
+                if s.committed >= ticket { return (true, nil, false) }
+                if let reason = s.abandoned { return (false, reason, false) }
                 s.commitWaiters.append((ticket, c))
-                return (false, nil)
+                return (false, nil, !s.started)
             }
             if ready { c.resume() }
             if let abandoned { c.resume(throwing: Self.stoppedBeforeCommit(abandoned)) }
+            if inline { TianyanDatabase.writerQueue.async { self.commitInline() } }
+        }
+    }
+
+    /// Runs `body` in a transaction of its own after everything submitted before the call is
+    /// committed (a barrier): a change to a record submitted a moment ago finds it stored. The
+    /// transaction runs on the database's writer queue, so it never overlaps a batch. While
+    /// commits fail it throws at once rather than wait for the store to recover.
+    func transact<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        if let error = state.withLock({ $0.failingSince == nil ? nil : $0.lastError }) {
+            throw StoreError(code: .sqlite, message: "database writes are failing: \(error)")
+        }
+        try await flush()
+        return try await database.writeOnWriterThread(body)
+    }
+
+    /// Commits what is pending when no run loop does (see the type's description). Runs on the
+    /// writer queue, one batch of at most `batchSize` at a time; stops as soon as `run()` has
+    /// begun. A failed commit keeps its records (the next wait tries again) and fails the waiters.
+    private func commitInline() {
+        while true {
+            let batch = state.withLock { s -> [StoreRecord]? in
+                guard !s.started, s.abandoned == nil, !s.pending.isEmpty else { return nil }
+                let n = min(s.pending.count, configuration.batchSize)
+                let batch = Array(s.pending.prefix(n))
+                s.pending.removeFirst(n)
+                s.inlineInFlight = n
+                if s.pending.isEmpty { s.firstPendingAt = nil }
+                return batch
+            }
+            guard let batch else { return }
+            do {
+                try database.pool.write { db in
+                    var writer = BatchWriter()
+                    try writer.write(batch[...], into: db)
+                    try writer.flushUnitState(into: db)
+                }
+            } catch {
+                let failure = (error as? DatabaseError).map(StoreError.init) ?? (error as? StoreError)
+                    ?? StoreError(code: .sqlite, message: "\(error)")
+                let waiters = state.withLock { s -> [CheckedContinuation<Void, any Error>] in
+                    s.pending.insert(contentsOf: batch, at: 0)
+                    if s.firstPendingAt == nil { s.firstPendingAt = .now }
+                    s.inlineInFlight = 0
+                    s.failedCommits += 1
+                    s.lastError = "\(failure)"
+                    defer { s.commitWaiters = [] }
+                    return s.commitWaiters.map(\.continuation)
+                }
+                logger.error("store commit failed; the records are kept for the next attempt", metadata: [
+                    "store.batch_rows": "\(batch.count)", "error": "\(failure)",
+                ])
+                for w in waiters { w.resume(throwing: failure) }
+                return
+            }
+            let ready = state.withLock { s -> [CheckedContinuation<Void, any Error>] in
+                s.committed += UInt64(batch.count)
+                s.transactions += 1
+                s.inlineInFlight = 0
+                s.lastError = nil
+                var ready: [CheckedContinuation<Void, any Error>] = []
+                s.commitWaiters.removeAll { w in
+                    if w.ticket <= s.committed { ready.append(w.continuation); return true }
+                    return false
+                }
+                return ready
+            }
+            for c in ready { c.resume() }
         }
     }
 
@@ -169,6 +251,8 @@ public final class StoreWriter: RecordSink, Service, Sendable {
     // MARK: Service
 
     public func run() async throws {
+        state.withLock { $0.started = true }
+        database.register(self, running: true)
         logger.debug("store writer started", metadata: ["store.path": "\(database.path)"])
         var batches = BatchWriter()
         let checkpoints = Task.detached { [database] in
@@ -198,6 +282,7 @@ public final class StoreWriter: RecordSink, Service, Sendable {
         } onCancel: {
             self.requestShutdown()
         }
+        database.unregister(self)
         logger.debug("store writer stopped", metadata: ["store.committed": "\(statistics.committed)"])
     }
 

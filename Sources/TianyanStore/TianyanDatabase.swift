@@ -29,6 +29,28 @@ public final class TianyanDatabase: Sendable {
 
     public let path: String
     let pool: DatabasePool
+    /// How many `StoreWriter`s were built over this database (one per process is the rule: the
+    /// tests check that no request starts a writer of its own).
+    let writersCreated = Atomic<Int>(0)
+    public var storeWritersCreated: Int { writersCreated.load(ordering: .relaxed) }
+
+    /// The writer that changes go behind: the one last started, else the one last built (held
+    /// weakly: the writer holds the database).
+    private let currentWriter = Mutex(WeakWriter())
+    struct WeakWriter { weak var writer: StoreWriter?; var running = false }
+
+    func register(_ writer: StoreWriter, running: Bool) {
+        currentWriter.withLock { w in
+            if running || w.writer == nil || !w.running { w = WeakWriter(writer: writer, running: running) }
+        }
+    }
+
+    /// A writer whose run loop ended commits nothing more: changes go straight to the writer queue.
+    func unregister(_ writer: StoreWriter) {
+        currentWriter.withLock { w in
+            if w.writer === writer { w = WeakWriter() }
+        }
+    }
 
     /// Opens (creating if needed) the database at `location`: a file path, or a `sqlite://` URL.
     /// A `postgres://` URL is refused with a clear message until the PostgreSQL store lands.
@@ -79,9 +101,12 @@ public final class TianyanDatabase: Sendable {
         do { return try await pool.read(body) } catch let e as DatabaseError { throw StoreError(e) }
     }
 
-    /// Runs `body` in one write transaction.
-    func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
-        do { return try await pool.write(body) } catch let e as DatabaseError { throw StoreError(e) }
+    /// Runs `body` in one write transaction through the writer's path: behind everything
+    /// submitted to the database's writer before (a barrier), on the writer queue. The only
+    /// way, besides the writer's own batches, that the store changes the database.
+    func transact<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        if let writer = currentWriter.withLock({ $0.writer }) { return try await writer.transact(body) }
+        return try await writeOnWriterThread(body)
     }
 
     /// Runs `body` in one write transaction on the writer's own thread. Unlike GRDB's async

@@ -22,7 +22,7 @@ public struct UserStore: Sendable {
 
     /// Adds a user and its audit line in one transaction.
     public func add(name: String, role: String, passwordHash: String, by actor: String) async throws {
-        try await database.write { db in
+        try await database.transact { db in
             if try Bool.fetchOne(db, sql: "SELECT 1 FROM users WHERE name = ?", arguments: [name]) == true { throw Failure.exists(name) }
             let now = Timestamp.now().milliseconds
             try db.execute(sql: "INSERT INTO users(name, role, password_hash, created, disabled) VALUES (?, ?, ?, ?, 0)",
@@ -33,7 +33,7 @@ public struct UserStore: Sendable {
     }
 
     public func setPasswordHash(name: String, passwordHash: String, by actor: String) async throws {
-        try await database.write { db in
+        try await database.transact { db in
             try db.execute(sql: "UPDATE users SET password_hash = ? WHERE name = ?", arguments: [passwordHash, name])
             guard db.changesCount == 1 else { throw Failure.unknown(name) }
             try db.execute(sql: "INSERT INTO audit(time, actor, action, target, outcome, detail) VALUES (?, ?, 'user passwd', ?, 'ok', NULL)",
@@ -45,7 +45,7 @@ public struct UserStore: Sendable {
     /// already was in that state (the audit line says so).
     @discardableResult
     public func setDisabled(name: String, _ disabled: Bool, by actor: String) async throws -> Bool {
-        try await database.write { db in
+        try await database.transact { db in
             guard let current = try Bool.fetchOne(db, sql: "SELECT disabled FROM users WHERE name = ?", arguments: [name]) else {
                 throw Failure.unknown(name)
             }

@@ -120,7 +120,7 @@ extension GlobalOptions {
                      report: (MaintenanceStatus) -> Void) async throws {
         try await withDatabase { config, db in
             let status = try await MaintenanceReport.record(kind, unit: serial, by: by ?? ProcessInfo.processInfo.environment["USER"] ?? "cli",
-                                                            note: note, store: FleetStore(database: db), database: db,
+                                                            note: note, store: FleetStore(database: db), sink: StoreWriter(database: db),
                                                             rules: config.maintenance, now: .now())
             report(status)
         }

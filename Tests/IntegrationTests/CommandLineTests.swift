@@ -3,6 +3,7 @@ import Testing
 import MosquittoClient
 import TianyanApp
 import TianyanModel
+import TianyanStore
 import TianyanTesting
 
 /// Drives the built `tianyan` executable as a user would: real files, a real SQLite database,
@@ -34,6 +35,24 @@ struct CommandLineTests {
         for f in ["drones.csv", "pilots.csv", "cells.geojson", "radios.csv"] {
             #expect(FileManager.default.contents(atPath: dir.file("fleet/\(f)")) == FileManager.default.contents(atPath: dir.file("out/\(f)")))
         }
+    }
+
+    @Test func groundingFromTheCommandLineIsRecordedWithItsAuditLine() async throws {
+        let dir = try TemporaryDirectory("cli")
+        defer { dir.remove() }
+        #expect(try await runTianyan(["fleet", "sample", "fleet"], in: dir.path).status == 0)
+        #expect(try await runTianyan(["fleet", "import", "fleet", "--database", "t.sqlite"], in: dir.path).status == 0)
+        let drone = FleetSample.make().drones[0].serial
+        let grounded = try await runTianyan(["maintenance", "ground", drone, "--reason", "prop strike", "--by", "maint",
+                                             "--database", "t.sqlite"], in: dir.path)
+        #expect(grounded.status == 0, "\(grounded.stderr)")
+        #expect(grounded.stdout.contains("\(drone) grounded: prop strike"))
+        let again = try await runTianyan(["maintenance", "ground", drone, "--reason", "again", "--database", "t.sqlite"], in: dir.path)
+        #expect(again.status != 0 && again.stderr.contains("already grounded"), "\(again.stderr)")
+        let store = FleetStore(database: try TianyanDatabase(location: dir.file("t.sqlite")))
+        #expect(try await store.maintenanceLog(unit: drone).map { "\($0.kind.rawValue) \($0.by) \($0.note ?? "-")" } == ["ground maint prop strike"])
+        let audit = try await store.audit(limit: 10).filter { $0.action == "maintenance.ground" }
+        #expect(audit.map { "\($0.actor) \($0.target) \($0.outcome)" } == ["maint \(drone) done"])
     }
 
     @Test func brokenImportIsRefusedWithFileAndLineAndChangesNothing() async throws {

@@ -42,7 +42,7 @@ struct APIRoutesTests {
         let users = UserDirectory(database: database)
         try await users.add(name: "disp", role: .dispatcher, password: Self.password)
         try await users.add(name: "view", role: .viewer, password: Self.password)
-        return Fixture(dir: dir, parts: .init(database: database, store: store, docks: docks, radios: radios))
+        return Fixture(dir: dir, parts: .init(database: database, store: store, docks: docks, radios: radios, writer: writer))
     }
 
     static let password = "correct horse battery"
@@ -270,6 +270,29 @@ struct APIRoutesTests {
         #expect(!PasswordHash.verify("correct horse batterY", against: hash))
         #expect(!PasswordHash.verify("", against: hash))
         #expect(try PasswordHash.make("correct horse battery") != hash, "a fresh salt each time")
+    }
+
+    @Test("acknowledging an alarm the running writer still holds queued finds it (200, not 404), with its audit line")
+    func acknowledgeQueuedAlarm() async throws {
+        let f = try await Self.fixture()
+        defer { f.dir.remove() }
+        // A long batch delay: the alarm is still queued when the acknowledgement arrives.
+        let writer = StoreWriter(database: f.parts.database, configuration: .init(batchSize: 1_000, maxDelay: .milliseconds(500)))
+        let running = Task { try await writer.run() }
+        defer { running.cancel() }
+        var parts = f.parts
+        parts.writer = writer
+        try await Application(router: APIServer.router(parts: parts)).test(.router) { client in
+            let auth = try await Self.login(client)
+            writer.submit([.alarm(Alarm(id: "emergency-2100003-9", unit: "2100003", time: .now(), kind: "emergency", severity: .emergency,
+                                        code: "status-0", text: "Emergency from CM-0003"))])
+            try await client.execute(uri: "/api/v1/alarms/emergency-2100003-9/ack", method: .post, headers: auth) { r in
+                #expect(r.status == .ok, "\(String(buffer: r.body))")
+                #expect(Self.json(r.body)["acknowledged_by"] as? String == "disp")
+            }
+        }
+        let audit = try await parts.store.audit(limit: 10).filter { $0.action == "alarm ack" }
+        #expect(audit.map { "\($0.actor) \($0.target)" } == ["disp emergency-2100003-9"])
     }
 
     @Test("alarms: listed with a session; acknowledged and cleared with a note by a dispatcher, audited; a viewer may not; cleared twice is 409")

@@ -109,4 +109,47 @@ struct MaintenanceRoutesTests {
             "view maintenance.serviced \(drone) refused", "maint maintenance.serviced \(drone) done",
         ], "\(audit)")
     }
+
+    @Test("grounding, ungrounding and a service are committed by the running writer with their audit lines; no request starts a writer")
+    func oneWriter() async throws {
+        let f = try await APIRoutesTests.fixture()
+        defer { f.dir.remove() }
+        try await UserDirectory(database: f.parts.database).add(name: "maint", role: .maintenance, password: APIRoutesTests.password)
+        let drone = FleetSample.make().drones[0].serial
+        let reason = ByteBuffer(string: #"{"reason": "gimbal fault"}"#)
+        // The fixture's writer does not run: a refusal's audit line is committed all the same.
+        try await Application(router: APIServer.router(parts: f.parts)).test(.router) { client in
+            let viewer = try await APIRoutesTests.login(client, "view")
+            try await client.execute(uri: "/api/v1/maintenance/\(drone)/ground", method: .post, headers: viewer, body: reason) { r in
+                #expect(r.status == .forbidden)
+            }
+        }
+        let refused = try await f.parts.store.audit(limit: 100).filter { $0.action == "maintenance.ground" }
+        #expect(refused.map { "\($0.actor) \($0.outcome)" } == ["view refused"])
+        #expect(f.parts.database.storeWritersCreated == 1, "only the fixture's writer")
+
+        let writer = StoreWriter(database: f.parts.database)
+        let running = Task { try await writer.run() }
+        defer { running.cancel() }
+        var parts = f.parts
+        parts.writer = writer
+        try await Application(router: APIServer.router(parts: parts)).test(.router) { client in
+            let maint = try await APIRoutesTests.login(client, "maint")
+            let steps: [(String, ByteBuffer?)] = [("ground", reason), ("unground", nil), ("serviced", ByteBuffer(string: #"{"note": "new gimbal"}"#))]
+            for (kind, body) in steps {
+                let before = writer.statistics.submitted
+                try await client.execute(uri: "/api/v1/maintenance/\(drone)/\(kind)", method: .post, headers: maint, body: body) { r in
+                    #expect(r.status == .ok, "\(kind): \(String(buffer: r.body))")
+                }
+                // The action and its audit line went to the running writer, committed before the answer.
+                let after = writer.statistics
+                #expect(after.submitted == before + 2, "\(kind)")
+                #expect(after.committed >= before + 2, "\(kind)")
+                let audit = try await f.parts.store.audit(limit: 1).first
+                #expect(audit.map { "\($0.actor) \($0.action) \($0.target) \($0.outcome)" } == "maint maintenance.\(kind) \(drone) done")
+            }
+        }
+        #expect(try await parts.store.maintenanceLog(unit: drone).map(\.kind) == [.ground, .unground, .serviced])
+        #expect(f.parts.database.storeWritersCreated == 2, "the fixture's writer and the running one; none per request")
+    }
 }

@@ -107,6 +107,55 @@ func position(_ unit: String, _ ms: Int64, lat: Double = 22.8, source: PositionS
         #expect(writer.statistics.pending == 0)
     }
 
+    @Test func withoutItsRunLoopAWaiterCommitsInBatches() async throws {
+        let dir = try TemporaryDirectory("store")
+        defer { dir.remove() }
+        let db = try TianyanDatabase(location: dir.file("t.sqlite"))
+        let writer = StoreWriter(database: db, configuration: .init(batchSize: 1_000, maxDelay: .milliseconds(5)))
+        #expect(db.storeWritersCreated == 1)
+        writer.submit((0..<2_500).map { position("I\($0 % 5)", Int64($0)) })
+        let ticket = writer.submit([.audit(AuditEntry(time: .now(), actor: "cli", action: "inline", target: "-", outcome: "ok"))])
+        try await writer.waitUntilCommitted(ticket)
+        let (positions, audit) = try await db.read {
+            (try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM positions"), try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM audit"))
+        }
+        #expect(positions == 2_500)
+        #expect(audit == 1)
+        let s = writer.statistics
+        #expect(s.committed == 2_501 && s.pending == 0)
+        #expect(s.transactions == 3, "batches of at most batchSize, as the run loop commits")
+        // Once the loop runs, it commits what comes next.
+        let running = Task { try await writer.run() }
+        defer { running.cancel() }
+        try await waitUntil("the run loop to start") { writer.hasStarted }
+        try await writer.waitUntilCommitted(writer.submit([position("I9", 99_000)]))
+        #expect(writer.statistics.committed == 2_502)
+        #expect(db.storeWritersCreated == 1)
+    }
+
+    @Test func transactRunsAfterEverythingSubmittedBefore() async throws {
+        // A delay long enough that the alarm is still queued when the change arrives.
+        try await withWriter(.init(batchSize: 1_000, maxDelay: .milliseconds(300))) { db, writer in
+            try await waitUntil("the run loop to start") { writer.hasStarted }
+            let alarm = Alarm(id: "emergency-1", unit: "2100003", time: Timestamp(milliseconds: 1_800_000_000_000), kind: "emergency",
+                              severity: .emergency, code: "status-0", text: "Emergency")
+            writer.submit([.alarm(alarm)])
+            let handled = try await AlarmHandling(database: db).acknowledge("emergency-1", by: "disp", note: nil)
+            #expect(handled.acknowledgedBy == "disp" && handled.alarm.id == "emergency-1")
+            let audit = try await db.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM audit WHERE action = 'alarm ack'") }
+            #expect(audit == 1, "the audit line in the same transaction")
+            await #expect(throws: AlarmHandling.Failure.unknown("nope")) {
+                try await AlarmHandling(database: db).acknowledge("nope", by: "disp", note: nil)
+            }
+            // A user change, too, lands behind what was submitted before it, in order.
+            writer.submit([.audit(AuditEntry(time: .now(), actor: "disp", action: "login", target: "api", outcome: "ok"))])
+            try await UserStore(database: db).add(name: "ops", role: "viewer", passwordHash: "x", by: "root")
+            let order = try await db.read { try String.fetchAll($0, sql: "SELECT action FROM audit ORDER BY id") }
+            #expect(order == ["alarm ack", "login", "user add"])
+            #expect(writer.statistics.committed == 2)
+        }
+    }
+
     @Test func registryReplaceRoundTripsAndNamesRegisteredUnits() async throws {
         try await withWriter { db, writer in
             let store = FleetStore(database: db)

@@ -99,7 +99,8 @@ struct BenchLive {
         if let ms = option("--round-ms") { feedConfiguration.roundInterval = .milliseconds(ms) }
         let feed = LiveFeed(configuration: feedConfiguration, logger: logger)
         let tee = RecordTee(writer: NullSink(), feed: feed)
-        let parts = Controller.Parts(database: database, store: store, docks: docks, radios: radios, live: feed)
+        let parts = Controller.Parts(database: database, store: store, docks: docks, radios: radios, writer: StoreWriter(database: database),
+                                     live: feed)
         let (ports, portSignal) = AsyncStream.makeStream(of: Int.self)
         let app = APIServer.application(parts: parts, host: "127.0.0.1", port: 0, logger: logger) { portSignal.yield($0) }
         let group = ServiceGroup(services: [feed, app], logger: logger)
