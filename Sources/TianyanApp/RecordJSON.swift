@@ -52,9 +52,9 @@ public enum RecordJSON {
         [
             "id": p.id, "gateway": p.gateway, "to": p.destination, "target": p.target.rawValue, "text": p.text,
             "status": p.status ?? NSNull(),
-            "requested_by": p.requestedBy, "requested_at": p.requestedAt.iso8601, "state": p.state, "final": p.isFinal,
+            "requested_by": p.requestedBy, "requested_at": p.requestedAt.iso8601, "state": p.state.rawValue, "final": p.isFinal,
             "history": p.history.map { s -> [String: Any] in
-                ["state": s.state, "time": s.time.iso8601, "detail": s.detail ?? NSNull()]
+                ["state": s.state.rawValue, "time": s.time.iso8601, "detail": s.detail ?? NSNull()]
             },
         ]
     }
@@ -121,7 +121,7 @@ public enum RecordJSON {
                 [
                     "unit": a.unit, "kind": a.kind.rawValue, "name": a.name ?? NSNull(), "formation": a.formation ?? NSNull(),
                     "assigned_at": a.assignedAt.iso8601, "assigned_by": a.assignedBy, "page": a.page ?? NSNull(),
-                    "page_state": a.pageState ?? NSNull(), "status": a.status ?? NSNull(), "status_at": a.statusAt?.iso8601 ?? NSNull(),
+                    "page_state": a.pageState?.rawValue ?? NSNull(), "status": a.status ?? NSNull(), "status_at": a.statusAt?.iso8601 ?? NSNull(),
                     "active": a.active && t.state.isActive,
                 ]
             },

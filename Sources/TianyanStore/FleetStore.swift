@@ -345,8 +345,15 @@ public struct FleetStore: FleetStorage {
         Page(id: row["id"], gateway: row["gateway"], destination: row["destination"],
              target: Page.Target(rawValue: row["target"]) ?? .radio, text: row["text"], status: row["status"],
              requestedBy: row["requested_by"],
-             requestedAt: Timestamp(milliseconds: row["requested_at"]), state: row["state"],
+             requestedAt: Timestamp(milliseconds: row["requested_at"]), state: try Self.pageState(row["state"]),
              history: try JSONCoding.decode([PageStep].self, row["history"]))
+    }
+
+    private static func pageState(_ text: String) throws -> PageState {
+        guard let state = PageState(rawValue: text) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: [], debugDescription: "unknown page state \(text.prefix(40))"))
+        }
+        return state
     }
 
     /// Status and text messages from radios, newest first.
