@@ -80,7 +80,7 @@ public enum RecordJSON {
 
     public static func flightTask(_ f: FlightTaskUpdate) -> [String: Any] {
         [
-            "flight_id": f.flightID, "dock": f.dock, "time": f.time.iso8601, "status": f.status, "percent": f.percent ?? NSNull(),
+            "flight_id": f.flightID, "dock": f.dock, "time": f.time.iso8601, "status": f.status.rawValue, "percent": f.percent ?? NSNull(),
             "step": f.step ?? NSNull(), "waypoint_index": f.waypointIndex ?? NSNull(), "media_count": f.mediaCount ?? NSNull(),
             "track_id": f.trackID ?? NSNull(), "result_code": f.resultCode ?? NSNull(), "result_text": f.resultText ?? NSNull(),
         ]

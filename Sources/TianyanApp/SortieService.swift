@@ -292,7 +292,7 @@ public final class SortieService: Service, Sendable {
             if Task.isCancelled { return }
             // Not sent, or no answer, because the link went down meanwhile: the sortie waits.
             if !result.succeeded, !dockLink().up { return await hold(&s) }
-            if !result.succeeded, let task = try? await store.flightTask(id: s.id), task.status != "sent" {
+            if !result.succeeded, let task = try? await store.flightTask(id: s.id), task.status != .sent {
                 // Launched already (an earlier run's execute went through before it stopped).
                 s.move(to: .executing, at: now(), "already flying: the dock reports \(task.status)")
             } else if result.succeeded {

@@ -118,7 +118,7 @@ struct BatchWriter: Sendable {
                         result_code = COALESCE(excluded.result_code, flight_tasks.result_code),
                         result_text = COALESCE(excluded.result_text, flight_tasks.result_text), dock = excluded.dock
                     WHERE excluded.updated >= flight_tasks.updated
-                    """, arguments: [t.flightID, t.dock, t.time.milliseconds, t.time.milliseconds, t.status, t.percent, t.step,
+                    """, arguments: [t.flightID, t.dock, t.time.milliseconds, t.time.milliseconds, t.status.rawValue, t.percent, t.step,
                                      t.waypointIndex, t.mediaCount, t.trackID, t.resultCode, t.resultText])
             case .maintenance(let m):
                 try db.execute(sql: """

@@ -277,7 +277,7 @@ public struct FleetStore: FleetStorage {
 
     static func flightTask(_ row: Row) -> FlightTaskUpdate {
         FlightTaskUpdate(flightID: row["flight_id"], dock: row["dock"], time: Timestamp(milliseconds: row["updated"]),
-                         status: row["status"], percent: row["percent"], step: row["step"], waypointIndex: row["waypoint_index"],
+                         status: FlightTaskStatus(rawValue: row["status"]), percent: row["percent"], step: row["step"], waypointIndex: row["waypoint_index"],
                          mediaCount: row["media_count"], trackID: row["track_id"], resultCode: row["result_code"],
                          resultText: row["result_text"])
     }
