@@ -471,7 +471,7 @@ public struct DockIngest: Sendable {
             }
             let result = env.data?.result
             out.records.append(.flightTask(FlightTaskUpdate(
-                flightID: flightID, dock: serial, time: time, status: output["status"]?.string ?? "in_progress",
+                flightID: flightID, dock: serial, time: time, status: output["status"]?.string.map(FlightTaskStatus.init(rawValue:)) ?? .inProgress,
                 percent: output["progress"]?["percent"]?.number, step: output["progress"]?["current_step"]?.int,
                 waypointIndex: ext?["current_waypoint_index"]?.int, mediaCount: ext?["media_count"]?.int,
                 trackID: ext?["track_id"]?.string.flatMap { $0.isEmpty ? nil : $0 },

@@ -1,35 +1,8 @@
 import TianyanModel
 
-/// Where a page (a text SDS asking for delivery reports) stands.
-public enum PageState: Int, Hashable, Sendable, Comparable, CustomStringConvertible {
-    /// Waiting for its turn on the PEI.
-    case queued
-    /// `+CMGS: n`: the radio took it.
-    case accepted
-    /// `+CMGS: n,4,ref`: it went out over the air.
-    case sent
-    /// SDS-REPORT "receipt acknowledged by destination".
-    case received
-    /// SDS-REPORT "consumed by destination": read.
-    case read
-    /// Refused by the radio, failed over the air, or reported undeliverable.
-    case failed
-
-    public static func < (a: PageState, b: PageState) -> Bool { a.rawValue < b.rawValue }
-
-    public var isFinal: Bool { self == .read || self == .failed }
-
-    public var description: String {
-        switch self {
-        case .queued: "queued"
-        case .accepted: "accepted"
-        case .sent: "sent"
-        case .received: "received"
-        case .read: "read"
-        case .failed: "failed"
-        }
-    }
-}
+/// Where a page (a text SDS asking for delivery reports) stands: the model's type, so the
+/// engine's states are stored and shown as they are. The engine never uses `retrying`.
+public typealias PageState = TianyanModel.PageState
 
 /// One step in a page's life.
 public struct PageTransition: Hashable, Sendable {

@@ -113,11 +113,11 @@ public struct Controller: Sendable {
     /// failed (they are not resent: nobody can tell whether they went out); sent ones stay sent.
     static func closeOrphanedPages(store: FleetStore, sink: any RecordSink) async throws -> Int {
         let now = Timestamp.now()
-        let orphans = try await store.pages(limit: 10_000).filter { $0.state == "queued" || $0.state == "accepted" }
+        let orphans = try await store.pages(limit: 10_000).filter { $0.state == .queued || $0.state == .accepted }
         sink.submit(orphans.map { page in
             var page = page
-            page.state = "failed"
-            page.history.append(PageStep(state: "failed", time: now,
+            page.state = .failed
+            page.history.append(PageStep(state: .failed, time: now,
                                          detail: "the controller restarted before the radio confirmed sending; outcome unknown, not resent"))
             return .page(page)
         })

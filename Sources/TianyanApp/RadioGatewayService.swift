@@ -302,7 +302,7 @@ public final class RadioGatewayService: Service, Sendable {
                 let (record, actions) = try Self.enqueue(&engine, text: text, status: status, to: destination, at: now)
                 let page = Page(id: "PG-\(self.runID)-\(record.id)", gateway: self.name, destination: destination, target: target,
                                 text: text, status: status.map(Int.init), requestedBy: requestedBy, requestedAt: now,
-                                state: record.state.description, history: Self.steps(of: record))
+                                state: record.state, history: Self.steps(of: record))
                 result = .success((page, record.id))
                 return actions
             } catch {
@@ -355,7 +355,7 @@ public final class RadioGatewayService: Service, Sendable {
 
     /// The engine's page history as stored steps.
     private static func steps(of record: PageRecord) -> [PageStep] {
-        record.history.map { PageStep(state: $0.state.description, time: $0.time, detail: $0.detail) }
+        record.history.map { PageStep(state: $0.state, time: $0.time, detail: $0.detail) }
     }
 
     /// A page this gateway knows about (recent ones; older ones are in the store).
@@ -491,18 +491,18 @@ public final class RadioGatewayService: Service, Sendable {
             let earlier = s.earlierSteps[id] ?? []
             var steps = earlier + Self.steps(of: record)
             let detail = record.history.last?.detail ?? ""
-            let attempt = earlier.filter { $0.state == "retrying" }.count + 1
+            let attempt = earlier.filter { $0.state == .retrying }.count + 1
             if record.state == .failed, record.sdsInstance == nil, attempt < Self.pageAttempts,
                Self.retryableRefusals.contains(where: { detail.contains($0) }) {
                 // Refused before it went out: safe to try again, after a pause that grows.
                 let delay = 2.0 * Double(attempt)
-                steps[steps.count - 1] = PageStep(state: "retrying", time: record.history.last?.time ?? now,
+                steps[steps.count - 1] = PageStep(state: .retrying, time: record.history.last?.time ?? now,
                                                   detail: "\(detail); attempt \(attempt + 1) of \(Self.pageAttempts) in \(Int(delay)) s")
                 s.earlierSteps[id] = steps
                 s.retries.append(PendingRetry(pageID: id, due: now.adding(seconds: delay)))
-                page.state = "retrying"
+                page.state = .retrying
             } else {
-                page.state = record.state.description
+                page.state = record.state
                 if record.state == .failed { s.counters.pagesFailed += 1 }
                 if record.isFinished { s.earlierSteps[id] = nil }
             }

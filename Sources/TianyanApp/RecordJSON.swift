@@ -52,9 +52,9 @@ public enum RecordJSON {
         [
             "id": p.id, "gateway": p.gateway, "to": p.destination, "target": p.target.rawValue, "text": p.text,
             "status": p.status ?? NSNull(),
-            "requested_by": p.requestedBy, "requested_at": p.requestedAt.iso8601, "state": p.state, "final": p.isFinal,
+            "requested_by": p.requestedBy, "requested_at": p.requestedAt.iso8601, "state": p.state.rawValue, "final": p.isFinal,
             "history": p.history.map { s -> [String: Any] in
-                ["state": s.state, "time": s.time.iso8601, "detail": s.detail ?? NSNull()]
+                ["state": s.state.rawValue, "time": s.time.iso8601, "detail": s.detail ?? NSNull()]
             },
         ]
     }
@@ -80,7 +80,7 @@ public enum RecordJSON {
 
     public static func flightTask(_ f: FlightTaskUpdate) -> [String: Any] {
         [
-            "flight_id": f.flightID, "dock": f.dock, "time": f.time.iso8601, "status": f.status, "percent": f.percent ?? NSNull(),
+            "flight_id": f.flightID, "dock": f.dock, "time": f.time.iso8601, "status": f.status.rawValue, "percent": f.percent ?? NSNull(),
             "step": f.step ?? NSNull(), "waypoint_index": f.waypointIndex ?? NSNull(), "media_count": f.mediaCount ?? NSNull(),
             "track_id": f.trackID ?? NSNull(), "result_code": f.resultCode ?? NSNull(), "result_text": f.resultText ?? NSNull(),
         ]
@@ -121,7 +121,7 @@ public enum RecordJSON {
                 [
                     "unit": a.unit, "kind": a.kind.rawValue, "name": a.name ?? NSNull(), "formation": a.formation ?? NSNull(),
                     "assigned_at": a.assignedAt.iso8601, "assigned_by": a.assignedBy, "page": a.page ?? NSNull(),
-                    "page_state": a.pageState ?? NSNull(), "status": a.status ?? NSNull(), "status_at": a.statusAt?.iso8601 ?? NSNull(),
+                    "page_state": a.pageState?.rawValue ?? NSNull(), "status": a.status ?? NSNull(), "status_at": a.statusAt?.iso8601 ?? NSNull(),
                     "active": a.active && t.state.isActive,
                 ]
             },

@@ -271,6 +271,8 @@ extension SortieService {
         }
         await save([.sortie(s), .audit(AuditEntry(time: now(), actor: by, action: "sortie.\(action)", target: id, outcome: "ok",
                                                     detail: s.history.last?.detail))])
+        // A task withdrawn before take-off: its route file is not fetched any more.
+        if s.state.isFinal { routeFiles.remove(flight: s.id) }
         wake.yield()
         if s.state == .canceled, !s.urgent { replanAfter(s) }
         return s

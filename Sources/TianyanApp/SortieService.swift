@@ -292,7 +292,7 @@ public final class SortieService: Service, Sendable {
             if Task.isCancelled { return }
             // Not sent, or no answer, because the link went down meanwhile: the sortie waits.
             if !result.succeeded, !dockLink().up { return await hold(&s) }
-            if !result.succeeded, let task = try? await store.flightTask(id: s.id), task.status != "sent" {
+            if !result.succeeded, let task = try? await store.flightTask(id: s.id), task.status != .sent {
                 // Launched already (an earlier run's execute went through before it stopped).
                 s.move(to: .executing, at: now(), "already flying: the dock reports \(task.status)")
             } else if result.succeeded {
@@ -343,7 +343,7 @@ public final class SortieService: Service, Sendable {
             await save(s)
             return
         }
-        let name = routeFiles.add(file.bytes, fingerprint: file.md5)
+        let name = routeFiles.add(file.bytes, fingerprint: file.md5, flight: s.id)
         let url = routeFilesURL + name
         docks.registerRoute(flightID: s.id, url: url, fingerprint: file.md5)
         let rth = min(1_500, max(20, (s.route.points.map(\.altitudeMetres).max() ?? 100) + 20))
@@ -361,10 +361,10 @@ public final class SortieService: Service, Sendable {
             tally.withLock { $0.prepared += 1 }
         } else if !dockLink().up {
             // Not sent, or no answer, because the link went down meanwhile: the sortie waits.
-            routeFiles.remove(fingerprint: file.md5)
+            routeFiles.remove(flight: s.id)
             return await hold(&s)
         } else {
-            routeFiles.remove(fingerprint: file.md5)
+            routeFiles.remove(flight: s.id)
             s.move(to: .failed, at: now(), "prepare refused: " + Self.describe(result))
             rest(s.drone, reason: "dock \(s.dock) did not take sortie \(s.id): \(Self.describe(result))")
         }
@@ -394,7 +394,7 @@ public final class SortieService: Service, Sendable {
         records.append(.sortie(s))
         tally.withLock { if state == .failed { $0.failed += 1 } else { $0.finished += 1 } }
         await save(records)
-        routeFiles.remove(fingerprint: s.history.lazy.compactMap { Self.md5(in: $0.detail) }.first ?? "")
+        routeFiles.remove(flight: s.id)
         logger.info("sortie ended", metadata: ["sortie": "\(s.id)", "drone": "\(s.drone)", "state": "\(state.rawValue)", "detail": "\(detail)"])
     }
 
@@ -431,12 +431,6 @@ public final class SortieService: Service, Sendable {
         if let code = r.record.resultCode { text += " \(code)" }
         if let t = r.record.resultText { text += ": \(t)" }
         return text
-    }
-
-    static func md5(in detail: String?) -> String? {
-        guard let detail, let r = detail.range(of: "md5 ") else { return nil }
-        let hex = detail[r.upperBound...].prefix(32)
-        return hex.count == 32 ? String(hex) : nil
     }
 
     func save(_ s: SortieRecord) async { await save([.sortie(s)]) }
@@ -476,11 +470,11 @@ public final class SortieService: Service, Sendable {
     }
 
     /// Route files of sorties already with a dock (after a restart, the dock may fetch again).
-    private func restoreRouteFiles() async {
+    func restoreRouteFiles() async {
         guard let open = try? await store.sorties(states: [.prepared, .executing, .paused]) else { return }
         for s in open {
             guard let model = try? await droneModel(s.drone), let file = try? routeFile(for: s, droneModel: model) else { continue }
-            let name = routeFiles.add(file.bytes, fingerprint: file.md5)
+            let name = routeFiles.add(file.bytes, fingerprint: file.md5, flight: s.id)
             docks.registerRoute(flightID: s.id, url: routeFilesURL + name, fingerprint: file.md5)
         }
     }

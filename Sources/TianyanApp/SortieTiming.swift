@@ -90,10 +90,10 @@ public struct SortieTiming: Sendable, Hashable {
                 return .finish(.failed, "no progress from the dock for \(Int(silentAfterSeconds / 60)) min; outcome unknown")
             }
             guard let task else { return nil }
-            let state: SortieState = task.status == "paused" ? .paused : .executing
+            let state: SortieState = task.status == .paused ? .paused : .executing
             let percent = task.percent
             if state != sortie.state || (percent != nil && percent != sortie.percent) {
-                return .progress(state, percent, task.status == "paused" ? "paused on the dock" : nil)
+                return .progress(state, percent, task.status == .paused ? "paused on the dock" : nil)
             }
             return nil
         case .done, .partial, .failed, .canceled:
@@ -137,12 +137,12 @@ public struct SortieTiming: Sendable, Hashable {
     }
 
     /// The sortie state a terminal task status ends in (nil while the task runs).
-    public static func finalState(_ status: String) -> SortieState? {
+    public static func finalState(_ status: FlightTaskStatus) -> SortieState? {
         switch status {
-        case "ok": .done
-        case "partially_done": .partial
-        case "canceled": .canceled
-        case "failed", "rejected", "timeout": .failed
+        case .ok: .done
+        case .partiallyDone: .partial
+        case .canceled: .canceled
+        case .failed, .rejected, .timeout: .failed
         default: nil
         }
     }

@@ -392,7 +392,7 @@ public actor TaskService: Service {
                 }
                 changed[task.id] = task
             case .page(let p):
-                guard ["sent", "received", "read", "failed"].contains(p.state) else { continue }
+                guard p.state >= .sent else { continue }
                 guard var task = cache.values.compactMap({ get($0.id) }).first(where: { t in t.assignments.contains { $0.page == p.id } }),
                       let i = task.assignments.firstIndex(where: { $0.page == p.id }), task.assignments[i].pageState != p.state else { continue }
                 task.assignments[i].pageState = p.state

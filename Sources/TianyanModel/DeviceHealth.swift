@@ -76,13 +76,47 @@ public struct DeviceHealth: Hashable, Sendable, Codable {
     public var maxBatteryCycles: Int? { batteries.compactMap(\.cycles).max() }
 }
 
+/// A flight task's status as the dock reports it (`flighttask_progress` `output.status`). The raw
+/// value is the dock's text, stored and shown as it came: a status this version does not name is
+/// kept, not lost. Tests may write one as a string literal.
+public struct FlightTaskStatus: RawRepresentable, Hashable, Sendable, Codable, ExpressibleByStringLiteral, CustomStringConvertible {
+    public var rawValue: String
+
+    public init(rawValue: String) { self.rawValue = rawValue }
+    public init(stringLiteral value: String) { rawValue = value }
+
+    public init(from decoder: any Decoder) throws { rawValue = try decoder.singleValueContainer().decode(String.self) }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        try c.encode(rawValue)
+    }
+
+    public var description: String { rawValue }
+
+    public static let sent = FlightTaskStatus(rawValue: "sent")
+    public static let inProgress = FlightTaskStatus(rawValue: "in_progress")
+    public static let ok = FlightTaskStatus(rawValue: "ok")
+    public static let paused = FlightTaskStatus(rawValue: "paused")
+    public static let rejected = FlightTaskStatus(rawValue: "rejected")
+    public static let failed = FlightTaskStatus(rawValue: "failed")
+    public static let canceled = FlightTaskStatus(rawValue: "canceled")
+    public static let timeout = FlightTaskStatus(rawValue: "timeout")
+    public static let partiallyDone = FlightTaskStatus(rawValue: "partially_done")
+
+    /// The task is over: done, partly done, or it will never fly.
+    public static let terminal: Set<FlightTaskStatus> = [.ok, .rejected, .failed, .canceled, .timeout, .partiallyDone]
+
+    public var isTerminal: Bool { Self.terminal.contains(self) }
+}
+
 /// Progress of a flight task on a dock (`flighttask_progress`), keyed by flight id.
 public struct FlightTaskUpdate: Hashable, Sendable, Codable {
     public var flightID: String
     public var dock: String
     public var time: Timestamp
     /// sent, in_progress, ok, paused, rejected, failed, canceled, timeout, partially_done.
-    public var status: String
+    public var status: FlightTaskStatus
     public var percent: Double?
     public var step: Int?
     public var waypointIndex: Int?
@@ -91,7 +125,7 @@ public struct FlightTaskUpdate: Hashable, Sendable, Codable {
     public var resultCode: Int?
     public var resultText: String?
 
-    public init(flightID: String, dock: String, time: Timestamp, status: String, percent: Double? = nil, step: Int? = nil, waypointIndex: Int? = nil, mediaCount: Int? = nil, trackID: String? = nil, resultCode: Int? = nil, resultText: String? = nil) {
+    public init(flightID: String, dock: String, time: Timestamp, status: FlightTaskStatus, percent: Double? = nil, step: Int? = nil, waypointIndex: Int? = nil, mediaCount: Int? = nil, trackID: String? = nil, resultCode: Int? = nil, resultText: String? = nil) {
         self.flightID = flightID
         self.dock = dock
         self.time = time
@@ -105,8 +139,7 @@ public struct FlightTaskUpdate: Hashable, Sendable, Codable {
         self.resultText = resultText
     }
 
-    public static let terminalStatuses: Set<String> = ["ok", "rejected", "failed", "canceled", "timeout", "partially_done"]
-    public var isTerminal: Bool { Self.terminalStatuses.contains(status) }
+    public var isTerminal: Bool { status.isTerminal }
 }
 
 /// A maintenance action on a unit: grounding, ungrounding, a service done. Audited separately.

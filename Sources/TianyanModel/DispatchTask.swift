@@ -70,7 +70,7 @@ public struct TaskAssignment: Hashable, Sendable, Codable {
     /// The page sent to the unit (nil for a drone: drones are not paged).
     public var page: String?
     /// The page's latest state: queued … sent, received, read, or failed.
-    public var pageState: String?
+    public var pageState: PageState?
     /// The unit's last status on this task (`accepted`, `en_route`, … or the status label).
     public var status: String?
     public var statusAt: Timestamp?
@@ -78,7 +78,7 @@ public struct TaskAssignment: Hashable, Sendable, Codable {
     public var active: Bool
 
     public init(unit: String, kind: UnitKind, name: String?, formation: String?, assignedAt: Timestamp, assignedBy: String,
-                page: String?, pageState: String?, status: String? = nil, statusAt: Timestamp? = nil, active: Bool = true) {
+                page: String?, pageState: PageState?, status: String? = nil, statusAt: Timestamp? = nil, active: Bool = true) {
         self.unit = unit
         self.kind = kind
         self.name = name

@@ -1,11 +1,41 @@
+/// Where a page stands. The raw values are the stored and shown text; cases are in rank order
+/// (a page only moves forward: `queued` … `read`, or `failed`). `retrying` is the controller's
+/// own: refused before it went out, to be queued again.
+public enum PageState: String, Hashable, Sendable, Codable, CaseIterable, Comparable, CustomStringConvertible {
+    /// Waiting for its turn on the PEI.
+    case queued
+    /// Refused before it went out; queued again after a pause.
+    case retrying
+    /// `+CMGS: n`: the radio took it.
+    case accepted
+    /// `+CMGS: n,4,ref`: it went out over the air.
+    case sent
+    /// SDS-REPORT "receipt acknowledged by destination".
+    case received
+    /// SDS-REPORT "consumed by destination": read.
+    case read
+    /// Refused by the radio, failed over the air, or reported undeliverable.
+    case failed
+
+    /// The position in the order above.
+    public var rank: Int { Self.allCases.firstIndex(of: self)! }
+
+    public static func < (a: PageState, b: PageState) -> Bool { a.rank < b.rank }
+
+    /// Read or failed: nothing more will happen to the page.
+    public var isFinal: Bool { self == .read || self == .failed }
+
+    public var description: String { rawValue }
+}
+
 /// One step of a page's life: queued, accepted, sent, received, read or failed.
 public struct PageStep: Hashable, Sendable, Codable {
-    public var state: String
+    public var state: PageState
     public var time: Timestamp
     /// What the radio said, or why it failed.
     public var detail: String?
 
-    public init(state: String, time: Timestamp, detail: String? = nil) {
+    public init(state: PageState, time: Timestamp, detail: String? = nil) {
         self.state = state
         self.time = time
         self.detail = detail
@@ -32,11 +62,11 @@ public struct Page: Hashable, Sendable, Codable {
     public var requestedBy: String
     public var requestedAt: Timestamp
     /// The latest state (`queued` … `read` or `failed`).
-    public var state: String
+    public var state: PageState
     public var history: [PageStep]
 
     public init(id: String, gateway: String, destination: String, target: Target, text: String, status: Int? = nil,
-                requestedBy: String, requestedAt: Timestamp, state: String, history: [PageStep]) {
+                requestedBy: String, requestedAt: Timestamp, state: PageState, history: [PageStep]) {
         self.id = id
         self.gateway = gateway
         self.destination = destination
@@ -52,7 +82,7 @@ public struct Page: Hashable, Sendable, Codable {
     /// True once nothing more will happen to it (a talkgroup gives no per-member receipts and a
     /// status no receipts at all, so those are done once sent).
     public var isFinal: Bool {
-        state == "read" || state == "failed" || (state == "sent" && (target == .talkgroup || status != nil))
+        state.isFinal || (state == .sent && (target == .talkgroup || status != nil))
     }
 
     /// When it last changed.

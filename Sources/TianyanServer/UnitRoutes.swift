@@ -120,7 +120,7 @@ enum UnitRoutes {
 
     static func task(_ t: FlightTaskUpdate) -> [String: Any] {
         [
-            "flight_id": t.flightID, "dock": t.dock, "updated": t.time.iso8601, "status": t.status, "percent": t.percent ?? NSNull(),
+            "flight_id": t.flightID, "dock": t.dock, "updated": t.time.iso8601, "status": t.status.rawValue, "percent": t.percent ?? NSNull(),
             "step": t.step ?? NSNull(), "waypoint_index": t.waypointIndex ?? NSNull(), "media_count": t.mediaCount ?? NSNull(),
             "track_id": t.trackID ?? NSNull(), "result_code": t.resultCode ?? NSNull(), "result_text": t.resultText ?? NSNull(),
         ]

@@ -118,7 +118,7 @@ struct BatchWriter: Sendable {
                         result_code = COALESCE(excluded.result_code, flight_tasks.result_code),
                         result_text = COALESCE(excluded.result_text, flight_tasks.result_text), dock = excluded.dock
                     WHERE excluded.updated >= flight_tasks.updated
-                    """, arguments: [t.flightID, t.dock, t.time.milliseconds, t.time.milliseconds, t.status, t.percent, t.step,
+                    """, arguments: [t.flightID, t.dock, t.time.milliseconds, t.time.milliseconds, t.status.rawValue, t.percent, t.step,
                                      t.waypointIndex, t.mediaCount, t.trackID, t.resultCode, t.resultText])
             case .maintenance(let m):
                 try db.execute(sql: """
@@ -132,7 +132,7 @@ struct BatchWriter: Sendable {
                     ON CONFLICT(id) DO UPDATE SET state = excluded.state, updated = excluded.updated, history = excluded.history
                     WHERE json_array_length(excluded.history) >= json_array_length(pages.history)
                     """, arguments: [p.id, p.gateway, p.destination, p.target.rawValue, p.text, p.status, p.requestedBy,
-                                     p.requestedAt.milliseconds, p.state, p.updated.milliseconds, try JSONCoding.encode(p.history)])
+                                     p.requestedAt.milliseconds, p.state.rawValue, p.updated.milliseconds, try JSONCoding.encode(p.history)])
             case .radioMessage(let m):
                 try db.execute(sql: """
                     INSERT INTO radio_messages(unit, time, kind, gateway, status, meaning, text, called)

@@ -277,7 +277,7 @@ public struct FleetStore: FleetStorage {
 
     static func flightTask(_ row: Row) -> FlightTaskUpdate {
         FlightTaskUpdate(flightID: row["flight_id"], dock: row["dock"], time: Timestamp(milliseconds: row["updated"]),
-                         status: row["status"], percent: row["percent"], step: row["step"], waypointIndex: row["waypoint_index"],
+                         status: FlightTaskStatus(rawValue: row["status"]), percent: row["percent"], step: row["step"], waypointIndex: row["waypoint_index"],
                          mediaCount: row["media_count"], trackID: row["track_id"], resultCode: row["result_code"],
                          resultText: row["result_text"])
     }
@@ -345,8 +345,15 @@ public struct FleetStore: FleetStorage {
         Page(id: row["id"], gateway: row["gateway"], destination: row["destination"],
              target: Page.Target(rawValue: row["target"]) ?? .radio, text: row["text"], status: row["status"],
              requestedBy: row["requested_by"],
-             requestedAt: Timestamp(milliseconds: row["requested_at"]), state: row["state"],
+             requestedAt: Timestamp(milliseconds: row["requested_at"]), state: try Self.pageState(row["state"]),
              history: try JSONCoding.decode([PageStep].self, row["history"]))
+    }
+
+    private static func pageState(_ text: String) throws -> PageState {
+        guard let state = PageState(rawValue: text) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: [], debugDescription: "unknown page state \(text.prefix(40))"))
+        }
+        return state
     }
 
     /// Status and text messages from radios, newest first.

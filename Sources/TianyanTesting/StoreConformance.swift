@@ -461,30 +461,30 @@ public enum StoreConformance {
 
     // MARK: Pages and radio messages
 
-    static func page(_ id: String, to destination: String = "2100001", at ms: Int64, steps: [String]) -> Page {
+    static func page(_ id: String, to destination: String = "2100001", at ms: Int64, steps: [PageState]) -> Page {
         Page(id: id, gateway: "gw1", destination: destination, target: .radio, text: "report to gate 3", requestedBy: "alice",
-             requestedAt: t(ms), state: steps.last ?? "queued",
+             requestedAt: t(ms), state: steps.last ?? .queued,
              history: steps.enumerated().map { PageStep(state: $1, time: t(ms + Int64($0) * 100), detail: $0 == 0 ? nil : "step \($0)") })
     }
 
     static let pageHistory: Run = { store, sink, settle in
-        try await commit(sink, [.page(page("p1", at: 1_000, steps: ["queued", "accepted"]))])
-        try await commit(sink, [.page(page("p1", at: 1_000, steps: ["queued"]))])
+        try await commit(sink, [.page(page("p1", at: 1_000, steps: [.queued, .accepted]))])
+        try await commit(sink, [.page(page("p1", at: 1_000, steps: [.queued]))])
         try await settle()
-        try expect(try await store.page(id: "p1"), page("p1", at: 1_000, steps: ["queued", "accepted"]), "a late copy with less history is ignored")
-        var newer = page("p1", at: 1_000, steps: ["queued", "accepted", "sent"])
+        try expect(try await store.page(id: "p1"), page("p1", at: 1_000, steps: [.queued, .accepted]), "a late copy with less history is ignored")
+        var newer = page("p1", at: 1_000, steps: [.queued, .accepted, .sent])
         newer.text = "changed"
         newer.destination = "9001"
         try await commit(sink, [.page(newer)])
         try await settle()
-        try expect(try await store.page(id: "p1"), page("p1", at: 1_000, steps: ["queued", "accepted", "sent"]),
+        try expect(try await store.page(id: "p1"), page("p1", at: 1_000, steps: [.queued, .accepted, .sent]),
                    "more history moves the state on; what was asked stays as first stored")
         try expect(try await store.page(id: "nope") == nil, "an unknown page")
     }
 
     static let pageQuery: Run = { store, sink, settle in
-        try await commit(sink, [.page(page("p1", at: 1_000, steps: ["queued"])), .page(page("p2", to: "9001", at: 2_000, steps: ["queued"])),
-                                .page(page("p3b", at: 3_000, steps: ["queued"])), .page(page("p3a", at: 3_000, steps: ["queued"]))])
+        try await commit(sink, [.page(page("p1", at: 1_000, steps: [.queued])), .page(page("p2", to: "9001", at: 2_000, steps: [.queued])),
+                                .page(page("p3b", at: 3_000, steps: [.queued])), .page(page("p3a", at: 3_000, steps: [.queued]))])
         try await settle()
         try expect(try await store.pages().map(\.id), ["p3b", "p3a", "p2", "p1"], "newest first, then id descending")
         try expect(try await store.pages(destination: "2100001").map(\.id), ["p3b", "p3a", "p1"], "by destination")
@@ -661,7 +661,7 @@ public enum StoreConformance {
         try await store.replaceRegistry(registry())
         try await commit(sink, [.position(position("R1", 1_000)), .position(position("R1", 2_000)), .voiceCall(call("c1", start: 1_000)),
                                 .alarm(alarm("a1", at: 1_000)), .audit(AuditEntry(time: t(1), actor: "a", action: "b", target: "c", outcome: "ok")),
-                                .page(page("p1", at: 1_000, steps: ["queued"])),
+                                .page(page("p1", at: 1_000, steps: [.queued])),
                                 .radioMessage(RadioMessage(gateway: "gw1", unit: "R1", time: t(1_000), kind: .text, text: "x")),
                                 .flightTask(FlightTaskUpdate(flightID: "f1", dock: "DOCK-A", time: t(1_000), status: "ok")),
                                 .health(health("DRONE-1", 1_000, flightSeconds: 1)),

@@ -189,7 +189,7 @@ struct ConsoleTests {
             let store = FleetStore(database: try TianyanDatabase(location: rig.database))
             let page = try #require(try await store.pages(destination: "2100001", limit: 5).first { $0.text == "Console test: report to gate 3" })
             #expect(page.requestedBy == "dispatcher")
-            #expect(page.history.map(\.state).contains("sent") && page.state == "read", "\(page.history.map(\.state))")
+            #expect(page.history.map(\.state).contains(.sent) && page.state == .read, "\(page.history.map(\.state))")
         }
     }
 

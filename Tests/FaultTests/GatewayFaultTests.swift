@@ -93,7 +93,7 @@ struct GatewayFaultTests {
                         rig.service.status.counters.connects > connects && rig.service.status.ready
                     }
                     recoveries.append(Self.seconds(ContinuousClock.now - cutAt))
-                    try await waitUntil("the page in flight to fail", timeout: .seconds(30)) { rig.network.page(id: page.id)?.state == "failed" }
+                    try await waitUntil("the page in flight to fail", timeout: .seconds(30)) { rig.network.page(id: page.id)?.state == .failed }
                     #expect(rig.service.openCalls.isEmpty, "the cut call is closed")
                     _ = started
                 }
@@ -122,7 +122,7 @@ struct GatewayFaultTests {
             #expect(rig.radio.submissions.count == pages.count, "\(rig.radio.submissions.count) submissions for \(pages.count) pages")
             for id in pages {
                 let page = try #require(rig.network.page(id: id))
-                #expect(page.state == "failed", "\(page.history)")
+                #expect(page.state == .failed, "\(page.history)")
             }
             if fault == .garbage {
                 let status = rig.service.status

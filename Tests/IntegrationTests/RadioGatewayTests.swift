@@ -111,7 +111,7 @@ struct RadioGatewayTests {
             try await rig.waitReady()
             let hostile = "Hi;\r\nATH\u{1A}"
             let page = try rig.network.page(hostile, to: "CM-0001", requestedBy: "dispatcher-7")
-            #expect(page.destination == "2100001" && page.target == .radio && page.state == "queued")
+            #expect(page.destination == "2100001" && page.target == .radio && page.state == .queued)
             try await waitUntil("the AT+CMGS", timeout: .seconds(30)) { !rig.radio.submissions.isEmpty }
             let submission = try #require(rig.radio.submissions.first)
             #expect(submission.destination == "2100001" && submission.bits == submission.hex.count * 4)
@@ -123,18 +123,18 @@ struct RadioGatewayTests {
             #expect(wire.filter { $0 == 0x1A }.count == 1)
             let ref = try #require(submission.reference)
             let refHex = String(format: "%02X", ref)
-            try await waitUntil("accepted", timeout: .seconds(30)) { rig.network.page(id: page.id)?.state == "accepted" }
+            try await waitUntil("accepted", timeout: .seconds(30)) { rig.network.page(id: page.id)?.state == .accepted }
             rig.radio.send(["+CMGS: \(submission.instance),4,\(ref)"])
-            try await waitUntil("sent", timeout: .seconds(30)) { rig.network.page(id: page.id)?.state == "sent" }
+            try await waitUntil("sent", timeout: .seconds(30)) { rig.network.page(id: page.id)?.state == .sent }
             rig.radio.send(["+CTSDSR: 12,2100001,0,2000999,0,32", "821000" + refHex])
-            try await waitUntil("received", timeout: .seconds(30)) { rig.network.page(id: page.id)?.state == "received" }
+            try await waitUntil("received", timeout: .seconds(30)) { rig.network.page(id: page.id)?.state == .received }
             rig.radio.send(["+CTSDSR: 12,2100001,0,2000999,0,32", "821002" + refHex])
-            try await waitUntil("read", timeout: .seconds(30)) { rig.network.page(id: page.id)?.state == "read" }
+            try await waitUntil("read", timeout: .seconds(30)) { rig.network.page(id: page.id)?.state == .read }
             try await waitUntil("the page committed as read", timeout: .seconds(30)) {
-                try await rig.store.page(id: page.id)?.state == "read"
+                try await rig.store.page(id: page.id)?.state == .read
             }
             let stored = try #require(try await rig.store.page(id: page.id))
-            #expect(stored.history.map(\.state) == ["queued", "accepted", "sent", "received", "read"])
+            #expect(stored.history.map(\.state) == [.queued, .accepted, .sent, .received, .read])
             #expect(zip(stored.history, stored.history.dropFirst()).allSatisfy { $0.time <= $1.time })
             #expect(stored.text == hostile && stored.requestedBy == "dispatcher-7")
             #expect(rig.radio.submissions.count == 1, "sent exactly once")
@@ -167,7 +167,7 @@ struct RadioGatewayTests {
             #expect(submission.hex == "8004" && submission.bits == 16)
             #expect(rig.radio.commands.contains("AT+CTSDS=13,0"))
             rig.radio.send(["+CMGS: \(submission.instance),4,0"])
-            try await waitUntil("sent", timeout: .seconds(30)) { rig.network.page(id: callout.id)?.state == "sent" }
+            try await waitUntil("sent", timeout: .seconds(30)) { rig.network.page(id: callout.id)?.state == .sent }
             #expect(rig.network.page(id: callout.id)?.isFinal == true)
             try await waitUntil("stored", timeout: .seconds(30)) { try await rig.store.page(id: callout.id)?.status == 0x8004 }
             for bad in ["0", "0x0000", "emergency", "teleport"] {
@@ -190,20 +190,20 @@ struct RadioGatewayTests {
             rig.radio.autoDeliver = true
             rig.radio.refuseNextSubmissions = 1
             let page = try rig.network.page("Stand by", to: "2100003", requestedBy: "dispatcher-2")
-            try await waitUntil("read after one refusal", timeout: .seconds(20)) { rig.network.page(id: page.id)?.state == "read" }
+            try await waitUntil("read after one refusal", timeout: .seconds(20)) { rig.network.page(id: page.id)?.state == .read }
             let done = try #require(rig.network.page(id: page.id))
-            #expect(done.history.map(\.state) == ["queued", "retrying", "queued", "accepted", "sent", "received", "read"])
+            #expect(done.history.map(\.state) == [.queued, .retrying, .queued, .accepted, .sent, .received, .read])
             #expect(done.history[1].detail?.contains("+CME ERROR: 42") == true)
             #expect(rig.radio.submissions.count == 2, "one refused, one sent")
 
             rig.radio.refuseNextSubmissions = 10
             let hopeless = try rig.network.page("Stand by", to: "2100004", requestedBy: "dispatcher-2")
-            try await waitUntil("failed after 3 attempts", timeout: .seconds(30)) { rig.network.page(id: hopeless.id)?.state == "failed" }
+            try await waitUntil("failed after 3 attempts", timeout: .seconds(30)) { rig.network.page(id: hopeless.id)?.state == .failed }
             let failed = try #require(rig.network.page(id: hopeless.id))
-            #expect(failed.history.filter { $0.state == "retrying" }.count == 2)
+            #expect(failed.history.filter { $0.state == .retrying }.count == 2)
             #expect(rig.radio.submissions.filter { $0.destination == "2100004" }.count == 3)
             try await waitUntil("the final state stored", timeout: .seconds(30)) {
-                try await rig.store.page(id: hopeless.id)?.state == "failed"
+                try await rig.store.page(id: hopeless.id)?.state == .failed
             }
         } catch {
             await rig.close()
@@ -224,7 +224,7 @@ struct RadioGatewayTests {
             let page = try rig.network.page("Move to sector 4", to: "2100002", requestedBy: "dispatcher-1")
             try await waitUntil("the AT+CMGS in flight", timeout: .seconds(30)) { rig.radio.submissions.count == 1 }
             try rig.radio.unplug()
-            try await waitUntil("the page to fail", timeout: .seconds(30)) { rig.network.page(id: page.id)?.state == "failed" }
+            try await waitUntil("the page to fail", timeout: .seconds(30)) { rig.network.page(id: page.id)?.state == .failed }
             let failed = try #require(rig.network.page(id: page.id))
             #expect(failed.history.last?.detail?.contains("not resent") == true, "\(failed.history)")
             try await waitUntil("the call closed as link lost", timeout: .seconds(30)) {

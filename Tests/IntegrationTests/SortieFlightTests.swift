@@ -68,6 +68,9 @@ struct SortieFlightTests {
         #expect(url.hasPrefix("http://\(rig.http)/files/routes/"), "\(url)")
         #expect((file["fingerprint"] as? String).map { url.hasSuffix("/\($0).kmz") } == true)
         #expect(data["flight_id"] as? String == id)
+        // The sortie is over: its route file is no longer served.
+        let gone = try await APIClient(address: rig.http).request("GET", String(url.dropFirst("http://\(rig.http)".count)))
+        #expect(gone.status == 404, "\(gone.text)")
 
         // Coverage from the flown track, over the API and the command line.
         let coverage = try await api.request("GET", "/api/v1/coverage")

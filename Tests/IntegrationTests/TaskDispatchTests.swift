@@ -59,7 +59,7 @@ struct TaskDispatchTests {
 
             // sent → received → read on the task, from the radio's reports.
             try await waitUntil("the task's page read", timeout: .seconds(20)) {
-                try await tasks.task(id: task.id)?.assignments.first?.pageState == "read"
+                try await tasks.task(id: task.id)?.assignments.first?.pageState == .read
             }
             // The radio answers with status 3 (0x8005): generic-pei means en_route ("call accepted, en route").
             radio.send(["+CTSDSR: 13,2100001,0,2000999,0,16", "8005"])
@@ -77,7 +77,7 @@ struct TaskDispatchTests {
             // Stored as shown, with the page's own record.
             try await writer.flush()
             #expect(try await store.task(id: task.id) == moved)
-            #expect(try await store.page(id: pageID)?.state == "read")
+            #expect(try await store.page(id: pageID)?.state == .read)
         } catch {
             await group.triggerGracefulShutdown()
             _ = try? await running.value

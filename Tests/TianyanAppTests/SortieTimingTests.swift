@@ -49,7 +49,7 @@ struct SortieTimingTests {
     @Test("progress moves the sortie; a terminal status ends it with the dock's words")
     func progress() {
         let s = sortie(.executing, launched: at(-60))
-        func task(_ status: String, percent: Double? = nil, code: Int? = nil, at t: Double = 30) -> FlightTaskUpdate {
+        func task(_ status: FlightTaskStatus, percent: Double? = nil, code: Int? = nil, at t: Double = 30) -> FlightTaskUpdate {
             FlightTaskUpdate(flightID: "f1", dock: "K1", time: at(t), status: status, percent: percent, resultCode: code,
                              resultText: code.map { "code \($0) text" })
         }

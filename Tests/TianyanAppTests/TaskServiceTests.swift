@@ -77,14 +77,14 @@ struct TaskServiceTests {
         #expect(dispatched.state == .dispatched && dispatched.team == pilot.formation)
         #expect(dispatched.assignments.map(\.unit) == [pilotRadio.issi, "2100001"])
         #expect(dispatched.assignments.map(\.page) == outcomes.map { $0.page?.id })
-        #expect(dispatched.assignments.allSatisfy { $0.pageState == "queued" })
+        #expect(dispatched.assignments.allSatisfy { $0.pageState == .queued })
         let text = try #require(outcomes.first?.page?.text)
         #expect(text.hasPrefix("\(created.id) HIGH Smoke behind the market @22.80000,113.80000"), "page text: \(text)")
 
         // The page reaching the radio shows on the task.
         var page = try #require(outcomes.first?.page)
-        page.state = "received"
-        page.history.append(PageStep(state: "received", time: f.clock.now))
+        page.state = .received
+        page.history.append(PageStep(state: .received, time: f.clock.now))
         await f.service.handle([.page(page)])
         // Statuses: one from a unit not on the task changes nothing; the task follows its units.
         await f.service.handle([Self.status("2100999", "en_route", "Status 3", at: f.clock.now)])
@@ -92,7 +92,7 @@ struct TaskServiceTests {
         await f.service.handle([Self.status("2100001", "en_route", "Status 3: call accepted, en route", at: f.clock.now)])
         var t = try #require(try await f.service.task(id: created.id))
         #expect(t.state == .enRoute && t.contactAt == f.clock.now, "en route counts as contact")
-        #expect(t.assignments.first?.pageState == "received" && t.assignments.last?.status == "en_route")
+        #expect(t.assignments.first?.pageState == .received && t.assignments.last?.status == "en_route")
         f.clock.advance(minutes: 5)
         await f.service.handle([Self.status("2100001", "unavailable", "Status 6", at: f.clock.now)])
         #expect(try await f.service.task(id: created.id)?.state == .enRoute, "unavailable does not move the task")

@@ -167,7 +167,7 @@ struct LiveFeedTests {
 
     static func page(_ id: String, text: String = "Stand by") -> StoreRecord {
         .page(Page(id: id, gateway: "g1", destination: "2100002", target: .radio, text: text, requestedBy: "disp", requestedAt: now,
-                   state: "sent", history: [PageStep(state: "queued", time: now), PageStep(state: "sent", time: now, detail: "radio ok")]))
+                   state: .sent, history: [PageStep(state: .queued, time: now), PageStep(state: .sent, time: now, detail: "radio ok")]))
     }
 
     static func sortie(_ id: String) -> StoreRecord {

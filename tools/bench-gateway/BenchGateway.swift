@@ -55,7 +55,7 @@ struct BenchGateway {
             let t0 = ContinuousClock.now
             let page = try network.page("Bench page \(i)", to: "2100001", requestedBy: "bench")
             try await waitUntil("page \(i) read", timeout: .seconds(10), poll: .microseconds(200)) {
-                network.page(id: page.id)?.state == "read" && service.status.queuedCommands == 0
+                network.page(id: page.id)?.state == .read && service.status.queuedCommands == 0
             }
             guard let first = radio.arrival(ofByte: before) else { fatalError("no arrival for page \(i)") }
             pageLatency.append(Self.ms(first - t0))
