@@ -39,7 +39,7 @@ struct PageRowTests {
         try await withWriter { db, writer in
             writer.submit([.page(Self.page(.sent, [PageStep(state: .sent, time: Timestamp(milliseconds: 1_000))]))])
             try await writer.flush()
-            try await db.write { db in try db.execute(sql: "UPDATE pages SET state = 'lost' WHERE id = 'PG-1-1'") }
+            try await db.transact { db in try db.execute(sql: "UPDATE pages SET state = 'lost' WHERE id = 'PG-1-1'") }
             await #expect(throws: DecodingError.self) { try await FleetStore(database: db).page(id: "PG-1-1") }
         }
     }
