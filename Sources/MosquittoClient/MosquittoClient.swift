@@ -245,9 +245,27 @@ public final class MosquittoClient: Service, Sendable {
             }
             break
         }
-        mosquitto_disconnect(mosq)
-        mosquitto_loop_stop(mosq, false)
+        stopNetworkThread()
         core.finish()
+    }
+
+    /// Disconnects and waits for libmosquitto's network thread to end. While the broker is
+    /// unreachable that thread retries: it checks for a disconnect, then calls its own reconnect,
+    /// which sets the state back to connecting, so a disconnect landing between the two is lost
+    /// and the thread retries for ever (a stop hung, about 1 in 5 on a loaded machine, when the
+    /// broker was not there). The disconnect is repeated until the thread has ended.
+    private func stopNetworkThread() {
+        let handle = self.handle
+        let stopped = StopFlag()
+        mosquitto_disconnect(handle.pointer)
+        Thread.detachNewThread {
+            while !stopped.isSet {
+                usleep(100_000)
+                if !stopped.isSet { mosquitto_disconnect(handle.pointer) }
+            }
+        }
+        mosquitto_loop_stop(handle.pointer, false)
+        stopped.set()
     }
 
     /// Shutdown or cancellation asked for (while replaying or waiting for journal room).
@@ -385,6 +403,13 @@ public final class MosquittoClient: Service, Sendable {
 }
 
 /// Owns the `struct mosquitto *`; destroyed exactly once.
+/// Set once the network thread has ended (read by the thread that repeats the disconnect).
+private final class StopFlag: Sendable {
+    private let value = Mutex(false)
+    var isSet: Bool { value.withLock { $0 } }
+    func set() { value.withLock { $0 = true } }
+}
+
 private final class Handle: @unchecked Sendable {
     // Invariant: the pointer is set once in init and freed only in deinit; libmosquitto's own
     // locking makes its functions safe to call from any thread once threaded mode is on.
