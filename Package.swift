@@ -69,6 +69,43 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // The radio port's TETRA adapter: a PEI gateway over a serial line or TCP (the engine in
+        // RadioLink, the byte links in SerialPorts), translating what it hears into records.
+        .target(
+            name: "TianyanTetra",
+            dependencies: [
+                "RadioLink",
+                "SerialPorts",
+                "TianyanModel",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // The dock port's DJI adapter: the Cloud API over MQTT (DockLink's codec, MosquittoClient),
+        // route files (WPML) and the commands' JSON.
+        .target(
+            name: "TianyanDJI",
+            dependencies: [
+                "CoveragePlanner",
+                "DockLink",
+                "MosquittoClient",
+                "TianyanModel",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // The dispatch layer: tasks, paging across gateways, sorties, maintenance, the live feed,
+        // users. It sees the ports of TianyanModel only, never an adapter.
+        .target(
+            name: "TianyanDispatch",
+            dependencies: [
+                "CoveragePlanner",
+                "TianyanModel",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // The composition root: configuration, the adapters chosen and wired, one ServiceGroup.
         .target(
             name: "TianyanApp",
             dependencies: [
@@ -78,23 +115,25 @@ let package = Package(
                 "MosquittoClient",
                 "RadioLink",
                 "SerialPorts",
+                "TianyanDJI",
+                "TianyanDispatch",
                 "TianyanModel",
+                "TianyanServer",
                 "TianyanStore",
+                "TianyanTetra",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
-        // The HTTP server: REST API under /api/v1 and /healthz (Hummingbird 2).
+        // The HTTP server: REST API under /api/v1, /healthz, /metrics, the live feed and the
+        // console (Hummingbird 2). It sees the dispatch layer and the model only.
         .target(
             name: "TianyanServer",
             dependencies: [
-                "DockLink",
-                "MosquittoClient",
-                "TianyanApp",
+                "TianyanDispatch",
                 "TianyanModel",
-                "TianyanStore",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
@@ -125,7 +164,7 @@ let package = Package(
                 "RadioLink",
                 "SerialPorts",
                 "CoveragePlanner",
-                "TianyanApp",
+                "TianyanApp", "TianyanDJI", "TianyanDispatch", "TianyanTetra",
                 "TianyanModel",
                 "TianyanServer",
                 "TianyanStore",
@@ -146,7 +185,7 @@ let package = Package(
         .executableTarget(
             name: "bench-live",
             dependencies: [
-                "TianyanApp", "TianyanModel", "TianyanServer", "TianyanStore",
+                "TianyanApp", "TianyanDJI", "TianyanDispatch", "TianyanTetra", "TianyanModel", "TianyanServer", "TianyanStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "Logging", package: "swift-log"),
@@ -168,7 +207,7 @@ let package = Package(
         .executableTarget(
             name: "bench-gateway",
             dependencies: [
-                "RadioLink", "SerialPorts", "TianyanApp", "TianyanModel", "TianyanTesting",
+                "RadioLink", "SerialPorts", "TianyanApp", "TianyanDJI", "TianyanDispatch", "TianyanTetra", "TianyanModel", "TianyanTesting",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -226,6 +265,11 @@ let package = Package(
             name: "bench-schedule-quality", dependencies: ["CoveragePlanner", "TianyanModel"], path: "tools/bench-schedule-quality"
         ),
 
+        // Dispatch on the ports' fakes: no broker, no pty, no file.
+        .testTarget(
+            name: "TianyanDispatchTests",
+            dependencies: ["TianyanDispatch", "TianyanModel", "TianyanTesting", .product(name: "Logging", package: "swift-log")]
+        ),
         .testTarget(name: "TianyanModelTests", dependencies: ["TianyanModel", "TianyanTesting"]),
         .testTarget(name: "CoveragePlannerTests", dependencies: ["CoveragePlanner", "TianyanModel", "TianyanTesting"]),
         .testTarget(name: "DockLinkTests", dependencies: ["DockLink", "TianyanModel", "TianyanTesting"]),
@@ -250,12 +294,12 @@ let package = Package(
         ),
         .testTarget(
             name: "TianyanAppTests",
-            dependencies: ["CoveragePlanner", "DockLink", "TianyanApp", "TianyanStore", "TianyanModel", "TianyanTesting", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["CoveragePlanner", "DockLink", "TianyanApp", "TianyanDJI", "TianyanDispatch", "TianyanTetra", "TianyanStore", "TianyanModel", "TianyanTesting", .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(
             name: "TianyanServerTests",
             dependencies: [
-                "CoveragePlanner", "DockLink", "TianyanApp", "TianyanModel", "TianyanServer", "TianyanStore", "TianyanTesting",
+                "CoveragePlanner", "DockLink", "TianyanApp", "TianyanDJI", "TianyanDispatch", "TianyanTetra", "TianyanModel", "TianyanServer", "TianyanStore", "TianyanTesting",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
@@ -282,7 +326,7 @@ let package = Package(
         .testTarget(
             name: "FaultTests",
             dependencies: [
-                "CoveragePlanner", "DockLink", "MosquittoClient", "RadioLink", "SerialPorts", "TianyanApp", "TianyanModel", "TianyanServer",
+                "CoveragePlanner", "DockLink", "MosquittoClient", "RadioLink", "SerialPorts", "TianyanApp", "TianyanDJI", "TianyanDispatch", "TianyanTetra", "TianyanModel", "TianyanServer",
                 "TianyanStore", "TianyanTesting",
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -297,14 +341,14 @@ let package = Package(
         .testTarget(
             name: "CrashTests",
             dependencies: [
-                "faults", "DockLink", "MosquittoClient", "TianyanApp", "TianyanModel", "TianyanStore", "TianyanTesting",
+                "faults", "DockLink", "MosquittoClient", "TianyanApp", "TianyanDJI", "TianyanDispatch", "TianyanTetra", "TianyanModel", "TianyanStore", "TianyanTesting",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "MosquittoClient", "RadioLink", "SerialPorts", "TianyanApp", "TianyanModel", "TianyanStore", "TianyanTesting",
+                "MosquittoClient", "RadioLink", "SerialPorts", "TianyanApp", "TianyanDJI", "TianyanDispatch", "TianyanTetra", "TianyanModel", "TianyanStore", "TianyanTesting",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]

@@ -26,17 +26,8 @@ public struct DockCommand: Sendable, Hashable {
     }
 }
 
-/// How a command ended, with the dock's result code and its text.
-public struct DockCommandResult: Sendable, Hashable {
-    public var record: CommandRecord
-    public var attempts: Int
-    public var succeeded: Bool { record.outcome == .succeeded }
-
-    public init(record: CommandRecord, attempts: Int) {
-        self.record = record
-        self.attempts = attempts
-    }
-}
+/// How a command ended, with the dock's result code and its text (the dock port's outcome).
+public typealias DockCommandResult = DockCommandOutcome
 
 /// Sends services and matches `services_reply` by tid (and bid), with the profile's timeout per
 /// method; retries with a fresh tid only where the profile says a retry is safe. Every command is

@@ -4,8 +4,11 @@ import Logging
 import RadioLink
 import SerialPorts
 import ServiceLifecycle
+import TianyanDJI
+import TianyanDispatch
 import TianyanModel
 import TianyanStore
+import TianyanTetra
 import UnixSignals
 
 /// The composition root: builds every service from the configuration and runs them in one
@@ -66,6 +69,14 @@ public struct Controller: Sendable {
         /// Dispatch tasks: creation, dispatch, statuses, SLA watch.
         public var tasks: TaskService?
 
+        /// What the front ends see: the services over the ports, and their settings.
+        public var services: DispatchServices {
+            let writer = self.writer
+            return DispatchServices(store: store, sink: writer, writerHealth: { writer.health }, writerMetrics: { writer.metrics },
+                                    docks: docks, radios: radios, users: UserDirectory(database: database), sorties: sorties, live: live,
+                                    tasks: tasks, configuration: .init(configuration))
+        }
+
         public init(database: TianyanDatabase, store: FleetStore, docks: DockService, radios: RadioNetwork, writer: StoreWriter,
                     sorties: SortieService? = nil, live: LiveFeed? = nil) {
             self.database = database
@@ -83,6 +94,13 @@ public struct Controller: Sendable {
     /// the URL does not give.
     public func makeRadioNetwork(registry: FleetRegistry, sink: any RecordSink,
                                  observer: (@Sendable ([StoreRecord]) -> Void)? = nil) throws -> RadioNetwork {
+        RadioNetwork(gateways: try makeGateways(registry: registry, sink: sink, observer: observer), directory: RadioDirectory(registry: registry),
+                     sink: sink)
+    }
+
+    /// The configured gateways (TETRA PEI, the one radio adapter so far).
+    public func makeGateways(registry: FleetRegistry, sink: any RecordSink,
+                             observer: (@Sendable ([StoreRecord]) -> Void)? = nil) throws -> [RadioGatewayService] {
         let directory = RadioDirectory(registry: registry)
         var profiles: [String: RadioProfile] = [:]
         let profileDirectory = Controller.profilesDirectory(configuration.profilesDirectory) + "/radios"
@@ -91,7 +109,7 @@ public struct Controller: Sendable {
                 throw ControllerError(message: "radio profiles in \(profileDirectory) are not usable (set profiles_dir):\n\(error)")
             }
         }
-        let gateways = try configuration.gateways.map { g in
+        return try configuration.gateways.map { g in
             let name = g.url.profile ?? RadioProfiles.defaultProfileName
             guard let profile = profiles[name] else {
                 throw ControllerError(message: "gateway \(g.name): no radio profile \"\(name)\" in \(profileDirectory); known: \(profiles.keys.sorted().joined(separator: ", "))")
@@ -106,12 +124,11 @@ public struct Controller: Sendable {
                                 statusCallouts: profile.statusCalloutsAllowed),
                 sink: sink, directory: directory, logger: logger, observer: observer)
         }
-        return RadioNetwork(gateways: gateways, directory: directory, sink: sink)
     }
 
     /// Pages left unfinished by an earlier run: those the radio had not confirmed sending end as
     /// failed (they are not resent: nobody can tell whether they went out); sent ones stay sent.
-    static func closeOrphanedPages(store: FleetStore, sink: any RecordSink) async throws -> Int {
+    static func closeOrphanedPages(store: any FleetStorage, sink: any RecordSink) async throws -> Int {
         let now = Timestamp.now()
         let orphans = try await store.pages(limit: 10_000).filter { $0.state == .queued || $0.state == .accepted }
         sink.submit(orphans.map { page in
@@ -143,18 +160,19 @@ public struct Controller: Sendable {
         let live = LiveFeed(logger: logger)
         let sink = RecordTee(writer: writer, feed: live)
         let registry = try await store.registry()
-        let docks = try DockService(configuration: configuration, profiles: profiles, registry: registry,
+        let docks = try DockService(settings: .init(configuration), profiles: profiles, registry: registry,
                                     openAlarms: try await store.alarms(kind: "hms", open: true, limit: 100_000),
                                     sink: sink, logger: logger)
         // The gateways hand statuses and page updates to the task service as well as to the sink.
         let taskInbox = TaskInbox()
-        let radios = try makeRadioNetwork(registry: registry, sink: sink, observer: taskInbox.observe)
+        let gateways = try makeGateways(registry: registry, sink: sink, observer: taskInbox.observe)
+        let radios = RadioNetwork(gateways: gateways, directory: RadioDirectory(registry: registry), sink: sink)
         let tasks = TaskService(settings: .init(configuration: configuration), store: store, sink: sink, radios: radios, inbox: taskInbox,
                                 logger: logger)
         let orphans = try await Controller.closeOrphanedPages(store: store, sink: sink)
         if orphans > 0 { logger.warning("pages left unconfirmed by the last run marked failed", metadata: ["pages": "\(orphans)"]) }
         let sorties = SortieService(settings: .init(configuration: configuration), store: store, sink: sink, docks: docks,
-                                    profiles: profiles, rules: configuration.maintenance, logger: logger)
+                                    rules: configuration.maintenance, logger: logger)
         var parts = Parts(database: database, store: store, docks: docks, radios: radios, writer: writer, sorties: sorties, live: live)
         parts.configuration = configuration
         parts.tasks = tasks
@@ -168,7 +186,7 @@ public struct Controller: Sendable {
             services: [.init(service: writer), .init(service: live), .init(service: retention)]
                 + extraServices.map { .init(service: $0, successTerminationBehavior: .gracefullyShutdownGroup) }
                 + [.init(service: docks), .init(service: sorties), .init(service: tasks)]
-                + radios.gateways.map { .init(service: $0) }
+                + gateways.map { .init(service: $0) }
                 + (server.map { [.init(service: $0)] } ?? [])
                 // Printed from inside the group: its signal handlers are in place by then, so a
                 // SIGINT right after "ready" shuts down gracefully instead of killing the process.

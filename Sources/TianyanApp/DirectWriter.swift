@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import MosquittoClient
 import TianyanModel
+import TianyanDJI
 import TianyanStore
 
 /// `tianyan dock command`: connects to the broker as a one-shot client, sends one service to a

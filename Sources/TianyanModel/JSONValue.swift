@@ -27,6 +27,11 @@ public enum JSONValue: Sendable, Hashable, Codable {
         }
     }
 
+    /// A whole number (health fields, counters).
+    public static func int(_ value: Int64) -> JSONValue { .number(Double(value)) }
+    public static func int(_ value: Int) -> JSONValue { .number(Double(value)) }
+    public static func int(_ value: UInt64) -> JSONValue { .number(Double(value)) }
+
     public subscript(key: String) -> JSONValue? {
         if case .object(let o) = self { return o[key] }
         return nil

@@ -3,14 +3,12 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdWebSocket
 import Logging
-import MosquittoClient
 import NIOCore
 import NIOHTTP1
 import Prometheus
 import ServiceLifecycle
-import TianyanApp
 import TianyanModel
-import TianyanStore
+import TianyanDispatch
 
 /// The controller's HTTP server: `/healthz` and the `/api/v1` routes built so far (gateways and
 /// pages). Errors are JSON bodies naming what was wrong and, where it applies, which field.
@@ -19,9 +17,9 @@ import TianyanStore
 /// on loopback by default and every mutating route records `requested_by` from the request.
 public enum APIServer {
     /// The Hummingbird application for `parts`, listening on `address` (`HOST:PORT`).
-    public static func make(address: String, parts: Controller.Parts, logger: Logger) throws -> some Service {
+    public static func make(address: String, parts: DispatchServices, logger: Logger) throws -> some Service {
         guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]) else {
-            throw ControllerError(message: "http address \(address) must be HOST:PORT")
+            throw HTTPServerError(message: "http address \(address) must be HOST:PORT")
         }
         let host = String(address[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
         let app = application(parts: parts, host: host, port: port, logger: logger) { bound in
@@ -34,10 +32,10 @@ public enum APIServer {
 
     /// The application: the API routes over HTTP/1.1, with the WebSocket upgrade for the live
     /// feed (`/api/v1/live`). `onListening` gets the port bound.
-    public static func application(parts: Controller.Parts, host: String, port: Int, logger: Logger,
+    public static func application(parts: DispatchServices, host: String, port: Int, logger: Logger,
                                    onListening: @escaping @Sendable (Int) -> Void = { _ in }) -> some ApplicationProtocol {
         let built = buildAll(parts: parts, logger: logger, listenHost: host)
-        let checker = SessionChecker(sessions: built.sessions, users: UserDirectory(database: parts.database), logger: logger)
+        let checker = SessionChecker(sessions: built.sessions, users: parts.users, logger: logger)
         let config = parts.configuration
         let limits = HTTPLimits(idleSeconds: config.httpIdleTimeoutSeconds, readSeconds: config.httpHeaderTimeoutSeconds)
         let hosts = built.hosts
@@ -54,18 +52,18 @@ public enum APIServer {
                            logger: logger)
     }
 
-    public static func router(parts: Controller.Parts) -> Router<APIRequestContext> { build(parts: parts).router }
+    public static func router(parts: DispatchServices) -> Router<APIRequestContext> { build(parts: parts).router }
 
     /// The router and every route it serves, as `METHOD /path/{param}` (the OpenAPI test compares
     /// this list with the document).
-    public static func build(parts: Controller.Parts) -> (router: Router<APIRequestContext>, routes: [String]) {
+    public static func build(parts: DispatchServices) -> (router: Router<APIRequestContext>, routes: [String]) {
         let built = buildAll(parts: parts)
         return (built.router, built.routes)
     }
 
     /// The API router, the live feed's WebSocket router (sharing the sessions), the routes and
     /// the sessions.
-    static func buildAll(parts: Controller.Parts, logger: Logger = Logger(label: "tianyan.http"), listenHost: String = "127.0.0.1")
+    static func buildAll(parts: DispatchServices, logger: Logger = Logger(label: "tianyan.http"), listenHost: String = "127.0.0.1")
         -> (router: Router<APIRequestContext>, live: Router<LiveRequestContext>, routes: [String], sessions: Sessions, hosts: HostAllowList) {
         let router = Router(context: APIRequestContext.self)
         // CORS outermost, so that error answers carry it too.
@@ -79,7 +77,7 @@ public enum APIServer {
         let store = parts.store
         let metrics = ControllerMetrics()
         let sessions = Sessions(lifetimeSeconds: Double(parts.configuration.sessionSeconds), logger: logger)
-        let users = UserDirectory(database: parts.database)
+        let users = parts.users
         var routes: [String] = []
         func on(_ method: HTTPRequest.Method, _ path: String,
                 _ handler: @escaping @Sendable (Request, APIRequestContext) async throws -> Response) {
@@ -100,41 +98,18 @@ public enum APIServer {
         }
 
         on(.get, "healthz") { _, _ -> Response in
-            var problems: [String] = []
-            var database = "ok"
-            do { _ = try await store.counts() } catch {
-                database = "failed: \(error)"
-                problems.append("database")
-            }
-            var storeState: [String: Any] = [:]
-            do {
-                let w = parts.writer.statistics
-                // The file can be readable while every write fails (a full disk, a read-only file).
-                if let since = w.failingSince {
-                    database = "writes failing since \(Timestamp(since).iso8601): \(w.lastError ?? "unknown error")"
-                    problems.append("database writes")
-                }
-                if w.dropped > 0 { problems.append("positions dropped") }
-                storeState = ["pending": w.pending, "committed": w.committed, "failed_commits": w.failedCommits,
-                              "dropped": w.dropped, "failing": w.failingSince != nil]
-                if let e = w.lastError { storeState["last_error"] = e }
-            }
-            let mqtt = parts.docks.client.status
-            var broker: [String: Any] = ["connected": mqtt.connected, "url": parts.docks.client.configuration.broker.description]
-            if let since = mqtt.pausedForJournalSince {
-                // Disconnected on purpose: the broker queues the docks' messages meanwhile.
-                problems.append("mqtt journal full")
-                broker["paused_for_journal_s"] = Int((ContinuousClock.now - since) / .seconds(1))
-                broker["last_error"] = mqtt.lastError ?? NSNull()
-            } else if !mqtt.connected {
-                problems.append("broker")
-                broker["last_error"] = mqtt.lastError ?? NSNull()
-            }
-            if let journal = parts.docks.client.journalStatistics {
-                broker["journal"] = ["reserved_bytes": journal.reservedBytes, "short_of_room": journal.shortOfRoom,
-                                     "unreleased": journal.unreleased,
-                                     "reserve_error": journal.reserveError ?? NSNull()] as [String: Any]
-            }
+            // Each component says what is wrong with it and what it reports; this only puts them together.
+            let storeHealth = await store.health
+            var problems = storeHealth.problems
+            var database = storeHealth.fields["database"]?.string ?? "ok"
+            let writer = parts.writerHealth()
+            problems += writer.problems
+            // The file can be readable while every write fails (a full disk, a read-only file).
+            if let failing = writer.fields["database"]?.string { database = failing }
+            let storeState = writer.fields.filter { $0.key != "database" }
+            let docks = parts.docks.health
+            problems += docks.problems
+            let broker = PageJSON.foundation(docks.fields["broker"] ?? .object([:]))
             let gateways = radios.statuses
             for g in gateways where !g.ready { problems.append("gateway \(g.name)") }
             var body: [String: Any] = [
@@ -145,7 +120,7 @@ public enum APIServer {
                 "gateways": gateways.map(PageJSON.gateway),
                 "time": Timestamp.now().iso8601,
             ]
-            if !storeState.isEmpty { body["store"] = storeState }
+            if !storeState.isEmpty { body["store"] = storeState.mapValues(PageJSON.foundation) }
             if let c = parts.sorties?.counters, let since = c.dockLinkDownSince {
                 body["sorties"] = ["held_for_dock_link": c.heldForDockLink.count, "dock_link_down_since": since.iso8601] as [String: Any]
             }
@@ -171,11 +146,11 @@ public enum APIServer {
             switch try await users.check(name: name, password: password) {
             case .refused:
                 sessions.recordFailure(name: name, address: address)
-                parts.writer.submit([.audit(AuditEntry(time: .now(), actor: String(name.prefix(40)), action: "login", target: "api",
+                parts.sink.submit([.audit(AuditEntry(time: .now(), actor: String(name.prefix(40)), action: "login", target: "api",
                                                         outcome: "refused", detail: "wrong name or password"))])
                 throw APIError(.unauthorized, "wrong name or password")
             case .disabled(let disabled):
-                parts.writer.submit([.audit(AuditEntry(time: .now(), actor: disabled, action: "login", target: "api",
+                parts.sink.submit([.audit(AuditEntry(time: .now(), actor: disabled, action: "login", target: "api",
                                                         outcome: "refused", detail: "user disabled"))])
                 throw APIError(.forbidden, "user \(disabled) is disabled; an admin can enable it (POST /api/v1/users/\(disabled)/enable or tianyan users enable \(disabled))")
             case .user(let u, let f):
@@ -184,7 +159,7 @@ public enum APIServer {
             }
             sessions.clearFailures(name: name, address: address)
             let (token, expires) = sessions.create(for: user, fingerprint: fingerprint)
-            parts.writer.submit([.audit(AuditEntry(time: .now(), actor: user.name, action: "login", target: "api", outcome: "ok"))])
+            parts.sink.submit([.audit(AuditEntry(time: .now(), actor: user.name, action: "login", target: "api", outcome: "ok"))])
             return PageJSON.response(.created, ["token": token, "user": user.name, "role": user.role.rawValue, "expires": expires.iso8601])
         }
 
@@ -217,16 +192,12 @@ public enum APIServer {
             }
             let gateway = try body.optionalString("gateway")
             let by = user.name
-            do throws(RadioNetwork.Failure) {
-                let page = if let status { try radios.sendStatus(status, to: to, requestedBy: by, gateway: gateway) } else {
-                    try radios.page(text ?? "", to: to, requestedBy: by, gateway: gateway)
-                }
-                var headers = HTTPFields()
-                headers[.location] = "/api/v1/pages/\(page.id)"
-                return PageJSON.response(.accepted, PageJSON.page(page), headers: headers)
-            } catch {
-                throw APIError(error)
+            let page = if let status { try radios.sendStatus(status, to: to, requestedBy: by, gateway: gateway) } else {
+                try radios.page(text ?? "", to: to, requestedBy: by, gateway: gateway)
             }
+            var headers = HTTPFields()
+            headers[.location] = "/api/v1/pages/\(page.id)"
+            return PageJSON.response(.accepted, PageJSON.page(page), headers: headers)
         }
 
         on(.get, "api/v1/pages") { request, _ -> Response in
@@ -248,7 +219,6 @@ public enum APIServer {
             if let page = try await store.page(id: id) { return PageJSON.response(.ok, PageJSON.page(page)) }
             throw APIError(.notFound, "no page \(id)")
         }
-        let alarms = AlarmHandling(database: parts.database)
 
         on(.get, "api/v1/alarms") { request, _ -> Response in
             _ = try sessions.authorize(request, role: nil)
@@ -260,7 +230,7 @@ public enum APIServer {
             case "true": open = true
             case let other?: throw APIError(.badRequest, "\"\(other)\" must be true or false", field: "open")
             }
-            let list = try await alarms.list(kind: q["kind"].map(String.init), unit: q["unit"].map(String.init), open: open, limit: limit)
+            let list = try await store.alarms(AlarmQuery(kind: q["kind"].map(String.init), unit: q["unit"].map(String.init), open: open, limit: limit))
             return PageJSON.response(.ok, ["alarms": list.map(PageJSON.alarm)])
         }
 
@@ -268,9 +238,7 @@ public enum APIServer {
             let user = try sessions.authorize(request, role: .dispatcher)
             let id = try context.parameters.require("id")
             let note = try await JSONBody.readIfAny(request)?.optionalString("note")
-            do { return PageJSON.response(.ok, PageJSON.alarm(try await alarms.acknowledge(id, by: user.name, note: note))) } catch let f as AlarmHandling.Failure {
-                throw APIError(f)
-            }
+            return PageJSON.response(.ok, PageJSON.alarm(try await store.acknowledgeAlarm(id, by: user.name, note: note, at: .now())))
         }
 
         on(.post, "api/v1/alarms/:id/clear") { request, context -> Response in
@@ -280,9 +248,7 @@ public enum APIServer {
             guard !note.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
                 throw APIError(.badRequest, "say why the alarm is cleared", field: "note")
             }
-            do { return PageJSON.response(.ok, PageJSON.alarm(try await alarms.clear(id, by: user.name, note: note))) } catch let f as AlarmHandling.Failure {
-                throw APIError(f)
-            }
+            return PageJSON.response(.ok, PageJSON.alarm(try await store.clearAlarm(id, by: user.name, note: note, at: .now())))
         }
 
         SortieRoutes.add(on, parts: parts, sessions: sessions)
@@ -310,7 +276,7 @@ struct HTTPService<App: ApplicationProtocol>: Service {
         do { try await app.run() } catch {
             let text = "\(error)"
             let why = text.contains("Address already in use") ? "the address is already in use" : text
-            throw ControllerError(message: "the HTTP server cannot listen on \(address): \(why) (set http=HOST:PORT, or --http)")
+            throw HTTPServerError(message: "the HTTP server cannot listen on \(address): \(why) (set http=HOST:PORT, or --http)")
         }
     }
 }
@@ -359,20 +325,21 @@ struct APIError: Error {
         self.field = field
     }
 
-    init(_ failure: AlarmHandling.Failure) {
-        switch failure {
-        case .unknown: self.init(.notFound, failure.description)
-        case .alreadyCleared: self.init(.conflict, failure.description)
+    /// The one mapping of the dispatch layer's errors to HTTP.
+    init(_ failure: DispatchError) {
+        switch failure.kind {
+        case .notFound: self.init(.notFound, failure.message, field: failure.field)
+        case .conflict: self.init(.conflict, failure.message, field: failure.field)
+        case .invalid: self.init(.badRequest, failure.message, field: failure.field)
+        case .unavailable: self.init(.serviceUnavailable, failure.message, field: failure.field)
         }
     }
+}
 
-    init(_ failure: RadioNetwork.Failure) {
-        switch failure {
-        case .badRequest(let field, let message): self.init(.badRequest, message, field: field)
-        case .notFound(let message): self.init(.notFound, message)
-        case .unavailable(let message): self.init(.serviceUnavailable, message)
-        }
-    }
+/// The server cannot start as configured (an address that is not HOST:PORT).
+public struct HTTPServerError: Error, CustomStringConvertible {
+    public var message: String
+    public var description: String { message }
 }
 
 /// Turns every error into a JSON body; nothing reaches the client as a stack trace.
@@ -392,6 +359,9 @@ struct ErrorMiddleware: RouterMiddleware {
             response = try await next(request, context)
         } catch let error as APIError {
             response = PageJSON.error(error.status, error.message, field: error.field)
+        } catch let error as DispatchError {
+            let e = APIError(error)
+            response = PageJSON.error(e.status, e.message, field: e.field)
         } catch let error as HTTPError {
             response = PageJSON.error(error.status, error.body ?? "\(error.status.reasonPhrase)")
         } catch {
@@ -506,7 +476,7 @@ enum QueryValue {
 enum PageJSON {
     static func page(_ p: Page) -> [String: Any] { RecordJSON.page(p) }
 
-    static func alarm(_ h: AlarmHandling.Handled) -> [String: Any] {
+    static func alarm(_ h: HandledAlarm) -> [String: Any] {
         let a = h.alarm
         return [
             "id": a.id, "unit": a.unit, "time": a.time.iso8601, "kind": a.kind, "severity": a.severity.rawValue, "code": a.code ?? NSNull(),
@@ -515,21 +485,26 @@ enum PageJSON {
         ]
     }
 
-    static func gateway(_ g: RadioGatewayService.Status) -> [String: Any] {
-        let c = g.counters
-        return [
+    /// A gateway: the neutral fields, and beside them what its protocol adds (`details`).
+    static func gateway(_ g: RadioGatewayStatus) -> [String: Any] {
+        var out: [String: Any] = [
             "name": g.name, "url": g.url, "profile": g.profile, "connected": g.connected, "ready": g.ready,
-            "own_issi": g.ownIdentity ?? NSNull(), "since": g.since?.iso8601 ?? NSNull(), "last_error": g.lastError ?? NSNull(),
-            "open_calls": g.openCalls, "queued_commands": g.queuedCommands, "signal_dbm": g.signalDBm ?? NSNull(),
-            "counters": [
-                "bytes_in": c.bytesIn, "connects": c.connects, "disconnects": c.disconnects, "calls_started": c.callsStarted,
-                "calls_ended": c.callsEnded, "transmissions": c.transmissions, "positions": c.positions, "no_fix": c.noFix,
-                "statuses": c.statuses, "emergencies": c.emergencies, "emergency_repeats": c.emergencyRepeats, "texts": c.texts,
-                "pages_requested": c.pagesRequested, "pages_failed": c.pagesFailed, "unhandled_lines": c.unhandledLines, "unhandled_sds": c.unhandledSDS, "location_responses": c.locationResponses,
-                "write_failures": c.writeFailures, "unresponsive": c.unresponsive, "command_timeouts": g.engineTimeouts,
-                "orphaned_sds_headers": g.orphanedSDSHeaders, "overlong_lines": g.overlongLines,
-            ],
+            "since": g.since?.iso8601 ?? NSNull(), "last_error": g.lastError ?? NSNull(), "open_calls": g.openCalls,
         ]
+        for (key, value) in g.details where out[key] == nil { out[key] = foundation(value) }
+        return out
+    }
+
+    /// A JSON value as JSONSerialization writes it (whole numbers as integers).
+    static func foundation(_ value: JSONValue) -> Any {
+        switch value {
+        case .null: NSNull()
+        case .bool(let b): b
+        case .number(let n): n == n.rounded() && abs(n) < 1e15 ? Int64(n) as Any : n as Any
+        case .string(let s): s
+        case .array(let a): a.map(foundation)
+        case .object(let o): o.mapValues(foundation)
+        }
     }
 
     static func error(_ status: HTTPResponse.Status, _ message: String, field: String? = nil, headers: HTTPFields = [:]) -> Response {

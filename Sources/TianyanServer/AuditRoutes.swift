@@ -1,15 +1,14 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
-import TianyanApp
 import TianyanModel
-import TianyanStore
+import TianyanDispatch
 
 /// The audit log (admin only): who did what, when, and how it ended.
 enum AuditRoutes {
     static let maxEntries = 10_000
 
-    static func add(_ on: SortieRoutes.On, parts: Controller.Parts, sessions: Sessions) {
+    static func add(_ on: SortieRoutes.On, parts: DispatchServices, sessions: Sessions) {
         let store = parts.store
 
         on(.get, "api/v1/audit") { request, _ -> Response in

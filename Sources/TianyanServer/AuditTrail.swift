@@ -1,17 +1,16 @@
 import Foundation
 import Hummingbird
 import Logging
-import TianyanApp
 import TianyanModel
-import TianyanStore
+import TianyanDispatch
 
 /// The audit log as the mutating routes write it: who, when, what, outcome. A refusal (wrong role,
 /// unknown target, wrong state) is written as well as a success.
 struct AuditTrail: Sendable {
-    let writer: StoreWriter
+    let writer: any RecordSink
 
-    init(parts: Controller.Parts) {
-        writer = parts.writer
+    init(parts: DispatchServices) {
+        writer = parts.sink
     }
 
     /// Writes `entry` and waits until it is committed. A failure to write is logged, not thrown:

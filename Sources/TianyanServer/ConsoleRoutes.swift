@@ -2,7 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
-import TianyanApp
+import TianyanDispatch
 
 /// The web console: its own files (bundled with this module, read once at start), Leaflet from
 /// the machine (Debian's libjs-leaflet, `console.leaflet_dir`), and the settings the console
@@ -64,7 +64,7 @@ public enum ConsoleRoutes {
         return "\(scheme)://\(host)" + (c.port.map { ":\($0)" } ?? "")
     }
 
-    static func add(to router: Router<APIRequestContext>, _ on: SortieRoutes.On, parts: Controller.Parts) {
+    static func add(to router: Router<APIRequestContext>, _ on: SortieRoutes.On, parts: DispatchServices) {
         let files = Files.load()
         let config = parts.configuration
         let csp = policy(tileURL: config.consoleTileURL)

@@ -7,8 +7,8 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import NIOWebSocket
-import TianyanApp
 import TianyanModel
+import TianyanDispatch
 
 /// The request context of the live feed's WebSocket router. It keeps the connection's channel
 /// so that a dropped client that has stopped reading can be cut off.
@@ -50,7 +50,7 @@ enum LiveRoutes {
 
     /// Would this request head be upgraded: a GET of the feed's path with a valid session, and
     /// the feed running? Others are not upgraded, and the API route answers them (401 with JSON).
-    static func mayUpgrade(_ head: HTTPRequestHead, parts: Controller.Parts, sessions: Sessions) -> Bool {
+    static func mayUpgrade(_ head: HTTPRequestHead, parts: DispatchServices, sessions: Sessions) -> Bool {
         guard parts.live != nil, head.method == .GET else { return false }
         let uri = URI(head.uri)
         guard uri.path == "/" + path else { return false }
@@ -77,7 +77,7 @@ enum LiveRoutes {
 
     /// The plain-HTTP side of the route: requests that were not upgraded (no session, no
     /// `Upgrade: websocket`, or no feed running) get an error that says why.
-    static func add(_ on: SortieRoutes.On, parts: Controller.Parts, sessions: Sessions) {
+    static func add(_ on: SortieRoutes.On, parts: DispatchServices, sessions: Sessions) {
         on(.get, path) { request, _ -> Response in
             _ = try authorize(request, sessions: sessions)
             guard parts.live != nil else { throw APIError(.serviceUnavailable, "the live feed is not running") }
@@ -87,7 +87,7 @@ enum LiveRoutes {
     }
 
     /// The router the WebSocket upgrade is tried against: upgrades only with a valid session.
-    static func router(parts: Controller.Parts, sessions: Sessions) -> Router<LiveRequestContext> {
+    static func router(parts: DispatchServices, sessions: Sessions) -> Router<LiveRequestContext> {
         let router = Router(context: LiveRequestContext.self)
         router.ws(RouterPath(path), shouldUpgrade: { request, _ in
             guard parts.live != nil, (try? authorize(request, sessions: sessions)) != nil else { return .dontUpgrade }

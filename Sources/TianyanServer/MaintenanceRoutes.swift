@@ -1,14 +1,13 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
-import TianyanApp
 import TianyanModel
-import TianyanStore
+import TianyanDispatch
 
 /// What is due for maintenance and what is grounded; grounding, ungrounding and recording a
 /// service (the maintenance role), each audited.
 enum MaintenanceRoutes {
-    static func add(_ on: SortieRoutes.On, parts: Controller.Parts, sessions: Sessions) {
+    static func add(_ on: SortieRoutes.On, parts: DispatchServices, sessions: Sessions) {
         let store = parts.store
         let rules = parts.configuration.maintenance
         let audit = AuditTrail(parts: parts)
@@ -43,14 +42,11 @@ enum MaintenanceRoutes {
                     note = try body?.optionalString("note")
                 }
                 do {
-                    _ = try await MaintenanceReport.record(kind, unit: id, by: user.name, note: note, store: store, sink: parts.writer,
+                    _ = try await MaintenanceReport.record(kind, unit: id, by: user.name, note: note, store: store, sink: parts.sink,
                                                            rules: rules, now: .now())
-                } catch let f as MaintenanceReport.Failure {
+                } catch let f as DispatchError {
                     await audit.refused(user.name, action, id, f.message, logger: context.logger)
-                    switch f.kind {
-                    case .unknownUnit: throw APIError(.notFound, f.message)
-                    case .conflict: throw APIError(.conflict, f.message)
-                    }
+                    throw APIError(f)
                 }
                 let now = Timestamp.now()
                 guard let s = try await MaintenanceReport.statuses(store: store, rules: rules, now: now).first(where: { $0.unit == id }) else {

@@ -1,16 +1,15 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
-import TianyanApp
 import TianyanModel
-import TianyanStore
+import TianyanDispatch
 
 /// The voice-channel log and the status and text messages radios sent.
 enum RadioLogRoutes {
     static let maxCalls = 1000
     static let maxMessages = 10_000
 
-    static func add(_ on: SortieRoutes.On, parts: Controller.Parts, sessions: Sessions) {
+    static func add(_ on: SortieRoutes.On, parts: DispatchServices, sessions: Sessions) {
         let store = parts.store
 
         on(.get, "api/v1/voice-log") { request, _ -> Response in

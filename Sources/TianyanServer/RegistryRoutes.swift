@@ -2,14 +2,13 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
-import TianyanApp
 import TianyanModel
-import TianyanStore
+import TianyanDispatch
 
 /// The fleet registry: formations, pilots, docks, drones, talkgroups and radios with their
 /// counts, and the grid cells as GeoJSON. The registry changes only on import, so it is one answer.
 enum RegistryRoutes {
-    static func add(_ on: SortieRoutes.On, parts: Controller.Parts, sessions: Sessions) {
+    static func add(_ on: SortieRoutes.On, parts: DispatchServices, sessions: Sessions) {
         let store = parts.store
 
         on(.get, "api/v1/registry") { request, _ -> Response in

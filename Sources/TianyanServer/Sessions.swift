@@ -3,8 +3,8 @@ import Hummingbird
 import Logging
 import ServiceLifecycle
 import Synchronization
-import TianyanApp
 import TianyanModel
+import TianyanDispatch
 
 /// Session tokens for logged-in users, held in memory (a restart logs everyone out), and the
 /// login rate limit. Tokens are 256 random bits; only their holder and this table know them.

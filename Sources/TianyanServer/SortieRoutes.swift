@@ -3,15 +3,14 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 import Synchronization
-import TianyanApp
 import TianyanModel
-import TianyanStore
+import TianyanDispatch
 
 /// Sorties, coverage and the route files the docks fetch.
 enum SortieRoutes {
     typealias On = (HTTPRequest.Method, String, @escaping @Sendable (Request, APIRequestContext) async throws -> Response) -> Void
 
-    static func add(_ on: On, parts: Controller.Parts, sessions: Sessions) {
+    static func add(_ on: On, parts: DispatchServices, sessions: Sessions) {
         let store = parts.store
         let service = parts.sorties
 
@@ -111,7 +110,7 @@ enum SortieRoutes {
         // told only to the dock in its flighttask_prepare. Anything else is 404.
         on(.get, "files/routes/:name") { _, context -> Response in
             let name = try context.parameters.require("name")
-            guard let bytes = service?.routeFiles.file(named: name) else { throw APIError(.notFound, "no route file \(name.prefix(64))") }
+            guard let bytes = parts.docks.routeFile(named: name) else { throw APIError(.notFound, "no route file \(name.prefix(64))") }
             return Response(status: .ok, headers: [.contentType: "application/vnd.google-earth.kmz", .cacheControl: "no-store"],
                             body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
         }
@@ -130,12 +129,8 @@ enum SortieRoutes {
     }
 
     private static func mapFailure<T>(_ body: () async throws -> T) async throws -> T {
-        do { return try await body() } catch let f as SortieService.Failure {
-            switch f.kind {
-            case .notFound: throw APIError(.notFound, f.description)
-            case .conflict: throw APIError(.conflict, f.description)
-            case .invalid: throw APIError(.badRequest, f.description, field: f.field)
-            }
+        do { return try await body() } catch let f as DispatchError {
+            throw APIError(f)
         }
     }
 }

@@ -1,9 +1,8 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
-import TianyanApp
 import TianyanModel
-import TianyanStore
+import TianyanDispatch
 
 /// Dispatch tasks: list, create, dispatch (pages the units), move by hand, cancel, reopen; the
 /// nearest available units; team statistics. Changes need the dispatcher role and are audited,
@@ -11,7 +10,7 @@ import TianyanStore
 enum TaskRoutes {
     static let maxTasks = 10_000
 
-    static func add(_ on: SortieRoutes.On, parts: Controller.Parts, sessions: Sessions) {
+    static func add(_ on: SortieRoutes.On, parts: DispatchServices, sessions: Sessions) {
         let store = parts.store
         let audit = AuditTrail(parts: parts)
         let onlineSeconds = parts.configuration.onlineSeconds
@@ -253,16 +252,5 @@ enum TaskRoutes {
         }
         let team = try body.optionalString("team")
         return TaskService.NewTask(title: title, description: description, priority: priority, location: location, source: source, team: team)
-    }
-}
-
-extension APIError {
-    init(_ failure: TaskService.Failure) {
-        switch failure.kind {
-        case .notFound: self.init(.notFound, failure.description)
-        case .conflict: self.init(.conflict, failure.description, field: failure.field)
-        case .invalid: self.init(.badRequest, failure.description, field: failure.field)
-        case .unavailable: self.init(.serviceUnavailable, failure.description)
-        }
     }
 }

@@ -1,9 +1,8 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
-import TianyanApp
 import TianyanModel
-import TianyanStore
+import TianyanDispatch
 
 /// Units (docks, drones, radios) with state and last position, a unit's track, and the docks'
 /// flight tasks (`/api/v1/flight-tasks`; dispatch tasks are `/api/v1/tasks`).
@@ -14,7 +13,7 @@ enum UnitRoutes {
     /// The longest time range one track request may ask for.
     static let maxTrackDays = 7.0
 
-    static func add(_ on: SortieRoutes.On, parts: Controller.Parts, sessions: Sessions) {
+    static func add(_ on: SortieRoutes.On, parts: DispatchServices, sessions: Sessions) {
         let store = parts.store
         let onlineSeconds = parts.configuration.onlineSeconds
 

@@ -1,16 +1,15 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
-import TianyanApp
 import TianyanModel
-import TianyanStore
+import TianyanDispatch
 
 /// Users (admin only): list, add, set a password, disable and enable. No answer carries a
 /// password or its hash; every change is audited, refusals too. Disabling a user or setting its
 /// password ends its sessions (and closes their live connections).
 enum UserRoutes {
-    static func add(_ on: SortieRoutes.On, parts: Controller.Parts, sessions: Sessions) {
-        let users = UserDirectory(database: parts.database)
+    static func add(_ on: SortieRoutes.On, parts: DispatchServices, sessions: Sessions) {
+        let users = parts.users
         let audit = AuditTrail(parts: parts)
 
         on(.get, "api/v1/users") { request, _ -> Response in
@@ -31,7 +30,7 @@ enum UserRoutes {
             do throws(UserError) { try UserDirectory.validate(password: password) } catch {
                 throw APIError(.badRequest, error.description, field: "password")
             }
-            do { try await users.add(name: name, role: role, password: password, by: admin.name) } catch let f as UserStore.Failure {
+            do { try await users.add(name: name, role: role, password: password, by: admin.name) } catch let f as DispatchError {
                 await audit.refused(admin.name, "user add", name, "\(f)", logger: context.logger)
                 throw APIError(.conflict, "user \(name) exists; POST /api/v1/users/\(name)/password changes the password", field: "name")
             }
@@ -67,7 +66,7 @@ enum UserRoutes {
                     await audit.refused(admin.name, "user disable", name, "an admin cannot disable itself", logger: context.logger)
                     throw APIError(.conflict, "you cannot disable yourself; another admin can", field: "name")
                 }
-                do { try await users.setDisabled(name: name, disable, by: admin.name) } catch let f as UserStore.Failure {
+                do { try await users.setDisabled(name: name, disable, by: admin.name) } catch let f as DispatchError {
                     await audit.refused(admin.name, "user \(verb)", name, "\(f)", logger: context.logger)
                     throw APIError(.notFound, "no user \(name.prefix(40)); GET /api/v1/users lists them")
                 }

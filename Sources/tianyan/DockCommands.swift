@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import RadioLink
 import TianyanApp
+import TianyanDispatch
 import TianyanModel
 import TianyanStore
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import TianyanApp
+import TianyanDispatch
 import TianyanStore
 
 /// Options every subcommand takes. Command line beats environment beats file beats default.

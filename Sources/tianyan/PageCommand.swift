@@ -4,6 +4,7 @@ import Foundation
 import FoundationNetworking
 #endif
 import TianyanApp
+import TianyanDispatch
 
 /// `tianyan page UNIT|GROUP TEXT`: asks the running controller (its HTTP API) to page, then
 /// follows the page until it is read, fails, or the wait is over.

@@ -1,8 +1,10 @@
 import ArgumentParser
 import CoveragePlanner
+import DockLink
 import Foundation
 import Logging
 import TianyanApp
+import TianyanDispatch
 import TianyanModel
 import TianyanStore
 
@@ -44,7 +46,7 @@ struct Plan: AsyncParsableCommand {
                 weather = .fair(from: begin, days: days)
             }
             let profiles = try Controller(configuration: config, logger: .init(label: "tianyan.plan")).loadDockProfiles()
-            let input = try await PlanReport.input(store: FleetStore(database: db), profiles: profiles, rules: config.maintenance,
+            let input = try await PlanReport.input(store: FleetStore(database: db), capabilities: { profiles.profile(forModel: $0)?.capabilities }, rules: config.maintenance,
                                                    start: begin, days: days, forecast: weather, borrowing: borrow)
             if !json && !csv { Console.error("planning \(input.registry.cells.count) cells over \(days) days…") }
             let clock = ContinuousClock.now

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TianyanApp
+import TianyanDispatch
 import TianyanModel
 import TianyanStore
 

@@ -2,6 +2,8 @@ import ArgumentParser
 import Foundation
 import Logging
 import TianyanApp
+import TianyanDJI
+import TianyanDispatch
 import TianyanModel
 import ServiceLifecycle
 import TianyanServer
@@ -39,10 +41,10 @@ struct Serve: AsyncParsableCommand {
             let logger = Logger(label: "tianyan")
             let controller = Controller(configuration: config, logger: logger)
             try await controller.run(serverFactory: { parts in
-                try APIServer.make(address: config.http, parts: parts, logger: logger)
+                try APIServer.make(address: config.http, parts: parts.services, logger: logger)
             }) { parts in
                 let counts = try await parts.store.counts()
-                let radios = parts.radios.gateways.map { "\($0.name) \($0.settings.url)" }
+                let radios = parts.radios.gateways.map { "\($0.name) \($0.status.url)" }
                 return """
                 tianyan serving: database \(parts.database.path) (\(counts["drones"] ?? 0) drones, \(counts["docks"] ?? 0) docks, \(counts["radios"] ?? 0) radios, \(counts["cells"] ?? 0) cells)
                 \(parts.docks.summary)
@@ -119,7 +121,7 @@ struct Demo: AsyncParsableCommand {
             let finalConfig = config
             let logins = credentials.joined(separator: ", ")
             try await Controller(configuration: config, logger: logger).run(extraServices: services, serverFactory: { parts in
-                try APIServer.make(address: finalConfig.http, parts: parts, logger: logger)
+                try APIServer.make(address: finalConfig.http, parts: parts.services, logger: logger)
             }) { parts in
                 let db = parts.database
                 let someRadio = registry.radios.first { $0.pilot == nil }?.issi ?? "2100001"

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TianyanApp
+import TianyanDispatch
 import TianyanModel
 
 /// `tianyan users add|list|passwd|disable|enable`: the people who may use the API and the console.

@@ -30,4 +30,7 @@ public struct DispatchError: Error, Hashable, Sendable, CustomStringConvertible 
     public static func unavailable(_ message: String) -> DispatchError { DispatchError(.unavailable, message) }
 
     public var description: String { message }
+
+    /// The message with the field it names in front (`to: "x" is not a radio …`), for audit lines.
+    public var detail: String { field.map { "\($0): \(message)" } ?? message }
 }

@@ -1,10 +1,8 @@
 /// What a component (the store, the broker, a gateway) says about itself for `/healthz`:
 /// the problems it has (empty when healthy) and the fields it reports.
 public struct ComponentHealth: Hashable, Sendable {
-    /// A scalar health field. (Nested values wait for `JSONValue` to move into the model.)
-    public enum Value: Hashable, Sendable {
-        case null, bool(Bool), int(Int64), number(Double), string(String)
-    }
+    /// A health field: any JSON value (the broker's journal is an object of its own).
+    public typealias Value = JSONValue
 
     /// Short names of what is wrong (`database`, `database writes`, `broker`), as `/healthz` lists them.
     public var problems: [String]

@@ -10,8 +10,51 @@ import TianyanModel
 /// stored through the writer; replies sent and the journal released only once what a message
 /// produced is committed. Commands go out through the same client.
 public final class DockService: Service, Sendable {
+    /// What the DJI adapter needs of the configuration.
+    public struct Settings: Sendable {
+        public var broker: String
+        public var clientID: String
+        public var caFile: String?
+        public var journalDirectory: String?
+        public var journalSegmentBytes: Int
+        public var onlineSeconds: Int
+        public var maxPayloadBytes: Int
+        public var ntpServer: String
+
+        public init(broker: String, clientID: String = "tianyan", caFile: String? = nil, journalDirectory: String? = nil,
+                    journalSegmentBytes: Int = 64 << 20, onlineSeconds: Int = 120, maxPayloadBytes: Int = 1 << 20, ntpServer: String = "") {
+            self.broker = broker
+            self.clientID = clientID
+            self.caFile = caFile
+            self.journalDirectory = journalDirectory
+            self.journalSegmentBytes = journalSegmentBytes
+            self.onlineSeconds = onlineSeconds
+            self.maxPayloadBytes = maxPayloadBytes
+            self.ntpServer = ntpServer
+        }
+    }
+
+    /// How commands reach the docks: through the MQTT client, or (tests) a stand-in that answers
+    /// as a dock would, so that the adapter's own work (route files, the commands' JSON) runs
+    /// without a broker.
+    public struct CommandPath: Sendable {
+        public typealias Send = @Sendable (_ serial: String, _ method: DockCommand.Method, _ data: JSONValue, _ requestedBy: String,
+                                           _ bid: String?) async throws -> DockCommandResult
+        public var isUp: @Sendable () -> Bool
+        public var send: Send
+
+        public init(isUp: @escaping @Sendable () -> Bool, send: @escaping Send) {
+            self.isUp = isUp
+            self.send = send
+        }
+    }
+
     public let client: MosquittoClient
     public let commander: DockCommander
+    public let profiles: DockProfiles
+    /// The route files the docks fetch (`GET /files/routes/{name}`).
+    public let routeFiles = RouteFiles()
+    let commandPath: CommandPath?
     private let ingest: Mutex<DockIngest>
     private let sink: any RecordSink
     private let logger: Logger
@@ -36,23 +79,25 @@ public final class DockService: Service, Sendable {
         public var pendingReleases: Int
     }
 
-    public init(configuration: TianyanConfiguration, profiles: DockProfiles, registry: FleetRegistry, openAlarms: [Alarm],
-                sink: any RecordSink, logger: Logger) throws {
-        let broker = try BrokerURL(parsing: configuration.mqtt)
+    public init(settings: Settings, profiles: DockProfiles, registry: FleetRegistry, openAlarms: [Alarm],
+                sink: any RecordSink, logger: Logger, commandPath: CommandPath? = nil) throws {
+        let broker = try BrokerURL(parsing: settings.broker)
+        self.profiles = profiles
+        self.commandPath = commandPath
         client = try MosquittoClient(configuration: .init(
-            broker: broker, clientID: configuration.dockClientID, cleanSession: false,
+            broker: broker, clientID: settings.clientID, cleanSession: false,
             subscriptions: DockTopic.subscriptions(for: profiles.profiles).map { .init($0, qos: .atLeastOnce) },
-            caFile: configuration.dockCAFile.isEmpty ? nil : configuration.dockCAFile,
+            caFile: settings.caFile,
             // Back on the broker within a few seconds of it coming back (issue 7: consuming again
             // within 5 s), however long it was away: libmosquitto's exponential backoff grows to
             // the maximum, and at the default 30 s the link could sit idle for most of 30 s after a
             // one-minute outage had ended. One connect attempt every 3 s costs the broker nothing.
             reconnectDelayMinSeconds: 1, reconnectDelayMaxSeconds: 3,
-            journalDirectory: configuration.journalDirectory,
-            journalSegmentBytes: configuration.dockJournalSegmentMiB << 20), logger: logger)
+            journalDirectory: settings.journalDirectory,
+            journalSegmentBytes: settings.journalSegmentBytes), logger: logger)
         var core = DockIngest(profiles: profiles, registry: registry, configuration: .init(
-            onlineSeconds: Double(configuration.onlineSeconds), maxPayloadBytes: configuration.dockMaxPayloadBytes,
-            ntpServer: configuration.dockNTPServer))
+            onlineSeconds: Double(settings.onlineSeconds), maxPayloadBytes: settings.maxPayloadBytes,
+            ntpServer: settings.ntpServer))
         core.restoreActiveHMS(openAlarms)
         ingest = Mutex(core)
         self.sink = sink
@@ -208,5 +253,6 @@ public final class DockService: Service, Sendable {
 
 public struct DockCommandError: Error, CustomStringConvertible {
     public var message: String
+    public init(message: String) { self.message = message }
     public var description: String { message }
 }

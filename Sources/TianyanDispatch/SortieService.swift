@@ -1,12 +1,9 @@
 import CoveragePlanner
-import DockLink
 import Foundation
 import Logging
-import MosquittoClient
 import ServiceLifecycle
 import Synchronization
 import TianyanModel
-import TianyanStore
 
 /// The scheduler service: plans the coverage sorties, turns each into dock commands at the right
 /// times (`SortieTiming`), serves its route file, follows the task's progress to its end, and
@@ -30,59 +27,15 @@ public final class SortieService: Service, Sendable {
 
         public init(routeFilesURL: String) { self.routeFilesURL = routeFilesURL }
 
-        public init(configuration c: TianyanConfiguration) {
-            routeFilesURL = c.routeFilesURL
-            routeFilesURLIsFixed = !c.httpPublicURL.isEmpty
-            planDays = c.plannerDays
-            autoPlan = c.plannerAuto
-            borrowing = c.plannerBorrowing
-            flyingHours = FlyingHours(startHour: c.plannerFlyingHours.start, endHour: c.plannerFlyingHours.end)
-            coverageThreshold = c.plannerCoverageThreshold
-            forecastFile = c.plannerForecastFile.isEmpty ? nil : c.plannerForecastFile
-        }
     }
 
-    /// The scheduler's way to the docks: is the dock link (the MQTT broker) up, and a command sent
-    /// through it. `DockService` in production (`docks(_:)`); tests give a fake.
-    public struct DockPath: Sendable {
-        public typealias Send = @Sendable (_ serial: String, _ method: DockCommand.Method, _ data: JSONValue, _ requestedBy: String,
-                                           _ bid: String?) async throws -> DockCommandResult
-        public var isUp: @Sendable () -> Bool
-        public var send: Send
-
-        public init(isUp: @escaping @Sendable () -> Bool, send: @escaping Send) {
-            self.isUp = isUp
-            self.send = send
-        }
-
-        /// Through the dock service: up while connected with every subscription acknowledged
-        /// (without them no reply comes back).
-        public static func docks(_ docks: DockService) -> DockPath {
-            DockPath(isUp: { docks.client.status.ready }) { serial, method, data, by, bid in
-                try await docks.command(serial: serial, method: method, data: data, requestedBy: by, bid: bid)
-            }
-        }
-    }
-
-    public struct Failure: Error, CustomStringConvertible {
-        public enum Kind: Sendable { case notFound, conflict, invalid }
-        public var kind: Kind
-        public var description: String
-        public var field: String?
-        init(_ kind: Kind, _ description: String, field: String? = nil) {
-            self.kind = kind
-            self.description = description
-            self.field = field
-        }
-    }
+    public typealias Failure = DispatchError
 
     public let settings: Settings
-    public let routeFiles = RouteFiles()
-    let store: FleetStore
+    let store: any FleetStorage
     let sink: any RecordSink
-    let docks: DockService
-    let dockPath: DockPath
-    let profiles: DockProfiles
+    /// The docks: the link's state, flights handed over, commands.
+    public let docks: any DockFleet
     let rules: MaintenanceRules
     let logger: Logger
     let now: @Sendable () -> Timestamp
@@ -121,16 +74,13 @@ public final class SortieService: Service, Sendable {
     /// Re-plans are coalesced: at most one a minute, with every reason since the last.
     static let replanSpacingMilliseconds: Int64 = 60_000
 
-    /// `dockPath`: how commands reach the docks (default: through `docks`). `now`: the clock every
-    /// decision reads (ticks, slots, re-plan spacing).
-    public init(settings: Settings, store: FleetStore, sink: any RecordSink, docks: DockService, profiles: DockProfiles,
-                rules: MaintenanceRules, logger: Logger, dockPath: DockPath? = nil, now: @escaping @Sendable () -> Timestamp = { .now() }) {
+    /// `now`: the clock every decision reads (ticks, slots, re-plan spacing).
+    public init(settings: Settings, store: any FleetStorage, sink: any RecordSink, docks: any DockFleet,
+                rules: MaintenanceRules, logger: Logger, now: @escaping @Sendable () -> Timestamp = { .now() }) {
         self.settings = settings
         self.store = store
         self.sink = sink
         self.docks = docks
-        self.dockPath = dockPath ?? .docks(docks)
-        self.profiles = profiles
         self.rules = rules
         self.logger = logger
         self.now = now
@@ -207,7 +157,7 @@ public final class SortieService: Service, Sendable {
 
     /// The dock link now, noting when it goes down and comes back (logged once each).
     func dockLink() -> SortieTiming.Link {
-        let up = dockPath.isUp()
+        let up = docks.isUp
         let t = now()
         enum Change { case none, down, back(Timestamp, Int) }
         let (link, change) = tally.withLock { c -> (SortieTiming.Link, Change) in
@@ -288,7 +238,7 @@ public final class SortieService: Service, Sendable {
             await prepare(&s)
         case .execute:
             guard dockLink().up else { return await hold(&s) }
-            let result = await command(s, .flighttaskExecute, ["flight_id": .string(s.id)])
+            let result = await command(s, .launch)
             if Task.isCancelled { return }
             // Not sent, or no answer, because the link went down meanwhile: the sortie waits.
             if !result.succeeded, !dockLink().up { return await hold(&s) }
@@ -337,38 +287,35 @@ public final class SortieService: Service, Sendable {
     /// Builds the route file, serves it, and gives the dock the task with its execute time.
     private func prepare(_ s: inout SortieRecord) async {
         guard dockLink().up else { return await hold(&s) }
-        let file: (bytes: [UInt8], md5: String)
-        do { file = try routeFile(for: s, droneModel: try await droneModel(s.drone)) } catch {
+        let prepared: PreparedFlight
+        do {
+            prepared = try await docks.prepareFlight(try await preparation(of: s))
+        } catch {
             s.move(to: .failed, at: now(), "route file not built: \(error)")
             await save(s)
             return
         }
-        let name = routeFiles.add(file.bytes, fingerprint: file.md5, flight: s.id)
-        let url = routeFilesURL + name
-        docks.registerRoute(flightID: s.id, url: url, fingerprint: file.md5)
-        let rth = min(1_500, max(20, (s.route.points.map(\.altitudeMetres).max() ?? 100) + 20))
-        let data: JSONValue = .object([
-            "flight_id": .string(s.id), "task_type": .number(1), "wayline_type": .number(0),
-            "execute_time": .number(Double(s.start.milliseconds)),
-            "file": .object(["url": .string(url), "fingerprint": .string(file.md5)]),
-            "rth_altitude": .number(rth.rounded()), "out_of_control_action": .number(0),
-            "exit_wayline_when_rc_lost": .number(1), "wayline_precision_type": .number(1),
-        ])
-        let result = await command(s, .flighttaskPrepare, data)
         if Task.isCancelled { return }
+        let result = prepared.outcome
         if result.succeeded {
-            s.move(to: .prepared, at: now(), "dock has the route (\(file.bytes.count) bytes, md5 \(file.md5)) for \(s.start.iso8601)")
+            s.move(to: .prepared, at: now(), "dock has the route (\(prepared.routeBytes) bytes, md5 \(prepared.fingerprint)) for \(s.start.iso8601)")
             tally.withLock { $0.prepared += 1 }
         } else if !dockLink().up {
             // Not sent, or no answer, because the link went down meanwhile: the sortie waits.
-            routeFiles.remove(flight: s.id)
+            docks.forgetFlight(s.id)
             return await hold(&s)
         } else {
-            routeFiles.remove(flight: s.id)
+            docks.forgetFlight(s.id)
             s.move(to: .failed, at: now(), "prepare refused: " + Self.describe(result))
             rest(s.drone, reason: "dock \(s.dock) did not take sortie \(s.id): \(Self.describe(result))")
         }
         await save(s)
+    }
+
+    /// What the dock needs to fly `s`.
+    func preparation(of s: SortieRecord) async throws -> FlightPreparation {
+        FlightPreparation(flightID: s.id, dock: s.dock, drone: s.drone, droneModel: try await droneModel(s.drone), start: s.start,
+                          route: s.route, routeBaseURL: routeFilesURL)
     }
 
     private func finish(_ s: inout SortieRecord, _ state: SortieState, _ why: String) async {
@@ -394,7 +341,7 @@ public final class SortieService: Service, Sendable {
         records.append(.sortie(s))
         tally.withLock { if state == .failed { $0.failed += 1 } else { $0.finished += 1 } }
         await save(records)
-        routeFiles.remove(flight: s.id)
+        docks.forgetFlight(s.id)
         logger.info("sortie ended", metadata: ["sortie": "\(s.id)", "drone": "\(s.drone)", "state": "\(state.rawValue)", "detail": "\(detail)"])
     }
 
@@ -403,7 +350,7 @@ public final class SortieService: Service, Sendable {
         let registry = try await store.registry()
         let cells = registry.cells.filter { s.cells.contains($0.id) }
         guard let dock = registry.docks.first(where: { $0.serial == s.dock }),
-              let capabilities = profiles.profile(forModel: dock.model)?.capabilities else {
+              let capabilities = docks.capabilities(forModel: dock.model) else {
             throw Failure(.invalid, "no dock profile for \(s.dock)")
         }
         return try SortieCoverage.records(cells: cells, track: track, camera: capabilities.camera, takeOffAltitude: dock.altitudeMetres,
@@ -412,21 +359,11 @@ public final class SortieService: Service, Sendable {
 
     // MARK: Commands
 
-    func command(_ s: SortieRecord, _ method: DockCommand.Method, _ data: [String: JSONValue], by: String = "scheduler") async -> DockCommandResult {
-        await command(s, method, .object(data), by: by)
+    func command(_ s: SortieRecord, _ action: DockAction, by: String = "scheduler") async -> DockCommandOutcome {
+        await docks.command(action, serial: s.dock, flightID: s.id, requestedBy: by)
     }
 
-    func command(_ s: SortieRecord, _ method: DockCommand.Method, _ data: JSONValue, by: String = "scheduler") async -> DockCommandResult {
-        do {
-            return try await dockPath.send(s.dock, method, data, by, s.id)
-        } catch {
-            let record = CommandRecord(id: UUID().uuidString.lowercased(), unit: s.dock, method: method.rawValue, data: nil, requestedBy: by,
-                                       requestedAt: now(), outcome: .failed, resultText: "\(error)", completedAt: now())
-            return DockCommandResult(record: record, attempts: 0)
-        }
-    }
-
-    static func describe(_ r: DockCommandResult) -> String {
+    static func describe(_ r: DockCommandOutcome) -> String {
         var text = r.record.outcome.rawValue
         if let code = r.record.resultCode { text += " \(code)" }
         if let t = r.record.resultText { text += ": \(t)" }
@@ -473,9 +410,10 @@ public final class SortieService: Service, Sendable {
     func restoreRouteFiles() async {
         guard let open = try? await store.sorties(states: [.prepared, .executing, .paused]) else { return }
         for s in open {
-            guard let model = try? await droneModel(s.drone), let file = try? routeFile(for: s, droneModel: model) else { continue }
-            let name = routeFiles.add(file.bytes, fingerprint: file.md5, flight: s.id)
-            docks.registerRoute(flightID: s.id, url: routeFilesURL + name, fingerprint: file.md5)
+            guard let flight = try? await preparation(of: s) else { continue }
+            do { try docks.restoreFlight(flight) } catch {
+                logger.warning("route file not served again", metadata: ["sortie": "\(s.id)", "error": "\(error)"])
+            }
         }
     }
 }

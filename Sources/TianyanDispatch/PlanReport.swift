@@ -1,8 +1,6 @@
 import CoveragePlanner
-import DockLink
 import Foundation
 import TianyanModel
-import TianyanStore
 
 /// `tianyan plan`: the schedule input from the store and the profiles, and the schedule as text,
 /// JSON, CSV or one iCalendar file per pilot.
@@ -39,12 +37,12 @@ public enum PlanReport {
     /// The input for `days` days from `start`: registry, dock capabilities by model, drones that
     /// are grounded or due, and when each cell was last covered (cells never covered are due at
     /// the start).
-    public static func input(store: FleetStore, profiles: DockProfiles, rules: MaintenanceRules, start: Timestamp, days: Int,
+    public static func input(store: any FleetStorage, capabilities forModel: (String) -> DockProfile.Capabilities?, rules: MaintenanceRules, start: Timestamp, days: Int,
                              forecast: WeatherForecast, borrowing: Bool, flyingHours: FlyingHours = FlyingHours()) async throws -> ScheduleInput {
         let registry = try await store.registry()
         guard !registry.cells.isEmpty else { throw Failure(description: "the registry has no grid cells; import a fleet first (tianyan fleet import DIR)") }
         var capabilities: [String: DockProfile.Capabilities] = [:]
-        for p in profiles.profiles { for model in p.dockModels { capabilities[model] = p.capabilities } }
+        for model in Set(registry.docks.map(\.model)) { capabilities[model] = forModel(model) }
         let statuses = try await MaintenanceReport.statuses(store: store, rules: rules, now: start)
         var options = ScheduleOptions()
         options.allowBorrowing = borrowing

@@ -1,19 +1,13 @@
 import Foundation
 import TianyanModel
-import TianyanStore
 
 /// `tianyan maintenance`: what is due, what is grounded, with the figures behind it.
 public enum MaintenanceReport {
     /// Why a maintenance action was not recorded: the unit is unknown, or it is in the wrong state.
-    public struct Failure: Error, CustomStringConvertible {
-        public enum Kind: Sendable { case unknownUnit, conflict }
-        public var kind: Kind
-        public var message: String
-        public var description: String { message }
-    }
+    public typealias Failure = DispatchError
 
     /// Every registered drone and dock, plus any unregistered device that reported telemetry.
-    public static func statuses(store: FleetStore, rules: MaintenanceRules, now: Timestamp) async throws -> [MaintenanceStatus] {
+    public static func statuses(store: any FleetStorage, rules: MaintenanceRules, now: Timestamp) async throws -> [MaintenanceStatus] {
         let registry = try await store.registry()
         let health = Dictionary(try await store.deviceHealth().map { ($0.unit, $0) }) { a, _ in a }
         let log = try await store.maintenanceLog()
@@ -84,16 +78,16 @@ public enum MaintenanceReport {
 
     /// Grounds, ungrounds or records a service, with an audit line, through `sink` (the running
     /// writer in the controller); returns once both are committed.
-    public static func record(_ kind: MaintenanceAction.Kind, unit: String, by: String, note: String?, store: FleetStore,
+    public static func record(_ kind: MaintenanceAction.Kind, unit: String, by: String, note: String?, store: any FleetStorage,
                               sink: any RecordSink, rules: MaintenanceRules, now: Timestamp) async throws -> MaintenanceStatus {
         let registry = try await store.registry()
         let health = try await store.deviceHealth().first { $0.unit == unit }
         let known = registry.drones.contains { $0.serial == unit } || registry.docks.contains { $0.serial == unit } || health != nil
-        guard known else { throw Failure(kind: .unknownUnit, message: "\(unit) is not a registered drone or dock; `tianyan units` lists them") }
+        guard known else { throw Failure(.notFound, "\(unit) is not a registered drone or dock; `tianyan units` lists them") }
         let log = try await store.maintenanceLog(unit: unit)
         let current = MaintenanceStatus.evaluate(unit: unit, kind: .drone, model: nil, health: health, log: log, rules: rules, now: now)
-        if kind == .ground, current.grounded != nil { throw Failure(kind: .conflict, message: "\(unit) is already grounded since \(current.grounded!.time.iso8601)") }
-        if kind == .unground, current.grounded == nil { throw Failure(kind: .conflict, message: "\(unit) is not grounded") }
+        if kind == .ground, current.grounded != nil { throw Failure(.conflict, "\(unit) is already grounded since \(current.grounded!.time.iso8601)") }
+        if kind == .unground, current.grounded == nil { throw Failure(.conflict, "\(unit) is not grounded") }
         let action = MaintenanceAction(unit: unit, time: now, kind: kind, by: by, note: note, flightSeconds: health?.flightSeconds)
         let ticket = sink.submit([.maintenance(action),
                                   .audit(AuditEntry(time: now, actor: by, action: "maintenance.\(kind.rawValue)", target: unit,

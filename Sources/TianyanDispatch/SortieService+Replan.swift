@@ -3,7 +3,6 @@ import Foundation
 import Logging
 import Synchronization
 import TianyanModel
-import TianyanStore
 
 /// Re-planning after something happened (a sortie failed, flew in part or was canceled; a dock
 /// refused or did not answer): the planner's `replan` keeps every planned sortie the change does
@@ -33,7 +32,7 @@ extension SortieService {
         let slot: Int64 = 300_000
         let earliest = min(t, previousRecords.map(\.start).min() ?? t)
         let start = Timestamp(milliseconds: earliest.milliseconds / slot * slot)
-        var input = try await PlanReport.input(store: store, profiles: profiles, rules: rules, start: start, days: settings.planDays,
+        var input = try await PlanReport.input(store: store, capabilities: docks.capabilities(forModel:), rules: rules, start: start, days: settings.planDays,
                                                forecast: tally.withLock { $0.lastForecast } ?? .fair(from: start, days: settings.planDays + 1),
                                                borrowing: settings.borrowing,
                                                flyingHours: settings.flyingHours)

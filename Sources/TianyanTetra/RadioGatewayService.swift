@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import RadioLink
 import SerialPorts
@@ -253,7 +254,7 @@ public final class RadioGatewayService: Service, Sendable {
     private func reportPeriodically() async {
         while !Task.isCancelled {
             do { try await Task.sleep(for: .seconds(60)) } catch { return }
-            let s = status
+            let s = pei
             let c = s.counters
             logger.info("radio gateway", metadata: [
                 "gateway.connected": "\(s.connected)", "gateway.ready": "\(s.ready)", "gateway.bytes_in": "\(c.bytesIn)",
@@ -267,36 +268,51 @@ public final class RadioGatewayService: Service, Sendable {
 
     // MARK: Pages
 
-    public enum PageError: Error, CustomStringConvertible {
-        case refused(String)
-        public var description: String {
-            switch self {
-            case .refused(let why): why
-            }
-        }
-    }
-
     /// Queues a page; returns it in state `queued` (or throws with a reason a dispatcher can read).
     /// The text goes out hex-encoded in one SDS; it is never sent twice.
-    public func page(_ text: String, to destination: String, target: Page.Target, requestedBy: String) throws(PageError) -> Page {
-        try submit(text: text, status: nil, to: destination, target: target, requestedBy: requestedBy)
+    public func page(_ text: String, to destination: String, target: Page.Target, requestedBy: String) throws(DispatchError) -> Page {
+        try submit(text: text, status: nil, to: destination, target: target, requestedBy: requestedBy, field: "text")
     }
 
     /// Queues a status callout (a status SDS, e.g. "return to base") as the profile allows.
-    public func sendStatus(_ value: UInt16, to destination: String, target: Page.Target, requestedBy: String) throws(PageError) -> Page {
+    public func sendStatus(_ value: UInt16, to destination: String, target: Page.Target, requestedBy: String) throws(DispatchError) -> Page {
         guard settings.statusCallouts else {
-            throw .refused("gateway \(name) (profile \(settings.profileName)) does not allow status callouts")
+            throw .invalid("gateway \(name) (profile \(settings.profileName)) does not allow status callouts", field: "status")
         }
         let label = settings.statuses[value]?.label ?? PEIEngine.statusText(value)
-        return try submit(text: label, status: value, to: destination, target: target, requestedBy: requestedBy)
+        return try submit(text: label, status: value, to: destination, target: target, requestedBy: requestedBy, field: "status")
     }
 
-    private func submit(text: String, status: UInt16?, to destination: String, target: Page.Target, requestedBy: String) throws(PageError) -> Page {
+    /// A status callout named as a dispatcher types it: a value (`32772`, `0x8004`) or a meaning or
+    /// label of the gateway's profile (`en_route`, `On scene`). The emergency status is never sent.
+    public func sendStatus(_ status: String, to destination: String, target: Page.Target, requestedBy: String) throws(DispatchError) -> Page {
+        try sendStatus(try Self.statusValue(status, in: settings.statuses), to: destination, target: target, requestedBy: requestedBy)
+    }
+
+    static func statusValue(_ text: String, in table: [UInt16: RadioStatusMeaning]) throws(DispatchError) -> UInt16 {
+        let t = text.trimmingCharacters(in: .whitespaces)
+        let value: UInt16?
+        if t.lowercased().hasPrefix("0x") { value = UInt16(t.dropFirst(2), radix: 16) } else if let n = UInt16(t) { value = n } else {
+            value = table.values.first { $0.meaning.rawValue == t.lowercased() || $0.label.lowercased() == t.lowercased() }?.value
+        }
+        let known = table.values.filter { $0.meaning != .emergency }.sorted { $0.value < $1.value }
+            .map { "\(PEIEngine.statusText($0.value)) \($0.meaning.rawValue) (\($0.label))" }.joined(separator: ", ")
+        guard let value else {
+            throw .invalid("\"\(text)\" is not a status value or a status of the gateway's profile; known: \(known)", field: "status")
+        }
+        guard value != 0, table[value]?.meaning != .emergency else {
+            throw .invalid("the emergency status is sent by radios, never by a dispatcher", field: "status")
+        }
+        return value
+    }
+
+    private func submit(text: String, status: UInt16?, to destination: String, target: Page.Target, requestedBy: String,
+                        field: String) throws(DispatchError) -> Page {
         if target == .talkgroup, !settings.groupPaging {
-            throw .refused("gateway \(name) (profile \(settings.profileName)) does not allow group paging")
+            throw .invalid("gateway \(name) (profile \(settings.profileName)) does not allow group paging", field: field)
         }
         let now = Timestamp.now()
-        var result: Result<(page: Page, engineID: Int), PageError> = .failure(.refused("not queued"))
+        var result: Result<(page: Page, engineID: Int), DispatchError> = .failure(.invalid("not queued", field: field))
         process(at: now) { engine in
             do throws(RadioLinkError) {
                 let (record, actions) = try Self.enqueue(&engine, text: text, status: status, to: destination, at: now)
@@ -306,7 +322,7 @@ public final class RadioGatewayService: Service, Sendable {
                 result = .success((page, record.id))
                 return actions
             } catch {
-                result = .failure(.refused(error.message))
+                result = .failure(.invalid(error.message, field: field))
                 return []
             }
         } update: { s in
@@ -367,7 +383,8 @@ public final class RadioGatewayService: Service, Sendable {
 
     public var counters: Counters { state.withLock { $0.counters } }
 
-    public var status: Status {
+    /// The PEI gateway's own status (the port's `status` is this in neutral terms).
+    public var pei: Status {
         state.withLock { s in
             Status(name: name, url: settings.url.description, profile: settings.profileName, connected: s.connected,
                    ready: s.connected && s.engine.isReady, ownIdentity: s.engine.ownIdentity?.issi, since: s.since,

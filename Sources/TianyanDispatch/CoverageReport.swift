@@ -1,6 +1,5 @@
 import Foundation
 import TianyanModel
-import TianyanStore
 
 /// `tianyan coverage` and `GET /api/v1/coverage`: every cell's staleness (time since it last
 /// counted as covered), when it is due, and what is overdue.
@@ -35,7 +34,7 @@ public enum CoverageReport {
         public var worstStalenessDays: Double?
     }
 
-    public static func cells(store: FleetStore, now: Timestamp) async throws -> [Cell] {
+    public static func cells(store: any FleetStorage, now: Timestamp) async throws -> [Cell] {
         let registry = try await store.registry()
         let coverage = Dictionary(try await store.coverage().map { ($0.cell, $0) }, uniquingKeysWith: { a, _ in a })
         var next: [String: SortieRecord] = [:]

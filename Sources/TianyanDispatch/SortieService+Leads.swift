@@ -1,10 +1,8 @@
 import CoveragePlanner
-import DockLink
 import Foundation
 import Logging
 import Synchronization
 import TianyanModel
-import TianyanStore
 
 /// Planning, and what a lead does with sorties: pause, resume, cancel, an urgent sortie.
 extension SortieService {
@@ -26,7 +24,7 @@ extension SortieService {
         // Room to prepare and launch before the first take-off.
         let start = Timestamp(milliseconds: ((t.milliseconds + Int64(settings.timing.executeLeadSeconds * 1_000) + 60_000) / slot + 1) * slot)
         let weather = forecast(from: start, days: settings.planDays)
-        var input = try await PlanReport.input(store: store, profiles: profiles, rules: rules, start: start, days: settings.planDays,
+        var input = try await PlanReport.input(store: store, capabilities: docks.capabilities(forModel:), rules: rules, start: start, days: settings.planDays,
                                                forecast: weather, borrowing: settings.borrowing, flyingHours: settings.flyingHours)
         let existing = try await store.sorties(from: t, states: Set(SortieState.allCases.filter { !$0.isFinal }))
         let kept = existing.filter { $0.state != .planned || $0.urgent }
@@ -202,11 +200,11 @@ extension SortieService {
         try await act(id, by: by, action: "pause") { (s: inout SortieRecord) async throws in
             switch s.state {
             case .executing:
-                let r = await self.command(s, .flighttaskPause, .object([:]), by: by)
+                let r = await self.command(s, .pauseFlight, by: by)
                 guard r.succeeded else { throw Failure(.conflict, "the dock refused to pause: " + Self.describe(r)) }
                 s.move(to: .paused, at: self.now(), "paused by \(by)")
             case .prepared:
-                let r = await self.command(s, .flighttaskUndo, .object(["flight_ids": .array([.string(s.id)])]), by: by)
+                let r = await self.command(s, .withdraw, by: by)
                 guard r.succeeded else { throw Failure(.conflict, "the dock refused to withdraw the task: " + Self.describe(r)) }
                 s.move(to: .held, at: self.now(), "held by \(by); task withdrawn from the dock")
             case .planned:
@@ -222,7 +220,7 @@ extension SortieService {
         try await act(id, by: by, action: "resume") { (s: inout SortieRecord) async throws in
             switch s.state {
             case .paused:
-                let r = await self.command(s, .flighttaskRecovery, .object([:]), by: by)
+                let r = await self.command(s, .resumeFlight, by: by)
                 guard r.succeeded else { throw Failure(.conflict, "the dock refused to resume: " + Self.describe(r)) }
                 s.move(to: .executing, at: self.now(), "resumed by \(by)")
             case .held:
@@ -242,11 +240,11 @@ extension SortieService {
             case .planned, .held:
                 s.move(to: .canceled, at: self.now(), why)
             case .prepared:
-                let r = await self.command(s, .flighttaskUndo, .object(["flight_ids": .array([.string(s.id)])]), by: by)
+                let r = await self.command(s, .withdraw, by: by)
                 guard r.succeeded else { throw Failure(.conflict, "the dock refused to withdraw the task: " + Self.describe(r)) }
                 s.move(to: .canceled, at: self.now(), why + "; task withdrawn from the dock")
             case .executing, .paused:
-                let r = await self.command(s, .returnHome, .object([:]), by: by)
+                let r = await self.command(s, .returnHome, by: by)
                 guard r.succeeded else { throw Failure(.conflict, "the dock refused to return home: " + Self.describe(r)) }
                 s.move(to: s.state, at: self.now(), why + "; recalled, returning to the dock")
             default:
@@ -272,7 +270,7 @@ extension SortieService {
         await save([.sortie(s), .audit(AuditEntry(time: now(), actor: by, action: "sortie.\(action)", target: id, outcome: "ok",
                                                     detail: s.history.last?.detail))])
         // A task withdrawn before take-off: its route file is not fetched any more.
-        if s.state.isFinal { routeFiles.remove(flight: s.id) }
+        if s.state.isFinal { docks.forgetFlight(s.id) }
         wake.yield()
         if s.state == .canceled, !s.urgent { replanAfter(s) }
         return s
@@ -316,7 +314,7 @@ extension SortieService {
                 refusals.append("\(drone.serial): \(reason)")
                 continue
             }
-            guard let capabilities = profiles.profile(forModel: dock.model)?.capabilities,
+            guard let capabilities = docks.capabilities(forModel: dock.model),
                   let planner = try? SurveyPlanner(capabilities: capabilities) else { continue }
             let plans = cells.compactMap { try? planner.plan(cell: $0, dock: dock) }
             guard plans.count == cells.count, plans.allSatisfy({ !$0.sorties.isEmpty }) else {
@@ -345,7 +343,7 @@ extension SortieService {
         }
         let formation = choice.drone.formation
         let pilot = choice.pilot
-        let capabilities = profiles.profile(forModel: choice.dock.model)!.capabilities
+        let capabilities = docks.capabilities(forModel: choice.dock.model)!
         let speeds = ((try? SurveyPlanner(capabilities: capabilities).surveySpeedMetresPerSecond) ?? 10, capabilities.cruiseSpeedMetresPerSecond)
         var records: [SortieRecord] = []
         var at = start

@@ -1,10 +1,8 @@
 import Foundation
 import Logging
-import RadioLink
 import ServiceLifecycle
 import Synchronization
 import TianyanModel
-import TianyanStore
 
 /// Dispatch tasks: created by a dispatcher, dispatched by paging units through the radio network,
 /// moved by the units' status messages (or by hand), watched against their SLA deadlines, and
@@ -29,12 +27,6 @@ public actor TaskService: Service {
 
         public init() {}
 
-        public init(configuration c: TianyanConfiguration) {
-            rules = TaskRules(contactSeconds: Double(c.taskContactMinutes) * 60, onSiteSeconds: Double(c.taskOnSiteMinutes) * 60)
-            roadSpeedKmh = c.taskRoadSpeedKmh
-            droneSpeedMetresPerSecond = c.taskDroneSpeedMetresPerSecond
-            positionMaxAgeSeconds = Double(c.taskPositionMaxAgeMinutes) * 60
-        }
 
         /// Estimated seconds for a unit of `kind` to cover `metres` (straight line).
         public func travelSeconds(_ metres: Double, kind: UnitKind) -> Double {
@@ -42,17 +34,7 @@ public actor TaskService: Service {
         }
     }
 
-    public struct Failure: Error, CustomStringConvertible, Sendable {
-        public enum Kind: Sendable { case notFound, conflict, invalid, unavailable }
-        public var kind: Kind
-        public var description: String
-        public var field: String?
-        init(_ kind: Kind, _ description: String, field: String? = nil) {
-            self.kind = kind
-            self.description = description
-            self.field = field
-        }
-    }
+    public typealias Failure = DispatchError
 
     /// What a new task says.
     public struct NewTask: Sendable {
@@ -91,7 +73,7 @@ public actor TaskService: Service {
     }
 
     public nonisolated let settings: Settings
-    let store: FleetStore
+    let store: any FleetStorage
     let sink: any RecordSink
     let radios: RadioNetwork
     let logger: Logger
@@ -104,7 +86,7 @@ public actor TaskService: Service {
     private var loaded = false
     private var lastID: Int64 = 0
 
-    public init(settings: Settings = Settings(), store: FleetStore, sink: any RecordSink, radios: RadioNetwork, inbox: TaskInbox = TaskInbox(),
+    public init(settings: Settings = Settings(), store: any FleetStorage, sink: any RecordSink, radios: RadioNetwork, inbox: TaskInbox = TaskInbox(),
                 logger: Logger, now: @escaping @Sendable () -> Timestamp = { .now() }) {
         self.settings = settings
         self.store = store
@@ -499,7 +481,11 @@ public actor TaskService: Service {
 
     /// The page a dispatched unit gets, fitted into one SDS: `TK-… [URGENT] title @lat,lon`; the
     /// title is shortened when the whole does not fit.
-    public static func pageText(_ task: DispatchTask, maximumBits: Int = SDSCodec.defaultMaximumBits) -> String {
+    /// The longest page that fits every network's one message: a TETRA SDS carries 668 bits of
+    /// user data (RadioLink's `SDSCodec.defaultMaximumBits`), the tightest of the gateways.
+    public static let defaultPageBits = 668
+
+    public static func pageText(_ task: DispatchTask, maximumBits: Int = defaultPageBits) -> String {
         let prefix = task.id + (task.priority == .urgent || task.priority == .high ? " \(task.priority.rawValue.uppercased())" : "")
         let suffix = String(format: " @%.5f,%.5f", task.location.latitude, task.location.longitude)
         let title = task.title.replacingOccurrences(of: "\n", with: " ")

@@ -1,7 +1,6 @@
-import CCrypt
 import Foundation
+import Synchronization
 import TianyanModel
-import TianyanStore
 
 /// Who may do what through the API.
 public enum Role: String, CaseIterable, Sendable, Codable {
@@ -33,49 +32,16 @@ public struct UserError: Error, CustomStringConvertible {
     public init(_ description: String) { self.description = description }
 }
 
-/// Password hashing with libxcrypt's yescrypt (`$y$…`), the hash Debian uses for /etc/shadow.
-public enum PasswordHash {
-    public static func make(_ password: String) throws(UserError) -> String {
-        var salt = [CChar](repeating: 0, count: Int(CRYPT_GENSALT_OUTPUT_SIZE))
-        // nil random bytes: libxcrypt reads them from the kernel (getrandom).
-        guard crypt_gensalt_rn("$y$", 0, nil, 0, &salt, Int32(salt.count)) != nil else {
-            throw UserError("cannot make a password salt: \(String(cString: strerror(errno)))")
-        }
-        guard let hash = run(password, setting: String(cString: salt)), hash.hasPrefix("$y$") else {
-            throw UserError("cannot hash the password")
-        }
-        return hash
-    }
-
-    /// True when `password` matches `hash` (compared in constant time).
-    public static func verify(_ password: String, against hash: String) -> Bool {
-        guard let computed = run(password, setting: hash) else { return false }
-        let a = Array(computed.utf8), b = Array(hash.utf8)
-        guard a.count == b.count else { return false }
-        var diff: UInt8 = 0
-        for i in 0..<a.count { diff |= a[i] ^ b[i] }
-        return diff == 0
-    }
-
-    private static func run(_ password: String, setting: String) -> String? {
-        let data = UnsafeMutablePointer<crypt_data>.allocate(capacity: 1)
-        defer {
-            // The work area held the password: wipe it.
-            memset(data, 0, MemoryLayout<crypt_data>.size)
-            data.deallocate()
-        }
-        memset(data, 0, MemoryLayout<crypt_data>.size)
-        guard let out = crypt_r(password, setting, data) else { return nil }
-        let text = String(cString: out)
-        return text.hasPrefix("*") ? nil : text
-    }
-}
-
-/// Users on the controller's database: validation, hashing, authentication.
+/// Users on the store: validation, hashing (through the hasher the controller gives),
+/// authentication.
 public struct UserDirectory: Sendable {
-    public let store: UserStore
+    public let store: any UserAccountStore
+    public let hasher: any PasswordHasher
 
-    public init(database: TianyanDatabase) { store = UserStore(database: database) }
+    public init(store: any UserAccountStore, hasher: any PasswordHasher) {
+        self.store = store
+        self.hasher = hasher
+    }
 
     public static func validate(name: String) throws(UserError) {
         guard (1...40).contains(name.count), name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }) else {
@@ -90,12 +56,12 @@ public struct UserDirectory: Sendable {
     public func add(name: String, role: Role, password: String, by actor: String = "cli") async throws {
         try Self.validate(name: name)
         try Self.validate(password: password)
-        try await store.add(name: name, role: role.rawValue, passwordHash: try PasswordHash.make(password), by: actor)
+        try await store.addUser(name: name, role: role.rawValue, passwordHash: try hasher.hash(password), by: actor)
     }
 
     public func setPassword(name: String, password: String, by actor: String = "cli") async throws {
         try Self.validate(password: password)
-        try await store.setPasswordHash(name: name, passwordHash: try PasswordHash.make(password), by: actor)
+        try await store.setPasswordHash(name: name, passwordHash: try hasher.hash(password), by: actor)
     }
 
     /// Disables (`true`) or enables a user; false when it already was so. A disabled user
@@ -106,7 +72,7 @@ public struct UserDirectory: Sendable {
     }
 
     public func list() async throws -> [User] {
-        try await store.all().map { User(name: $0.name, role: Role(rawValue: $0.role) ?? .viewer, created: $0.created, disabled: $0.disabled) }
+        try await store.users().map { User(name: $0.name, role: Role(rawValue: $0.role) ?? .viewer, created: $0.created, disabled: $0.disabled) }
     }
 
     /// What a login attempt comes to.
@@ -129,10 +95,10 @@ public struct UserDirectory: Sendable {
     public func check(name: String, password: String) async throws -> Authentication {
         guard let row = try await store.user(named: name) else {
             // Same work as a real check, so that timing does not tell which names exist.
-            _ = PasswordHash.verify(password, against: Self.decoyHash)
+            _ = hasher.verify(password, against: decoyHash)
             return .refused
         }
-        guard PasswordHash.verify(password, against: row.passwordHash) else { return .refused }
+        guard hasher.verify(password, against: row.passwordHash) else { return .refused }
         guard !row.disabled else { return .disabled(row.name) }
         return .user(User(name: row.name, role: Role(rawValue: row.role) ?? .viewer, created: row.created, disabled: false),
                      fingerprint: Self.fingerprint(row.passwordHash))
@@ -142,7 +108,7 @@ public struct UserDirectory: Sendable {
     /// when the password does); the server ends sessions whose user changed under them.
     public func credentialStates() async throws -> [String: (disabled: Bool, fingerprint: Int)] {
         var out: [String: (disabled: Bool, fingerprint: Int)] = [:]
-        for row in try await store.all() { out[row.name] = (row.disabled, Self.fingerprint(row.passwordHash)) }
+        for row in try await store.users() { out[row.name] = (row.disabled, Self.fingerprint(row.passwordHash)) }
         return out
     }
 
@@ -153,5 +119,19 @@ public struct UserDirectory: Sendable {
         return h.finalize()
     }
 
-    private static let decoyHash = (try? PasswordHash.make("decoy-password-never-used")) ?? "$y$j9T$decoy"
+    /// A hash of the hasher's own kind, checked when the name is unknown.
+    private var decoyHash: String { DecoyHashes.hash(for: hasher) }
+}
+
+/// One decoy hash per hasher type, made once (hashing is slow on purpose).
+enum DecoyHashes {
+    private static let made = Mutex<[ObjectIdentifier: String]>([:])
+
+    static func hash(for hasher: any PasswordHasher) -> String {
+        let key = ObjectIdentifier(type(of: hasher))
+        if let h = made.withLock({ $0[key] }) { return h }
+        let h = (try? hasher.hash("decoy-password-never-used")) ?? "$y$j9T$decoy"
+        made.withLock { $0[key] = h }
+        return h
+    }
 }

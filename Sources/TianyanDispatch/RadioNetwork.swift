@@ -1,0 +1,85 @@
+import Foundation
+import TianyanModel
+
+/// Every configured radio gateway, and paging across them.
+public final class RadioNetwork: Sendable {
+    public typealias Failure = DispatchError
+
+    public let gateways: [any RadioGateway]
+    public let directory: RadioDirectory
+    private let sink: any RecordSink
+
+    public init(gateways: [any RadioGateway], directory: RadioDirectory, sink: any RecordSink) {
+        self.gateways = gateways
+        self.directory = directory
+        self.sink = sink
+    }
+
+    /// Queues a page through `gateway` (by name) or the first gateway that is ready (else the first
+    /// one: it goes out when the line comes up). Every request, refused or not, is audited.
+    public func page(_ text: String, to destination: String, requestedBy: String, gateway: String? = nil) throws(Failure) -> Page {
+        try audited(action: "page", destination: destination, requestedBy: requestedBy, what: String(text.prefix(200))) { () throws(Failure) in
+            guard !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+                throw DispatchError.invalid("the page text is empty", field: "text")
+            }
+            let chosen = try choose(gateway)
+            let (to, target) = try directory.resolve(destination, dialable: chosen.isValidAddress)
+            return try chosen.page(text, to: to, target: target, requestedBy: requestedBy)
+        }
+    }
+
+    /// Queues a status callout: `status` is a value (`32772`, `0x8004`) or a meaning or label of the
+    /// gateway's profile (`en_route`, `On scene`). The emergency status is never sent.
+    public func sendStatus(_ status: String, to destination: String, requestedBy: String, gateway: String? = nil) throws(Failure) -> Page {
+        try audited(action: "status callout", destination: destination, requestedBy: requestedBy, what: status) { () throws(Failure) in
+            let chosen = try choose(gateway)
+            let (to, target) = try directory.resolve(destination, dialable: chosen.isValidAddress)
+            return try chosen.sendStatus(status, to: to, target: target, requestedBy: requestedBy)
+        }
+    }
+
+    private func choose(_ gateway: String?) throws(Failure) -> any RadioGateway {
+        if let gateway {
+            guard let g = gateways.first(where: { $0.name == gateway }) else {
+                throw .invalid("no gateway named \"\(gateway)\"; configured: \(gateways.map(\.name).joined(separator: ", "))", field: "gateway")
+            }
+            return g
+        }
+        guard let g = gateways.first(where: { $0.status.ready }) ?? gateways.first else {
+            throw .unavailable("no radio gateway is configured; start the controller with --gateway NAME=URL")
+        }
+        return g
+    }
+
+    /// Runs `body` and writes an audit line whatever the outcome.
+    private func audited(action: String, destination: String, requestedBy: String, what: String,
+                         _ body: () throws(Failure) -> Page) throws(Failure) -> Page {
+        let now = Timestamp.now()
+        guard !requestedBy.isEmpty else {
+            sink.submit([.audit(AuditEntry(time: now, actor: "unknown", action: action, target: String(destination.prefix(40)),
+                                           outcome: "refused", detail: "no requester"))])
+            throw .invalid("say who is paging", field: "requested_by")
+        }
+        do {
+            let page = try body()
+            sink.submit([.audit(AuditEntry(time: now, actor: requestedBy, action: action, target: page.destination, outcome: "queued",
+                                           detail: "\(page.id) via \(page.gateway): \(what)"))])
+            return page
+        } catch {
+            sink.submit([.audit(AuditEntry(time: now, actor: requestedBy, action: action, target: String(destination.prefix(40)),
+                                           outcome: "refused", detail: error.detail))])
+            throw error
+        }
+    }
+
+    /// A recent page held by a gateway (older ones are in the store).
+    public func page(id: String) -> Page? {
+        for g in gateways { if let p = g.page(id: id) { return p } }
+        return nil
+    }
+
+    public var statuses: [RadioGatewayStatus] { gateways.map(\.status) }
+
+    /// Every gateway's samples, for `/metrics`.
+    public var metrics: [Metric] { gateways.flatMap(\.metrics) }
+}
