@@ -268,7 +268,7 @@ let package = Package(
         // Dispatch on the ports' fakes: no broker, no pty, no file.
         .testTarget(
             name: "TianyanDispatchTests",
-            dependencies: ["TianyanDispatch", "TianyanModel", "TianyanTesting", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["CoveragePlanner", "TianyanDispatch", "TianyanModel", "TianyanTesting", .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(name: "TianyanModelTests", dependencies: ["TianyanModel", "TianyanTesting"]),
         .testTarget(name: "CoveragePlannerTests", dependencies: ["CoveragePlanner", "TianyanModel", "TianyanTesting"]),

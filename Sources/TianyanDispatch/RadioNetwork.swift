@@ -22,9 +22,8 @@ public final class RadioNetwork: Sendable {
             guard !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
                 throw DispatchError.invalid("the page text is empty", field: "text")
             }
-            let chosen = try choose(gateway)
-            let (to, target) = try directory.resolve(destination, dialable: chosen.isValidAddress)
-            return try chosen.page(text, to: to, target: target, requestedBy: requestedBy)
+            let (to, target) = try directory.resolve(destination, dialable: dialable)
+            return try choose(gateway).page(text, to: to, target: target, requestedBy: requestedBy)
         }
     }
 
@@ -32,10 +31,15 @@ public final class RadioNetwork: Sendable {
     /// gateway's profile (`en_route`, `On scene`). The emergency status is never sent.
     public func sendStatus(_ status: String, to destination: String, requestedBy: String, gateway: String? = nil) throws(Failure) -> Page {
         try audited(action: "status callout", destination: destination, requestedBy: requestedBy, what: status) { () throws(Failure) in
-            let chosen = try choose(gateway)
-            let (to, target) = try directory.resolve(destination, dialable: chosen.isValidAddress)
-            return try chosen.sendStatus(status, to: to, target: target, requestedBy: requestedBy)
+            let (to, target) = try directory.resolve(destination, dialable: dialable)
+            return try choose(gateway).sendStatus(status, to: to, target: target, requestedBy: requestedBy)
         }
+    }
+
+    /// An address one of the gateways can dial (any digits when none is configured: the refusal
+    /// is then that no gateway is configured).
+    private func dialable(_ text: String) -> Bool {
+        gateways.isEmpty ? RadioDirectory.isDigits(text) : gateways.contains { $0.isValidAddress(text) }
     }
 
     private func choose(_ gateway: String?) throws(Failure) -> any RadioGateway {

@@ -8,6 +8,9 @@ import Logging
 import ServiceLifecycle
 import Testing
 import TianyanApp
+import TianyanDJI
+import TianyanDispatch
+import TianyanTetra
 import TianyanModel
 import TianyanServer
 import TianyanStore
@@ -50,16 +53,16 @@ struct BadInputAPITests {
         let radios = try controller.makeRadioNetwork(registry: registry, sink: writer)
         var settings = SortieService.Settings(routeFilesURL: "http://127.0.0.1:9/files/routes/")
         settings.flyingHours = FlyingHours(startHour: 0, endHour: 24)
-        let sorties = SortieService(settings: settings, store: store, sink: writer, docks: docks, profiles: profiles,
+        let sorties = SortieService(settings: settings, store: store, sink: writer, docks: docks,
                                     rules: MaintenanceRules(), logger: logger)
-        let routeFile = sorties.routeFiles.add(Array("PK-route".utf8), fingerprint: String(repeating: "ab", count: 16))
+        let routeFile = docks.routeFiles.add(Array("PK-route".utf8), fingerprint: String(repeating: "ab", count: 16))
         let users = UserDirectory(database: database)
         for role in Role.allCases { try await users.add(name: "u-\(role.rawValue)", role: role, password: password) }
         var parts = Controller.Parts(database: database, store: store, docks: docks, radios: radios, writer: writer, sorties: sorties,
                                      live: LiveFeed(logger: logger))
         // The dispatch task routes answer 503 without their service: give them one.
         parts.tasks = TaskService(store: store, sink: writer, radios: radios, logger: logger)
-        return Fixture(dir: dir, parts: parts, routes: APIServer.build(parts: parts).routes, routeFile: routeFile, writerTask: writerTask)
+        return Fixture(dir: dir, parts: parts, routes: APIServer.build(parts: parts.services).routes, routeFile: routeFile, writerTask: writerTask)
     }
 
     static func login(_ client: some TestClientProtocol, _ role: Role) async throws -> HTTPFields {
@@ -107,7 +110,7 @@ struct BadInputAPITests {
     func everyMutatingRoute() async throws {
         let f = try await Self.fixture()
         defer { f.writerTask.cancel(); f.dir.remove() }
-        let app = Application(router: APIServer.router(parts: f.parts))
+        let app = Application(router: APIServer.router(parts: f.parts.services))
         let mutatingRoutes = f.routes.filter { Self.mutating.contains(Self.request($0).0) }
         #expect(mutatingRoutes.count >= 10, "the router's mutating routes: \(mutatingRoutes)")
         try await app.test(.router) { client in
@@ -161,7 +164,7 @@ struct BadInputAPITests {
     func everyRouteWithGarbageParameters() async throws {
         let f = try await Self.fixture()
         defer { f.writerTask.cancel(); f.dir.remove() }
-        let app = Application(router: APIServer.router(parts: f.parts))
+        let app = Application(router: APIServer.router(parts: f.parts.services))
         try await app.test(.router) { client in
             let admin = try await Self.login(client, .admin)
             var failures: [String] = []
@@ -193,7 +196,7 @@ struct BadInputAPITests {
     func routeFileTraversal() async throws {
         let f = try await Self.fixture()
         defer { f.writerTask.cancel(); f.dir.remove() }
-        let app = Application(router: APIServer.router(parts: f.parts))
+        let app = Application(router: APIServer.router(parts: f.parts.services))
         try await app.test(.router) { client in
             try await client.execute(uri: "/files/routes/\(f.routeFile)", method: .get) { r in
                 #expect(r.status == .ok)

@@ -2,6 +2,9 @@ import Foundation
 import RadioLink
 import Testing
 import TianyanApp
+import TianyanDJI
+import TianyanDispatch
+import TianyanTetra
 import TianyanModel
 import TianyanStore
 import TianyanTesting
@@ -74,7 +77,7 @@ struct GatewayFaultTests {
                     pages.append(page.id)
                     try await waitUntil("the AT+CMGS in flight", timeout: .seconds(20)) { rig.radio.submissions.count == submitted + 1 }
                     let connections = rig.radio.connections
-                    let connects = rig.service.status.counters.connects
+                    let connects = rig.service.pei.counters.connects
                     let cutAt = ContinuousClock.now
                     switch fault {
                     case .ptyClosed, .tcpDrop:
@@ -90,7 +93,7 @@ struct GatewayFaultTests {
                     // The controller's own reconnect (not the radio's new line) and its init done:
                     // what the radio sends before then goes to a line nobody has opened yet.
                     try await waitUntil("the gateway to reconnect and be ready again", timeout: .seconds(30)) {
-                        rig.service.status.counters.connects > connects && rig.service.status.ready
+                        rig.service.pei.counters.connects > connects && rig.service.status.ready
                     }
                     recoveries.append(Self.seconds(ContinuousClock.now - cutAt))
                     try await waitUntil("the page in flight to fail", timeout: .seconds(30)) { rig.network.page(id: page.id)?.state == .failed }
@@ -125,7 +128,7 @@ struct GatewayFaultTests {
                 #expect(page.state == .failed, "\(page.history)")
             }
             if fault == .garbage {
-                let status = rig.service.status
+                let status = rig.service.pei
                 #expect(status.overlongLines >= 1 && status.counters.unhandledLines + UInt64(status.orphanedSDSHeaders) >= 1,
                         "garbage is counted: \(status.counters)")
                 #expect(status.connected && status.ready)

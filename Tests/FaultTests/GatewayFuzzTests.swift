@@ -3,6 +3,9 @@ import MosquittoClient
 import RadioLink
 import Testing
 import TianyanApp
+import TianyanDJI
+import TianyanDispatch
+import TianyanTetra
 import TianyanModel
 import TianyanTesting
 

@@ -6,6 +6,9 @@ import Logging
 import ServiceLifecycle
 import Testing
 import TianyanApp
+import TianyanDJI
+import TianyanDispatch
+import TianyanTetra
 import TianyanModel
 import TianyanServer
 import TianyanStore
@@ -74,7 +77,7 @@ struct StorageFaultTests {
         func positionRows() async throws -> Int { try await store.counts()["positions"] ?? -1 }
 
         func health() async throws -> (status: Int, body: [String: Any]) {
-            let app = Application(router: APIServer.router(parts: parts))
+            let app = Application(router: APIServer.router(parts: parts.services))
             return try await app.test(.router) { client in
                 try await client.execute(uri: "/healthz", method: .get) { r in
                     (Int(r.status.code), (try? JSONSerialization.jsonObject(with: Data(r.body.readableBytesView))) as? [String: Any] ?? [:])
@@ -83,7 +86,7 @@ struct StorageFaultTests {
         }
 
         func metrics() async throws -> String {
-            let app = Application(router: APIServer.router(parts: parts))
+            let app = Application(router: APIServer.router(parts: parts.services))
             return try await app.test(.router) { client in
                 try await client.execute(uri: "/metrics", method: .get) { r in String(buffer: r.body) }
             }

@@ -2,6 +2,9 @@ import Foundation
 import Testing
 import MosquittoClient
 import TianyanApp
+import TianyanDJI
+import TianyanDispatch
+import TianyanTetra
 import TianyanModel
 import TianyanStore
 import TianyanTesting

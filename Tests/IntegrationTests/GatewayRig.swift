@@ -5,6 +5,9 @@ import SerialPorts
 import ServiceLifecycle
 import Synchronization
 import TianyanApp
+import TianyanDJI
+import TianyanDispatch
+import TianyanTetra
 import TianyanModel
 import TianyanStore
 import TianyanTesting

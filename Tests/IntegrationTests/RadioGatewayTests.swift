@@ -6,6 +6,9 @@ import ServiceLifecycle
 import Synchronization
 import Testing
 import TianyanApp
+import TianyanDJI
+import TianyanDispatch
+import TianyanTetra
 import TianyanModel
 import TianyanStore
 import TianyanTesting
@@ -28,7 +31,7 @@ struct RadioGatewayTests {
         let rig = try await GatewayRig { kind == "pty" ? .pty(link: $0.file("pei")) : .tcp }
         do {
             try await rig.waitReady()
-            #expect(rig.service.status.ownIdentity == "2000999")
+            #expect(rig.service.pei.ownIdentity == "2000999")
             let commands = rig.radio.commands
             for expected in ["ATZ", "ATE0", "AT+CSCS=8859-1", "AT+CTSP=2,0,0", "AT+CNUMF?"] {
                 #expect(commands.contains(expected), "init command \(expected) not sent; got \(commands)")
@@ -258,7 +261,7 @@ struct RadioGatewayTests {
             try await rig.waitForRecord("the status after the garbage") {
                 if case .radioMessage(let m) = $0 { m.unit == "2100010" && m.status == 0x8004 } else { false }
             }
-            let status = rig.service.status
+            let status = rig.service.pei
             #expect(status.ready && status.connected)
             #expect(status.overlongLines >= 1, "the 100 KB line is counted")
             #expect(status.counters.unhandledLines + UInt64(status.orphanedSDSHeaders) >= 1, "garbage is counted: \(status.counters)")

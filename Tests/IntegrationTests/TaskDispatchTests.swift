@@ -3,6 +3,9 @@ import Logging
 import ServiceLifecycle
 import Testing
 import TianyanApp
+import TianyanDJI
+import TianyanDispatch
+import TianyanTetra
 import TianyanModel
 import TianyanStore
 import TianyanTesting
@@ -33,9 +36,10 @@ struct TaskDispatchTests {
         try await store.replaceRegistry(registry)
         let writer = StoreWriter(database: database, configuration: .init(batchSize: 1000, maxDelay: .milliseconds(5)), logger: logger)
         let inbox = TaskInbox()
-        let radios = try controller.makeRadioNetwork(registry: registry, sink: writer, observer: inbox.observe)
+        let gateways = try controller.makeGateways(registry: registry, sink: writer, observer: inbox.observe)
+        let radios = RadioNetwork(gateways: gateways, directory: RadioDirectory(registry: registry), sink: writer)
         let tasks = TaskService(settings: .init(configuration: config), store: store, sink: writer, radios: radios, inbox: inbox, logger: logger)
-        let group = ServiceGroup(services: [writer, tasks] + radios.gateways.map { $0 as any Service }, logger: logger)
+        let group = ServiceGroup(services: [writer, tasks] + gateways.map { $0 as any Service }, logger: logger)
         let running = Task { try await group.run() }
         defer { running.cancel() }
         do {

@@ -4,6 +4,9 @@ import TianyanModel
 import TianyanStore
 import TianyanTesting
 @testable import TianyanApp
+import TianyanDJI
+@testable import TianyanDispatch
+import TianyanTetra
 
 @Suite struct ConfigurationTests {
     @Test func optionBeatsEnvironmentBeatsFileBeatsDefault() throws {

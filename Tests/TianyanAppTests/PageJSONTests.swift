@@ -1,6 +1,9 @@
 import Foundation
 import Testing
 import TianyanApp
+import TianyanDJI
+@testable import TianyanDispatch
+import TianyanTetra
 import TianyanModel
 
 /// A page as the API and the live feed show it: the states are the same text as before they were typed.

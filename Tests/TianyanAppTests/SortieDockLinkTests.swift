@@ -5,6 +5,9 @@ import Logging
 import Synchronization
 import Testing
 @testable import TianyanApp
+import TianyanDJI
+@testable import TianyanDispatch
+import TianyanTetra
 import TianyanModel
 import TianyanStore
 import TianyanTesting
@@ -255,8 +258,8 @@ final class FakeDockLink: Sendable {
     /// Commands that reached a dock (sent while the link was up).
     var sent: [(method: String, bid: String?, dock: String)] { state.withLock { $0.sent } }
 
-    var path: SortieService.DockPath {
-        SortieService.DockPath(isUp: { self.state.withLock { $0.up } }) { serial, method, _, by, bid in
+    var path: DockService.CommandPath {
+        DockService.CommandPath(isUp: { self.state.withLock { $0.up } }) { serial, method, _, by, bid in
             let (up, refused) = self.state.withLock { s -> (Bool, Bool) in
                 if s.up { s.sent.append((method.rawValue, bid, serial)) }
                 return (s.up, method == .flighttaskPrepare && (s.refused.contains(bid ?? "") || s.refusingDocks.contains(serial)))

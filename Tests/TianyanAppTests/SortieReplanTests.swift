@@ -4,6 +4,9 @@ import Foundation
 import Logging
 import Testing
 @testable import TianyanApp
+import TianyanDJI
+@testable import TianyanDispatch
+import TianyanTetra
 import TianyanModel
 import TianyanStore
 import TianyanTesting
@@ -16,7 +19,7 @@ struct SortieReplanTests {
     /// The scheduler service on a fresh SQLite file with the sample fleet, flying around the clock,
     /// with its store writer running (cancel the task at the end). No broker: nothing reaches a dock,
     /// unless `dockPath` stands in for it. `clock`: the service's clock (default the real one).
-    static func scheduler(in dir: TemporaryDirectory, dockPath: SortieService.DockPath? = nil, logger: Logger? = nil,
+    static func scheduler(in dir: TemporaryDirectory, dockPath: DockService.CommandPath? = nil, logger: Logger? = nil,
                           clock: TestClock? = nil,
                           _ adjust: (inout TianyanConfiguration) -> Void = { _ in }) async throws
         -> (FleetStore, StoreWriter, Task<Void, any Error>, SortieService) {
@@ -35,11 +38,11 @@ struct SortieReplanTests {
         let running = Task { try await writer.run() }
         let profiles = try controller.loadDockProfiles()
         let docks = try DockService(configuration: config, profiles: profiles, registry: registry, openAlarms: [], sink: writer,
-                                    logger: Logger(label: "test"))
+                                    logger: Logger(label: "test"), commandPath: dockPath)
         var now: @Sendable () -> Timestamp = { Timestamp.now() }
         if let clock { now = clock.reading }
-        let service = SortieService(settings: .init(configuration: config), store: store, sink: writer, docks: docks, profiles: profiles,
-                                    rules: config.maintenance, logger: logger ?? Logger(label: "test"), dockPath: dockPath, now: now)
+        let service = SortieService(settings: .init(configuration: config), store: store, sink: writer, docks: docks,
+                                    rules: config.maintenance, logger: logger ?? Logger(label: "test"), now: now)
         return (store, writer, running, service)
     }
 

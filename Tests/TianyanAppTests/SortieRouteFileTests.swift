@@ -1,6 +1,9 @@
 import Foundation
 import Testing
 @testable import TianyanApp
+import TianyanDJI
+@testable import TianyanDispatch
+import TianyanTetra
 import TianyanModel
 import TianyanStore
 import TianyanTesting
@@ -44,8 +47,8 @@ struct SortieRouteFileTests {
 
         // The restart: the file is back, under the flight.
         await service.restoreRouteFiles()
-        let name = try #require(service.routeFiles.name(forFlight: s.id), "the restored sortie has its file")
-        #expect(service.routeFiles.file(named: name)?.starts(with: Array("PK".utf8)) == true, "a KMZ (zip) is served as \(name)")
+        let name = try #require((service.docks as! DockService).routeFiles.name(forFlight: s.id), "the restored sortie has its file")
+        #expect((service.docks as! DockService).routeFiles.file(named: name)?.starts(with: Array("PK".utf8)) == true, "a KMZ (zip) is served as \(name)")
 
         // The dock reports the task done: the sortie ends and its file goes.
         clock.advance(seconds: 60)
@@ -54,8 +57,8 @@ struct SortieRouteFileTests {
         await service.tick()
         let after = try #require(try await store.sortie(id: s.id))
         #expect(after.state == .done, "\(after.history.map { "\($0.state): \($0.detail ?? "")" })")
-        #expect(service.routeFiles.name(forFlight: s.id) == nil)
-        #expect(service.routeFiles.file(named: name) == nil, "the finished sortie's file is no longer served")
+        #expect((service.docks as! DockService).routeFiles.name(forFlight: s.id) == nil)
+        #expect((service.docks as! DockService).routeFiles.file(named: name) == nil, "the finished sortie's file is no longer served")
     }
 
     @Test("a prepared sortie a lead cancels has its route file removed")
@@ -72,10 +75,10 @@ struct SortieRouteFileTests {
         writer.submit([.sortie(s)])
         try await writer.flush()
         await service.restoreRouteFiles()
-        let name = try #require(service.routeFiles.name(forFlight: s.id))
+        let name = try #require((service.docks as! DockService).routeFiles.name(forFlight: s.id))
         let canceled = try await service.cancel(s.id, by: "lead.li", note: "test")
         #expect(canceled.state == .canceled)
         #expect(try await store.sortie(id: s.id)?.state == .canceled)
-        #expect(service.routeFiles.file(named: name) == nil, "a withdrawn task's file is no longer served")
+        #expect((service.docks as! DockService).routeFiles.file(named: name) == nil, "a withdrawn task's file is no longer served")
     }
 }

@@ -1,5 +1,8 @@
 import Testing
 import TianyanApp
+import TianyanDJI
+@testable import TianyanDispatch
+import TianyanTetra
 import TianyanModel
 
 /// When a sortie becomes a dock command, and what the dock's progress does to it.

@@ -3,6 +3,9 @@ import Logging
 import Synchronization
 import Testing
 import TianyanApp
+import TianyanDJI
+@testable import TianyanDispatch
+import TianyanTetra
 import TianyanModel
 import TianyanStore
 import TianyanTesting

@@ -7,6 +7,9 @@ import Logging
 import ServiceLifecycle
 import Testing
 import TianyanApp
+import TianyanDJI
+import TianyanDispatch
+import TianyanTetra
 import TianyanModel
 import TianyanServer
 import TianyanStore
@@ -70,7 +73,7 @@ struct APIRoutesTests {
     func badRequests() async throws {
         let f = try await Self.fixture(gateways: ["g1=tcp://127.0.0.1:1"])
         defer { f.dir.remove() }
-        let app = Application(router: APIServer.router(parts: f.parts))
+        let app = Application(router: APIServer.router(parts: f.parts.services))
         try await app.test(.router) { client in
             let auth = try await Self.login(client)
             try await client.execute(uri: "/api/v1/pages", method: .post, headers: auth, body: ByteBuffer(string: "not json")) { r in
@@ -133,7 +136,7 @@ struct APIRoutesTests {
     func queuedPageAndHealth() async throws {
         let f = try await Self.fixture(gateways: ["g1=tcp://127.0.0.1:1"])
         defer { f.dir.remove() }
-        let app = Application(router: APIServer.router(parts: f.parts))
+        let app = Application(router: APIServer.router(parts: f.parts.services))
         try await app.test(.router) { client in
             let auth = try await Self.login(client)
             var id = ""
@@ -165,7 +168,7 @@ struct APIRoutesTests {
     func noGateway() async throws {
         let f = try await Self.fixture()
         defer { f.dir.remove() }
-        let app = Application(router: APIServer.router(parts: f.parts))
+        let app = Application(router: APIServer.router(parts: f.parts.services))
         try await app.test(.router) { client in
             let auth = try await Self.login(client)
             try await client.execute(uri: "/api/v1/pages", method: .post, headers: auth, body: ByteBuffer(string: #"{"to": "2100001", "text": "x"}"#)) { r in
@@ -179,7 +182,7 @@ struct APIRoutesTests {
     func openAPIMatchesTheRoutes() async throws {
         let f = try await Self.fixture(gateways: ["g1=tcp://127.0.0.1:1"])
         defer { f.dir.remove() }
-        let (router, routes) = APIServer.build(parts: f.parts)
+        let (router, routes) = APIServer.build(parts: f.parts.services)
         let app = Application(router: router)
         try await app.test(.router) { client in
             let auth = try await Self.login(client)
@@ -210,7 +213,7 @@ struct APIRoutesTests {
     func metrics() async throws {
         let f = try await Self.fixture(gateways: ["g1=tcp://127.0.0.1:1"])
         defer { f.dir.remove() }
-        let app = Application(router: APIServer.router(parts: f.parts))
+        let app = Application(router: APIServer.router(parts: f.parts.services))
         try await app.test(.router) { client in
             let auth = try await Self.login(client)
             try await client.execute(uri: "/metrics", method: .get) { r in
@@ -228,7 +231,7 @@ struct APIRoutesTests {
     func sessionsAndRoles() async throws {
         let f = try await Self.fixture(gateways: ["g1=tcp://127.0.0.1:1"])
         defer { f.dir.remove() }
-        let app = Application(router: APIServer.router(parts: f.parts))
+        let app = Application(router: APIServer.router(parts: f.parts.services))
         try await app.test(.router) { client in
             let page = ByteBuffer(string: #"{"to": "2100001", "text": "x"}"#)
             try await client.execute(uri: "/api/v1/pages", method: .post, body: page) { r in
@@ -282,7 +285,7 @@ struct APIRoutesTests {
         defer { running.cancel() }
         var parts = f.parts
         parts.writer = writer
-        try await Application(router: APIServer.router(parts: parts)).test(.router) { client in
+        try await Application(router: APIServer.router(parts: parts.services)).test(.router) { client in
             let auth = try await Self.login(client)
             writer.submit([.alarm(Alarm(id: "emergency-2100003-9", unit: "2100003", time: .now(), kind: "emergency", severity: .emergency,
                                         code: "status-0", text: "Emergency from CM-0003"))])
@@ -308,7 +311,7 @@ struct APIRoutesTests {
         await group.triggerGracefulShutdown()
         _ = try? await running.value
 
-        let app = Application(router: APIServer.router(parts: f.parts))
+        let app = Application(router: APIServer.router(parts: f.parts.services))
         try await app.test(.router) { client in
             let auth = try await Self.login(client)
             let viewer = try await Self.login(client, "view")

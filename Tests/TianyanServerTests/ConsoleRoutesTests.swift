@@ -4,6 +4,9 @@ import Hummingbird
 import HummingbirdTesting
 import Testing
 import TianyanApp
+import TianyanDJI
+import TianyanDispatch
+import TianyanTetra
 import TianyanModel
 import TianyanServer
 import TianyanStore
@@ -17,7 +20,7 @@ struct ConsoleRoutesTests {
     func consoleFiles() async throws {
         let f = try await APIRoutesTests.fixture()
         defer { f.dir.remove() }
-        let app = Application(router: APIServer.router(parts: f.parts))
+        let app = Application(router: APIServer.router(parts: f.parts.services))
         try await app.test(.router) { client in
             try await client.execute(uri: "/", method: .get) { r in
                 #expect(r.status == .ok)
@@ -61,14 +64,14 @@ struct ConsoleRoutesTests {
         let allow = HTTPField.Name("Access-Control-Allow-Origin")!
         let origin = HTTPField.Name("Origin")!
         // Not configured: nothing for anyone.
-        try await Application(router: APIServer.router(parts: f.parts)).test(.router) { client in
+        try await Application(router: APIServer.router(parts: f.parts.services)).test(.router) { client in
             try await client.execute(uri: "/api/v1/console", method: .get, headers: [origin: "https://ops.example.cn"]) { r in
                 #expect(r.headers[allow] == nil)
             }
         }
         var parts = f.parts
         parts.configuration.corsOrigins = ["https://ops.example.cn"]
-        try await Application(router: APIServer.router(parts: parts)).test(.router) { client in
+        try await Application(router: APIServer.router(parts: parts.services)).test(.router) { client in
             try await client.execute(uri: "/api/v1/units", method: .options,
                                      headers: [origin: "https://ops.example.cn", HTTPField.Name("Access-Control-Request-Method")!: "GET"]) { r in
                 #expect(r.status == .noContent && r.headers[allow] == "https://ops.example.cn")
@@ -118,7 +121,7 @@ struct ConsoleRoutesTests {
         try await writer.waitUntilCommitted(writer.submit(records))
         var parts = f.parts
         parts.writer = writer
-        let app = Application(router: APIServer.router(parts: parts))
+        let app = Application(router: APIServer.router(parts: parts.services))
         try await app.test(.router) { client in
             let auth = try await APIRoutesTests.login(client, "view")
             try await client.execute(uri: "/api/v1/units/\(drone)/health", method: .get, headers: auth) { r in

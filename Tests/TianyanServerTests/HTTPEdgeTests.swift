@@ -10,6 +10,9 @@ import NIOPosix
 import Synchronization
 import Testing
 import TianyanApp
+import TianyanDJI
+import TianyanDispatch
+import TianyanTetra
 import TianyanModel
 @testable import TianyanServer
 import TianyanStore
@@ -173,10 +176,10 @@ struct HTTPEdgeTests {
             var settings = SortieService.Settings(routeFilesURL: "http://127.0.0.1:9/files/routes/")
             settings.flyingHours = FlyingHours(startHour: 0, endHour: 24)
             parts.sorties = SortieService(settings: settings, store: f.parts.store, sink: writer, docks: f.parts.docks,
-                                          profiles: try SortieRoutesTests.profiles(), rules: MaintenanceRules(), logger: Logger(label: "test.sorties"))
+                                          rules: MaintenanceRules(), logger: Logger(label: "test.sorties"))
         }
         let served = parts
-        let app = APIServer.application(parts: served, host: "127.0.0.1", port: 0, logger: Logger(label: "test.edge"))
+        let app = APIServer.application(parts: served.services, host: "127.0.0.1", port: 0, logger: Logger(label: "test.edge"))
         try await app.test(.live) { client in
             try await body(Harness(port: try #require(client.port), parts: served))
         }

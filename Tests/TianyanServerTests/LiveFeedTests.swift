@@ -9,6 +9,9 @@ import NIOWebSocket
 import Synchronization
 import Testing
 import TianyanApp
+import TianyanDJI
+import TianyanDispatch
+import TianyanTetra
 import TianyanModel
 import TianyanServer
 import TianyanStore
@@ -50,7 +53,7 @@ struct LiveFeedTests {
         var parts = f.parts
         parts.live = feed
         let tee = RecordTee(writer: CountingSink(), feed: feed)
-        let app = APIServer.application(parts: parts, host: "127.0.0.1", port: 0, logger: Logger(label: "test.live.http"))
+        let app = APIServer.application(parts: parts.services, host: "127.0.0.1", port: 0, logger: Logger(label: "test.live.http"))
         try await app.test(.live) { client in
             let auth = try await APIRoutesTests.login(client, "view")
             let token = String(auth[.authorization]?.dropFirst("Bearer ".count) ?? "")

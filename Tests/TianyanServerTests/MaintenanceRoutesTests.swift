@@ -5,6 +5,9 @@ import HummingbirdTesting
 import Logging
 import Testing
 import TianyanApp
+import TianyanDJI
+import TianyanDispatch
+import TianyanTetra
 import TianyanModel
 import TianyanServer
 import TianyanStore
@@ -26,7 +29,7 @@ struct MaintenanceRoutesTests {
         parts.writer = writer
         let sample = FleetSample.make()
         let drone = sample.drones[0].serial
-        let app = Application(router: APIServer.router(parts: parts))
+        let app = Application(router: APIServer.router(parts: parts.services))
         try await app.test(.router) { client in
             let maint = try await APIRoutesTests.login(client, "maint")
             let viewer = try await APIRoutesTests.login(client, "view")
@@ -118,7 +121,7 @@ struct MaintenanceRoutesTests {
         let drone = FleetSample.make().drones[0].serial
         let reason = ByteBuffer(string: #"{"reason": "gimbal fault"}"#)
         // The fixture's writer does not run: a refusal's audit line is committed all the same.
-        try await Application(router: APIServer.router(parts: f.parts)).test(.router) { client in
+        try await Application(router: APIServer.router(parts: f.parts.services)).test(.router) { client in
             let viewer = try await APIRoutesTests.login(client, "view")
             try await client.execute(uri: "/api/v1/maintenance/\(drone)/ground", method: .post, headers: viewer, body: reason) { r in
                 #expect(r.status == .forbidden)
@@ -133,7 +136,7 @@ struct MaintenanceRoutesTests {
         defer { running.cancel() }
         var parts = f.parts
         parts.writer = writer
-        try await Application(router: APIServer.router(parts: parts)).test(.router) { client in
+        try await Application(router: APIServer.router(parts: parts.services)).test(.router) { client in
             let maint = try await APIRoutesTests.login(client, "maint")
             let steps: [(String, ByteBuffer?)] = [("ground", reason), ("unground", nil), ("serviced", ByteBuffer(string: #"{"note": "new gimbal"}"#))]
             for (kind, body) in steps {

@@ -9,6 +9,9 @@ import NIOWebSocket
 import Synchronization
 import Testing
 import TianyanApp
+import TianyanDJI
+import TianyanDispatch
+import TianyanTetra
 import TianyanModel
 import TianyanServer
 import TianyanStore
@@ -91,7 +94,7 @@ struct SessionEndTests {
         parts.configuration.sessionSeconds = sessionSeconds
         let log = CapturedLog()
         let served = parts
-        let app = APIServer.application(parts: served, host: "127.0.0.1", port: 0, logger: log.logger)
+        let app = APIServer.application(parts: served.services, host: "127.0.0.1", port: 0, logger: log.logger)
         try await app.test(.live) { client in
             try await body(Harness(port: try #require(client.port), client: client, parts: served, log: log))
         }

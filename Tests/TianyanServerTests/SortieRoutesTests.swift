@@ -7,6 +7,9 @@ import CoveragePlanner
 import DockLink
 import Testing
 import TianyanApp
+import TianyanDJI
+import TianyanDispatch
+import TianyanTetra
 import TianyanModel
 import TianyanServer
 import TianyanStore
@@ -27,11 +30,10 @@ struct SortieRoutesTests {
         var settings = SortieService.Settings(routeFilesURL: "http://127.0.0.1:9/files/routes/")
         settings.flyingHours = FlyingHours(startHour: 0, endHour: 24)
         let service = SortieService(settings: settings, store: f.parts.store, sink: writer, docks: f.parts.docks,
-                                    profiles: try Self.profiles(),
                                     rules: MaintenanceRules(), logger: Logger(label: "test.sorties"))
         var parts = f.parts
         parts.sorties = service
-        let app = Application(router: APIServer.router(parts: parts))
+        let app = Application(router: APIServer.router(parts: parts.services))
         try await app.test(.router) { client in
             let lead = try await APIRoutesTests.login(client, "lead")
             let viewer = try await APIRoutesTests.login(client, "view")
@@ -83,7 +85,7 @@ struct SortieRoutesTests {
                 #expect(APIRoutesTests.error(r.body).field == "state")
             }
 
-            let name = service.routeFiles.add(Array("PK-test".utf8), fingerprint: String(repeating: "ab", count: 16))
+            let name = f.parts.docks.routeFiles.add(Array("PK-test".utf8), fingerprint: String(repeating: "ab", count: 16))
             try await client.execute(uri: "/files/routes/\(name)", method: .get) { r in
                 #expect(r.status == .ok)
                 #expect(String(buffer: r.body) == "PK-test")

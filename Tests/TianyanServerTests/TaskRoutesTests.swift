@@ -7,6 +7,9 @@ import NIOCore
 import Synchronization
 import Testing
 import TianyanApp
+import TianyanDJI
+import TianyanDispatch
+import TianyanTetra
 import TianyanModel
 import TianyanServer
 import TianyanStore
@@ -63,7 +66,7 @@ struct TaskRoutesTests {
     func lifecycle() async throws {
         let f = try await Self.fixture()
         defer { f.close() }
-        let app = Application(router: APIServer.router(parts: f.parts))
+        let app = Application(router: APIServer.router(parts: f.parts.services))
         try await app.test(.router) { client in
             try await client.execute(uri: "/api/v1/tasks", method: .get) { r in #expect(r.status == .unauthorized) }
             let viewer = try await APIRoutesTests.login(client, "view")
@@ -219,7 +222,7 @@ struct TaskRoutesTests {
             .position(Position(unit: "2100001", time: now.adding(seconds: -30), latitude: 22.801, longitude: 113.8, source: .lip)),
             .position(Position(unit: "2100002", time: now.adding(seconds: -30), latitude: 22.81, longitude: 113.8, source: .lip)),
         ]))
-        let app = Application(router: APIServer.router(parts: f.parts))
+        let app = Application(router: APIServer.router(parts: f.parts.services))
         try await app.test(.router) { client in
             let auth = try await APIRoutesTests.login(client)
             var id = ""
@@ -285,7 +288,7 @@ struct TaskRoutesTests {
     func liveFeed() async throws {
         let f = try await Self.fixture()
         defer { f.close() }
-        let app = APIServer.application(parts: f.parts, host: "127.0.0.1", port: 0, logger: Logger(label: "test.tasks.http"))
+        let app = APIServer.application(parts: f.parts.services, host: "127.0.0.1", port: 0, logger: Logger(label: "test.tasks.http"))
         try await app.test(.live) { client in
             let auth = try await APIRoutesTests.login(client)
             let token = String(auth[.authorization]?.dropFirst("Bearer ".count) ?? "")

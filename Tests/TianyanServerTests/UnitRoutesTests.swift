@@ -5,6 +5,9 @@ import HummingbirdTesting
 import Logging
 import Testing
 import TianyanApp
+import TianyanDJI
+import TianyanDispatch
+import TianyanTetra
 import TianyanModel
 import TianyanServer
 import TianyanStore
@@ -36,7 +39,7 @@ struct UnitRoutesTests {
         var parts = f.parts
         parts.writer = writer
 
-        let app = Application(router: APIServer.router(parts: parts))
+        let app = Application(router: APIServer.router(parts: parts.services))
         try await app.test(.router) { client in
             try await client.execute(uri: "/api/v1/units", method: .get) { r in #expect(r.status == .unauthorized) }
             let auth = try await APIRoutesTests.login(client, "view")
@@ -141,7 +144,7 @@ struct UnitRoutesTests {
         records.append(.radioMessage(RadioMessage(gateway: "g1", unit: "2100002", time: base.adding(seconds: 120), kind: .text, text: "copy")))
         try await writer.waitUntilCommitted(writer.submit(records))
 
-        let app = Application(router: APIServer.router(parts: f.parts))
+        let app = Application(router: APIServer.router(parts: f.parts.services))
         try await app.test(.router) { client in
             let auth = try await APIRoutesTests.login(client, "view")
             try await client.execute(uri: "/api/v1/voice-log?talkgroup=9001&limit=2", method: .get, headers: auth) { r in
@@ -189,7 +192,7 @@ struct UnitRoutesTests {
         let f = try await APIRoutesTests.fixture()
         defer { f.dir.remove() }
         let sample = FleetSample.make()
-        let app = Application(router: APIServer.router(parts: f.parts))
+        let app = Application(router: APIServer.router(parts: f.parts.services))
         try await app.test(.router) { client in
             let auth = try await APIRoutesTests.login(client, "view")
             try await client.execute(uri: "/api/v1/registry", method: .get, headers: auth) { r in

@@ -5,6 +5,9 @@ import HummingbirdTesting
 import Logging
 import Testing
 import TianyanApp
+import TianyanDJI
+import TianyanDispatch
+import TianyanTetra
 import TianyanModel
 import TianyanServer
 import TianyanStore
@@ -23,7 +26,7 @@ struct UserRoutesTests {
         try await UserDirectory(database: f.parts.database).add(name: "root", role: .admin, password: APIRoutesTests.password)
         var parts = f.parts
         parts.writer = writer
-        let app = Application(router: APIServer.router(parts: parts))
+        let app = Application(router: APIServer.router(parts: parts.services))
         try await app.test(.router) { client in
             let admin = try await APIRoutesTests.login(client, "root")
             let viewer = try await APIRoutesTests.login(client, "view")

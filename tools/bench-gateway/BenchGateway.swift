@@ -5,6 +5,9 @@ import SerialPorts
 import ServiceLifecycle
 import Synchronization
 import TianyanApp
+import TianyanDJI
+import TianyanDispatch
+import TianyanTetra
 import TianyanModel
 import TianyanTesting
 
@@ -55,7 +58,7 @@ struct BenchGateway {
             let t0 = ContinuousClock.now
             let page = try network.page("Bench page \(i)", to: "2100001", requestedBy: "bench")
             try await waitUntil("page \(i) read", timeout: .seconds(10), poll: .microseconds(200)) {
-                network.page(id: page.id)?.state == .read && service.status.queuedCommands == 0
+                network.page(id: page.id)?.state == .read && service.pei.queuedCommands == 0
             }
             guard let first = radio.arrival(ofByte: before) else { fatalError("no arrival for page \(i)") }
             pageLatency.append(Self.ms(first - t0))

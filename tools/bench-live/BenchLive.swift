@@ -8,6 +8,9 @@ import Logging
 import ServiceLifecycle
 import Synchronization
 import TianyanApp
+import TianyanDJI
+import TianyanDispatch
+import TianyanTetra
 import TianyanModel
 import TianyanServer
 import TianyanStore
@@ -102,7 +105,7 @@ struct BenchLive {
         let parts = Controller.Parts(database: database, store: store, docks: docks, radios: radios, writer: StoreWriter(database: database),
                                      live: feed)
         let (ports, portSignal) = AsyncStream.makeStream(of: Int.self)
-        let app = APIServer.application(parts: parts, host: "127.0.0.1", port: 0, logger: logger) { portSignal.yield($0) }
+        let app = APIServer.application(parts: parts.services, host: "127.0.0.1", port: 0, logger: logger) { portSignal.yield($0) }
         let group = ServiceGroup(services: [feed, app], logger: logger)
         let serving = Task { try await group.run() }
         var portIterator = ports.makeAsyncIterator()
