@@ -7,7 +7,7 @@ let package = Package(
     products: [
         .executable(name: "tianyan", targets: ["tianyan"]),
         .library(name: "TianyanModel", targets: ["TianyanModel"]),
-        .library(name: "TianyanStore", targets: ["TianyanStore"]),
+        .library(name: "TianyanSQLite", targets: ["TianyanSQLite"]),
         .library(name: "TianyanApp", targets: ["TianyanApp"]),
         .library(name: "TianyanTesting", targets: ["TianyanTesting"]),
         .library(name: "RadioLink", targets: ["RadioLink"]),
@@ -60,7 +60,7 @@ let package = Package(
             dependencies: ["TianyanModel", .product(name: "Yams", package: "Yams")]
         ),
         .target(
-            name: "TianyanStore",
+            name: "TianyanSQLite",
             dependencies: [
                 "TianyanModel",
                 .product(name: "GRDB", package: "GRDB.swift"),
@@ -119,7 +119,7 @@ let package = Package(
                 "TianyanDispatch",
                 "TianyanModel",
                 "TianyanServer",
-                "TianyanStore",
+                "TianyanSQLite",
                 "TianyanTetra",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -167,7 +167,7 @@ let package = Package(
                 "TianyanApp", "TianyanDJI", "TianyanDispatch", "TianyanTetra",
                 "TianyanModel",
                 "TianyanServer",
-                "TianyanStore",
+                "TianyanSQLite",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -176,7 +176,7 @@ let package = Package(
             name: "bench-store",
             dependencies: [
                 "TianyanModel",
-                "TianyanStore",
+                "TianyanSQLite",
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "tools/bench-store"
@@ -185,7 +185,7 @@ let package = Package(
         .executableTarget(
             name: "bench-live",
             dependencies: [
-                "TianyanApp", "TianyanDJI", "TianyanDispatch", "TianyanTetra", "TianyanModel", "TianyanServer", "TianyanStore",
+                "TianyanApp", "TianyanDJI", "TianyanDispatch", "TianyanTetra", "TianyanModel", "TianyanServer", "TianyanSQLite",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "Logging", package: "swift-log"),
@@ -246,8 +246,7 @@ let package = Package(
         .executableTarget(
             name: "faults",
             dependencies: [
-                "MosquittoClient", "TianyanModel",
-                .product(name: "GRDB", package: "GRDB.swift"),
+                "MosquittoClient", "TianyanModel", "TianyanSQLite",
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -283,9 +282,9 @@ let package = Package(
             dependencies: ["SerialPorts", "TianyanTesting", .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(
-            name: "TianyanStoreTests",
+            name: "TianyanSQLiteTests",
             dependencies: [
-                "TianyanStore", "TianyanModel", "TianyanTesting",
+                "TianyanSQLite", "TianyanModel", "TianyanTesting",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
@@ -294,12 +293,12 @@ let package = Package(
         ),
         .testTarget(
             name: "TianyanAppTests",
-            dependencies: ["CoveragePlanner", "DockLink", "TianyanApp", "TianyanDJI", "TianyanDispatch", "TianyanTetra", "TianyanStore", "TianyanModel", "TianyanTesting", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["CoveragePlanner", "DockLink", "TianyanApp", "TianyanDJI", "TianyanDispatch", "TianyanTetra", "TianyanSQLite", "TianyanModel", "TianyanTesting", .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(
             name: "TianyanServerTests",
             dependencies: [
-                "CoveragePlanner", "DockLink", "TianyanApp", "TianyanDJI", "TianyanDispatch", "TianyanTetra", "TianyanModel", "TianyanServer", "TianyanStore", "TianyanTesting",
+                "CoveragePlanner", "DockLink", "TianyanApp", "TianyanDJI", "TianyanDispatch", "TianyanTetra", "TianyanModel", "TianyanServer", "TianyanSQLite", "TianyanTesting",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
@@ -319,7 +318,7 @@ let package = Package(
         // The web console in a real headless Chromium against `tianyan serve` (second phase of tools/test).
         .testTarget(
             name: "ConsoleTests",
-            dependencies: ["MosquittoClient", "TianyanModel", "TianyanStore", "TianyanTesting"]
+            dependencies: ["MosquittoClient", "TianyanModel", "TianyanSQLite", "TianyanTesting"]
         ),
         // Issue 7's fault scenarios 3-5, short versions (tools/faults runs the long ones). They
         // start gateways on ptys and sockets and a mosquitto: the second phase of tools/test.
@@ -327,8 +326,7 @@ let package = Package(
             name: "FaultTests",
             dependencies: [
                 "CoveragePlanner", "DockLink", "MosquittoClient", "RadioLink", "SerialPorts", "TianyanApp", "TianyanDJI", "TianyanDispatch", "TianyanTetra", "TianyanModel", "TianyanServer",
-                "TianyanStore", "TianyanTesting",
-                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+                "TianyanSQLite", "TianyanTesting",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -341,14 +339,14 @@ let package = Package(
         .testTarget(
             name: "CrashTests",
             dependencies: [
-                "faults", "DockLink", "MosquittoClient", "TianyanApp", "TianyanDJI", "TianyanDispatch", "TianyanTetra", "TianyanModel", "TianyanStore", "TianyanTesting",
+                "faults", "DockLink", "MosquittoClient", "TianyanApp", "TianyanDJI", "TianyanDispatch", "TianyanTetra", "TianyanModel", "TianyanSQLite", "TianyanTesting",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "MosquittoClient", "RadioLink", "SerialPorts", "TianyanApp", "TianyanDJI", "TianyanDispatch", "TianyanTetra", "TianyanModel", "TianyanStore", "TianyanTesting",
+                "MosquittoClient", "RadioLink", "SerialPorts", "TianyanApp", "TianyanDJI", "TianyanDispatch", "TianyanTetra", "TianyanModel", "TianyanSQLite", "TianyanTesting",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]

@@ -7,7 +7,7 @@ import ServiceLifecycle
 import TianyanDJI
 import TianyanDispatch
 import TianyanModel
-import TianyanStore
+import TianyanSQLite
 import TianyanTetra
 import UnixSignals
 

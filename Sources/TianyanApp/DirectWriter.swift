@@ -4,7 +4,7 @@ import Logging
 import MosquittoClient
 import TianyanModel
 import TianyanDJI
-import TianyanStore
+import TianyanSQLite
 
 /// `tianyan dock command`: connects to the broker as a one-shot client, sends one service to a
 /// dock, waits for its reply under the profile's timeout, and records and audits it.

@@ -1,6 +1,6 @@
 import Foundation
 import TianyanModel
-import TianyanStore
+import TianyanSQLite
 
 /// A fleet registry on disk: the CSV tables and cells.geojson in one directory.
 public enum FleetDirectory {

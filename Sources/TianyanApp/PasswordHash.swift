@@ -2,7 +2,7 @@ import CCrypt
 import Foundation
 import TianyanDispatch
 import TianyanModel
-import TianyanStore
+import TianyanSQLite
 
 /// Password hashing with libxcrypt's yescrypt (`$y$…`), the hash Debian uses for /etc/shadow.
 public enum PasswordHash {

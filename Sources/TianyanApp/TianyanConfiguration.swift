@@ -1,7 +1,7 @@
 import Foundation
 import SerialPorts
 import TianyanModel
-import TianyanStore
+import TianyanSQLite
 import Yams
 
 /// Every setting of the controller. One source of truth, read from (highest first) the command

@@ -1,6 +1,6 @@
 import Foundation
 import Synchronization
-import GRDB
+import TianyanSQLite
 import MosquittoClient
 import TianyanModel
 
@@ -241,24 +241,12 @@ final class Rig: @unchecked Sendable {
 
     // MARK: the store, read as a skeptic would
 
-    func reader() throws -> DatabaseQueue {
-        var c = Configuration()
-        c.readonly = true
-        return try DatabaseQueue(path: database, configuration: c)
-    }
-
     /// Rows the load's OSD messages became: (unit, time) pairs in the load's time range.
     func storedPositions(from: Int64, to: Int64) throws -> [(unit: String, time: Int64)] {
-        try reader().read { db in
-            var out: [(unit: String, time: Int64)] = []
-            let rows = try Row.fetchCursor(db, sql: "SELECT unit, time FROM positions WHERE time >= ? AND time < ? AND source = 'osd'",
-                                           arguments: [from, to])
-            while let row = try rows.next() { out.append((unit: row[0], time: row[1])) }
-            return out
-        }
+        try SQLiteInspection(path: database).positions(from: from, to: to, source: "osd")
     }
 
     func count(_ sql: String) -> Int {
-        (try? reader().read { db in try Int.fetchOne(db, sql: sql) ?? 0 }) ?? -1
+        SQLiteInspection(path: database).count(sql)
     }
 }

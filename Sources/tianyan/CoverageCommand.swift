@@ -3,7 +3,7 @@ import Foundation
 import TianyanApp
 import TianyanDispatch
 import TianyanModel
-import TianyanStore
+import TianyanSQLite
 
 /// `tianyan coverage`: every cell's staleness and what is overdue, from what the drones really
 /// imaged (the flown tracks and the camera footprint), not from what was planned.

@@ -6,7 +6,7 @@ import RadioLink
 import TianyanApp
 import TianyanDispatch
 import TianyanModel
-import TianyanStore
+import TianyanSQLite
 
 struct Dock: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -3,7 +3,7 @@ import Foundation
 import Logging
 import TianyanApp
 import TianyanDispatch
-import TianyanStore
+import TianyanSQLite
 
 /// Options every subcommand takes. Command line beats environment beats file beats default.
 struct GlobalOptions: ParsableArguments {

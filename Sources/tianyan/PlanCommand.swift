@@ -6,7 +6,7 @@ import Logging
 import TianyanApp
 import TianyanDispatch
 import TianyanModel
-import TianyanStore
+import TianyanSQLite
 
 /// `tianyan plan`: the coverage schedule for the coming days from the registry, the dock
 /// profiles, the maintenance state and a forecast.

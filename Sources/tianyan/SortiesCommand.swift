@@ -3,7 +3,7 @@ import Foundation
 import TianyanApp
 import TianyanDispatch
 import TianyanModel
-import TianyanStore
+import TianyanSQLite
 
 /// `tianyan sorties`: the plan the controller is flying, from the database: each sortie's state,
 /// drone, pilot, cells, times and progress.

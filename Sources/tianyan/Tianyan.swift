@@ -7,7 +7,7 @@ import TianyanDispatch
 import TianyanModel
 import ServiceLifecycle
 import TianyanServer
-import TianyanStore
+import TianyanSQLite
 
 @main
 struct Tianyan: AsyncParsableCommand {

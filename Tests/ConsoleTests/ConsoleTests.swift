@@ -2,7 +2,7 @@ import Foundation
 import MosquittoClient
 import Testing
 import TianyanModel
-import TianyanStore
+import TianyanSQLite
 import TianyanTesting
 
 /// The web console in a real headless Chromium (chromedriver's WebDriver protocol), against the

@@ -9,7 +9,7 @@ import TianyanDJI
 import TianyanDispatch
 import TianyanTetra
 import TianyanModel
-import TianyanStore
+import TianyanSQLite
 import TianyanTesting
 
 /// The short versions of the fault scenarios of issue 7: the `faults` executable (the same code

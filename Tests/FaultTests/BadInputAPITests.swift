@@ -13,7 +13,7 @@ import TianyanDispatch
 import TianyanTetra
 import TianyanModel
 import TianyanServer
-import TianyanStore
+import TianyanSQLite
 import TianyanTesting
 
 /// Scenario 5 of issue 7, the HTTP door: every route the router serves (enumerated from

@@ -9,7 +9,7 @@ import TianyanDJI
 import TianyanDispatch
 import TianyanTetra
 import TianyanModel
-import TianyanStore
+import TianyanSQLite
 import TianyanTesting
 
 /// Scenario 5 of issue 7, the MQTT door: malformed payloads and odd topics through a real

@@ -6,7 +6,7 @@ import TianyanDJI
 import TianyanDispatch
 import TianyanTetra
 import TianyanModel
-import TianyanStore
+import TianyanSQLite
 import TianyanTesting
 
 /// Scenario 3 of issue 7, short version: a gateway's line fails under traffic. Status messages

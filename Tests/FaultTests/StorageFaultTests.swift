@@ -1,5 +1,4 @@
 import Foundation
-import GRDBSQLite
 import Hummingbird
 import HummingbirdTesting
 import Logging
@@ -11,7 +10,7 @@ import TianyanDispatch
 import TianyanTetra
 import TianyanModel
 import TianyanServer
-import TianyanStore
+import TianyanSQLite
 import TianyanTesting
 
 /// Scenario 4 of issue 7, short version: the database refuses writes (a full disk, a file made
@@ -264,16 +263,10 @@ struct StorageFaultTests {
             rig.send(rig.positions(1_000))
             try await rig.writer.flush()
             // A second process's reader: a raw connection with a read transaction left open.
-            var reader: OpaquePointer?
-            #expect(sqlite3_open_v2(rig.dir.file("db.sqlite"), &reader, SQLITE_OPEN_READONLY, nil) == SQLITE_OK)
-            defer { sqlite3_close(reader) }
-            #expect(sqlite3_exec(reader, "BEGIN; SELECT COUNT(*) FROM positions;", nil, nil, nil) == SQLITE_OK)
-            func readerCount() -> Int {
-                var st: OpaquePointer?
-                sqlite3_prepare_v2(reader, "SELECT COUNT(*) FROM positions", -1, &st, nil)
-                defer { sqlite3_finalize(st) }
-                return sqlite3_step(st) == SQLITE_ROW ? Int(sqlite3_column_int64(st, 0)) : -1
-            }
+            let reader = try HeldSnapshot(path: rig.dir.file("db.sqlite"))
+            defer { reader.end() }
+            #expect(reader.count("positions") == 1_000)
+            func readerCount() -> Int { reader.count("positions") }
             let during = FaultScale.count(30_000)
             let started = ContinuousClock.now
             for _ in 0..<30 { rig.send(rig.positions(during / 30)) }
@@ -287,7 +280,7 @@ struct StorageFaultTests {
             let grown = walSize()
             #expect(grown > 0)
             let released = ContinuousClock.now
-            #expect(sqlite3_exec(reader, "COMMIT", nil, nil, nil) == SQLITE_OK)
+            #expect(reader.end())
             // With the reader gone the next commits start the WAL again from its beginning.
             try await waitUntil("the WAL to be checkpointed and restarted", timeout: .seconds(20)) {
                 try await rig.database.checkpoint()

@@ -6,7 +6,7 @@ import TianyanDJI
 import TianyanDispatch
 import TianyanTetra
 import TianyanModel
-import TianyanStore
+import TianyanSQLite
 import TianyanTesting
 
 /// Drives the built `tianyan` executable as a user would: real files, a real SQLite database,

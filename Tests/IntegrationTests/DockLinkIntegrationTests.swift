@@ -3,7 +3,7 @@ import MosquittoClient
 import Synchronization
 import Testing
 import TianyanModel
-import TianyanStore
+import TianyanSQLite
 import TianyanTesting
 
 /// A controller process (`tianyan serve`) on a real mosquitto, with the sample fleet imported.

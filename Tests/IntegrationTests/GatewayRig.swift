@@ -9,7 +9,7 @@ import TianyanDJI
 import TianyanDispatch
 import TianyanTetra
 import TianyanModel
-import TianyanStore
+import TianyanSQLite
 import TianyanTesting
 
 // Shared with Tests/FaultTests through a symlink (the gateway fault scenarios).

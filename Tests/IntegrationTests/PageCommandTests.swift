@@ -2,7 +2,7 @@ import Foundation
 import MosquittoClient
 import Testing
 import TianyanModel
-import TianyanStore
+import TianyanSQLite
 import TianyanTesting
 
 @Suite("tianyan serve --gateway and tianyan page, as a dispatcher uses them")

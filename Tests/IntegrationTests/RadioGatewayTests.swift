@@ -10,7 +10,7 @@ import TianyanDJI
 import TianyanDispatch
 import TianyanTetra
 import TianyanModel
-import TianyanStore
+import TianyanSQLite
 import TianyanTesting
 
 @Suite("Radio gateway over real byte streams")

@@ -2,7 +2,7 @@ import Foundation
 import MosquittoClient
 import Testing
 import TianyanModel
-import TianyanStore
+import TianyanSQLite
 import TianyanTesting
 
 /// The controller (`tianyan serve`) against the radio simulator (`radio-sim`) on a pty, both the

@@ -2,7 +2,7 @@ import Foundation
 import MosquittoClient
 import Testing
 import TianyanModel
-import TianyanStore
+import TianyanSQLite
 import TianyanTesting
 
 /// A lead's urgent sortie flown end to end: the controller (`tianyan serve`) builds the route file

@@ -7,7 +7,7 @@ import TianyanDJI
 import TianyanDispatch
 import TianyanTetra
 import TianyanModel
-import TianyanStore
+import TianyanSQLite
 import TianyanTesting
 
 /// A task dispatched for real: the gateway built from the configuration as the controller builds

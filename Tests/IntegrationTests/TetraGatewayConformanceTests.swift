@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 import TianyanModel
-import TianyanStore
+import TianyanSQLite
 import TianyanTesting
 import TianyanTetra
 

@@ -9,7 +9,7 @@ import TianyanDJI
 @testable import TianyanDispatch
 import TianyanTetra
 import TianyanModel
-import TianyanStore
+import TianyanSQLite
 import TianyanTesting
 
 /// The scheduler service at night and with its dock link down, on a real SQLite file with the

@@ -8,7 +8,7 @@ import TianyanDJI
 @testable import TianyanDispatch
 import TianyanTetra
 import TianyanModel
-import TianyanStore
+import TianyanSQLite
 import TianyanTesting
 
 /// The scheduler service's re-plans on a real SQLite file with the sample fleet: a failed sortie's

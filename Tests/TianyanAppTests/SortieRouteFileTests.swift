@@ -5,7 +5,7 @@ import TianyanDJI
 @testable import TianyanDispatch
 import TianyanTetra
 import TianyanModel
-import TianyanStore
+import TianyanSQLite
 import TianyanTesting
 
 /// Route files are kept per flight (sortie id): one prepared by an earlier run is served again

@@ -7,7 +7,7 @@ import TianyanDJI
 @testable import TianyanDispatch
 import TianyanTetra
 import TianyanModel
-import TianyanStore
+import TianyanSQLite
 import TianyanTesting
 
 /// The task service on a real SQLite file through the real writer, with a clock the test moves.

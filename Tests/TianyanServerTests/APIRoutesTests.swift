@@ -12,7 +12,7 @@ import TianyanDispatch
 import TianyanTetra
 import TianyanModel
 import TianyanServer
-import TianyanStore
+import TianyanSQLite
 import TianyanTesting
 import Yams
 

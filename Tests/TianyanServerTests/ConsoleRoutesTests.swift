@@ -9,7 +9,7 @@ import TianyanDispatch
 import TianyanTetra
 import TianyanModel
 import TianyanServer
-import TianyanStore
+import TianyanSQLite
 import TianyanTesting
 
 /// The console's files, Leaflet from the machine, the console settings, and a unit's health

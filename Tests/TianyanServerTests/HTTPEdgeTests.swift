@@ -15,7 +15,7 @@ import TianyanDispatch
 import TianyanTetra
 import TianyanModel
 @testable import TianyanServer
-import TianyanStore
+import TianyanSQLite
 import TianyanTesting
 
 /// The HTTP edge under abuse, over real sockets with raw bytes: malformed requests, slow and idle

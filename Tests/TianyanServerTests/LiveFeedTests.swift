@@ -14,7 +14,7 @@ import TianyanDispatch
 import TianyanTetra
 import TianyanModel
 import TianyanServer
-import TianyanStore
+import TianyanSQLite
 import TianyanTesting
 
 /// The live feed end to end: a real server on a loopback port, real WebSocket clients, records

@@ -10,7 +10,7 @@ import TianyanDispatch
 import TianyanTetra
 import TianyanModel
 import TianyanServer
-import TianyanStore
+import TianyanSQLite
 import TianyanTesting
 
 /// Maintenance over the API: what is due, grounding, ungrounding and service records, with the

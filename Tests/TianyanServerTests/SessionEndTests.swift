@@ -14,7 +14,7 @@ import TianyanDispatch
 import TianyanTetra
 import TianyanModel
 import TianyanServer
-import TianyanStore
+import TianyanSQLite
 import TianyanTesting
 
 /// Sessions ending (logout, expiry, user disabled, password set by an admin) close the live

@@ -12,7 +12,7 @@ import TianyanDispatch
 import TianyanTetra
 import TianyanModel
 import TianyanServer
-import TianyanStore
+import TianyanSQLite
 import TianyanTesting
 
 /// Sorties, plan and coverage over the API, on the sample registry with a running store writer

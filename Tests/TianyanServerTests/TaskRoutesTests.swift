@@ -12,7 +12,7 @@ import TianyanDispatch
 import TianyanTetra
 import TianyanModel
 import TianyanServer
-import TianyanStore
+import TianyanSQLite
 import TianyanTesting
 
 /// Dispatch tasks over the API: Hummingbird's test client, the sample registry, a real SQLite file

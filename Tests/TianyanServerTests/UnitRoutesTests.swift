@@ -10,7 +10,7 @@ import TianyanDispatch
 import TianyanTetra
 import TianyanModel
 import TianyanServer
-import TianyanStore
+import TianyanSQLite
 import TianyanTesting
 
 /// Units, tracks, flight tasks, the voice log, radio messages and the registry over the API, on

@@ -13,7 +13,7 @@ import TianyanDispatch
 import TianyanTetra
 import TianyanModel
 import TianyanServer
-import TianyanStore
+import TianyanSQLite
 
 /// Live feed under load, with the controller side and the client side in separate processes.
 ///

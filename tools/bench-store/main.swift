@@ -3,7 +3,7 @@
 import Foundation
 import Logging
 import TianyanModel
-import TianyanStore
+import TianyanSQLite
 
 struct Options {
     var rows = 2_000_000

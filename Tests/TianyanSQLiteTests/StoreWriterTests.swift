@@ -6,7 +6,7 @@ import ServiceLifecycleTestKit
 import Testing
 import TianyanModel
 import TianyanTesting
-@testable import TianyanStore
+@testable import TianyanSQLite
 
 /// Opens a fresh SQLite file (a real file, WAL) and runs `body` with a started writer.
 func withWriter<T>(_ configuration: StoreWriter.Configuration = .init(batchSize: 1_000, maxDelay: .milliseconds(5)),

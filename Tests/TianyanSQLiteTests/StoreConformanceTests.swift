@@ -1,7 +1,7 @@
 import Testing
 import TianyanModel
 import TianyanTesting
-@testable import TianyanStore
+@testable import TianyanSQLite
 
 /// The store contract (StoreConformance) on every adapter: each case once on the in-memory store
 /// and once on SQLite (a fresh file with a running writer).

@@ -3,7 +3,7 @@ import GRDB
 import Testing
 import TianyanModel
 import TianyanTesting
-@testable import TianyanStore
+@testable import TianyanSQLite
 
 /// A page's stored row keeps the text it always had: the state column and the history JSON.
 @Suite("Page rows")

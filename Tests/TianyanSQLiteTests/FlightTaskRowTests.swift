@@ -3,7 +3,7 @@ import GRDB
 import Testing
 import TianyanModel
 import TianyanTesting
-@testable import TianyanStore
+@testable import TianyanSQLite
 
 /// A flight task's stored status is the dock's text, a named status or not.
 @Suite("Flight task rows")

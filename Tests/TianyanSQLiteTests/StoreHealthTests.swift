@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import TianyanModel
 import TianyanTesting
-@testable import TianyanStore
+@testable import TianyanSQLite
 
 /// The writer's health and metrics as the ports report them (the names `/healthz` and `/metrics` use).
 @Suite struct StoreHealthTests {
