@@ -86,7 +86,6 @@ let package = Package(
         .target(
             name: "TianyanDJI",
             dependencies: [
-                "CoveragePlanner",
                 "DockLink",
                 "MosquittoClient",
                 "TianyanModel",
@@ -142,7 +141,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             // The web console's HTML, CSS and JavaScript, served at / and /console/.
-            resources: [.copy("Console")]
+            resources: [.copy("Console"), .copy("openapi.yaml")]
         ),
         // The pure core of the radio link: PEI framing and parsing, SDS/LIP codecs, call
         // tracking and the command engine. No I/O; the serial shell drives it.

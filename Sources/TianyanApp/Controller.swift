@@ -7,6 +7,7 @@ import ServiceLifecycle
 import TianyanDJI
 import TianyanDispatch
 import TianyanModel
+import TianyanServer
 import TianyanSQLite
 import TianyanTetra
 import UnixSignals
@@ -141,10 +142,9 @@ public struct Controller: Sendable {
         return orphans.count
     }
 
-    /// Runs until SIGTERM/SIGINT. `banner` is printed once everything is started. `serverFactory`
-    /// builds the HTTP server from the running parts (nil: no HTTP).
-    public func run(extraServices: [any Service] = [],
-                    serverFactory: (@Sendable (Parts) throws -> any Service)? = nil,
+    /// Runs until SIGTERM/SIGINT. `banner` is printed once everything is started. `http`: serve
+    /// the HTTP server (API, live feed, console) on `configuration.http`.
+    public func run(extraServices: [any Service] = [], http: Bool = true,
                     banner: @Sendable (Parts) async throws -> String) async throws {
         let database = try openDatabase()
         let profiles = try loadDockProfiles()
@@ -176,7 +176,7 @@ public struct Controller: Sendable {
         var parts = Parts(database: database, store: store, docks: docks, radios: radios, writer: writer, sorties: sorties, live: live)
         parts.configuration = configuration
         parts.tasks = tasks
-        let server = try serverFactory?(parts)
+        let server: (any Service)? = http ? try APIServer.make(address: configuration.http, parts: parts.services, logger: logger) : nil
         // The writer is listed first so that it is shut down last: everything upstream of it
         // stops handing it records before it drains (the live feed next: it closes its clients
         // once the server and the producers have stopped). Extra services (the demo's broker and

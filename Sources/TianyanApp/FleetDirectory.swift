@@ -52,7 +52,7 @@ public enum FleetDirectory {
     }
 
     /// Validates and loads a directory into the store in one transaction; nothing is written on error.
-    public static func importRegistry(from directory: String, into store: some FleetRegistryStore) async throws -> FleetRegistry {
+    public static func importRegistry(from directory: String, into store: some RegistryStore) async throws -> FleetRegistry {
         let registry = try read(from: directory)
         try await store.replaceRegistry(registry)
         return registry

@@ -5,6 +5,8 @@ import TianyanModel
 /// ISO 8601 UTC times, `null` for what is not known. One place, so a page looks the same in
 /// `GET /api/v1/pages` and on the live feed.
 public enum RecordJSON {
+    /// A position, the one shape everywhere (`/api/v1/units`, `/track`, task suggestions, the live
+    /// feed, `units`/`track --json`): what is not known is `null`.
     public static func position(_ p: Position) -> [String: Any] {
         [
             "unit": p.unit, "time": p.time.iso8601, "lat": p.latitude, "lon": p.longitude, "alt_m": p.altitude ?? NSNull(),
@@ -27,15 +29,18 @@ public enum RecordJSON {
         ]
     }
 
-    /// A voice call; `talking` is whoever holds the channel now (a transmission without an end).
+    /// A voice call, the one shape everywhere (`/api/v1/voice-log`, the live feed, `voice-log
+    /// --json`): `talking` is whoever holds the channel now (a transmission without an end);
+    /// `transmissions` are who held the floor, when and how long.
     public static func call(_ c: VoiceCall) -> [String: Any] {
         let talking = c.end == nil ? c.transmissions.last(where: { $0.end == nil })?.talker : nil
         return [
             "id": c.id, "gateway": c.gateway, "kind": c.kind.rawValue, "called": c.called, "caller": c.caller, "priority": c.priority,
-            "emergency": c.emergency, "start": c.start.iso8601, "end": c.end?.iso8601 ?? NSNull(), "cause": c.cause ?? NSNull(),
+            "emergency": c.emergency, "start": c.start.iso8601, "end": c.end?.iso8601 ?? NSNull(),
+            "duration_s": c.end.map { Double($0.milliseconds - c.start.milliseconds) / 1000 } ?? NSNull(), "cause": c.cause ?? NSNull(),
             "talking": talking ?? NSNull(),
             "transmissions": c.transmissions.map { t -> [String: Any] in
-                ["talker": t.talker, "start": t.start.iso8601, "end": t.end?.iso8601 ?? NSNull()]
+                ["talker": t.talker, "start": t.start.iso8601, "end": t.end?.iso8601 ?? NSNull(), "duration_s": t.durationSeconds ?? NSNull()]
             },
         ]
     }

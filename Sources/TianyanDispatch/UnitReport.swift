@@ -4,15 +4,6 @@ import TianyanModel
 /// The text and JSON forms of `units`, `track` and `voice-log`.
 public enum UnitReport {
     /// One position as JSON: lat, lon, time, source and the optional alt_m, speed_mps, heading_deg, accuracy_m.
-    public static func positionObject(_ p: Position) -> [String: Any] {
-        var o: [String: Any] = ["lat": p.latitude, "lon": p.longitude, "time": p.time.iso8601, "source": p.source.rawValue]
-        if let v = p.altitude { o["alt_m"] = v }
-        if let v = p.speed { o["speed_mps"] = v }
-        if let v = p.heading { o["heading_deg"] = v }
-        if let v = p.accuracy { o["accuracy_m"] = v }
-        return o
-    }
-
     static func json(_ object: Any) -> String {
         let data = (try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])) ?? Data("null".utf8)
         return String(decoding: data, as: UTF8.self)
@@ -32,7 +23,7 @@ public enum UnitReport {
             "last_seen": u.lastSeen?.iso8601 ?? NSNull(),
             "age_s": age ?? NSNull(),
             "online": isOnline(u, now: now, onlineSeconds: onlineSeconds),
-            "position": u.position.map(positionObject) ?? NSNull(),
+            "position": u.position.map(RecordJSON.position) ?? NSNull(),
         ]
     }
 
@@ -70,7 +61,7 @@ public enum UnitReport {
     }
 
     public static func trackJSON(unit: String, _ points: [Position]) -> String {
-        json(["unit": unit, "points": points.map(positionObject)] as [String: Any])
+        json(["unit": unit, "points": points.map(RecordJSON.position)] as [String: Any])
     }
 
     public static func trackTable(unit: String, _ points: [Position]) -> String {
@@ -105,21 +96,7 @@ public enum UnitReport {
         return out
     }
 
-    /// One call as JSON, with its talkers (who held the floor, when, how long).
-    public static func callObject(_ c: VoiceCall) -> [String: Any] {
-        [
-            "id": c.id, "gateway": c.gateway, "kind": c.kind.rawValue, "called": c.called, "caller": c.caller,
-            "priority": c.priority, "emergency": c.emergency, "start": c.start.iso8601, "end": c.end?.iso8601 ?? NSNull(),
-            "duration_s": c.end.map { Double($0.milliseconds - c.start.milliseconds) / 1000 } ?? NSNull(),
-            "cause": c.cause ?? NSNull(),
-            "talkers": c.transmissions.map { t -> [String: Any] in
-                ["talker": t.talker, "start": t.start.iso8601, "end": t.end?.iso8601 ?? NSNull(),
-                 "duration_s": t.durationSeconds ?? NSNull()]
-            },
-        ]
-    }
-
-    public static func voiceLogJSON(_ calls: [VoiceCall]) -> String { json(calls.map(callObject)) }
+    public static func voiceLogJSON(_ calls: [VoiceCall]) -> String { json(calls.map(RecordJSON.call)) }
 
     public static func voiceLogTable(_ calls: [VoiceCall], talkgroupNames: [String: String]) -> String {
         var lines = [pad(["START (UTC)", "DURATION", "CALLED", "CALLER", "TALKERS", "CAUSE"], [26, 10, 28, 10, 40, 48])]

@@ -7,10 +7,4 @@ public protocol RecordSink: Sendable {
     func waitUntilCommitted(_ ticket: UInt64) async throws
 }
 
-// The read ports are in Ports/StorePorts.swift. These names stay until their last users move.
-
-/// Read side of the store (the old name; use `FleetStorage` or one of the ports).
-public typealias FleetQueries = RegistryStore & UnitStore & RadioLogStore
-
-/// Replacing the registry happens in one transaction (the old name; use `RegistryStore`).
-public typealias FleetRegistryStore = RegistryStore
+// The read ports are in Ports/StorePorts.swift.

@@ -17,7 +17,7 @@ enum RadioLogRoutes {
             let w = try ListWindow(request, defaultLimit: 100, maxLimit: maxCalls)
             let talkgroup = request.uri.queryParameters["talkgroup"].map(String.init)
             let calls = try await store.voiceLog(talkgroup: talkgroup, since: w.since, limit: w.limit, until: w.until, offset: w.offset)
-            return PageJSON.response(.ok, w.envelope("calls", calls.map(UnitReport.callObject)))
+            return PageJSON.response(.ok, w.envelope("calls", calls.map(RecordJSON.call)))
         }
 
         on(.get, "api/v1/radio-messages") { request, _ -> Response in

@@ -84,7 +84,7 @@ enum UnitRoutes {
             }
             return PageJSON.response(.ok, [
                 "unit": id, "from": from.iso8601, "to": to.iso8601, "limit": limit, "truncated": next is String,
-                "next_from": next, "points": points.map(UnitReport.positionObject),
+                "next_from": next, "points": points.map(RecordJSON.position),
             ])
         }
 

@@ -40,9 +40,7 @@ struct Serve: AsyncParsableCommand {
         try await reporting {
             let logger = Logger(label: "tianyan")
             let controller = Controller(configuration: config, logger: logger)
-            try await controller.run(serverFactory: { parts in
-                try APIServer.make(address: config.http, parts: parts.services, logger: logger)
-            }) { parts in
+            try await controller.run { parts in
                 let counts = try await parts.store.counts()
                 let radios = parts.radios.gateways.map { "\($0.name) \($0.status.url)" }
                 return """
@@ -120,9 +118,7 @@ struct Demo: AsyncParsableCommand {
             let me = CommandLine.arguments[0]
             let finalConfig = config
             let logins = credentials.joined(separator: ", ")
-            try await Controller(configuration: config, logger: logger).run(extraServices: services, serverFactory: { parts in
-                try APIServer.make(address: finalConfig.http, parts: parts.services, logger: logger)
-            }) { parts in
+            try await Controller(configuration: config, logger: logger).run(extraServices: services) { parts in
                 let db = parts.database
                 let someRadio = registry.radios.first { $0.pilot == nil }?.issi ?? "2100001"
                 return """

@@ -91,7 +91,7 @@ struct PageCommandTests {
         let log = try await runTianyan(["voice-log", "--json", "--database", db], in: dir.path)
         #expect(log.status == 0)
         let calls = try JSONSerialization.jsonObject(with: Data(log.stdout.utf8)) as? [[String: Any]] ?? []
-        let talkers = (calls.first?["talkers"] as? [[String: Any]] ?? []).compactMap { $0["talker"] as? String }
+        let talkers = (calls.first?["transmissions"] as? [[String: Any]] ?? []).compactMap { $0["talker"] as? String }
         #expect(talkers == ["2100001", "2100002"], "voice-log --json: \(log.stdout)")
     }
 }

@@ -152,7 +152,7 @@ struct UnitRoutesTests {
                 let body = APIRoutesTests.json(r.body)
                 let calls = body["calls"] as? [[String: Any]] ?? []
                 #expect(calls.map { $0["id"] as? String } == ["g1-2", "g1-1"], "newest first")
-                let talkers = calls.first?["talkers"] as? [[String: Any]] ?? []
+                let talkers = calls.first?["transmissions"] as? [[String: Any]] ?? []
                 #expect(talkers.map { $0["talker"] as? String } == ["2100001", "2100002"] && talkers.first?["duration_s"] as? Double == 8)
                 #expect(body["next_offset"] as? Int == 2)
             }

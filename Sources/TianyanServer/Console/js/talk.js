@@ -8,7 +8,7 @@ const calls = new Map();   // id → call {id, called, caller, kind, emergency, 
 export const talkState = { calls };
 
 function normalise(c) {
-  const tx = c.transmissions || (c.talkers || []).map((t) => ({ talker: t.talker, start: t.start, end: t.end }));
+  const tx = c.transmissions || [];
   const talking = c.talking !== undefined ? c.talking : (c.end ? null : (tx.filter((t) => !t.end).pop() || {}).talker || null);
   return { ...c, transmissions: tx, talking };
 }
