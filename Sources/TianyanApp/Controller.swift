@@ -70,6 +70,9 @@ public struct Controller: Sendable {
         /// Dispatch tasks: creation, dispatch, statuses, SLA watch.
         public var tasks: TaskService?
 
+        /// Where the store is (the database file), for banners.
+        public var storeLocation: String { database.path }
+
         /// What the front ends see: the services over the ports, and their settings.
         public var services: DispatchServices {
             let writer = self.writer

@@ -3,7 +3,6 @@ import Foundation
 import TianyanApp
 import TianyanDispatch
 import TianyanModel
-import TianyanSQLite
 
 /// `tianyan coverage`: every cell's staleness and what is overdue, from what the drones really
 /// imaged (the flown tracks and the camera footprint), not from what was planned.
@@ -20,9 +19,9 @@ struct Coverage: AsyncParsableCommand {
     @Flag(help: "Summary and every cell as JSON.") var json = false
 
     func run() async throws {
-        try await global.withDatabase { config, db in
+        try await global.withStore { config, db in
             let now = Timestamp.now()
-            let cells = try await CoverageReport.cells(store: FleetStore(database: db), now: now)
+            let cells = try await CoverageReport.cells(store: db.store, now: now)
             guard !cells.isEmpty else { throw ValidationError("the registry has no grid cells; import a fleet first (tianyan fleet import DIR)") }
             if json {
                 struct Body: Encodable {

@@ -6,7 +6,6 @@ import RadioLink
 import TianyanApp
 import TianyanDispatch
 import TianyanModel
-import TianyanSQLite
 
 struct Dock: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -68,8 +67,8 @@ struct Maintenance: AsyncParsableCommand {
         @Flag(help: "Every unit, not only those due or grounded.") var all = false
 
         func run() async throws {
-            try await global.withDatabase { config, db in
-                let statuses = try await MaintenanceReport.statuses(store: FleetStore(database: db), rules: config.maintenance, now: .now())
+            try await global.withStore { config, db in
+                let statuses = try await MaintenanceReport.statuses(store: db.store, rules: config.maintenance, now: .now())
                 Console.emit(json ? MaintenanceReport.json(statuses) : MaintenanceReport.table(statuses, all: all, rules: config.maintenance))
             }
         }
@@ -119,9 +118,9 @@ extension GlobalOptions {
     /// Records a maintenance action (audited) and hands the unit's new status to `report`.
     func maintenance(_ kind: MaintenanceAction.Kind, _ serial: String, note: String?, by: String?,
                      report: (MaintenanceStatus) -> Void) async throws {
-        try await withDatabase { config, db in
+        try await withStore { config, db in
             let status = try await MaintenanceReport.record(kind, unit: serial, by: by ?? ProcessInfo.processInfo.environment["USER"] ?? "cli",
-                                                            note: note, store: FleetStore(database: db), sink: StoreWriter(database: db),
+                                                            note: note, store: db.store, sink: db.sink,
                                                             rules: config.maintenance, now: .now())
             report(status)
         }

@@ -3,7 +3,6 @@ import Foundation
 import Logging
 import TianyanApp
 import TianyanDispatch
-import TianyanSQLite
 
 /// Options every subcommand takes. Command line beats environment beats file beats default.
 struct GlobalOptions: ParsableArguments {
@@ -40,11 +39,12 @@ struct GlobalOptions: ParsableArguments {
 }
 
 extension GlobalOptions {
-    /// Loads the configuration, opens the database and runs `body`, reporting any failure as one line.
-    func withDatabase(_ body: (TianyanConfiguration, TianyanDatabase) async throws -> Void) async throws {
+    /// Loads the configuration, opens the store it names and runs `body`, reporting any failure
+    /// as one line.
+    func withStore(_ body: (TianyanConfiguration, StoreAccess) async throws -> Void) async throws {
         let config = try load()
         try await reporting {
-            try await body(config, try TianyanDatabase(location: config.database))
+            try await body(config, try Controller(configuration: config, logger: Logger(label: "tianyan")).openStore())
         }
     }
 }

@@ -6,7 +6,6 @@ import Logging
 import TianyanApp
 import TianyanDispatch
 import TianyanModel
-import TianyanSQLite
 
 /// `tianyan plan`: the coverage schedule for the coming days from the registry, the dock
 /// profiles, the maintenance state and a forecast.
@@ -35,7 +34,7 @@ struct Plan: AsyncParsableCommand {
     }
 
     func run() async throws {
-        try await global.withDatabase { config, db in
+        try await global.withStore { config, db in
             let now = Timestamp.now()
             let begin = start.flatMap(Timestamp.init(parsing:)) ?? Timestamp(milliseconds: (now.milliseconds / 3_600_000 + 1) * 3_600_000)
             let weather: WeatherForecast
@@ -46,7 +45,7 @@ struct Plan: AsyncParsableCommand {
                 weather = .fair(from: begin, days: days)
             }
             let profiles = try Controller(configuration: config, logger: .init(label: "tianyan.plan")).loadDockProfiles()
-            let input = try await PlanReport.input(store: FleetStore(database: db), capabilities: { profiles.profile(forModel: $0)?.capabilities }, rules: config.maintenance,
+            let input = try await PlanReport.input(store: db.store, capabilities: { profiles.profile(forModel: $0)?.capabilities }, rules: config.maintenance,
                                                    start: begin, days: days, forecast: weather, borrowing: borrow)
             if !json && !csv { Console.error("planning \(input.registry.cells.count) cells over \(days) days…") }
             let clock = ContinuousClock.now

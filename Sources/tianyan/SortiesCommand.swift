@@ -3,7 +3,6 @@ import Foundation
 import TianyanApp
 import TianyanDispatch
 import TianyanModel
-import TianyanSQLite
 
 /// `tianyan sorties`: the plan the controller is flying, from the database: each sortie's state,
 /// drone, pilot, cells, times and progress.
@@ -37,8 +36,8 @@ struct Sorties: AsyncParsableCommand {
         } else {
             since = Timestamp.now().adding(seconds: -86_400)
         }
-        try await global.withDatabase { _, db in
-            let list = try await FleetStore(database: db).sorties(from: since, states: states, limit: limit)
+        try await global.withStore { _, db in
+            let list = try await db.store.sorties(from: since, states: states, limit: limit)
             if json {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]

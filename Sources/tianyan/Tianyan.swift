@@ -7,7 +7,6 @@ import TianyanDispatch
 import TianyanModel
 import ServiceLifecycle
 import TianyanServer
-import TianyanSQLite
 
 @main
 struct Tianyan: AsyncParsableCommand {
@@ -41,10 +40,10 @@ struct Serve: AsyncParsableCommand {
             let logger = Logger(label: "tianyan")
             let controller = Controller(configuration: config, logger: logger)
             try await controller.run { parts in
-                let counts = try await parts.store.counts()
+                let counts = try await parts.services.store.counts()
                 let radios = parts.radios.gateways.map { "\($0.name) \($0.status.url)" }
                 return """
-                tianyan serving: database \(parts.database.path) (\(counts["drones"] ?? 0) drones, \(counts["docks"] ?? 0) docks, \(counts["radios"] ?? 0) radios, \(counts["cells"] ?? 0) cells)
+                tianyan serving: database \(parts.storeLocation) (\(counts["drones"] ?? 0) drones, \(counts["docks"] ?? 0) docks, \(counts["radios"] ?? 0) radios, \(counts["cells"] ?? 0) cells)
                 \(parts.docks.summary)
                 radio gateways: \(radios.isEmpty ? "none (add --gateway NAME=URL)" : radios.joined(separator: ", "))
                 http: http://\(config.http)/healthz, /api/v1
@@ -72,8 +71,8 @@ struct Demo: AsyncParsableCommand {
             let logger = Logger(label: "tianyan.demo")
             let fleetDir = (data as NSString).appendingPathComponent("fleet")
             try FleetDirectory.write(FleetSample.make(), to: fleetDir)
-            let database = try TianyanDatabase(location: config.database)
-            let registry = try await FleetDirectory.importRegistry(from: fleetDir, into: FleetStore(database: database))
+            let access = try Controller(configuration: config, logger: logger).openStore()
+            let registry = try await FleetDirectory.importRegistry(from: fleetDir, into: access.store)
             let broker = try PrivateBroker(logger: logger)
             var config = config
             config.mqtt = broker.url
@@ -89,7 +88,7 @@ struct Demo: AsyncParsableCommand {
             // A demo user per role, each with a fresh random password kept in a file only its owner reads.
             let usersDir = (data as NSString).appendingPathComponent("users")
             try FileManager.default.createDirectory(atPath: usersDir, withIntermediateDirectories: true)
-            let directory = UserDirectory(database: database)
+            let directory = access.users
             let existing = Set(try await directory.list().map(\.name))
             var credentials: [String] = []
             for role in Role.allCases {
@@ -119,13 +118,12 @@ struct Demo: AsyncParsableCommand {
             let finalConfig = config
             let logins = credentials.joined(separator: ", ")
             try await Controller(configuration: config, logger: logger).run(extraServices: services) { parts in
-                let db = parts.database
                 let someRadio = registry.radios.first { $0.pilot == nil }?.issi ?? "2100001"
                 return """
                 Tianyan demo
                   console    http://\(finalConfig.http)/  (open it in a browser; log in with one of the users below)
                   broker     \(broker.url)  (private mosquitto, stops with the demo)
-                  database   \(db.path)
+                  database   \(parts.storeLocation)
                   http       http://\(finalConfig.http)/healthz, /metrics, /api/v1 (openapi.yaml), live feed ws://\(finalConfig.http)/api/v1/live
                   users      \(logins)  (passwords also in \(usersDir))
                   fleet      \(fleetDir): \(registry.drones.count) drones, \(registry.docks.count) docks, \(registry.formations.count) formations, \(registry.pilots.count) pilots, \(registry.radios.count) radios, \(registry.talkgroups.count) talkgroups, \(registry.cells.count) grid cells
@@ -133,14 +131,14 @@ struct Demo: AsyncParsableCommand {
                   plan       the coverage plan of \(registry.cells.count) cells is made at start; each dock's next sortie is prepared with its
                              route file and launched 2 min before take-off (flying hours \(String(format: "%02d-%02d", finalConfig.plannerFlyingHours.start, finalConfig.plannerFlyingHours.end)))
                   radios     a simulated TETRA PEI gateway on \(ptyPath) (radio-sim; log \(radioLog))
-                  try        \(me) units --database \(db.path)
-                             \(me) voice-log --database \(db.path)
+                  try        \(me) units --database \(parts.storeLocation)
+                             \(me) voice-log --database \(parts.storeLocation)
                              \(me) page \(someRadio) "Report to the north gate" --http \(finalConfig.http) --user dispatcher --password-file \(usersDir)/dispatcher.password
-                             \(me) maintenance --all --database \(db.path)
-                             \(me) sorties --state prepared,executing,done --database \(db.path)
-                             \(me) coverage --database \(db.path)
+                             \(me) maintenance --all --database \(parts.storeLocation)
+                             \(me) sorties --state prepared,executing,done --database \(parts.storeLocation)
+                             \(me) coverage --database \(parts.storeLocation)
                              curl -s -H "Authorization: Bearer $TOKEN" http://\(finalConfig.http)/api/v1/sorties?state=executing  (token: POST /api/v1/session as lead)
-                             \(me) dock command \(registry.docks[0].serial) return_home --mqtt \(broker.url) --database \(db.path)
+                             \(me) dock command \(registry.docks[0].serial) return_home --mqtt \(broker.url) --database \(parts.storeLocation)
                 ready (Ctrl-C to stop)
                 """
             }
@@ -183,9 +181,9 @@ struct Fleet: AsyncParsableCommand {
         @Argument(help: "Directory with the registry files.") var directory: String
 
         func run() async throws {
-            try await global.withDatabase { _, db in
-                let r = try await FleetDirectory.importRegistry(from: directory, into: FleetStore(database: db))
-                Console.emit("imported into \(db.path): \(r.drones.count) drones, \(r.docks.count) docks, \(r.formations.count) formations, \(r.pilots.count) pilots, \(r.radios.count) radios, \(r.talkgroups.count) talkgroups, \(r.cells.count) cells")
+            try await global.withStore { _, db in
+                let r = try await FleetDirectory.importRegistry(from: directory, into: db.store)
+                Console.emit("imported into \(db.location): \(r.drones.count) drones, \(r.docks.count) docks, \(r.formations.count) formations, \(r.pilots.count) pilots, \(r.radios.count) radios, \(r.talkgroups.count) talkgroups, \(r.cells.count) cells")
             }
         }
     }
@@ -196,8 +194,8 @@ struct Fleet: AsyncParsableCommand {
         @Argument(help: "Directory to write.") var directory: String
 
         func run() async throws {
-            try await global.withDatabase { _, db in
-                let r = try await FleetStore(database: db).registry()
+            try await global.withStore { _, db in
+                let r = try await db.store.registry()
                 let files = try FleetDirectory.write(r, to: directory)
                 Console.emit("exported \(files.count) files to \(directory)")
             }
@@ -210,8 +208,8 @@ struct Fleet: AsyncParsableCommand {
         @Flag(help: "JSON output.") var json = false
 
         func run() async throws {
-            try await global.withDatabase { _, db in
-                let r = try await FleetStore(database: db).registry()
+            try await global.withStore { _, db in
+                let r = try await db.store.registry()
                 if json {
                     let data = try JSONSerialization.data(withJSONObject: r.counts, options: [.sortedKeys, .prettyPrinted])
                     Console.emit(String(decoding: data, as: UTF8.self))
@@ -237,8 +235,8 @@ struct Units: AsyncParsableCommand {
     @Flag(help: "JSON output: id, kind, name, registered, formation, online, last_seen, age_s, position.") var json = false
 
     func run() async throws {
-        try await global.withDatabase { config, db in
-            let units = try await FleetStore(database: db).units()
+        try await global.withStore { config, db in
+            let units = try await db.store.units()
             let now = Timestamp.now()
             Console.emit(json ? UnitReport.unitsJSON(units, now: now, onlineSeconds: config.onlineSeconds)
                               : UnitReport.unitsTable(units, now: now, onlineSeconds: config.onlineSeconds))
@@ -263,8 +261,8 @@ struct Track: AsyncParsableCommand {
     }
 
     func run() async throws {
-        try await global.withDatabase { _, db in
-            let points = try await FleetStore(database: db).track(unit: unit, from: Timestamp(parsing: from)!, to: Timestamp(parsing: to)!)
+        try await global.withStore { _, db in
+            let points = try await db.store.track(unit: unit, from: Timestamp(parsing: from)!, to: Timestamp(parsing: to)!)
             if gpx { Console.emit(UnitReport.trackGPX(unit: unit, points)) } else if json {
                 Console.emit(UnitReport.trackJSON(unit: unit, points))
             } else { Console.emit(UnitReport.trackTable(unit: unit, points)) }
@@ -286,8 +284,8 @@ struct VoiceLog: AsyncParsableCommand {
     }
 
     func run() async throws {
-        try await global.withDatabase { _, db in
-            let store = FleetStore(database: db)
+        try await global.withStore { _, db in
+            let store = db.store
             let calls = try await store.voiceLog(talkgroup: talkgroup, since: since.flatMap(Timestamp.init(parsing:)), limit: limit)
             if json { Console.emit(UnitReport.voiceLogJSON(calls)); return }
             let names = Dictionary(uniqueKeysWithValues: try await store.registry().talkgroups.map { ($0.gssi, $0.name) })

@@ -24,9 +24,9 @@ struct Users: AsyncParsableCommand {
         }
 
         func run() async throws {
-            try await global.withDatabase { _, db in
+            try await global.withStore { _, db in
                 let password = try PasswordInput.read(file: passwordFile, prompt: "Password for \(name): ", confirm: true)
-                try await UserDirectory(database: db).add(name: name, role: Role(rawValue: role)!, password: password)
+                try await db.users.add(name: name, role: Role(rawValue: role)!, password: password)
                 Console.emit("user \(name) added as \(role)")
             }
         }
@@ -38,8 +38,8 @@ struct Users: AsyncParsableCommand {
         @Flag(help: "JSON output.") var json = false
 
         func run() async throws {
-            try await global.withDatabase { _, db in
-                let users = try await UserDirectory(database: db).list()
+            try await global.withStore { _, db in
+                let users = try await db.users.list()
                 if json {
                     let list = users.map { ["name": $0.name, "role": $0.role.rawValue, "created": $0.created.iso8601, "disabled": $0.disabled] as [String: Any] }
                     let data = try JSONSerialization.data(withJSONObject: list, options: [.prettyPrinted, .sortedKeys])
@@ -61,9 +61,9 @@ struct Users: AsyncParsableCommand {
         @Option(help: ArgumentHelp("Read the password from the first line of this file.", valueName: "FILE")) var passwordFile: String?
 
         func run() async throws {
-            try await global.withDatabase { _, db in
+            try await global.withStore { _, db in
                 let password = try PasswordInput.read(file: passwordFile, prompt: "New password for \(name): ", confirm: true)
-                try await UserDirectory(database: db).setPassword(name: name, password: password)
+                try await db.users.setPassword(name: name, password: password)
                 Console.emit("password of \(name) changed")
             }
         }
@@ -76,8 +76,8 @@ struct Users: AsyncParsableCommand {
         @Argument var name: String
 
         func run() async throws {
-            try await global.withDatabase { _, db in
-                let changed = try await UserDirectory(database: db).setDisabled(name: name, true)
+            try await global.withStore { _, db in
+                let changed = try await db.users.setDisabled(name: name, true)
                 Console.emit(changed ? "user \(name) disabled; a controller running on this database ends its sessions within a second" : "user \(name) was already disabled")
             }
         }
@@ -89,8 +89,8 @@ struct Users: AsyncParsableCommand {
         @Argument var name: String
 
         func run() async throws {
-            try await global.withDatabase { _, db in
-                let changed = try await UserDirectory(database: db).setDisabled(name: name, false)
+            try await global.withStore { _, db in
+                let changed = try await db.users.setDisabled(name: name, false)
                 Console.emit(changed ? "user \(name) enabled" : "user \(name) was not disabled")
             }
         }

@@ -11,9 +11,10 @@ import TianyanSQLite
 public enum DockCommandLine {
     public static func send(configuration: TianyanConfiguration, serial: String, method: DockCommand.Method, data: JSONValue,
                             requestedBy: String, logger: Logger) async throws -> DockCommandResult {
-        let profiles = try Controller(configuration: configuration, logger: logger).loadDockProfiles()
-        let database = try TianyanDatabase(location: configuration.database)
-        let registry = try await FleetStore(database: database).registry()
+        let controller = Controller(configuration: configuration, logger: logger)
+        let profiles = try controller.loadDockProfiles()
+        let access = try controller.openStore()
+        let registry = try await access.store.registry()
         let lookup = DockIngest(profiles: profiles, registry: registry)
         guard let gateway = lookup.gateway(for: serial) else {
             throw DockCommandError(message: "\(serial) is not a registered dock or docked aircraft; `tianyan units` lists them")
@@ -28,7 +29,7 @@ public enum DockCommandLine {
             caFile: configuration.dockCAFile.isEmpty ? nil : configuration.dockCAFile,
             reconnectDelayMaxSeconds: 2), logger: quiet)
         // The command's one writer; without a run loop it commits when flushed, before returning.
-        let writer = StoreWriter(database: database, logger: logger)
+        let writer = access.sink
         do {
             let result = try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await client.run() }
@@ -56,10 +57,10 @@ public enum DockCommandLine {
                 return await commander.send(DockCommand(serial: serial, method: method, data: data, requestedBy: requestedBy),
                                             gateway: gateway, profile: profile)
             }
-            try await writer.flush()
+            try await access.flush()
             return result
         } catch {
-            try? await writer.flush()
+            try? await access.flush()
             throw error
         }
     }
