@@ -163,10 +163,8 @@ let package = Package(
                 "RadioLink",
                 "SerialPorts",
                 "CoveragePlanner",
-                "TianyanApp", "TianyanDJI", "TianyanDispatch", "TianyanTetra",
+                "TianyanApp", "TianyanDispatch",
                 "TianyanModel",
-                "TianyanServer",
-                "TianyanSQLite",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -2,11 +2,8 @@ import ArgumentParser
 import Foundation
 import Logging
 import TianyanApp
-import TianyanDJI
 import TianyanDispatch
 import TianyanModel
-import ServiceLifecycle
-import TianyanServer
 
 @main
 struct Tianyan: AsyncParsableCommand {
@@ -44,7 +41,7 @@ struct Serve: AsyncParsableCommand {
                 let radios = parts.radios.gateways.map { "\($0.name) \($0.status.url)" }
                 return """
                 tianyan serving: database \(parts.storeLocation) (\(counts["drones"] ?? 0) drones, \(counts["docks"] ?? 0) docks, \(counts["radios"] ?? 0) radios, \(counts["cells"] ?? 0) cells)
-                \(parts.docks.summary)
+                \(parts.services.docks.summary)
                 radio gateways: \(radios.isEmpty ? "none (add --gateway NAME=URL)" : radios.joined(separator: ", "))
                 http: http://\(config.http)/healthz, /api/v1
                 ready
