@@ -47,10 +47,16 @@ let package = Package(
         .target(name: "TianyanModel"),
         // Survey routes per grid cell: lanes, sweep angle, sorties. Pure; depends on the model only.
         .target(name: "CoveragePlanner", dependencies: ["TianyanModel"]),
+        // An append-only file journal of received messages with release marks and disk room
+        // reserved ahead; knows nothing of MQTT (the MQTT client journals through it).
+        .target(name: "MessageJournal", dependencies: ["CJournal"]),
+        // fallocate(2) for the journal's reserved room (a GNU extension Swift's Glibc module lacks).
+        .target(name: "CJournal"),
         .target(
             name: "MosquittoClient",
             dependencies: [
                 "CMosquitto",
+                "MessageJournal",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -87,6 +93,7 @@ let package = Package(
             name: "TianyanDJI",
             dependencies: [
                 "DockLink",
+                "MessageJournal",
                 "MosquittoClient",
                 "TianyanModel",
                 .product(name: "Logging", package: "swift-log"),
@@ -271,7 +278,7 @@ let package = Package(
         .testTarget(name: "DockLinkTests", dependencies: ["DockLink", "TianyanModel", "TianyanTesting"]),
         .testTarget(
             name: "MosquittoClientTests",
-            dependencies: ["MosquittoClient", "TianyanTesting", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["MessageJournal", "MosquittoClient", "TianyanTesting", .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(name: "RadioLinkTests", dependencies: ["RadioLink", "TianyanModel"]),
         .testTarget(
@@ -343,7 +350,7 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "MosquittoClient", "RadioLink", "SerialPorts", "TianyanApp", "TianyanDJI", "TianyanDispatch", "TianyanTetra", "TianyanModel", "TianyanSQLite", "TianyanTesting",
+                "MessageJournal", "MosquittoClient", "RadioLink", "SerialPorts", "TianyanApp", "TianyanDJI", "TianyanDispatch", "TianyanTetra", "TianyanModel", "TianyanSQLite", "TianyanTesting",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]

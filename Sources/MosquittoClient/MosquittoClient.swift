@@ -1,6 +1,7 @@
 import CMosquitto
 import Foundation
 import Logging
+import MessageJournal
 import ServiceLifecycle
 import Synchronization
 
@@ -132,7 +133,11 @@ public final class MosquittoClient: Service, Sendable {
         self.configuration = configuration
         self.logger = logger
         let journal = try configuration.journalDirectory.map { (dir) throws(MQTTError) in
-            try MessageJournal(directory: dir, segmentLimitBytes: configuration.journalSegmentBytes)
+            do throws(JournalError) {
+                return try MessageJournal(directory: dir, segmentLimitBytes: configuration.journalSegmentBytes)
+            } catch {
+                throw MQTTError(.journal, error.message)
+            }
         }
         let (stream, continuation) = AsyncStream.makeStream(of: MQTTMessage.self, bufferingPolicy: .unbounded)
         messages = stream
@@ -542,7 +547,7 @@ private final class Core: Sendable {
         var sequence: UInt64?
         if let journal {
             do {
-                sequence = try message.topic.withMemoryRebound(to: UInt8.self, capacity: topicLength) { (t) throws(MQTTError) in
+                sequence = try message.topic.withMemoryRebound(to: UInt8.self, capacity: topicLength) { (t) throws(JournalError) in
                     try journal.append(topic: UnsafeBufferPointer(start: t, count: topicLength), payload: payload)
                 }
             } catch {

@@ -1,5 +1,6 @@
 import DockLink
 import Foundation
+import MessageJournal
 import MosquittoClient
 import TianyanModel
 

@@ -1,6 +1,7 @@
 import DockLink
 import Foundation
 import Logging
+import MessageJournal
 import MosquittoClient
 import ServiceLifecycle
 import Synchronization

@@ -1,4 +1,5 @@
 import Foundation
+import MessageJournal
 import MosquittoClient
 import Synchronization
 import Testing

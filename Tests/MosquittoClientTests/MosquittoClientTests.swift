@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Synchronization
+import MessageJournal
 import MosquittoClient
 import Testing
 import TianyanTesting

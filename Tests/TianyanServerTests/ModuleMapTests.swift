@@ -95,10 +95,17 @@ struct ModuleMapTests {
         #expect(users == ["TianyanSQLite", "TianyanSQLiteTests"], "GRDB users: \(users)")
     }
 
+    @Test("the message journal is a transport of its own: it depends on its fallocate shim only, and the MQTT client uses it")
+    func journal() throws {
+        let t = try Self.targets()
+        #expect(t["MessageJournal"] == ["CJournal"], "\(t["MessageJournal"] ?? ["no MessageJournal target"])")
+        #expect(t["MosquittoClient"]?.contains("MessageJournal") == true)
+    }
+
     @Test("each C module is imported by exactly one Swift module")
     func cModules() throws {
         let t = try Self.targets()
-        for c in ["CMosquitto", "CLibSerialPort", "CCrypt"] {
+        for c in ["CMosquitto", "CLibSerialPort", "CCrypt", "CJournal"] {
             let users = t.filter { $0.value.contains(c) }.map(\.key)
             #expect(users.count == 1, "\(c) used by \(users)")
         }

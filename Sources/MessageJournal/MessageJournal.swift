@@ -1,7 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import CMosquitto
+import CJournal
 import Foundation
 import Synchronization
 
@@ -77,19 +77,19 @@ public final class MessageJournal: Sendable {
 
     /// Opens (creating if needed) the journal in `directory`. Entries not yet released are
     /// returned by `unreleased()`.
-    public init(directory: String, segmentLimitBytes: Int = 32 << 20) throws(MQTTError) {
+    public init(directory: String, segmentLimitBytes: Int = 32 << 20) throws(JournalError) {
         self.directory = directory
         self.segmentLimit = segmentLimitBytes
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         } catch {
-            throw MQTTError(.journal, "cannot create the journal directory \(directory): \(error.localizedDescription)")
+            throw JournalError("cannot create the journal directory \(directory): \(error.localizedDescription)")
         }
         var s = State()
         let releasedPath = directory + "/released"
         s.releasedFD = open(releasedPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard s.releasedFD >= 0 else {
-            throw MQTTError(.journal, "cannot open \(releasedPath): \(String(cString: strerror(errno)))")
+            throw JournalError("cannot open \(releasedPath): \(String(cString: strerror(errno)))")
         }
         var raw: UInt64 = 0
         if pread(s.releasedFD, &raw, 8, 0) == 8 { s.released = UInt64(littleEndian: raw) }
@@ -110,7 +110,7 @@ public final class MessageJournal: Sendable {
     }
 
     /// Messages appended but not released, in order.
-    public func unreleased() throws(MQTTError) -> [Entry] {
+    public func unreleased() throws(JournalError) -> [Entry] {
         let released = state.withLock { $0.released }
         var out: [Entry] = []
         _ = try scan { entry in
@@ -136,8 +136,8 @@ public final class MessageJournal: Sendable {
     /// Appends one message with a single `write`; returns its sequence number. Called on the
     /// network thread: it never waits for anything but the file system. A failed append (the disk
     /// is full past the reserve) also makes `isShortOfRoom` true.
-    public func append(topic: UnsafeBufferPointer<UInt8>, payload: UnsafeRawBufferPointer) throws(MQTTError) -> UInt64 {
-        try state.withLock { (s: inout State) throws(MQTTError) -> UInt64 in
+    public func append(topic: UnsafeBufferPointer<UInt8>, payload: UnsafeRawBufferPointer) throws(JournalError) -> UInt64 {
+        try state.withLock { (s: inout State) throws(JournalError) -> UInt64 in
             let total = 18 + topic.count + payload.count
             // Next segment when the record would not fit in this one (so no record reaches past
             // the room reserved for it), or when its reserved room is used up and a spare is
@@ -165,7 +165,7 @@ public final class MessageJournal: Sendable {
                 if fstat(s.fd, &st) == 0 { s.segmentRoom = Int(st.st_blocks) * 512 }
                 s.appendFailed = true
                 short.store(true, ordering: .relaxed)
-                throw MQTTError(.journal, "journal write failed: \(reason)")
+                throw JournalError("journal write failed: \(reason)")
             }
             s.segmentBytes += total
             s.nextSequence += 1
@@ -293,13 +293,13 @@ public final class MessageJournal: Sendable {
         }.sorted()
     }
 
-    private func openWritableSegment() throws(MQTTError) {
-        try state.withLock { (s: inout State) throws(MQTTError) in
+    private func openWritableSegment() throws(JournalError) {
+        try state.withLock { (s: inout State) throws(JournalError) in
             if s.segments.isEmpty { s.segments = [s.nextSequence] }
             let path = segmentPath(s.segments.last!)
             s.fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
             guard s.fd >= 0 else {
-                throw MQTTError(.journal, "cannot open \(path): \(String(cString: strerror(errno)))")
+                throw JournalError("cannot open \(path): \(String(cString: strerror(errno)))")
             }
             s.segmentBytes = Int(lseek(s.fd, 0, SEEK_END))
             let (room, error) = Self.reserve(s.fd, max(segmentLimit, s.segmentBytes))
@@ -334,7 +334,7 @@ public final class MessageJournal: Sendable {
 
     /// Reads every record of every segment in order; cuts a torn or corrupt tail. Returns the
     /// highest sequence seen (0 if none).
-    private func scan(_ visit: (Entry) -> Void) throws(MQTTError) -> UInt64 {
+    private func scan(_ visit: (Entry) -> Void) throws(JournalError) -> UInt64 {
         var highest: UInt64 = 0
         for first in segmentStarts {
             highest = max(highest, readSegment(first, visit))
@@ -430,4 +430,11 @@ public final class MessageJournal: Sendable {
         }
         return true
     }
+}
+
+/// The journal could not be written or read: what and why, for the log.
+public struct JournalError: Error, Hashable, Sendable, CustomStringConvertible {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
 }
