@@ -5,10 +5,13 @@ import Foundation
 ///
 /// `serial:///dev/ttyUSB0?baud=38400&bits=8&parity=none&stop=1&flow=rtscts&profile=NAME`
 /// `tcp://host:port?profile=NAME`
+/// `udp://host:port?local_port=N&profile=NAME` (datagrams: each message one datagram)
 public struct GatewayURL: Hashable, Sendable, CustomStringConvertible {
     public enum Endpoint: Hashable, Sendable {
         case serial(path: String, settings: SerialSettings)
         case tcp(host: String, port: UInt16)
+        /// A gateway reached by UDP; `localPort` is the port it sends to (nil: any free port).
+        case udp(host: String, port: UInt16, localPort: UInt16?)
     }
 
     public var endpoint: Endpoint
@@ -98,9 +101,11 @@ public struct GatewayURL: Hashable, Sendable, CustomStringConvertible {
             self.init(endpoint: .serial(path: path, settings: s), profile: profile)
             givenSettings = Set(query.map(\.0)).subtracting(["profile"])
 
-        case "tcp":
-            if let unknown = query.first(where: { $0.0 != "profile" }) {
-                throw bad("unknown setting '\(unknown.0)'; tcp URLs take only profile (line settings belong to the gateway)")
+        case "tcp", "udp":
+            let allowed: Set = scheme == "udp" ? ["profile", "local_port"] : ["profile"]
+            if let unknown = query.first(where: { !allowed.contains($0.0) }) {
+                throw bad(scheme == "udp" ? "unknown setting '\(unknown.0)'; udp URLs take local_port and profile"
+                                          : "unknown setting '\(unknown.0)'; tcp URLs take only profile (line settings belong to the gateway)")
             }
             var hostPart: Substring
             var portPart: Substring?
@@ -117,16 +122,25 @@ public struct GatewayURL: Hashable, Sendable, CustomStringConvertible {
             } else {
                 hostPart = loc
             }
-            guard !hostPart.isEmpty else { throw bad("no host; write tcp://host:port") }
-            guard !hostPart.contains("/") else { throw bad("tcp URLs have no path; write tcp://host:port") }
+            guard !hostPart.isEmpty else { throw bad("no host; write \(scheme)://host:port") }
+            guard !hostPart.contains("/") else { throw bad("\(scheme) URLs have no path; write \(scheme)://host:port") }
             guard let portText = portPart, !portText.isEmpty else {
-                throw bad("no port; write tcp://\(hostPart):PORT (gateways have no default port)")
+                throw bad("no port; write \(scheme)://\(hostPart):PORT (gateways have no default port)")
             }
             guard let port = UInt16(portText), port > 0 else { throw bad("port \(portText) must be a number from 1 to 65535") }
-            self.init(endpoint: .tcp(host: String(hostPart), port: port), profile: profile)
+            if scheme == "udp" {
+                var local: UInt16?
+                if let l = value("local_port") {
+                    guard let n = UInt16(l), n > 0 else { throw bad("local_port=\(l) must be a number from 1 to 65535") }
+                    local = n
+                }
+                self.init(endpoint: .udp(host: String(hostPart), port: port, localPort: local), profile: profile)
+            } else {
+                self.init(endpoint: .tcp(host: String(hostPart), port: port), profile: profile)
+            }
 
         default:
-            throw bad("scheme '\(scheme)' is not serial or tcp")
+            throw bad("scheme '\(scheme)' is not serial, tcp or udp")
         }
     }
 
@@ -153,6 +167,9 @@ public struct GatewayURL: Hashable, Sendable, CustomStringConvertible {
                      "stop=\(s.stopBits)", "flow=\(s.flowControl.rawValue)"]
         case .tcp(let host, let port):
             out = host.contains(":") ? "tcp://[\(host)]:\(port)" : "tcp://\(host):\(port)"
+        case .udp(let host, let port, let local):
+            out = host.contains(":") ? "udp://[\(host)]:\(port)" : "udp://\(host):\(port)"
+            if let local { items.append("local_port=\(local)") }
         }
         if let profile { items.append("profile=\(profile)") }
         if !items.isEmpty { out += "?" + items.joined(separator: "&") }

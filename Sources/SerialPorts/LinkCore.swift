@@ -35,12 +35,15 @@ final class LinkCore: Sendable {
     private let state = Mutex(State())
     private let logger: Logger
     private let writeTimeout: Duration
+    /// The most one read takes: a datagram link reads whole datagrams (up to 64 KiB).
+    private let readBufferSize: Int
     static let pollInterval: Int32 = 100  // ms
 
-    init(name: String, handle: any LinkHandle, writeTimeout: Duration = .seconds(5), logger: Logger) {
+    init(name: String, handle: any LinkHandle, writeTimeout: Duration = .seconds(5), readBufferSize: Int = 4096, logger: Logger) {
         self.name = name
         self.handle = handle
         self.writeTimeout = writeTimeout
+        self.readBufferSize = readBufferSize
         self.logger = logger
         (bytes, continuation) = AsyncStream.makeStream(of: [UInt8].self, bufferingPolicy: .unbounded)
     }
@@ -70,7 +73,7 @@ final class LinkCore: Sendable {
 
     private func readLoop() {
         let fd = handle.descriptor
-        let bufferSize = 4096
+        let bufferSize = readBufferSize
         let buffer = UnsafeMutableRawPointer.allocate(byteCount: bufferSize, alignment: 1)
         defer { buffer.deallocate() }
         while linkState == .open {

@@ -10,12 +10,14 @@ public struct SerialLinkFactory: Sendable {
         self.connectTimeout = connectTimeout
     }
 
-    /// `tcp://` → `TCPLink`; `serial://` → `LibSerialPortLink` when libserialport accepts the
+    /// `tcp://` → `TCPLink`; `udp://` → `UDPLink` (a `DatagramLink`); `serial://` → `LibSerialPortLink` when libserialport accepts the
     /// device, else `TermiosLink` (ptys, socat links), logging why.
     public func open(url: GatewayURL) async throws(SerialPortError) -> any ByteLink {
         switch url.endpoint {
         case .tcp(let host, let port):
             return try await TCPLink.connect(host: host, port: port, timeout: connectTimeout, logger: logger)
+        case .udp(let host, let port, let localPort):
+            return try await UDPLink.open(host: host, port: port, localPort: localPort, logger: logger)
         case .serial(let path, let settings):
             return try openSerial(path: path, settings: settings)
         }

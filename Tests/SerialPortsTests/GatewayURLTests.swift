@@ -40,7 +40,7 @@ import Testing
         ("tcp://host:70000", "port 70000"),
         ("tcp://:4001", "no host"),
         ("tcp://host:4001?baud=9600", "unknown setting 'baud'"),
-        ("udp://host:4001", "scheme 'udp'"),
+        ("ftp://host:4001", "scheme 'ftp' is not serial, tcp or udp"),
         ("/dev/ttyUSB0", "no scheme"),
     ])
     func rejectsNamingTheBadPart(text: String, expected: String) {
