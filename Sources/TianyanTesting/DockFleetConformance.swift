@@ -23,6 +23,18 @@ public enum DockFleetConformance {
             self.routeBaseURL = routeBaseURL
         }
 
+        /// The sample fleet's first dock and its drone, with a two-point lane to fly.
+        public static func sample(_ registry: FleetRegistry = FleetSample.make()) throws -> Context {
+            guard let dock = registry.docks.first, let drone = registry.drones.first(where: { $0.dock == dock.serial }) else {
+                throw TestFailure("the registry has no dock with a drone")
+            }
+            let route = SortieRoute(points: [RoutePoint(latitude: 22.8, longitude: 113.8, altitudeMetres: 90, kind: .laneStart),
+                                             RoutePoint(latitude: 22.801, longitude: 113.8, altitudeMetres: 90, kind: .laneEnd)],
+                                    surveySpeedMetresPerSecond: 8, transitSpeedMetresPerSecond: 12, photoTriggerDistanceMetres: 30,
+                                    distanceMetres: 111, durationSeconds: 14)
+            return Context(dock: dock.serial, dockModel: dock.model, drone: drone.serial, droneModel: drone.model, route: route)
+        }
+
         func flight(_ id: String, route: SortieRoute? = nil) -> FlightPreparation {
             FlightPreparation(flightID: id, dock: dock, drone: drone, droneModel: droneModel, start: Timestamp(milliseconds: 1_800_000_000_000),
                               route: route ?? self.route, routeBaseURL: routeBaseURL, requestedBy: "scheduler")

@@ -20,22 +20,9 @@ struct DJIDockFleetConformanceTests {
         let store = InMemoryStore(registry: registry)
         let profiles = try DockProfiles.load(directory: packageRoot() + "/firmware-profiles")
         let sent = Captured()
-        let stand = DockService.CommandPath(isUp: { true }) { serial, method, data, by, bid in
-            sent.add(method.rawValue, data)
-            let record = CommandRecord(id: UUID().uuidString.lowercased(), unit: serial, method: method.rawValue, data: nil, requestedBy: by,
-                                       requestedAt: .now(), outcome: .succeeded, resultCode: 0, completedAt: .now())
-            return DockCommandResult(record: record, attempts: 1)
-        }
         let docks = try DockService(settings: .init(broker: "mqtt://127.0.0.1:1"), profiles: profiles, registry: registry, openAlarms: [],
-                                    sink: store, logger: Logger(label: "test.dji"), commandPath: stand)
-        let dock = try #require(registry.docks.first)
-        let drone = try #require(registry.drones.first { $0.dock == dock.serial })
-        let route = SortieRoute(points: [RoutePoint(latitude: 22.8, longitude: 113.8, altitudeMetres: 100, kind: .laneStart),
-                                         RoutePoint(latitude: 22.801, longitude: 113.8, altitudeMetres: 100, kind: .laneEnd)],
-                                surveySpeedMetresPerSecond: 8, transitSpeedMetresPerSecond: 12, photoTriggerDistanceMetres: 30,
-                                distanceMetres: 111, durationSeconds: 14)
-        try await DockFleetConformance.run(name, fleet: docks, context: .init(dock: dock.serial, dockModel: dock.model, drone: drone.serial,
-                                                                               droneModel: drone.model, route: route))
+                                    sink: store, logger: Logger(label: "test.dji"), commandPath: Self.standIn(sent))
+        try await DockFleetConformance.run(name, fleet: docks, context: try .sample(registry))
     }
 
     @Test("the DJI adapter's route file is a KMZ whose MD5 is its fingerprint, and each action is the Cloud API service with its data")
@@ -43,23 +30,13 @@ struct DJIDockFleetConformanceTests {
         let registry = FleetSample.make()
         let profiles = try DockProfiles.load(directory: packageRoot() + "/firmware-profiles")
         let sent = Captured()
-        let stand = DockService.CommandPath(isUp: { true }) { serial, method, data, by, bid in
-            sent.add(method.rawValue, data)
-            let record = CommandRecord(id: UUID().uuidString.lowercased(), unit: serial, method: method.rawValue, data: nil, requestedBy: by,
-                                       requestedAt: .now(), outcome: .succeeded, resultCode: 0, completedAt: .now())
-            return DockCommandResult(record: record, attempts: 1)
-        }
         let docks = try DockService(settings: .init(broker: "mqtt://127.0.0.1:1"), profiles: profiles, registry: registry, openAlarms: [],
-                                    sink: InMemoryStore(registry: registry), logger: Logger(label: "test.dji"), commandPath: stand)
-        let dock = try #require(registry.docks.first)
-        let drone = try #require(registry.drones.first { $0.dock == dock.serial })
-        let route = SortieRoute(points: [RoutePoint(latitude: 22.8, longitude: 113.8, altitudeMetres: 90, kind: .laneStart),
-                                         RoutePoint(latitude: 22.801, longitude: 113.8, altitudeMetres: 90, kind: .laneEnd)],
-                                surveySpeedMetresPerSecond: 8, transitSpeedMetresPerSecond: 12, photoTriggerDistanceMetres: 30,
-                                distanceMetres: 111, durationSeconds: 14)
+                                    sink: InMemoryStore(registry: registry), logger: Logger(label: "test.dji"), commandPath: Self.standIn(sent))
+        let c = try DockFleetConformance.Context.sample(registry)
+        let dock = c.dock
         let start = Timestamp(milliseconds: 1_800_000_000_000)
-        let prepared = try await docks.prepareFlight(FlightPreparation(flightID: "S-1", dock: dock.serial, drone: drone.serial,
-                                                                       droneModel: drone.model, start: start, route: route,
+        let prepared = try await docks.prepareFlight(FlightPreparation(flightID: "S-1", dock: dock, drone: c.drone, droneModel: c.droneModel,
+                                                                       start: start, route: c.route,
                                                                        routeBaseURL: "http://10.0.0.5:8080/files/routes/"))
         let bytes = try #require(docks.routeFile(named: prepared.fingerprint + ".kmz"))
         #expect(Array(bytes.prefix(2)) == Array("PK".utf8), "a KMZ (zip)")
@@ -74,11 +51,21 @@ struct DJIDockFleetConformanceTests {
         let expected: [(DockAction, String)] = [(.launch, "flighttask_execute"), (.pauseFlight, "flighttask_pause"),
                                                 (.resumeFlight, "flighttask_recovery"), (.withdraw, "flighttask_undo"),
                                                 (.returnHome, "return_home"), (.cancelReturnHome, "return_home_cancel")]
-        for (action, method) in expected { _ = await docks.command(action, serial: dock.serial, flightID: "S-1", requestedBy: "lead") }
+        for (action, _) in expected { _ = await docks.command(action, serial: dock, flightID: "S-1", requestedBy: "lead") }
         let methods = sent.all.dropFirst().map(\.method)
         #expect(methods == expected.map(\.1))
         #expect(sent.all[1].data["flight_id"]?.string == "S-1", "execute names the flight")
         #expect(sent.all[4].data["flight_ids"]?.array?.first?.string == "S-1", "undo lists the flight")
+    }
+
+    /// A dock that accepts every command, keeping each method and its data.
+    static func standIn(_ sent: Captured) -> DockService.CommandPath {
+        DockService.CommandPath(isUp: { true }) { serial, method, data, by, _ in
+            sent.add(method.rawValue, data)
+            let record = CommandRecord(id: UUID().uuidString.lowercased(), unit: serial, method: method.rawValue, data: nil, requestedBy: by,
+                                       requestedAt: .now(), outcome: .succeeded, resultCode: 0, completedAt: .now())
+            return DockCommandResult(record: record, attempts: 1)
+        }
     }
 
     final class Captured: Sendable {

@@ -42,15 +42,7 @@ struct SortieFleetTests {
     func conformance(_ name: String) async throws {
         let store = InMemoryStore(registry: FleetSample.make())
         let docks = FakeDockFleet(sink: store, capabilities: FakeDockFleet.sampleCapabilities)
-        let registry = FleetSample.make()
-        let dock = try #require(registry.docks.first)
-        let drone = try #require(registry.drones.first { $0.dock == dock.serial })
-        let route = SortieRoute(points: [RoutePoint(latitude: 22.8, longitude: 113.8, altitudeMetres: 100, kind: .laneStart),
-                                         RoutePoint(latitude: 22.801, longitude: 113.8, altitudeMetres: 100, kind: .laneEnd)],
-                                surveySpeedMetresPerSecond: 8, transitSpeedMetresPerSecond: 12, photoTriggerDistanceMetres: 30,
-                                distanceMetres: 111, durationSeconds: 14)
-        try await DockFleetConformance.run(name, fleet: docks, context: .init(dock: dock.serial, dockModel: dock.model, drone: drone.serial,
-                                                                               droneModel: drone.model, route: route))
+        try await DockFleetConformance.run(name, fleet: docks, context: try .sample())
     }
 
     @Test("a plan on the fake fleet: each dock's next sortie is prepared through the port, launched before take-off, and its route file goes when it ends")
