@@ -16,12 +16,11 @@ extension DockService: DockFleet {
 
     public func prepareFlight(_ flight: FlightPreparation) async throws(DispatchError) -> PreparedFlight {
         let file = try serve(flight)
-        let url = flight.routeBaseURL + (routeFiles.name(forFlight: flight.flightID) ?? "")
         let rth = min(1_500, max(20, (flight.route.points.map(\.altitudeMetres).max() ?? 100) + 20))
         let data: JSONValue = .object([
             "flight_id": .string(flight.flightID), "task_type": .number(1), "wayline_type": .number(0),
             "execute_time": .number(Double(flight.start.milliseconds)),
-            "file": .object(["url": .string(url), "fingerprint": .string(file.md5)]),
+            "file": .object(["url": .string(file.url), "fingerprint": .string(file.md5)]),
             "rth_altitude": .number(rth.rounded()), "out_of_control_action": .number(0),
             "exit_wayline_when_rc_lost": .number(1), "wayline_precision_type": .number(1),
         ])
@@ -35,11 +34,11 @@ extension DockService: DockFleet {
 
     /// Builds the route file, keeps it for the flight and tells the dock link where it is (for
     /// the dock's `flighttask_resource_get`).
-    private func serve(_ flight: FlightPreparation) throws(DispatchError) -> (bytes: [UInt8], md5: String) {
+    private func serve(_ flight: FlightPreparation) throws(DispatchError) -> (bytes: [UInt8], md5: String, url: String) {
         let file = try SortieFiles.routeFile(for: flight)
-        let name = routeFiles.add(file.bytes, fingerprint: file.md5, flight: flight.flightID)
-        registerRoute(flightID: flight.flightID, url: flight.routeBaseURL + name, fingerprint: file.md5)
-        return file
+        let url = flight.routeBaseURL + routeFiles.add(file.bytes, fingerprint: file.md5, flight: flight.flightID)
+        registerRoute(flightID: flight.flightID, url: url, fingerprint: file.md5)
+        return (file.bytes, file.md5, url)
     }
 
     public func command(_ action: DockAction, serial: String, flightID: String?, requestedBy: String) async -> DockCommandOutcome {

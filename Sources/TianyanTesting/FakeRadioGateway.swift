@@ -54,9 +54,7 @@ public final class FakeRadioGateway: RadioGateway, Sendable {
                 labels: ["gateway": name], value: status.ready ? 1 : 0)]
     }
 
-    public func isValidAddress(_ text: String) -> Bool {
-        (1...17).contains(text.utf8.count) && text.utf8.allSatisfy { (48...57).contains($0) }
-    }
+    public func isValidAddress(_ text: String) -> Bool { RadioDirectory.isDigits(text) }
 
     public func page(_ text: String, to destination: String, target: Page.Target, requestedBy: String) throws(DispatchError) -> Page {
         try queue(text: text, status: nil, to: destination, target: target, requestedBy: requestedBy, field: "text")
