@@ -23,6 +23,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.0.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.36.0"),
     ],
     targets: [
         // C libraries, each imported by exactly one Swift module (MosquittoClient and
@@ -65,12 +67,37 @@ let package = Package(
             name: "DockLink",
             dependencies: ["TianyanModel", .product(name: "Yams", package: "Yams")]
         ),
+        // The batching writer every store adapter commits through: batches, backoff, a bounded
+        // queue, a graceful drain; the adapter gives it one transaction per batch.
+        .target(
+            name: "RecordWriter",
+            dependencies: [
+                "TianyanModel",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         .target(
             name: "TianyanSQLite",
             dependencies: [
                 "TianyanModel",
+                "RecordWriter",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // The store ports' PostgreSQL adapter (`database: postgres://…`): the same tables with
+        // native types, positions partitioned by day, batched idempotent writes through the
+        // shared batching writer (RecordWriter).
+        .target(
+            name: "TianyanPostgres",
+            dependencies: [
+                "TianyanModel",
+                "RecordWriter",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -126,6 +153,8 @@ let package = Package(
                 "TianyanModel",
                 "TianyanServer",
                 "TianyanSQLite",
+                "TianyanPostgres",
+                "RecordWriter",
                 "TianyanTetra",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -288,11 +317,19 @@ let package = Package(
         .testTarget(
             name: "TianyanSQLiteTests",
             dependencies: [
-                "TianyanSQLite", "TianyanModel", "TianyanTesting",
+                "RecordWriter", "TianyanSQLite", "TianyanModel", "TianyanTesting",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
+            name: "TianyanPostgresTests",
+            dependencies: [
+                "RecordWriter", "TianyanPostgres", "TianyanModel", "TianyanTesting",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .testTarget(

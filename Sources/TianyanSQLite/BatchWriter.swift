@@ -97,7 +97,7 @@ struct BatchWriter: Sendable {
                     INSERT INTO device_health(unit, kind, time, data) VALUES (?, ?, ?, ?)
                     ON CONFLICT(unit) DO UPDATE SET kind = excluded.kind, time = excluded.time, data = excluded.data
                     WHERE excluded.time >= device_health.time
-                    """, arguments: [h.unit, h.kind.rawValue, h.time.milliseconds, try JSONCoding.encode(h)])
+                    """, arguments: [h.unit, h.kind.rawValue, h.time.milliseconds, try StoreJSON.encode(h)])
                 try db.execute(sql: """
                     INSERT OR IGNORE INTO health_history(unit, time, flight_seconds, flight_count, battery_cycles, battery_percent, temperature_c)
                     SELECT ?, ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (
@@ -132,7 +132,7 @@ struct BatchWriter: Sendable {
                     ON CONFLICT(id) DO UPDATE SET state = excluded.state, updated = excluded.updated, history = excluded.history
                     WHERE json_array_length(excluded.history) >= json_array_length(pages.history)
                     """, arguments: [p.id, p.gateway, p.destination, p.target.rawValue, p.text, p.status, p.requestedBy,
-                                     p.requestedAt.milliseconds, p.state.rawValue, p.updated.milliseconds, try JSONCoding.encode(p.history)])
+                                     p.requestedAt.milliseconds, p.state.rawValue, p.updated.milliseconds, try StoreJSON.encode(p.history)])
             case .radioMessage(let m):
                 try db.execute(sql: """
                     INSERT INTO radio_messages(unit, time, kind, gateway, status, meaning, text, called)
@@ -148,9 +148,9 @@ struct BatchWriter: Sendable {
                         percent = COALESCE(excluded.percent, sorties.percent), updated = excluded.updated, history = excluded.history
                     WHERE json_array_length(excluded.history) >= json_array_length(sorties.history)
                         AND sorties.state NOT IN ('done', 'partial', 'failed', 'canceled')
-                    """, arguments: [o.id, o.drone, o.dock, o.pilot, o.formation, try JSONCoding.encode(o.cells), o.start.milliseconds,
-                                     o.end.milliseconds, o.state.rawValue, o.urgent, o.part, o.parts, try JSONCoding.encode(o.route), o.percent,
-                                     o.updated.milliseconds, try JSONCoding.encode(o.history)])
+                    """, arguments: [o.id, o.drone, o.dock, o.pilot, o.formation, try StoreJSON.encode(o.cells), o.start.milliseconds,
+                                     o.end.milliseconds, o.state.rawValue, o.urgent, o.part, o.parts, try StoreJSON.encode(o.route), o.percent,
+                                     o.updated.milliseconds, try StoreJSON.encode(o.history)])
             case .task(let t):
                 // A task's history only grows: a late copy of an older version never replaces a newer one.
                 try db.execute(sql: """
@@ -160,7 +160,7 @@ struct BatchWriter: Sendable {
                         closed_at = excluded.closed_at, updated = excluded.updated, steps = excluded.steps, data = excluded.data
                     WHERE excluded.steps >= dispatch_tasks.steps
                     """, arguments: [t.id, t.team, t.state.rawValue, t.priority.rawValue, t.createdAt.milliseconds, t.closedAt?.milliseconds,
-                                     t.updated.milliseconds, t.history.count, try JSONCoding.encode(t)])
+                                     t.updated.milliseconds, t.history.count, try StoreJSON.encode(t)])
             case .cellCoverage(let c):
                 try db.execute(sql: """
                     INSERT INTO cell_coverage(cell, last_covered, last_fraction, last_sortie, last_flown) VALUES (?, ?, ?, ?, ?)

@@ -211,7 +211,7 @@ public struct FleetStore: FleetStorage {
     /// Latest maintenance telemetry of every dock and aircraft heard.
     public func deviceHealth() async throws -> [DeviceHealth] {
         try await database.read { db in
-            try String.fetchAll(db, sql: "SELECT data FROM device_health ORDER BY unit").map { try JSONCoding.decode(DeviceHealth.self, $0) }
+            try String.fetchAll(db, sql: "SELECT data FROM device_health ORDER BY unit").map { try StoreJSON.decode(DeviceHealth.self, $0) }
         }
     }
 
@@ -346,7 +346,7 @@ public struct FleetStore: FleetStorage {
              target: Page.Target(rawValue: row["target"]) ?? .radio, text: row["text"], status: row["status"],
              requestedBy: row["requested_by"],
              requestedAt: Timestamp(milliseconds: row["requested_at"]), state: try Self.pageState(row["state"]),
-             history: try JSONCoding.decode([PageStep].self, row["history"]))
+             history: try StoreJSON.decode([PageStep].self, row["history"]))
     }
 
     private static func pageState(_ text: String) throws -> PageState {

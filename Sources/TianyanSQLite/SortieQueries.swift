@@ -30,10 +30,10 @@ extension FleetStore {
 
     private static func sortie(_ row: Row) throws -> SortieRecord {
         SortieRecord(id: row["id"], drone: row["drone"], dock: row["dock"], pilot: row["pilot"], formation: row["formation"],
-                     cells: try JSONCoding.decode([String].self, row["cells"]), start: Timestamp(milliseconds: row["start"]),
+                     cells: try StoreJSON.decode([String].self, row["cells"]), start: Timestamp(milliseconds: row["start"]),
                      end: Timestamp(milliseconds: row["end"]), state: SortieState(rawValue: row["state"]) ?? .failed,
-                     urgent: row["urgent"], part: row["part"], parts: row["parts"], route: try JSONCoding.decode(SortieRoute.self, row["route"]), percent: row["percent"],
-                     history: try JSONCoding.decode([SortieStep].self, row["history"]))
+                     urgent: row["urgent"], part: row["part"], parts: row["parts"], route: try StoreJSON.decode(SortieRoute.self, row["route"]), percent: row["percent"],
+                     history: try StoreJSON.decode([SortieStep].self, row["history"]))
     }
 
     /// The latest progress of the given flight tasks, by flight id.

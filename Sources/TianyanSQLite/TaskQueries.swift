@@ -20,14 +20,14 @@ extension FleetStore {
             sql += " ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?"
             args.append(limit)
             args.append(offset)
-            return try String.fetchAll(db, sql: sql, arguments: StatementArguments(args)).map { try JSONCoding.decode(DispatchTask.self, $0) }
+            return try String.fetchAll(db, sql: sql, arguments: StatementArguments(args)).map { try StoreJSON.decode(DispatchTask.self, $0) }
         }
     }
 
     public func task(id: String) async throws -> DispatchTask? {
         try await database.read { db in
             try String.fetchOne(db, sql: "SELECT data FROM dispatch_tasks WHERE id = ?", arguments: [id])
-                .map { try JSONCoding.decode(DispatchTask.self, $0) }
+                .map { try StoreJSON.decode(DispatchTask.self, $0) }
         }
     }
 
@@ -35,7 +35,7 @@ extension FleetStore {
     public func unfinishedTasks() async throws -> [DispatchTask] {
         try await database.read { db in
             try String.fetchAll(db, sql: "SELECT data FROM dispatch_tasks WHERE state NOT IN ('done', 'canceled') ORDER BY created_at")
-                .map { try JSONCoding.decode(DispatchTask.self, $0) }
+                .map { try StoreJSON.decode(DispatchTask.self, $0) }
         }
     }
 
@@ -45,7 +45,7 @@ extension FleetStore {
             try String.fetchAll(db, sql: """
                 SELECT data FROM dispatch_tasks WHERE (created_at BETWEEN ? AND ?) OR (closed_at BETWEEN ? AND ?)
                 """, arguments: [from.milliseconds, to.milliseconds, from.milliseconds, to.milliseconds])
-                .map { try JSONCoding.decode(DispatchTask.self, $0) }
+                .map { try StoreJSON.decode(DispatchTask.self, $0) }
         }
     }
 

@@ -1,3 +1,4 @@
+import RecordWriter
 import DockLink
 import Foundation
 import Logging

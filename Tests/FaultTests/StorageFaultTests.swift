@@ -1,3 +1,4 @@
+import RecordWriter
 import Foundation
 import Hummingbird
 import HummingbirdTesting

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import RecordWriter
 import TianyanModel
 import TianyanTesting
 @testable import TianyanSQLite
@@ -29,14 +30,14 @@ import TianyanTesting
         let since = Date(timeIntervalSince1970: 1_764_000_000)
         let stats = StoreWriter.Statistics(submitted: 10, committed: 4, transactions: 2, failedCommits: 3, pending: 6,
                                            lastError: "disk full", dropped: 2, failingSince: since)
-        let h = StoreWriter.health(of: stats)
+        let h = RecordWriter.health(of: stats)
         #expect(h.problems == ["database writes", "positions dropped"])
         #expect(h.fields["database"] == .string("writes failing since \(Timestamp(since).iso8601): disk full"))
         #expect(h.fields["last_error"] == .string("disk full"))
         #expect(h.fields["failing"] == .bool(true))
         #expect(h.fields["failed_commits"] == .int(3))
         #expect(h.fields["dropped"] == .int(2))
-        let metrics = Dictionary(StoreWriter.metrics(of: stats).map { ($0.name, $0.value) }) { a, _ in a }
+        let metrics = Dictionary(RecordWriter.metrics(of: stats).map { ($0.name, $0.value) }) { a, _ in a }
         #expect(metrics == ["tianyan_store_queue_depth": 6, "tianyan_store_records_committed_total": 4, "tianyan_store_transactions_total": 2,
                             "tianyan_store_failed_commits_total": 3, "tianyan_store_failing": 1, "tianyan_store_dropped_total": 2])
     }

@@ -1,3 +1,4 @@
+import RecordWriter
 import Foundation
 import HTTPTypes
 import Hummingbird

@@ -1,5 +1,6 @@
 // Store benchmark: position inserts through the writer, last position of every unit, and one
 // unit's 24-hour track out of a large table. Release build; run by tools/bench.
+import RecordWriter
 import Foundation
 import Logging
 import TianyanModel

@@ -2,7 +2,7 @@ import TianyanModel
 
 /// The writer's state as the store ports report it: `/healthz`'s store problems and fields and
 /// the `tianyan_store_*` metrics, under the names the server uses today.
-extension StoreWriter {
+extension RecordWriter {
     public var health: ComponentHealth { Self.health(of: statistics) }
 
     public var metrics: [Metric] { Self.metrics(of: statistics) }
@@ -10,7 +10,7 @@ extension StoreWriter {
     /// Problems `database writes` (commits failing) and `positions dropped`; fields `pending`,
     /// `committed`, `failed_commits`, `dropped`, `failing`, `last_error` when there is one, and
     /// `database` saying since when writes fail.
-    static func health(of w: Statistics) -> ComponentHealth {
+    public static func health(of w: Statistics) -> ComponentHealth {
         var h = ComponentHealth(fields: [
             "pending": .int(Int64(w.pending)), "committed": .int(Int64(w.committed)), "failed_commits": .int(Int64(w.failedCommits)),
             "dropped": .int(Int64(w.dropped)), "failing": .bool(w.failingSince != nil),
@@ -25,7 +25,7 @@ extension StoreWriter {
         return h
     }
 
-    static func metrics(of w: Statistics) -> [Metric] {
+    public static func metrics(of w: Statistics) -> [Metric] {
         [
             Metric(name: "tianyan_store_queue_depth", help: "records waiting for the writer", kind: .gauge, value: Double(w.pending)),
             Metric(name: "tianyan_store_records_committed_total", help: "records committed to the database", kind: .counter,
