@@ -1,3 +1,4 @@
+import ServiceLifecycle
 import TianyanModel
 
 /// The writer's state as the store ports report it: `/healthz`'s store problems and fields and
@@ -40,3 +41,15 @@ extension RecordWriter {
         ]
     }
 }
+
+/// A store's writer as the composition root and the front ends see it, whichever adapter is
+/// behind it: the record sink, its service loop, its counters, and a flush.
+public protocol RecordWriting: RecordSink, Service {
+    var statistics: RecordWriter.Statistics { get }
+    var health: ComponentHealth { get }
+    var metrics: [Metric] { get }
+    /// Returns when everything submitted before the call is committed.
+    func flush() async throws
+}
+
+extension RecordWriter: RecordWriting {}

@@ -54,14 +54,18 @@ public struct Controller: Sendable {
 
     /// What a banner (or the HTTP server) needs from the running controller.
     public struct Parts: Sendable {
-        public var database: TianyanDatabase
-        public var store: FleetStore
+        public var store: any FleetStorage
         public var docks: DockService
         public var radios: RadioNetwork
-        /// The one writer of the database: every write goes through it (records, audit lines,
+        /// The one writer of the store: every write goes through it (records, audit lines,
         /// maintenance actions); also its queue depth and counters (metrics). A writer whose
         /// `run()` is not running (tests, tools) commits when a caller waits.
-        public var writer: StoreWriter
+        public var writer: any RecordWriting
+        public var users: UserDirectory
+        /// Where the store is (the database file, or the URL without its password), for banners.
+        public var storeLocation: String
+        /// The SQLite database, when the store is one (tests reach into the file).
+        public var database: TianyanDatabase?
         /// The scheduler service: sorties, route files, coverage.
         public var sorties: SortieService?
         /// The settings the API reads (online window, maintenance rules).
@@ -71,24 +75,37 @@ public struct Controller: Sendable {
         /// Dispatch tasks: creation, dispatch, statuses, SLA watch.
         public var tasks: TaskService?
 
-        /// Where the store is (the database file), for banners.
-        public var storeLocation: String { database.path }
-
         /// What the front ends see: the services over the ports, and their settings.
         public var services: DispatchServices {
             let writer = self.writer
             return DispatchServices(store: store, sink: writer, writerHealth: { writer.health }, writerMetrics: { writer.metrics },
-                                    docks: docks, radios: radios, users: UserDirectory(database: database), sorties: sorties, live: live,
+                                    docks: docks, radios: radios, users: users, sorties: sorties, live: live,
                                     tasks: tasks, configuration: .init(configuration))
         }
 
-        public init(database: TianyanDatabase, store: FleetStore, docks: DockService, radios: RadioNetwork, writer: StoreWriter,
+        public init(backend: StoreBackend, writer: (any RecordWriting)? = nil, docks: DockService, radios: RadioNetwork,
                     sorties: SortieService? = nil, live: LiveFeed? = nil) {
-            self.database = database
-            self.store = store
+            store = backend.store
+            self.writer = writer ?? backend.writer
+            users = backend.users
+            storeLocation = backend.location
+            database = backend.sqlite
             self.docks = docks
             self.radios = radios
+            self.sorties = sorties
+            self.live = live
+        }
+
+        /// Over a SQLite database (tests and tools that build the parts themselves).
+        public init(database: TianyanDatabase, store: FleetStore, docks: DockService, radios: RadioNetwork, writer: any RecordWriting,
+                    sorties: SortieService? = nil, live: LiveFeed? = nil) {
+            self.store = store
             self.writer = writer
+            users = UserDirectory(database: database)
+            storeLocation = database.path
+            self.database = database
+            self.docks = docks
+            self.radios = radios
             self.sorties = sorties
             self.live = live
         }
@@ -150,16 +167,12 @@ public struct Controller: Sendable {
     /// the HTTP server (API, live feed, console) on `configuration.http`.
     public func run(extraServices: [any Service] = [], http: Bool = true,
                     banner: @Sendable (Parts) async throws -> String) async throws {
-        let database = try openDatabase()
         let profiles = try loadDockProfiles()
-        let store = FleetStore(database: database)
-        let writer = StoreWriter(
-            database: database,
-            configuration: .init(batchSize: configuration.writerBatchSize,
-                                 maxDelay: .milliseconds(configuration.writerMaxDelayMilliseconds),
-                                 maxPending: configuration.writerMaxPending),
-            logger: logger)
-        let retention = PositionRetention(database: database, policy: configuration.retention, logger: logger)
+        let backend = try await openBackend()
+        defer { backend.close() }
+        let store = backend.store
+        let writer = backend.writer
+        let retention = backend.retention
         // Every producer writes through the tee: the writer stores, the live feed fans out.
         let live = LiveFeed(logger: logger)
         let sink = RecordTee(writer: writer, feed: live)
@@ -177,7 +190,7 @@ public struct Controller: Sendable {
         if orphans > 0 { logger.warning("pages left unconfirmed by the last run marked failed", metadata: ["pages": "\(orphans)"]) }
         let sorties = SortieService(settings: .init(configuration: configuration), store: store, sink: sink, docks: docks,
                                     rules: configuration.maintenance, logger: logger)
-        var parts = Parts(database: database, store: store, docks: docks, radios: radios, writer: writer, sorties: sorties, live: live)
+        var parts = Parts(backend: backend, docks: docks, radios: radios, sorties: sorties, live: live)
         parts.configuration = configuration
         parts.tasks = tasks
         let server: (any Service)? = http ? try APIServer.make(address: configuration.http, parts: parts.services, logger: logger) : nil

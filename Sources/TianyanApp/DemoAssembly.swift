@@ -33,7 +33,7 @@ public struct DemoAssembly: Sendable {
         var config = configuration
         let fleetDir = (data as NSString).appendingPathComponent("fleet")
         try FleetDirectory.write(FleetSample.make(), to: fleetDir)
-        let access = try Controller(configuration: config, logger: logger).openStore()
+        let access = try await Controller(configuration: config, logger: logger).openStore()
         let registry = try await FleetDirectory.importRegistry(from: fleetDir, into: access.store)
         let broker = try PrivateBroker(logger: logger)
         config.mqtt = broker.url

@@ -13,7 +13,7 @@ public enum DockCommandLine {
                             requestedBy: String, logger: Logger) async throws -> DockCommandResult {
         let controller = Controller(configuration: configuration, logger: logger)
         let profiles = try controller.loadDockProfiles()
-        let access = try controller.openStore()
+        let access = try await controller.openStore()
         let registry = try await access.store.registry()
         let lookup = DockIngest(profiles: profiles, registry: registry)
         guard let gateway = lookup.gateway(for: serial) else {

@@ -93,7 +93,7 @@ public struct TianyanConfiguration: Sendable, Hashable {
     /// The keys a file, the environment (`TIANYAN_` + upper case, dots as underscores) or
     /// `--set key=value` may give.
     public static let keys: [String: String] = [
-        "database": "SQLite file path (or postgres:// URL, not built yet)",
+        "database": "SQLite file path, or postgres://user:password@host:port/database?sslmode=disable|prefer|require",
         "http": "HOST:PORT the HTTP server listens on",
         "mqtt": "broker URL, mqtt:// or mqtts://",
         "log_level": "trace, debug, info, notice, warning, error or critical",

@@ -8,16 +8,18 @@ import TianyanModel
 /// `unnest` with `ON CONFLICT DO NOTHING` on (unit, time), every other record an upsert on its
 /// natural key with the same "never move back" rules as the SQLite store, and the last state of
 /// each unit folded into `unit_state`. The writer acknowledges a record only after COMMIT returns.
-struct PostgresCommitter: BatchCommitter {
+public struct PostgresCommitter: BatchCommitter {
     let database: PostgresStoreDatabase
+
+    public init(database: PostgresStoreDatabase) { self.database = database }
     /// Rows per positions statement (arrays of this length bound in binary).
     static let chunk = 10_000
     /// Longest one batch may take before it is retried (a server that stopped answering).
     static let timeout = Duration.seconds(120)
 
-    var location: String { database.location.description }
+    public var location: String { database.location.description }
 
-    func commit(_ batch: [StoreRecord]) async throws {
+    public func commit(_ batch: [StoreRecord]) async throws {
         let database = self.database
         try await PostgresStoreDatabase.within(Self.timeout, what: "committing \(batch.count) records to \(location)") {
             var state = UnitStateFold()
@@ -51,7 +53,7 @@ struct PostgresCommitter: BatchCommitter {
         }
     }
 
-    func stoppedError(_ message: String) -> any Error { DispatchError.unavailable(message) }
+    public func stoppedError(_ message: String) -> any Error { DispatchError.unavailable(message) }
 
     static func day(_ t: Timestamp) -> Int64 {
         let (q, r) = t.milliseconds.quotientAndRemainder(dividingBy: 86_400_000)

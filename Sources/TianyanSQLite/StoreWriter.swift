@@ -10,7 +10,7 @@ import TianyanModel
 /// backoff, bounded queue, graceful drain) committing through `BatchWriter` on the database's
 /// writer queue, plus what only SQLite needs: passive WAL checkpoints beside the writer, and
 /// `transact`, the barrier the registry import, alarm handling and user changes go behind.
-public final class StoreWriter: RecordSink, Service, Sendable {
+public final class StoreWriter: RecordWriting, Sendable {
     public typealias Configuration = RecordWriter.Configuration
     public typealias Statistics = RecordWriter.Statistics
 

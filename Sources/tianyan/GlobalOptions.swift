@@ -9,7 +9,7 @@ struct GlobalOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("YAML configuration file.", valueName: "FILE"))
     var config: String?
 
-    @Option(name: .long, help: ArgumentHelp("SQLite database path (default ./tianyan.sqlite).", valueName: "PATH|URL"))
+    @Option(name: .long, help: ArgumentHelp("SQLite database path (default ./tianyan.sqlite) or postgres://user:password@host:port/database URL.", valueName: "PATH|URL"))
     var database: String?
 
     @Option(name: .customLong("set"), help: ArgumentHelp("Any configuration key, e.g. --set retention.raw_days=60 (repeatable).", valueName: "KEY=VALUE"))
@@ -44,7 +44,9 @@ extension GlobalOptions {
     func withStore(_ body: (TianyanConfiguration, StoreAccess) async throws -> Void) async throws {
         let config = try load()
         try await reporting {
-            try await body(config, try Controller(configuration: config, logger: Logger(label: "tianyan")).openStore())
+            let access = try await Controller(configuration: config, logger: Logger(label: "tianyan")).openStore()
+            defer { access.backend.close() }
+            try await body(config, access)
         }
     }
 }
