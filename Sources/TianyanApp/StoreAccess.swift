@@ -26,6 +26,8 @@ public struct StoreBackend: Sendable {
     public let sqlite: TianyanDatabase?
     /// Closes the connections (PostgreSQL's pool); the SQLite file closes with its last user.
     public let close: @Sendable () -> Void
+    /// The schema migrations applied, oldest first, and those this build knows.
+    public let migrations: @Sendable () async throws -> (applied: [String], known: [String])
 }
 
 /// The store for a one-shot command (`tianyan units`, `users add`, …): its read side, a sink
@@ -63,14 +65,16 @@ extension Controller {
                 store: store, writer: writer, users: UserDirectory(store: store, hasher: YescryptHasher()),
                 retention: PostgresRetention(database: database, rawDays: policy.rawDays, downsampleSeconds: policy.downsampleSeconds,
                                              deleteAfterDays: policy.deleteAfterDays, intervalSeconds: policy.intervalSeconds, logger: logger),
-                location: database.location.description, backend: "postgresql", sqlite: nil, close: { database.close() })
+                location: database.location.description, backend: "postgresql", sqlite: nil, close: { database.close() },
+                migrations: { try await database.migrations() })
         }
         let database = try openDatabase()
         let writer = StoreWriter(database: database, configuration: writerConfiguration, logger: logger)
         return StoreBackend(
             store: FleetStore(database: database), writer: writer, users: UserDirectory(database: database),
             retention: PositionRetention(database: database, policy: policy, logger: logger),
-            location: database.path, backend: "sqlite", sqlite: database, close: {})
+            location: database.path, backend: "sqlite", sqlite: database, close: {},
+            migrations: { try SQLiteInspection(path: database.path).migrations() })
     }
 
     /// Opens the configured store for a one-shot command.

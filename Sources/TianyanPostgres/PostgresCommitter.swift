@@ -14,12 +14,22 @@ public struct PostgresCommitter: BatchCommitter {
     public init(database: PostgresStoreDatabase) { self.database = database }
     /// Rows per positions statement (arrays of this length bound in binary).
     static let chunk = 10_000
-    /// Longest one batch may take before it is retried (a server that stopped answering).
-    static let timeout = Duration.seconds(120)
+    /// Longest one batch may take before it counts as failed and is retried (the pool waits
+    /// quietly for a server that went away; the writer must say so).
+    static let timeout = Duration.seconds(10)
 
     public var location: String { database.location.description }
 
     public func commit(_ batch: [StoreRecord]) async throws {
+        let database = self.database
+        do {
+            try await write(batch)
+        } catch let error as DispatchError where error.message.hasSuffix("s") && error.message.contains("no answer within") {
+            throw DispatchError.unavailable(await database.reasonUnavailable() ?? error.message)
+        }
+    }
+
+    private func write(_ batch: [StoreRecord]) async throws {
         let database = self.database
         try await PostgresStoreDatabase.within(Self.timeout, what: "committing \(batch.count) records to \(location)") {
             var state = UnitStateFold()

@@ -74,6 +74,23 @@ public final class PostgresStoreDatabase: Sendable {
             return config
         }
 
+        /// One connection's settings, for `probe`.
+        var connectionConfiguration: PostgresConnection.Configuration {
+            get throws {
+                if let dir = socketDirectory {
+                    return .init(unixSocketPath: "\(dir)/.s.PGSQL.\(port)", username: user, password: password, database: database)
+                }
+                let tls: PostgresConnection.Configuration.TLS
+                switch sslMode {
+                case "disable": tls = .disable
+                case "allow", "prefer": tls = .prefer(try NIOSSLContext(configuration: Self.tlsConfiguration(verify: false)))
+                case "require": tls = .require(try NIOSSLContext(configuration: Self.tlsConfiguration(verify: false)))
+                default: tls = .require(try NIOSSLContext(configuration: Self.tlsConfiguration(verify: true)))
+                }
+                return .init(host: host, port: port, username: user, password: password, database: database, tls: tls)
+            }
+        }
+
         static func tlsConfiguration(verify: Bool) -> TLSConfiguration {
             var tls = TLSConfiguration.makeClientConfiguration()
             if !verify { tls.certificateVerification = .none }
@@ -99,6 +116,9 @@ public final class PostgresStoreDatabase: Sendable {
         self.client = client
         runner = Task.detached { await client.run() }
         do {
+            // One plain connection first: the pool retries a refused login or a closed port
+            // quietly, while a person starting the controller needs the reason now.
+            try await Self.probe(location, timeout: timeout, logger: quiet)
             try await PostgresStoreDatabase.within(timeout, what: "connecting to \(location)") {
                 try await PostgresSchema.migrate(client: client, logger: logger)
             }
@@ -109,6 +129,29 @@ public final class PostgresStoreDatabase: Sendable {
     }
 
     deinit { runner.cancel() }
+
+    /// Connects once and closes: throws the server's or the network's reason when it cannot.
+    static func probe(_ location: Location, timeout: Duration, logger: Logger) async throws {
+        let configuration = try location.connectionConfiguration
+        try await within(timeout, what: "connecting to \(location)") {
+            do {
+                let c = try await PostgresConnection.connect(configuration: configuration, id: 0, logger: logger)
+                try? await c.close()
+            } catch {
+                throw describe(error, at: location)
+            }
+        }
+    }
+
+    /// Why the server cannot be used now (for a commit that got no answer).
+    func reasonUnavailable() async -> String? {
+        do {
+            try await Self.probe(location, timeout: .seconds(5), logger: Logger(label: "tianyan.store.postgres.probe"))
+            return nil
+        } catch {
+            return "\(error)"
+        }
+    }
 
     /// Closes the pool (a one-shot command at its end; the controller at shutdown).
     public func close() { runner.cancel() }

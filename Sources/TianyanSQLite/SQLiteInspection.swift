@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import GRDBSQLite
+import TianyanModel
 
 /// Read-only looks into a controller's database file from outside the controller (the fault
 /// scenarios read what was stored as a skeptic would). Never writes; opens the file read-only.
@@ -70,4 +71,71 @@ public final class HeldSnapshot: @unchecked Sendable {
     }
 
     deinit { if let c = connection { sqlite3_close(c) } }
+}
+
+// MARK: Whole tables, for `tianyan db copy` and `db status`
+
+extension SQLiteInspection {
+    /// Rows of `table` in key order after `key` (from the start when nil), at most `limit`.
+    public func rows(_ table: StoreTables.Table, after key: [StoreTables.Cell]?, limit: Int) throws -> [[StoreTables.Cell]] {
+        let columns = table.columnNames.map { "\"\($0)\"" }.joined(separator: ", ")
+        let keys = table.key.map { "\"\($0)\"" }.joined(separator: ", ")
+        var sql = "SELECT \(columns) FROM \(table.name)"
+        var arguments: [DatabaseValue] = []
+        if let key {
+            sql += " WHERE (\(keys)) > (\(Array(repeating: "?", count: key.count).joined(separator: ", ")))"
+            arguments = key.map(Self.databaseValue)
+        }
+        sql += " ORDER BY \(keys) LIMIT \(limit)"
+        return try reader().read { db in
+            try Row.fetchAll(db, sql: sql, arguments: StatementArguments(arguments)).map { row in
+                zip(0..<table.columns.count, table.columns).map { i, column in Self.cell(row[i] as DatabaseValue, column.kind) }
+            }
+        }
+    }
+
+    /// How many rows of `table` come up to and including `key` in key order.
+    public func countThrough(_ table: StoreTables.Table, key: [StoreTables.Cell]) throws -> Int {
+        let keys = table.key.map { "\"\($0)\"" }.joined(separator: ", ")
+        return try reader().read { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(table.name) WHERE (\(keys)) <= (\(Array(repeating: "?", count: key.count).joined(separator: ", ")))",
+                             arguments: StatementArguments(key.map(Self.databaseValue))) ?? 0
+        }
+    }
+
+    /// Every row of `table`, handed to `body` one at a time (any order).
+    public func forEachRow(_ table: StoreTables.Table, _ body: ([StoreTables.Cell]) throws -> Void) throws {
+        let columns = table.columnNames.map { "\"\($0)\"" }.joined(separator: ", ")
+        try reader().read { db in
+            let cursor = try Row.fetchCursor(db, sql: "SELECT \(columns) FROM \(table.name)")
+            while let row = try cursor.next() {
+                try body(zip(0..<table.columns.count, table.columns).map { i, column in Self.cell(row[i] as DatabaseValue, column.kind) })
+            }
+        }
+    }
+
+    /// The schema migrations applied to the file, oldest first, and those this build knows.
+    public func migrations() throws -> (applied: [String], known: [String]) {
+        let applied = try reader().read { db in try Schema.migrator.appliedIdentifiers(db) }
+        return (Array(applied), Schema.migrator.migrations)
+    }
+
+    static func cell(_ value: DatabaseValue, _ kind: StoreTables.Kind) -> StoreTables.Cell {
+        switch value.storage {
+        case .null: return .null
+        case .int64(let v): return kind == .real ? .real(Double(v)) : .int(v)
+        case .double(let v): return kind == .real ? .real(v) : .int(Int64(v))
+        case .string(let s): return .text(s)
+        case .blob(let d): return .text(String(decoding: d, as: UTF8.self))
+        }
+    }
+
+    static func databaseValue(_ cell: StoreTables.Cell) -> DatabaseValue {
+        switch cell {
+        case .null: .null
+        case .int(let v): v.databaseValue
+        case .real(let v): v.databaseValue
+        case .text(let v): v.databaseValue
+        }
+    }
 }

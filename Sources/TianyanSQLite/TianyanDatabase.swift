@@ -85,7 +85,7 @@ public final class TianyanDatabase: Sendable {
         self.path = path
     }
 
-    static func filePath(for location: String) throws -> String {
+    public static func filePath(for location: String) throws -> String {
         if location.hasPrefix("postgres://") || location.hasPrefix("postgresql://") {
             throw StoreError(code: .unsupportedURL, message: "PostgreSQL storage (\(location.prefix { $0 != ":" })://…) is not built yet; use a SQLite file path such as ./tianyan.sqlite")
         }

@@ -36,6 +36,10 @@ public final class PostgresCluster: Sendable {
         return try result.get()
     }
 
+    /// A cluster of the caller's own (a test that stops and starts the server must not do it
+    /// under the other tests' feet); stopped at exit.
+    public static func makePrivate() throws -> PostgresCluster { try PostgresCluster() }
+
     /// The newest server's bin directory, or nil when PostgreSQL's server is not installed.
     public static var serverBin: String? {
         let root = "/usr/lib/postgresql"
@@ -133,6 +137,9 @@ public final class PostgresCluster: Sendable {
         }
         return text
     }
+
+    /// A loopback port nothing listens on (for "server unreachable" tests).
+    public static func freePortForTests() -> Int { freePort() }
 
     static func freePort() -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)

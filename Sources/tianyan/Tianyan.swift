@@ -10,7 +10,7 @@ struct Tianyan: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tianyan",
         abstract: "Dispatch controller for a drone squadron and its trunked-radio network.",
-        subcommands: [Demo.self, Serve.self, Fleet.self, Units.self, Track.self, VoiceLog.self, Dock.self, Maintenance.self, Profiles.self, Ports.self, PageCommand.self, Users.self, Plan.self, Coverage.self, Sorties.self]
+        subcommands: [Demo.self, Serve.self, Db.self, Fleet.self, Units.self, Track.self, VoiceLog.self, Dock.self, Maintenance.self, Profiles.self, Ports.self, PageCommand.self, Users.self, Plan.self, Coverage.self, Sorties.self]
     )
 }
 

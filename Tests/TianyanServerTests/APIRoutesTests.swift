@@ -281,7 +281,7 @@ struct APIRoutesTests {
         let f = try await Self.fixture()
         defer { f.dir.remove() }
         // A long batch delay: the alarm is still queued when the acknowledgement arrives.
-        let writer = StoreWriter(database: f.parts.database, configuration: .init(batchSize: 1_000, maxDelay: .milliseconds(500)))
+        let writer = StoreWriter(database: f.parts.database!, configuration: .init(batchSize: 1_000, maxDelay: .milliseconds(500)))
         let running = Task { try await writer.run() }
         defer { running.cancel() }
         var parts = f.parts
@@ -303,7 +303,7 @@ struct APIRoutesTests {
     func alarmHandling() async throws {
         let f = try await Self.fixture()
         defer { f.dir.remove() }
-        let writer = StoreWriter(database: f.parts.database, configuration: .init(batchSize: 100, maxDelay: .milliseconds(2)))
+        let writer = StoreWriter(database: f.parts.database!, configuration: .init(batchSize: 100, maxDelay: .milliseconds(2)))
         let group = ServiceGroup(services: [writer], logger: Logger(label: "test.writer"))
         let running = Task { try await group.run() }
         let ticket = writer.submit([.alarm(Alarm(id: "emergency-2100003-1", unit: "2100003", time: Timestamp(milliseconds: 1_800_000_000_000),

@@ -104,7 +104,7 @@ struct ConsoleRoutesTests {
     func healthHistory() async throws {
         let f = try await APIRoutesTests.fixture()
         defer { f.dir.remove() }
-        let writer = StoreWriter(database: f.parts.database)
+        let writer = StoreWriter(database: f.parts.database!)
         let running = Task { try await writer.run() }
         defer { running.cancel() }
         let drone = FleetSample.make().drones[0].serial

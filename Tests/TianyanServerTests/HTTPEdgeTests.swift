@@ -154,10 +154,10 @@ struct HTTPEdgeTests {
     static func withServer(idle: Int = 1, read: Int = 1, sorties: Bool = false, _ body: @escaping @Sendable (Harness) async throws -> Void) async throws {
         let f = try await APIRoutesTests.fixture()
         defer { f.dir.remove() }
-        try await UserDirectory(database: f.parts.database).add(name: "root", role: .admin, password: APIRoutesTests.password)
-        try await UserDirectory(database: f.parts.database).add(name: "lead", role: .lead, password: APIRoutesTests.password)
+        try await UserDirectory(database: f.parts.database!).add(name: "root", role: .admin, password: APIRoutesTests.password)
+        try await UserDirectory(database: f.parts.database!).add(name: "lead", role: .lead, password: APIRoutesTests.password)
         let feed = LiveFeed(logger: Logger(label: "test.live"))
-        let writer = StoreWriter(database: f.parts.database)
+        let writer = StoreWriter(database: f.parts.database!)
         let running = Task {
             try await withThrowingTaskGroup(of: Void.self) { g in
                 g.addTask { try await feed.run() }

@@ -22,10 +22,10 @@ struct MaintenanceRoutesTests {
     func groundAndService() async throws {
         let f = try await APIRoutesTests.fixture()
         defer { f.dir.remove() }
-        let writer = StoreWriter(database: f.parts.database)
+        let writer = StoreWriter(database: f.parts.database!)
         let running = Task { try await writer.run() }
         defer { running.cancel() }
-        try await UserDirectory(database: f.parts.database).add(name: "maint", role: .maintenance, password: APIRoutesTests.password)
+        try await UserDirectory(database: f.parts.database!).add(name: "maint", role: .maintenance, password: APIRoutesTests.password)
         var parts = f.parts
         parts.writer = writer
         let sample = FleetSample.make()
@@ -118,7 +118,7 @@ struct MaintenanceRoutesTests {
     func oneWriter() async throws {
         let f = try await APIRoutesTests.fixture()
         defer { f.dir.remove() }
-        try await UserDirectory(database: f.parts.database).add(name: "maint", role: .maintenance, password: APIRoutesTests.password)
+        try await UserDirectory(database: f.parts.database!).add(name: "maint", role: .maintenance, password: APIRoutesTests.password)
         let drone = FleetSample.make().drones[0].serial
         let reason = ByteBuffer(string: #"{"reason": "gimbal fault"}"#)
         // The fixture's writer does not run: a refusal's audit line is committed all the same.
@@ -130,9 +130,9 @@ struct MaintenanceRoutesTests {
         }
         let refused = try await f.parts.store.audit(limit: 100).filter { $0.action == "maintenance.ground" }
         #expect(refused.map { "\($0.actor) \($0.outcome)" } == ["view refused"])
-        #expect(f.parts.database.storeWritersCreated == 1, "only the fixture's writer")
+        #expect(f.parts.database!.storeWritersCreated == 1, "only the fixture's writer")
 
-        let writer = StoreWriter(database: f.parts.database)
+        let writer = StoreWriter(database: f.parts.database!)
         let running = Task { try await writer.run() }
         defer { running.cancel() }
         var parts = f.parts
@@ -154,6 +154,6 @@ struct MaintenanceRoutesTests {
             }
         }
         #expect(try await parts.store.maintenanceLog(unit: drone).map(\.kind) == [.ground, .unground, .serviced])
-        #expect(f.parts.database.storeWritersCreated == 2, "the fixture's writer and the running one; none per request")
+        #expect(f.parts.database!.storeWritersCreated == 2, "the fixture's writer and the running one; none per request")
     }
 }

@@ -77,9 +77,9 @@ struct SessionEndTests {
     static func withServer(sessionSeconds: Int = 3600, _ body: @escaping @Sendable (Harness) async throws -> Void) async throws {
         let f = try await APIRoutesTests.fixture()
         defer { f.dir.remove() }
-        try await UserDirectory(database: f.parts.database).add(name: "root", role: .admin, password: APIRoutesTests.password)
+        try await UserDirectory(database: f.parts.database!).add(name: "root", role: .admin, password: APIRoutesTests.password)
         let feed = LiveFeed(logger: Logger(label: "test.live"))
-        let writer = StoreWriter(database: f.parts.database)
+        let writer = StoreWriter(database: f.parts.database!)
         let running = Task {
             try await withThrowingTaskGroup(of: Void.self) { g in
                 g.addTask { try await feed.run() }
@@ -208,7 +208,7 @@ struct SessionEndTests {
             // What `tianyan users disable` does, from outside the server: the checker notices.
             let dispatcher = try await h.login("disp")
             let other = try await h.live(dispatcher)
-            try await UserDirectory(database: h.parts.database).setDisabled(name: "disp", true)
+            try await UserDirectory(database: h.parts.database!).setDisabled(name: "disp", true)
             try await Self.expectSessionEnded(other, "after disabling on the database")
             #expect(try await h.whoami(dispatcher) == .unauthorized)
         }

@@ -23,10 +23,10 @@ struct SortieRoutesTests {
     func leadActions() async throws {
         let f = try await APIRoutesTests.fixture()
         defer { f.dir.remove() }
-        let writer = StoreWriter(database: f.parts.database)
+        let writer = StoreWriter(database: f.parts.database!)
         let running = Task { try await writer.run() }
         defer { running.cancel() }
-        try await UserDirectory(database: f.parts.database).add(name: "lead", role: .lead, password: APIRoutesTests.password)
+        try await UserDirectory(database: f.parts.database!).add(name: "lead", role: .lead, password: APIRoutesTests.password)
         var settings = SortieService.Settings(routeFilesURL: "http://127.0.0.1:9/files/routes/")
         settings.flyingHours = FlyingHours(startHour: 0, endHour: 24)
         let service = SortieService(settings: settings, store: f.parts.store, sink: writer, docks: f.parts.docks,

@@ -46,7 +46,7 @@ struct TaskRoutesTests {
 
     static func fixture() async throws -> Fixture {
         let base = try await APIRoutesTests.fixture(gateways: ["g1=tcp://127.0.0.1:1"])
-        let writer = StoreWriter(database: base.parts.database, configuration: .init(batchSize: 1000, maxDelay: .milliseconds(2)))
+        let writer = StoreWriter(database: base.parts.database!, configuration: .init(batchSize: 1000, maxDelay: .milliseconds(2)))
         let feed = LiveFeed(logger: Logger(label: "test.tasks.live"))
         let tee = RecordTee(writer: writer, feed: feed)
         let clock = Clock(.now())

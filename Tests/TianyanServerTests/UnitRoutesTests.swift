@@ -21,7 +21,7 @@ struct UnitRoutesTests {
     func unitsAndTracks() async throws {
         let f = try await APIRoutesTests.fixture()
         defer { f.dir.remove() }
-        let writer = StoreWriter(database: f.parts.database)
+        let writer = StoreWriter(database: f.parts.database!)
         let running = Task { try await writer.run() }
         defer { running.cancel() }
         let now = Timestamp.now()
@@ -125,7 +125,7 @@ struct UnitRoutesTests {
     func voiceLogAndMessages() async throws {
         let f = try await APIRoutesTests.fixture()
         defer { f.dir.remove() }
-        let writer = StoreWriter(database: f.parts.database)
+        let writer = StoreWriter(database: f.parts.database!)
         let running = Task { try await writer.run() }
         defer { running.cancel() }
         let base = Timestamp(milliseconds: 1_800_000_000_000)

@@ -20,10 +20,10 @@ struct UserRoutesTests {
     func usersAndAudit() async throws {
         let f = try await APIRoutesTests.fixture()
         defer { f.dir.remove() }
-        let writer = StoreWriter(database: f.parts.database)
+        let writer = StoreWriter(database: f.parts.database!)
         let running = Task { try await writer.run() }
         defer { running.cancel() }
-        try await UserDirectory(database: f.parts.database).add(name: "root", role: .admin, password: APIRoutesTests.password)
+        try await UserDirectory(database: f.parts.database!).add(name: "root", role: .admin, password: APIRoutesTests.password)
         var parts = f.parts
         parts.writer = writer
         let app = Application(router: APIServer.router(parts: parts.services))
