@@ -4,8 +4,16 @@ import MosquittoClient
 import Synchronization
 import Testing
 import TianyanModel
+import TianyanPostgres
 import TianyanSQLite
 import TianyanTesting
+
+/// Which store a rig's controller runs on: a SQLite file, or a database on the suite's
+/// throwaway PostgreSQL cluster.
+enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
+    case sqlite, postgres
+    var testDescription: String { rawValue }
+}
 
 /// A controller process (`tianyan serve`) on a real mosquitto, with the sample fleet imported.
 final class ControllerRig: @unchecked Sendable {
@@ -13,15 +21,19 @@ final class ControllerRig: @unchecked Sendable {
     let dir: TemporaryDirectory
     let broker: LocalBroker
     let database: String
+    let kind: StoreKind
+    /// The controller's MQTT journal (next to a SQLite file; in the working directory otherwise).
+    var journal: String { kind == .sqlite ? database + ".journal" : dir.file("tianyan.journal") }
     var process: ChildProcess?
     let extraSettings: [String]
     /// The controller's HTTP address.
     let http: String
 
-    init(persistence: Bool = true, settings: [String] = []) async throws {
+    init(persistence: Bool = true, settings: [String] = [], store: StoreKind = .sqlite) async throws {
         dir = try TemporaryDirectory()
         broker = try LocalBroker(options: .init(persistence: persistence))
-        database = dir.file("db.sqlite")
+        kind = store
+        database = store == .sqlite ? dir.file("db.sqlite") : try PostgresCluster.shared().database("rig")
         // The scheduler stays out of the way unless a test asks for it.
         extraSettings = ["planner.auto=false"] + settings
         http = "127.0.0.1:\(try FreePort.loopback())"
@@ -55,7 +67,18 @@ final class ControllerRig: @unchecked Sendable {
         process = nil
     }
 
-    func store() throws -> FleetStore { FleetStore(database: try TianyanDatabase(location: database)) }
+    /// The store the controller writes, read from the test (the file, or a pool of its own).
+    func store() async throws -> any FleetStorage {
+        switch kind {
+        case .sqlite: return FleetStore(database: try TianyanDatabase(location: database))
+        case .postgres:
+            let db = try await PostgresStoreDatabase(url: database)
+            opened.withLock { $0.append(db) }
+            return PostgresStore(database: db)
+        }
+    }
+
+    private let opened = Mutex<[PostgresStoreDatabase]>([])
 
     /// Synchronous, for `defer`: a cleanup that ran in a detached task could outlive the test
     /// process and leave a controller or a broker behind.
@@ -65,6 +88,7 @@ final class ControllerRig: @unchecked Sendable {
             process = nil
         }
         broker.shutdown()
+        for db in opened.withLock({ $0 }) { db.close() }
         dir.remove()
     }
 }
@@ -118,9 +142,10 @@ struct DockLinkIntegrationTests {
     var dock: Dock { registry.docks.first { $0.model == "DJI Dock 2" }! }
     var drone: Drone { registry.drones.first { $0.dock == dock.serial }! }
 
-    @Test func theDocumentedPayloadsGoThroughTheBrokerIntoTheDatabase() async throws {
+    @Test(arguments: StoreKind.allCases)
+    func theDocumentedPayloadsGoThroughTheBrokerIntoTheDatabase(_ kind: StoreKind) async throws {
         // A slow writer (500 ms per batch) makes a reply sent before its commit impossible to miss.
-        let rig = try await ControllerRig(settings: ["writer.max_delay_ms=500"])
+        let rig = try await ControllerRig(settings: ["writer.max_delay_ms=500"], store: kind)
         defer { rig.close() }
         try await rig.start()
         let dockSN = dock.serial, droneSN = drone.serial
@@ -139,7 +164,7 @@ struct DockLinkIntegrationTests {
         try await waitUntil("the status_reply") { !device.messages(on: "sys/product/\(dockSN)/status_reply").isEmpty }
         try await waitUntil("two events_reply") { device.messages(on: "thing/product/\(dockSN)/events_reply").count == 2 }
         // The replies came only after the commit: what they acknowledge is already stored.
-        let store = try rig.store()
+        let store = try await rig.store()
         let tasks = try await store.flightTasks()
         #expect(tasks.map(\.flightID) == ["flight_id"] && tasks.first?.status == "ok" && tasks.first?.percent == 100)
         let alarms = try await store.alarms(kind: "hms")
@@ -181,7 +206,7 @@ struct DockLinkIntegrationTests {
         for _ in 0..<50 { for (t, p) in bad { try await device.publish(t, p) } }
         let now = Int64(Date().timeIntervalSince1970 * 1000)
         try await device.publish("thing/product/\(sn)/osd", aircraftOSD(gateway: dock.serial, time: now, lat: 22.82, lon: 113.82))
-        let store = try rig.store()
+        let store = try await rig.store()
         try await waitUntil("the valid position after the garbage") {
             ((try? await store.track(unit: sn, from: Timestamp(milliseconds: now), to: Timestamp(milliseconds: now))) ?? []).count == 1
         }
@@ -207,7 +232,7 @@ struct DockLinkIntegrationTests {
         }
     }
 
-    func storedTimes(_ store: FleetStore, base: Int64, count: Int) async throws -> [Int64] {
+    func storedTimes(_ store: any FleetStorage, base: Int64, count: Int) async throws -> [Int64] {
         var all: [Int64] = []
         for d in registry.drones.filter({ $0.dock != nil }).prefix(3) {
             all += try await store.track(unit: d.serial, from: Timestamp(milliseconds: base), to: Timestamp(milliseconds: base + Int64(count)))
@@ -216,8 +241,9 @@ struct DockLinkIntegrationTests {
         return all.sorted()
     }
 
-    @Test func aBrokerRestartMidStreamLosesNothingAndStoresNothingTwice() async throws {
-        let rig = try await ControllerRig(persistence: true)
+    @Test(arguments: StoreKind.allCases)
+    func aBrokerRestartMidStreamLosesNothingAndStoresNothingTwice(_ kind: StoreKind) async throws {
+        let rig = try await ControllerRig(persistence: true, store: kind)
         defer { rig.close() }
         try await rig.start()
         let device = try await TestClient(rig.broker, id: "fake-restart")
@@ -230,7 +256,7 @@ struct DockLinkIntegrationTests {
                 try rig.broker.start()
             }
         }
-        let store = try rig.store()
+        let store = try await rig.store()
         do {
             try await waitUntil("every message stored", timeout: .seconds(30)) {
                 ((try? await storedTimes(store, base: base, count: count)) ?? []).count >= count
@@ -239,7 +265,7 @@ struct DockLinkIntegrationTests {
             let times = try await storedTimes(store, base: base, count: count)
             let missing = Set((0..<count).map { base + Int64($0) }).subtracting(times).map { $0 - base }.sorted()
             let journalDir = rig.dir.file("journal-copy")
-            try? FileManager.default.copyItem(atPath: rig.database + ".journal", toPath: journalDir)
+            try? FileManager.default.copyItem(atPath: rig.journal, toPath: journalDir)
             let segs = (try? FileManager.default.contentsOfDirectory(atPath: journalDir)) ?? []
             var inJournal: [Int64] = []
             for seg in segs where seg.hasPrefix("segment-") {
@@ -254,11 +280,12 @@ struct DockLinkIntegrationTests {
         #expect(times == (0..<count).map { base + Int64($0) }, "each message once")
         let p = try #require(rig.process)
         #expect(p.stderr.contains("broker connection lost"))
-        print("broker restart: sent \(count), stored \(times.count), lost \(count - Set(times).count), duplicated \(times.count - Set(times).count)")
+        print("broker restart (\(kind)): sent \(count), stored \(times.count), lost \(count - Set(times).count), duplicated \(times.count - Set(times).count)")
     }
 
-    @Test func killingTheControllerUnderLoadLosesNoJournaledMessage() async throws {
-        let rig = try await ControllerRig(persistence: true)
+    @Test(arguments: StoreKind.allCases)
+    func killingTheControllerUnderLoadLosesNoJournaledMessage(_ kind: StoreKind) async throws {
+        let rig = try await ControllerRig(persistence: true, store: kind)
         defer { rig.close() }
         try await rig.start()
         let device = try await TestClient(rig.broker, id: "fake-kill")
@@ -272,12 +299,12 @@ struct DockLinkIntegrationTests {
             rig.kill9()
             // What the dead controller had journaled, before the restart touches it.
             let copy = rig.dir.file("journal-at-kill")
-            try FileManager.default.copyItem(atPath: rig.database + ".journal", toPath: copy)
+            try FileManager.default.copyItem(atPath: rig.journal, toPath: copy)
             journalCopy = copy
             restartedAt = .now
             try await rig.start()
         }
-        let store = try rig.store()
+        let store = try await rig.store()
         try await waitUntil("the stream to be stored", timeout: .seconds(60)) {
             ((try? await storedTimes(store, base: base, count: count)) ?? []).count >= count - 1
         }
@@ -296,7 +323,7 @@ struct DockLinkIntegrationTests {
         // one message in hand (MEASURED-FACTS); anything more is a defect.
         #expect(count - stored.count <= 1, "lost \(count - stored.count)")
         let recovered = restartedAt.map { ContinuousClock.now - $0 } ?? .zero
-        print("kill -9: sent \(count), stored \(stored.count), lost \(count - stored.count), duplicated \(times.count - stored.count), journaled-unreleased \(journaled.count), recovered in \(recovered)")
+        print("kill -9 (\(kind)): sent \(count), stored \(stored.count), lost \(count - stored.count), duplicated \(times.count - stored.count), journaled-unreleased \(journaled.count), recovered in \(recovered)")
     }
 }
 
@@ -315,7 +342,7 @@ struct DockSimulatorRoundTripTests {
         let registry = FleetSample.make()
         let dock = registry.docks[0]
         let drone = try #require(registry.drones.first { $0.dock == dock.serial })
-        let store = try rig.store()
+        let store = try await rig.store()
         try await waitUntil("both simulated docks online", timeout: .seconds(30)) {
             let units = (try? await store.units()) ?? []
             return units.filter { [registry.docks[0].serial, registry.docks[1].serial].contains($0.id) && $0.lastSeen != nil }.count == 2

@@ -35,7 +35,7 @@ struct SortieFlightTests {
             Geodesy.distance(Geodesy.centroid(of: $0.polygon), dock.location) < Geodesy.distance(Geodesy.centroid(of: $1.polygon), dock.location)
         }
         let home = byDistance[0], neighbour = byDistance[1]
-        let store = try rig.store()
+        let store = try await rig.store()
         try await waitUntil("the simulated dock online", timeout: .seconds(30)) {
             ((try? await store.units()) ?? []).contains { $0.id == dock.serial && $0.lastSeen != nil }
         }
@@ -138,7 +138,7 @@ extension SortieFlightTests {
         let home = try #require(registry.cells.min {
             Geodesy.distance(Geodesy.centroid(of: $0.polygon), dock.location) < Geodesy.distance(Geodesy.centroid(of: $1.polygon), dock.location)
         })
-        let store = try rig.store()
+        let store = try await rig.store()
         try await waitUntil("the simulated dock online", timeout: .seconds(30)) {
             ((try? await store.units()) ?? []).contains { $0.id == dock.serial && $0.lastSeen != nil }
         }
