@@ -208,9 +208,13 @@ let package = Package(
         .executableTarget(
             name: "bench-store",
             dependencies: [
+                "RecordWriter",
                 "TianyanModel",
+                "TianyanPostgres",
                 "TianyanSQLite",
+                "TianyanTesting",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             path: "tools/bench-store"
         ),

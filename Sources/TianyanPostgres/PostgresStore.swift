@@ -143,19 +143,28 @@ public struct PostgresStore: FleetStorage {
     }
 
     public func lastPositions() async throws -> [Position] {
-        try await database.rows("""
+        try await database.rawRows("""
             SELECT unit, pos_time, lat, lon, alt, speed, heading, accuracy, source FROM unit_state WHERE pos_time IS NOT NULL
-            """) { try Self.position(unit: try $0.get("unit"), $0, timeColumn: "pos_time") }
+            """) { try Self.position($0) }
+    }
+
+    /// A row of (unit, time, lat, lon, alt, speed, heading, accuracy, source), decoded by position.
+    @inline(__always)
+    static func position(_ row: PostgresRow) throws -> Position {
+        let (unit, time, lat, lon, alt, speed, heading, accuracy, source) = try row.decode(
+            (String, Timestamp, Double, Double, Double?, Double?, Double?, Double?, String).self)
+        return Position(unit: unit, time: time, latitude: lat, longitude: lon, altitude: alt, speed: speed, heading: heading,
+                        accuracy: accuracy, source: PositionSource(rawValue: source) ?? .manual)
     }
 
     public func track(_ q: TrackQuery) async throws -> [Position] {
-        var sql = SQL("SELECT \(Self.positionColumns) FROM positions WHERE true")
+        var sql = SQL("SELECT unit, \(Self.positionColumns) FROM positions WHERE true")
         sql.append(" AND unit = ", q.unit)
         sql.append(" AND time >= ", q.from)
         sql.append(" AND time <= ", q.to)
         sql.append(" ORDER BY time")
         if let limit = q.limit { sql.append(" LIMIT ", limit) }
-        return try await database.rows(sql.query) { try Self.position(unit: q.unit, $0) }
+        return try await database.rawRows(sql.query) { try Self.position($0) }
     }
 
     // MARK: Voice log and radio messages

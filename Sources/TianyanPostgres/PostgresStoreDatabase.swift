@@ -182,6 +182,15 @@ public final class PostgresStoreDatabase: Sendable {
         } catch let e as PSQLError { throw PostgresStoreDatabase.describe(e, at: location) }
     }
 
+    /// The rows of one query decoded by position (the hot reads: positions).
+    func rawRows<T>(_ query: PostgresQuery, _ row: (PostgresRow) throws -> T) async throws -> [T] {
+        do {
+            var out: [T] = []
+            for try await r in try await client.query(query, logger: logger) { out.append(try row(r)) }
+            return out
+        } catch let e as PSQLError { throw PostgresStoreDatabase.describe(e, at: location) }
+    }
+
     /// Ensures the daily partitions of `positions` for the given UTC days exist (created once per
     /// day per process; safe when two controllers race to create the same one).
     func ensurePartitions(days: Set<Int64>, on connection: PostgresConnection) async throws {

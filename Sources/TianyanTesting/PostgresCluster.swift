@@ -38,7 +38,9 @@ public final class PostgresCluster: Sendable {
 
     /// A cluster of the caller's own (a test that stops and starts the server must not do it
     /// under the other tests' feet); stopped at exit.
-    public static func makePrivate() throws -> PostgresCluster { try PostgresCluster() }
+    /// `durable`: the server's defaults for fsync and commits (benchmarks), instead of the
+    /// tests' fsync=off.
+    public static func makePrivate(durable: Bool = false) throws -> PostgresCluster { try PostgresCluster(durable: durable) }
 
     /// The newest server's bin directory, or nil when PostgreSQL's server is not installed.
     public static var serverBin: String? {
@@ -48,7 +50,7 @@ public final class PostgresCluster: Sendable {
         return nil
     }
 
-    init() throws {
+    init(durable: Bool = false) throws {
         guard let bin = Self.serverBin else {
             throw PostgresClusterError(description: "no PostgreSQL server under /usr/lib/postgresql (run tools/setup: apt-get install postgresql)")
         }
@@ -60,18 +62,18 @@ public final class PostgresCluster: Sendable {
         if let owner { try Self.run("/bin/chown", ["-R", owner, directory]) }
         try run("initdb", ["-D", "\(directory)/data", "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"])
         // Tuned for tests: no fsync (a crashed test cluster is thrown away), small shared memory.
+        // Durable (benchmarks): fsync and synchronous commits as shipped, memory as measured in
+        // scale-out.md (shared_buffers 512MB, max_wal_size 4GB).
         let conf = """
 
             listen_addresses = '127.0.0.1'
             port = \(port)
             unix_socket_directories = '\(directory)'
-            fsync = off
-            synchronous_commit = off
-            full_page_writes = off
-            shared_buffers = 64MB
             max_connections = 200
             log_min_messages = fatal
-            """
+
+            """ + (durable ? "shared_buffers = 512MB\nmax_wal_size = 4GB\n"
+                           : "fsync = off\nsynchronous_commit = off\nfull_page_writes = off\nshared_buffers = 64MB\n")
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: "\(directory)/data/postgresql.conf"))
         handle.seekToEndOfFile()
         handle.write(Data(conf.utf8))

@@ -1,10 +1,15 @@
 // Store benchmark: position inserts through the writer, last position of every unit, and one
-// unit's 24-hour track out of a large table. Release build; run by tools/bench.
+// unit's 24-hour track out of a large table. Release build; run by tools/bench (SQLite) and
+// tools/bench-postgres (`--backend postgres`: the same on a durable PostgreSQL cluster of its
+// own, with psql's COPY of the same rows and a queued drain into both stores as references).
 import RecordWriter
+import ServiceLifecycle
 import Foundation
 import Logging
 import TianyanModel
+import TianyanPostgres
 import TianyanSQLite
+import TianyanTesting
 
 struct Options {
     var rows = 2_000_000
@@ -12,6 +17,8 @@ struct Options {
     var bigRows = 20_000_000
     var directory = FileManager.default.temporaryDirectory.appendingPathComponent("tianyan-bench").path
     var chunk = 1_000
+    var backend = "sqlite"
+    var drain = 200_000
 
     init(_ args: [String]) {
         var i = 0
@@ -23,8 +30,10 @@ struct Options {
             case "--big-rows": bigRows = Int(value) ?? bigRows
             case "--dir": directory = value
             case "--chunk": chunk = Int(value) ?? chunk
+            case "--backend": backend = value
+            case "--drain": drain = Int(value) ?? drain
             default:
-                FileHandle.standardError.write(Data("unknown option \(args[i]); options: --rows N --units N --big-rows N --dir DIR --chunk N\n".utf8))
+                FileHandle.standardError.write(Data("unknown option \(args[i]); options: --rows N --units N --big-rows N --dir DIR --chunk N --backend sqlite|postgres --drain N\n".utf8))
                 exit(2)
             }
             i += 2
@@ -47,10 +56,16 @@ func positions(count: Int, units: Int, start: Int64, stepMs: Int64, offset: Int 
     return out
 }
 
+let writerConfiguration = RecordWriter.Configuration(batchSize: Int(ProcessInfo.processInfo.environment["BATCH"] ?? "") ?? 100_000,
+                                                     maxDelay: .milliseconds(20))
+
 /// Pushes `total` rows through a writer in chunks, as links do, and waits for the last commit.
 func insertThroughWriter(_ db: TianyanDatabase, total: Int, units: Int, chunk: Int, start: Int64, stepMs: Int64) async throws -> Double {
-    let writer = StoreWriter(database: db, configuration: .init(batchSize: Int(ProcessInfo.processInfo.environment["BATCH"] ?? "") ?? 100_000, maxDelay: .milliseconds(20)),
-                             logger: Logger(label: "bench"))
+    try await insertThroughWriter(StoreWriter(database: db, configuration: writerConfiguration, logger: Logger(label: "bench")),
+                                  total: total, units: units, chunk: chunk, start: start, stepMs: stepMs)
+}
+
+func insertThroughWriter(_ writer: any RecordWriting, total: Int, units: Int, chunk: Int, start: Int64, stepMs: Int64) async throws -> Double {
     let runner = Task { try await writer.run() }
     // Build the records before the clock starts: decoding is measured elsewhere.
     let generationChunk = 200_000
@@ -81,12 +96,36 @@ extension Duration {
 
 func median(_ xs: [Double]) -> Double { let s = xs.sorted(); return s[s.count / 2] }
 
+/// Hands `count` records to a writer that is not running yet (a queue left by an outage), then
+/// times its run loop until everything is committed.
+func drain(_ writer: any RecordWriting, count: Int, units: Int) async throws -> Double {
+    let records = positions(count: count, units: units, start: 1_795_000_000_000, stepMs: 2_000)
+    var ticket: UInt64 = 0
+    var k = 0
+    while k < records.count {
+        ticket = writer.submit(Array(records[k..<min(k + 1_000, records.count)]))
+        k += 1_000
+    }
+    let t0 = ContinuousClock.now
+    let runner = Task { try await writer.run() }
+    try await writer.waitUntilCommitted(ticket)
+    let elapsed = (ContinuousClock.now - t0).seconds
+    runner.cancel()
+    try await runner.value
+    return Double(count) / elapsed
+}
+
 let options = Options(Array(CommandLine.arguments.dropFirst()))
 try FileManager.default.createDirectory(atPath: options.directory, withIntermediateDirectories: true)
 func fresh(_ name: String) -> String {
     let path = (options.directory as NSString).appendingPathComponent(name)
     for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
     return path
+}
+
+if options.backend == "postgres" {
+    try await postgresBench(options)
+    exit(0)
 }
 
 // 1. Sustained inserts through the writer into a fresh database.
@@ -127,4 +166,94 @@ if options.bigRows > 0 {
     }
     print(String(format: "big_table_insert_rows_per_s %.0f rows=%d", bigRate, options.bigRows))
     print(String(format: "track_24h_ms %.2f points=%d table_rows=%d", median(trackTimes), points, options.bigRows))
+}
+
+// MARK: PostgreSQL
+
+func postgresBench(_ options: Options) async throws {
+    let cluster = try PostgresCluster.makePrivate(durable: true)
+    defer { try? cluster.stop() }
+    let logger = Logger(label: "bench")
+    func open(_ name: String) async throws -> PostgresStoreDatabase {
+        try await PostgresStoreDatabase(url: try cluster.database(name), logger: logger)
+    }
+    func writer(_ db: PostgresStoreDatabase) -> RecordWriter {
+        RecordWriter(committer: PostgresCommitter(database: db), configuration: writerConfiguration, logger: logger)
+    }
+    print("# PostgreSQL \(try cluster.psql("postgres", "SHOW server_version").trimmingCharacters(in: .whitespacesAndNewlines)), fsync on, synchronous_commit on")
+
+    // 1. The reference: psql's COPY of the same rows into the same (partitioned) table.
+    let csv = (options.directory as NSString).appendingPathComponent("positions.csv")
+    var text = ""
+    text.reserveCapacity(options.rows * 80)
+    for case .position(let p) in positions(count: options.rows, units: options.units, start: 1_790_000_000_000, stepMs: 10_000) {
+        text += "\(p.unit),\(Timestamp(milliseconds: p.time.milliseconds).iso8601),\(p.latitude),\(p.longitude),\(p.altitude!),\(p.speed!),\(p.heading!),\(p.accuracy!),\(p.source.rawValue)\n"
+    }
+    try text.write(toFile: csv, atomically: false, encoding: .utf8)
+    text = ""
+    let copyDB = try await open("copyref")
+    let copyName = String(copyDB.location.database)
+    let days = options.rows / options.units * 10 / 86_400 + 1
+    for d in 0...days {
+        try cluster.psql(copyName, "SELECT tianyan_position_partition(to_timestamp(1790000000 + \(d) * 86400))")
+    }
+    let c0 = ContinuousClock.now
+    try cluster.psql(copyName, "\\copy positions(unit, time, lat, lon, alt, speed, heading, accuracy, source) FROM '\(csv)' WITH (FORMAT csv)")
+    let copyRate = Double(options.rows) / (ContinuousClock.now - c0).seconds
+    copyDB.close()
+    print(String(format: "copy_reference_rows_per_s %.0f rows=%d (psql \\copy, CSV, same table)", copyRate, options.rows))
+
+    // 2. The writer, the same rows into a fresh database.
+    let insertDB = try await open("insert")
+    let rate = try await insertThroughWriter(writer(insertDB), total: options.rows, units: options.units, chunk: options.chunk,
+                                             start: 1_790_000_000_000, stepMs: 10_000)
+    print(String(format: "writer_insert_rows_per_s %.0f rows=%d units=%d", rate, options.rows, options.units))
+    print(String(format: "ratio_writer_vs_copy %.2f", rate / copyRate))
+
+    // 3. Last position of every unit.
+    let store = PostgresStore(database: insertDB)
+    var lastTimes: [Double] = []
+    var lastCount = 0
+    for _ in 0..<21 {
+        let t0 = ContinuousClock.now
+        lastCount = try await store.lastPositions().count
+        lastTimes.append((ContinuousClock.now - t0).seconds * 1000)
+    }
+    print(String(format: "last_position_ms %.2f units=%d", median(lastTimes), lastCount))
+    var pingTimes: [Double] = []
+    for _ in 0..<21 {
+        let t0 = ContinuousClock.now
+        _ = try await store.user(named: "nobody")
+        pingTimes.append((ContinuousClock.now - t0).seconds * 1000)
+    }
+    print(String(format: "round_trip_ms %.2f (one indexed lookup, for scale)", median(pingTimes)))
+
+    // 4. A queue of OSD positions drained into each store.
+    let sqliteDrain = try await drain(StoreWriter(database: try TianyanDatabase(location: fresh("bench-drain.sqlite")),
+                                                  configuration: writerConfiguration, logger: logger), count: options.drain, units: 126)
+    let postgresDrain = try await drain(writer(try await open("drain")), count: options.drain, units: 126)
+    print(String(format: "drain_sqlite_rows_per_s %.0f drain_postgres_rows_per_s %.0f rows=%d", sqliteDrain, postgresDrain, options.drain))
+    print(String(format: "ratio_drain_postgres_vs_sqlite %.2f", postgresDrain / sqliteDrain))
+
+    // 5. One unit's 24-hour track out of a big table.
+    if options.bigRows > 0 {
+        let bigDB = try await open("track")
+        let start: Int64 = 1_790_000_000_000
+        let bigRate = try await insertThroughWriter(writer(bigDB), total: options.bigRows, units: options.units, chunk: options.chunk,
+                                                    start: start, stepMs: 10_000)
+        _ = try cluster.psql(bigDB.location.database, "VACUUM ANALYZE positions")
+        let bigStore = PostgresStore(database: bigDB)
+        var trackTimes: [Double] = []
+        var points = 0
+        let span = Int64(options.bigRows / options.units) * 10_000
+        for k in 0..<21 {
+            let unit = "R\(2_100_001 + (k * 37) % options.units)"
+            let from = start + span / 2 - 43_200_000
+            let t0 = ContinuousClock.now
+            points = try await bigStore.track(unit: unit, from: Timestamp(milliseconds: from), to: Timestamp(milliseconds: from + 86_400_000)).count
+            trackTimes.append((ContinuousClock.now - t0).seconds * 1000)
+        }
+        print(String(format: "big_table_insert_rows_per_s %.0f rows=%d", bigRate, options.bigRows))
+        print(String(format: "track_24h_ms %.2f points=%d table_rows=%d", median(trackTimes), points, options.bigRows))
+    }
 }
