@@ -49,6 +49,41 @@ import TianyanTesting
         #expect(writer.statistics.dropped == 0)
     }
 
+    /// The database host's disk full (the database's tablespace on a small tmpfs, filled): the
+    /// writer says so and keeps what it accepted; freed, everything is stored once.
+    @Test(.enabled(if: SmallFilesystem.available, "needs root and mount (a small tmpfs for the tablespace)"))
+    func aFullDiskOnTheDatabaseHostLosesNothing() async throws {
+        let cluster = try PostgresCluster.shared()
+        let fs = try SmallFilesystem(megabytes: 24)
+        defer { fs.remove() }
+        let location = fs.file("tablespace")
+        try FileManager.default.createDirectory(atPath: location, withIntermediateDirectories: true)
+        _ = chown(location, getpwnam("postgres").pointee.pw_uid, getpwnam("postgres").pointee.pw_gid)
+        let suffix = "\(getpid())"
+        try cluster.psql("postgres", "CREATE TABLESPACE full_\(suffix) LOCATION '\(location)'")
+        try cluster.psql("postgres", "CREATE DATABASE full_\(suffix) TABLESPACE full_\(suffix)")
+        defer {
+            _ = try? cluster.psql("postgres", "DROP DATABASE IF EXISTS full_\(suffix) WITH (FORCE)")
+            _ = try? cluster.psql("postgres", "DROP TABLESPACE IF EXISTS full_\(suffix)")
+        }
+        let database = try await PostgresStoreDatabase(url: cluster.url("full_\(suffix)"))
+        defer { database.close() }
+        let store = PostgresStore(database: database)
+        let writer = RecordWriter(committer: PostgresCommitter(database: database),
+                                  configuration: .init(batchSize: 2_000, maxDelay: .milliseconds(5), maxPending: 200_000))
+        let loop = Task { try await writer.run() }
+        defer { loop.cancel() }
+        try await writer.waitUntilCommitted(writer.submit(Self.positions("D2", from: 0, count: 1_000)))
+        fs.fill()
+        let last = writer.submit(Self.positions("D2", from: 1_000, count: 40_000))
+        try await waitUntil("the writer reports the full disk", timeout: .seconds(60)) { writer.statistics.failingSince != nil }
+        #expect(writer.statistics.lastError?.contains("space") == true, "\(writer.statistics.lastError ?? "")")
+        fs.free()
+        try await writer.waitUntilCommitted(last)
+        #expect(try await store.counts()["positions"] == 41_000)
+        #expect(writer.statistics.dropped == 0)
+    }
+
     @Test func wrongPasswordAndUnreachableServerSayWhy() async throws {
         let cluster = try PostgresCluster.shared()
         let name = "pw_\(getpid())"
