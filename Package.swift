@@ -283,7 +283,7 @@ let package = Package(
         .executableTarget(
             name: "faults",
             dependencies: [
-                "MosquittoClient", "TianyanModel", "TianyanSQLite",
+                "MosquittoClient", "TianyanModel", "TianyanSQLite", "TianyanTesting",
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "Logging", package: "swift-log"),
             ]

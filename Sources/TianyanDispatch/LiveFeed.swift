@@ -203,10 +203,15 @@ public final class LiveFeed: Service, Sendable {
         public var subscription: LiveSubscription { state.withLock { $0.subscription } }
         public var dropReason: String? { state.withLock { $0.dropReason } }
 
-        /// Replaces the subscription and queues the acknowledgement.
+        /// Replaces the subscription and queues the acknowledgement, in one step: no event the new
+        /// subscription wants can be queued ahead of the acknowledgement (a console waits for it).
         public func subscribe(_ subscription: LiveSubscription) {
-            state.withLock { $0.subscription = subscription }
-            send(.subscribed(subscription))
+            let result = state.withLock { s -> Enqueued in
+                s.subscription = subscription
+                return Self.enqueue(&s, LiveBatch([.subscribed(subscription)]), filter: false, queueLimit: queueLimit, byteLimit: byteLimit)
+            }
+            if result == .dropped { dropSignal.yield(dropReason ?? ""); dropSignal.finish() }
+            bell.yield()
         }
 
         /// Queues a message for this client alone (acknowledgements, errors).
@@ -234,34 +239,36 @@ public final class LiveFeed: Service, Sendable {
         private enum Enqueued { case nothing, queued, dropped }
 
         private func enqueue(_ round: LiveBatch, filter: Bool) -> Enqueued {
-            state.withLock { s -> Enqueued in
-                guard s.dropReason == nil, !s.ended else { return .nothing }
-                // The usual case: the client wants the whole round and shares it.
-                let piece: Pending.Piece
-                if !filter || s.subscription.wantsAll(of: round) {
-                    piece = .batch(round)
-                } else {
-                    let subscription = s.subscription
-                    let wanted = round.events.filter { subscription.wants($0) }
-                    guard !wanted.isEmpty else { return .nothing }
-                    piece = wanted.count == round.count ? .batch(round) : .events(wanted, bytes: wanted.reduce(0) { $0 + $1.text.utf8.count })
-                }
-                if s.queue.count + piece.count > queueLimit || s.queue.bytes + piece.bytes > byteLimit {
-                    // Reported as if the events had been queued one by one until one did not fit.
-                    var count = s.queue.count, bytes = s.queue.bytes
-                    for e in piece.events {
-                        let size = e.text.utf8.count
-                        if count >= queueLimit || bytes + size > byteLimit { break }
-                        count += 1
-                        bytes += size
-                    }
-                    s.dropReason = "too slow: \(count) events (\(bytes / 1024) KiB) queued"
-                    s.queue = Pending()
-                    return .dropped
-                }
-                s.queue.append(piece)
-                return .queued
+            state.withLock { s in Self.enqueue(&s, round, filter: filter, queueLimit: queueLimit, byteLimit: byteLimit) }
+        }
+
+        private static func enqueue(_ s: inout State, _ round: LiveBatch, filter: Bool, queueLimit: Int, byteLimit: Int) -> Enqueued {
+            guard s.dropReason == nil, !s.ended else { return .nothing }
+            // The usual case: the client wants the whole round and shares it.
+            let piece: Pending.Piece
+            if !filter || s.subscription.wantsAll(of: round) {
+                piece = .batch(round)
+            } else {
+                let subscription = s.subscription
+                let wanted = round.events.filter { subscription.wants($0) }
+                guard !wanted.isEmpty else { return .nothing }
+                piece = wanted.count == round.count ? .batch(round) : .events(wanted, bytes: wanted.reduce(0) { $0 + $1.text.utf8.count })
             }
+            if s.queue.count + piece.count > queueLimit || s.queue.bytes + piece.bytes > byteLimit {
+                // Reported as if the events had been queued one by one until one did not fit.
+                var count = s.queue.count, bytes = s.queue.bytes
+                for e in piece.events {
+                    let size = e.text.utf8.count
+                    if count >= queueLimit || bytes + size > byteLimit { break }
+                    count += 1
+                    bytes += size
+                }
+                s.dropReason = "too slow: \(count) events (\(bytes / 1024) KiB) queued"
+                s.queue = Pending()
+                return .dropped
+            }
+            s.queue.append(piece)
+            return .queued
         }
 
         /// Drops the client with `reason` (the connection closes with it).

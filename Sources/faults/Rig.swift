@@ -3,6 +3,7 @@ import Synchronization
 import TianyanSQLite
 import MosquittoClient
 import TianyanModel
+import TianyanTesting
 
 /// Options shared by every scenario, from the command line (`--name value`).
 struct Options {
@@ -52,7 +53,12 @@ final class Rig: @unchecked Sendable {
     // Invariant: the mutable fields are touched only by the scenario's own task.
     let dir: String
     let broker: LocalBroker
+    /// A SQLite file, or a postgres:// URL (`--database postgres`: a durable cluster of the rig's own).
     let database: String
+    /// The PostgreSQL cluster the controller writes to, with `--database postgres`.
+    let cluster: PostgresCluster?
+    /// The controller's MQTT journal (its release mark says what is committed).
+    var journal: String { dir + "/tianyan.journal" }
     let tianyan: String
     let profiles: String
     let http: String
@@ -77,7 +83,17 @@ final class Rig: @unchecked Sendable {
         // the broker: a drop there would be counted as a loss of the controller.
         broker = try LocalBroker(options: .init(maxQueuedMessages: 2_000_000, persistence: true,
                                                 extraConfiguration: "max_queued_bytes 0\nmessage_size_limit 0"))
-        database = dir + "/tianyan.sqlite"
+        switch options.string("database", "sqlite") {
+        case "sqlite":
+            cluster = nil
+            database = dir + "/tianyan.sqlite"
+        case "postgres":
+            let c = try PostgresCluster.makePrivate(durable: true)
+            cluster = c
+            database = try c.database("faults")
+        case let other:
+            throw Failure("--database \(other): expected sqlite or postgres")
+        }
         http = "127.0.0.1:\(try FreePort.loopback())"
         controllerBroker = broker.url
         Rig.open.withLock { $0.append(self) }
@@ -163,7 +179,7 @@ final class Rig: @unchecked Sendable {
     func startServe() throws {
         serveRuns += 1
         var args = ["serve", "--mqtt", controllerBroker, "--database", database, "--http", http,
-                    "--set", "profiles_dir=\(profiles)", "--set", "planner.auto=false"]
+                    "--set", "profiles_dir=\(profiles)", "--set", "planner.auto=false", "--set", "dock.journal_dir=\(journal)"]
         if let gateway { args += ["--gateway", "sim=tcp://\(gateway)?profile=generic-pei"] }
         for s in extraSettings { args += ["--set", s] }
         serve = try SpawnedProcess(tianyan, args, logFile: serveLog)
@@ -187,9 +203,9 @@ final class Rig: @unchecked Sendable {
         if !keep { try? FileManager.default.removeItem(atPath: dir) }
     }
 
-    /// The journal's release mark: every message up to it is committed to SQLite.
+    /// The journal's release mark: every message up to it is committed to the store.
     func released() -> UInt64 {
-        guard let data = FileManager.default.contents(atPath: database + ".journal/released"), data.count == 8 else { return 0 }
+        guard let data = FileManager.default.contents(atPath: journal + "/released"), data.count == 8 else { return 0 }
         return data.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
     }
 
@@ -243,10 +259,24 @@ final class Rig: @unchecked Sendable {
 
     /// Rows the load's OSD messages became: (unit, time) pairs in the load's time range.
     func storedPositions(from: Int64, to: Int64) throws -> [(unit: String, time: Int64)] {
-        try SQLiteInspection(path: database).positions(from: from, to: to, source: "osd")
+        guard let cluster else { return try SQLiteInspection(path: database).positions(from: from, to: to, source: "osd") }
+        let text = try cluster.psql(databaseName, """
+            SELECT unit || '|' || floor(extract(epoch FROM time) * 1000)::bigint FROM positions
+            WHERE time >= timestamptz 'epoch' + \(from) * interval '1 millisecond'
+              AND time < timestamptz 'epoch' + \(to) * interval '1 millisecond' AND source = 'osd'
+            """)
+        return text.split(separator: "\n").compactMap { line in
+            let parts = line.split(separator: "|")
+            guard parts.count == 2, let t = Int64(parts[1]) else { return nil }
+            return (String(parts[0]), t)
+        }
     }
 
     func count(_ sql: String) -> Int {
-        SQLiteInspection(path: database).count(sql)
+        guard let cluster else { return SQLiteInspection(path: database).count(sql) }
+        return (try? cluster.psql(databaseName, sql)).flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) } ?? -1
     }
+
+    /// The PostgreSQL database's name (from its URL).
+    var databaseName: String { String(database.split(separator: "/").last?.split(separator: "?").first ?? "") }
 }

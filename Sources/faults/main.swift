@@ -1,5 +1,5 @@
 // Fault scenarios of issue 7, scored the Jepsen way: what the broker acknowledged to the load
-// generator against what the SQLite file holds at the end. Each drives the real `tianyan serve`
+// generator against what the store (SQLite file or PostgreSQL) holds at the end. Each drives the real `tianyan serve`
 // process, a real mosquitto (and the radio simulator), and prints one result line
 // `SCENARIO: sent N, stored N, lost N, duplicated N, recovered in T s` plus a detail line.
 // Exit status 0 when the scenario met its targets, 1 when not, 2 on a usage error.
@@ -7,7 +7,8 @@
 // Usage: faults kill9  [--cycles 20] [--rate 3000] [--min-gap 1] [--max-gap 5] [--radios 500] [--radio-rate 2] [--seed 1]
 //        faults broker [--rate 1000] [--down-seconds 60]
 //        faults soak   [--minutes 60] [--rate 800] [--radios 5000] [--radio-rate 2] [--clients 50] [--warmup-minutes M] [--sample-seconds 10]
-// Common: --tianyan PATH (default: next to this executable), --radio-sim PATH, --profiles DIR
+// Common: --database sqlite|postgres (default sqlite; postgres: a durable PostgreSQL cluster of
+//         the rig's own, started with Debian's binaries, counted with psql), --tianyan PATH (default: next to this executable), --radio-sim PATH, --profiles DIR
 //         (default firmware-profiles), --dir DIR (rigs go under it), --small 1 (short OSD
 //         messages instead of the full documented ≈ 2.3 KB ones), --keep 1 (keep the rig).
 import Foundation

@@ -14,24 +14,32 @@ export function startLive() {
     ws.onopen = () => {
       ws.send(JSON.stringify({ subscribe: TOPICS, batch: true }));
     };
-    ws.onmessage = (m) => {
-      let msg;
-      try { msg = JSON.parse(m.data); } catch { return; }
+    // The acknowledgement and errors are control messages, wherever they arrive (alone, or in a
+    // batch written together with the events queued before them).
+    const control = (msg) => {
       if (msg.type === 'subscribed') {
         liveState.connected = true; backoff = 500;
         chip.textContent = 'live: on'; chip.className = 'chip on';
         if (liveState.reconnects > 0) emit('resync');
-        return;
+        return true;
       }
       if (msg.type === 'error') {
         // An older controller may not know a topic: subscribe without it.
         const i = TOPICS.indexOf('tasks');
-        if (msg.data && msg.data.field === 'subscribe' && i >= 0) { TOPICS.splice(i, 1); ws.send(JSON.stringify({ subscribe: TOPICS, batch: true })); return; }
+        if (msg.data && msg.data.field === 'subscribe' && i >= 0) { TOPICS.splice(i, 1); ws.send(JSON.stringify({ subscribe: TOPICS, batch: true })); return true; }
         liveState.lastError = msg.data && msg.data.message;
-        return;
+        return true;
       }
-      const list = msg.type === 'batch' ? msg.data : [msg];
-      for (const e of list) { liveState.events++; emit(e.type, e.data); }
+      return false;
+    };
+    ws.onmessage = (m) => {
+      let msg;
+      try { msg = JSON.parse(m.data); } catch { return; }
+      const list = msg.type === 'batch' && Array.isArray(msg.data) ? msg.data : [msg];
+      for (const e of list) {
+        if (control(e)) continue;
+        liveState.events++; emit(e.type, e.data);
+      }
     };
     ws.onclose = (e) => {
       liveState.connected = false; liveState.closeReason = e.reason || String(e.code);
