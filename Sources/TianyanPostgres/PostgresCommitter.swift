@@ -39,9 +39,9 @@ public struct PostgresCommitter: BatchCommitter {
                 switch record {
                 case .position(let p):
                     positions.append(p)
-                    state.note(p.unit, kind: p.source == .lip ? .radio : .drone, time: p.time, position: p)
+                    state.note(position: p)
                 case .sighting(let s):
-                    state.note(s.unit, kind: s.kind, time: s.time, position: nil, kindIsKnown: true)
+                    state.note(sighting: s)
                 default:
                     others.append(record)
                 }
@@ -232,33 +232,8 @@ public struct PostgresCommitter: BatchCommitter {
     }
 }
 
-/// The latest state per unit within one batch, folded into `unit_state` at its end, never moving
-/// a unit back in time.
-struct UnitStateFold {
-    struct Row {
-        var kind: UnitKind
-        /// A sighting says what the unit is; a position alone only guesses it.
-        var kindKnown: Bool
-        var lastSeen: Timestamp
-        var position: Position?
-    }
-
-    var rows: [String: Row] = [:]
-
-    mutating func note(_ unit: String, kind: UnitKind, time: Timestamp, position: Position?, kindIsKnown: Bool = false) {
-        if var row = rows[unit] {
-            if kindIsKnown {
-                row.kind = kind
-                row.kindKnown = true
-            }
-            if time > row.lastSeen { row.lastSeen = time }
-            if let position, row.position.map({ position.time >= $0.time }) ?? true { row.position = position }
-            rows[unit] = row
-        } else {
-            rows[unit] = Row(kind: kind, kindKnown: kindIsKnown, lastSeen: time, position: position)
-        }
-    }
-
+/// Folds a batch's latest state per unit into `unit_state`, never moving a unit back in time.
+extension UnitStateFold {
     func flush(on c: PostgresConnection, logger: Logger) async throws {
         guard !rows.isEmpty else { return }
         // Sorted: two controllers folding overlapping units lock the rows in the same order.

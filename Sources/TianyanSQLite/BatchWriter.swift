@@ -1,20 +1,13 @@
 import GRDB
 import GRDBSQLite
+import RecordWriter
 import TianyanModel
 
 /// Writes one batch of records inside an open transaction. Positions go through a reused
 /// prepared statement bound with SQLite's C API (the hot path); the rest through GRDB.
 struct BatchWriter: Sendable {
     /// Latest state per unit, folded into `unit_state` when `flushUnitState` is called.
-    var pendingUnitState: [String: UnitStateRow] = [:]
-
-    struct UnitStateRow: Sendable {
-        var kind: UnitKind
-        /// A sighting says what the unit is; a position alone only guesses it.
-        var kindKnown = false
-        var lastSeen: Timestamp
-        var position: Position?
-    }
+    var pendingUnitState = UnitStateFold()
 
     /// The health history keeps one sample per unit per this many milliseconds.
     static let healthSampleMilliseconds: Int64 = 600_000
@@ -53,14 +46,14 @@ struct BatchWriter: Sendable {
                     sqlite3_reset(h)
                     throw StoreError(code: .sqlite, message: "SQLite: inserting a position of \(p.unit): \(message)", sqliteCode: rc)
                 }
-                noteSeen(p.unit, kind: p.source == .lip ? .radio : .drone, time: p.time, position: p)
+                pendingUnitState.note(position: p)
         }
         for record in records {
             switch record {
             case .position:
                 break
             case .sighting(let s):
-                noteSeen(s.unit, kind: s.kind, time: s.time, position: nil, kindIsKnown: true)
+                pendingUnitState.note(sighting: s)
             case .voiceCall(let c):
                 try db.execute(sql: """
                     INSERT INTO voice_calls(id, gateway, kind, called, caller, priority, emergency, start, "end", cause)
@@ -180,21 +173,6 @@ struct BatchWriter: Sendable {
         if let value { sqlite3_bind_double(h, index, value) } else { sqlite3_bind_null(h, index) }
     }
 
-    /// `kindIsKnown`: the record says what the unit is (a sighting); a position only guesses it.
-    mutating func noteSeen(_ unit: String, kind: UnitKind, time: Timestamp, position: Position?, kindIsKnown: Bool = false) {
-        if var row = pendingUnitState[unit] {
-            if kindIsKnown {
-                row.kind = kind
-                row.kindKnown = true
-            }
-            if time > row.lastSeen { row.lastSeen = time }
-            if let position, row.position.map({ position.time >= $0.time }) ?? true { row.position = position }
-            pendingUnitState[unit] = row
-        } else {
-            pendingUnitState[unit] = UnitStateRow(kind: kind, kindKnown: kindIsKnown, lastSeen: time, position: position)
-        }
-    }
-
     /// Folds the latest state per unit into `unit_state`, never moving a unit back in time.
     mutating func flushUnitState(into db: Database) throws {
         guard !pendingUnitState.isEmpty else { return }
@@ -213,12 +191,12 @@ struct BatchWriter: Sendable {
                 accuracy = CASE WHEN excluded.pos_time IS NOT NULL AND (unit_state.pos_time IS NULL OR excluded.pos_time >= unit_state.pos_time) THEN excluded.accuracy ELSE unit_state.accuracy END,
                 source = CASE WHEN excluded.pos_time IS NOT NULL AND (unit_state.pos_time IS NULL OR excluded.pos_time >= unit_state.pos_time) THEN excluded.source ELSE unit_state.source END
             """)
-        for (unit, row) in pendingUnitState {
+        for (unit, row) in pendingUnitState.rows {
             let p = row.position
             try upsert.execute(arguments: [unit, row.kind.rawValue, row.lastSeen.milliseconds, p?.time.milliseconds,
                                            p?.latitude, p?.longitude, p?.altitude, p?.speed, p?.heading, p?.accuracy,
                                            p?.source.rawValue, row.kindKnown])
         }
-        pendingUnitState.removeAll(keepingCapacity: true)
+        pendingUnitState.removeAll()
     }
 }
