@@ -22,14 +22,8 @@ public final class PostgresCluster: Sendable {
         public var description: String
     }
 
-    /// The process's cluster, started when first asked for. Starting it (initdb, pg_ctl) blocks
-    /// for seconds: that happens on a thread of its own, never on Swift's few cooperative
-    /// threads, which the other tests running meanwhile need.
-    public static func shared() async throws -> PostgresCluster {
-        try await offPool { try sharedBlocking() }
-    }
-
-    static func sharedBlocking() throws -> PostgresCluster {
+    /// The process's cluster, started when first asked for.
+    public static func shared() throws -> PostgresCluster {
         let result = Self.started.withLock { s -> Result<PostgresCluster, PostgresClusterError> in
             if let s { return s }
             let made: Result<PostgresCluster, PostgresClusterError>
@@ -46,24 +40,7 @@ public final class PostgresCluster: Sendable {
     /// under the other tests' feet); stopped at exit.
     /// `durable`: the server's defaults for fsync and commits (benchmarks), instead of the
     /// tests' fsync=off.
-    public static func makePrivate(durable: Bool = false) async throws -> PostgresCluster {
-        try await offPool { try PostgresCluster(durable: durable) }
-    }
-
-    /// `makePrivate`, blocking the caller (tools outside Swift concurrency).
-    public static func makePrivateBlocking(durable: Bool = false) throws -> PostgresCluster { try PostgresCluster(durable: durable) }
-
-    /// A new, empty database; its URL (created off the cooperative threads, see `shared`).
-    public func database(_ prefix: String = "t") async throws -> String {
-        try await Self.offPool { try self.databaseBlocking(prefix) }
-    }
-
-    /// Runs blocking work (child processes waited for) on a dispatch thread.
-    static func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { c in
-            DispatchQueue.global().async { c.resume(with: Result { try body() }) }
-        }
-    }
+    public static func makePrivate(durable: Bool = false) throws -> PostgresCluster { try PostgresCluster(durable: durable) }
 
     /// The newest server's bin directory, or nil when PostgreSQL's server is not installed.
     public static var serverBin: String? {
@@ -107,8 +84,8 @@ public final class PostgresCluster: Sendable {
         Self.installExitHandler()
     }
 
-    /// The same, blocking the caller (tools outside Swift concurrency).
-    public func databaseBlocking(_ prefix: String = "t") throws -> String {
+    /// A new, empty database; its URL.
+    public func database(_ prefix: String = "t") throws -> String {
         let name = "\(prefix)_\(getpid())_\(Self.counter.add(1, ordering: .relaxed).newValue)"
         try Self.run("/usr/bin/env", ["psql", "-X", "-q", "-h", "127.0.0.1", "-p", "\(port)", "-U", "postgres", "-d", "postgres",
                                       "-c", "CREATE DATABASE \(name)"])

@@ -88,9 +88,9 @@ final class Rig: @unchecked Sendable {
             cluster = nil
             database = dir + "/tianyan.sqlite"
         case "postgres":
-            let c = try PostgresCluster.makePrivateBlocking(durable: true)
+            let c = try PostgresCluster.makePrivate(durable: true)
             cluster = c
-            database = try c.databaseBlocking("faults")
+            database = try c.database("faults")
         case let other:
             throw Failure("--database \(other): expected sqlite or postgres")
         }

@@ -16,8 +16,8 @@ struct DatabaseCommandTests {
     @Test func copyMovesASQLiteStoreIntoPostgresChecksItAndResumes() async throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
-        let cluster = try await PostgresCluster.shared()
-        let url = try await cluster.database("copy")
+        let cluster = try PostgresCluster.shared()
+        let url = try cluster.database("copy")
         let name = String(url.split(separator: "/").last!.split(separator: "?").first!)
         #expect(try await Self.run(["fleet", "sample", "fleet"], in: dir).status == 0)
         #expect(try await Self.run(["fleet", "import", "fleet", "--database", "t.sqlite"], in: dir).status == 0)

@@ -33,7 +33,7 @@ final class ControllerRig: @unchecked Sendable {
         dir = try TemporaryDirectory()
         broker = try LocalBroker(options: .init(persistence: persistence))
         kind = store
-        database = store == .sqlite ? dir.file("db.sqlite") : try await PostgresCluster.shared().database("rig")
+        database = store == .sqlite ? dir.file("db.sqlite") : try PostgresCluster.shared().database("rig")
         // The scheduler stays out of the way unless a test asks for it.
         extraSettings = ["planner.auto=false"] + settings
         http = "127.0.0.1:\(try FreePort.loopback())"

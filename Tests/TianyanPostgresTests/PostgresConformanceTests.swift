@@ -9,7 +9,7 @@ import TianyanTesting
 /// A fresh database on the suite's throwaway cluster, its store and a writer (not running: a
 /// wait commits inline, as for a one-shot command).
 func withPostgres<T>(_ body: (PostgresStoreDatabase, PostgresStore, RecordWriter) async throws -> T) async throws -> T {
-    let url = try await PostgresCluster.shared().database()
+    let url = try PostgresCluster.shared().database()
     let database = try await PostgresStoreDatabase(url: url)
     defer { database.close() }
     let writer = RecordWriter(committer: PostgresCommitter(database: database), configuration: .init(batchSize: 1_000, maxDelay: .milliseconds(5)))

@@ -18,9 +18,9 @@ import TianyanTesting
     }
 
     @Test func serverRestartedMidStreamLosesNothing() async throws {
-        let cluster = try await PostgresCluster.makePrivate()
+        let cluster = try PostgresCluster.makePrivate()
         defer { try? cluster.stop() }
-        let url = try await cluster.database("fault")
+        let url = try cluster.database("fault")
         let database = try await PostgresStoreDatabase(url: url)
         defer { database.close() }
         let store = PostgresStore(database: database)
@@ -53,7 +53,7 @@ import TianyanTesting
     /// writer says so and keeps what it accepted; freed, everything is stored once.
     @Test(.enabled(if: SmallFilesystem.available, "needs root and mount (a small tmpfs for the tablespace)"))
     func aFullDiskOnTheDatabaseHostLosesNothing() async throws {
-        let cluster = try await PostgresCluster.shared()
+        let cluster = try PostgresCluster.shared()
         let fs = try SmallFilesystem(megabytes: 24)
         defer { fs.remove() }
         let location = fs.file("tablespace")
@@ -85,7 +85,7 @@ import TianyanTesting
     }
 
     @Test func wrongPasswordAndUnreachableServerSayWhy() async throws {
-        let cluster = try await PostgresCluster.shared()
+        let cluster = try PostgresCluster.shared()
         let name = "pw_\(getpid())"
         try cluster.psql("postgres", "CREATE ROLE \(name) LOGIN PASSWORD 'right'")
         // The test cluster trusts loopback; make this role need its password.
@@ -105,11 +105,11 @@ import TianyanTesting
     }
 
     @Test func aNewerSchemaIsRefused() async throws {
-        let url = try await PostgresCluster.shared().database("newer")
+        let url = try PostgresCluster.shared().database("newer")
         let database = try await PostgresStoreDatabase(url: url)
         database.close()
         let name = String(url.split(separator: "/").last!.split(separator: "?").first!)
-        try await PostgresCluster.shared().psql(name, "INSERT INTO tianyan_migrations(version, name) VALUES (99, 'v99 from the future')")
+        try PostgresCluster.shared().psql(name, "INSERT INTO tianyan_migrations(version, name) VALUES (99, 'v99 from the future')")
         await #expect { _ = try await PostgresStoreDatabase(url: url) } throws: { error in
             "\(error)".contains("newer than this controller")
         }

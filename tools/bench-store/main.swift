@@ -171,11 +171,11 @@ if options.bigRows > 0 {
 // MARK: PostgreSQL
 
 func postgresBench(_ options: Options) async throws {
-    let cluster = try await PostgresCluster.makePrivate(durable: true)
+    let cluster = try PostgresCluster.makePrivate(durable: true)
     defer { try? cluster.stop() }
     let logger = Logger(label: "bench")
     func open(_ name: String) async throws -> PostgresStoreDatabase {
-        try await PostgresStoreDatabase(url: try await cluster.database(name), logger: logger)
+        try await PostgresStoreDatabase(url: try cluster.database(name), logger: logger)
     }
     func writer(_ db: PostgresStoreDatabase) -> RecordWriter {
         RecordWriter(committer: PostgresCommitter(database: db), configuration: writerConfiguration, logger: logger)
