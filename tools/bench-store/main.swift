@@ -115,6 +115,34 @@ func drain(_ writer: any RecordWriting, count: Int, units: Int) async throws -> 
     return Double(count) / elapsed
 }
 
+/// Median of 21 reads of every unit's last position: milliseconds and how many units.
+func timeLastPositions(_ store: any FleetStorage) async throws -> (ms: Double, units: Int) {
+    var times: [Double] = []
+    var count = 0
+    for _ in 0..<21 {
+        let t0 = ContinuousClock.now
+        count = try await store.lastPositions().count
+        times.append((ContinuousClock.now - t0).seconds * 1000)
+    }
+    return (median(times), count)
+}
+
+/// Median of 21 reads of one unit's 24-hour track from the middle of a table of `rows` reports
+/// (one every 10 s per unit from `start`): milliseconds and points per track.
+func timeTracks(_ store: any FleetStorage, rows: Int, units: Int, start: Int64) async throws -> (ms: Double, points: Int) {
+    var times: [Double] = []
+    var points = 0
+    let span = Int64(rows / units) * 10_000
+    for k in 0..<21 {
+        let unit = "R\(2_100_001 + (k * 37) % units)"
+        let from = start + span / 2 - 43_200_000
+        let t0 = ContinuousClock.now
+        points = try await store.track(unit: unit, from: Timestamp(milliseconds: from), to: Timestamp(milliseconds: from + 86_400_000)).count
+        times.append((ContinuousClock.now - t0).seconds * 1000)
+    }
+    return (median(times), points)
+}
+
 let options = Options(Array(CommandLine.arguments.dropFirst()))
 try FileManager.default.createDirectory(atPath: options.directory, withIntermediateDirectories: true)
 func fresh(_ name: String) -> String {
@@ -135,15 +163,8 @@ let rate = try await insertThroughWriter(insertDB, total: options.rows, units: o
 print(String(format: "writer_insert_rows_per_s %.0f rows=%d units=%d", rate, options.rows, options.units))
 
 // 2. Last position of every unit.
-let store = FleetStore(database: insertDB)
-var lastTimes: [Double] = []
-var lastCount = 0
-for _ in 0..<21 {
-    let t0 = ContinuousClock.now
-    lastCount = try await store.lastPositions().count
-    lastTimes.append((ContinuousClock.now - t0).seconds * 1000)
-}
-print(String(format: "last_position_ms %.2f units=%d", median(lastTimes), lastCount))
+let last = try await timeLastPositions(FleetStore(database: insertDB))
+print(String(format: "last_position_ms %.2f units=%d", last.ms, last.units))
 
 // 3. One unit's 24-hour track out of a big table (one report every 10 s per unit, big-rows in all).
 if options.bigRows > 0 {
@@ -152,20 +173,9 @@ if options.bigRows > 0 {
     let bigRate = try await insertThroughWriter(bigDB, total: options.bigRows, units: options.units, chunk: options.chunk,
                                                 start: start, stepMs: 10_000)
     try await bigDB.checkpoint()
-    let bigStore = FleetStore(database: bigDB)
-    var trackTimes: [Double] = []
-    var points = 0
-    let span = Int64(options.bigRows / options.units) * 10_000
-    for k in 0..<21 {
-        let unit = "R\(2_100_001 + (k * 37) % options.units)"
-        let from = start + span / 2 - 43_200_000
-        let t0 = ContinuousClock.now
-        points = try await bigStore.track(unit: unit, from: Timestamp(milliseconds: from),
-                                          to: Timestamp(milliseconds: from + 86_400_000)).count
-        trackTimes.append((ContinuousClock.now - t0).seconds * 1000)
-    }
+    let track = try await timeTracks(FleetStore(database: bigDB), rows: options.bigRows, units: options.units, start: start)
     print(String(format: "big_table_insert_rows_per_s %.0f rows=%d", bigRate, options.bigRows))
-    print(String(format: "track_24h_ms %.2f points=%d table_rows=%d", median(trackTimes), points, options.bigRows))
+    print(String(format: "track_24h_ms %.2f points=%d table_rows=%d", track.ms, track.points, options.bigRows))
 }
 
 // MARK: PostgreSQL
@@ -212,14 +222,8 @@ func postgresBench(_ options: Options) async throws {
 
     // 3. Last position of every unit.
     let store = PostgresStore(database: insertDB)
-    var lastTimes: [Double] = []
-    var lastCount = 0
-    for _ in 0..<21 {
-        let t0 = ContinuousClock.now
-        lastCount = try await store.lastPositions().count
-        lastTimes.append((ContinuousClock.now - t0).seconds * 1000)
-    }
-    print(String(format: "last_position_ms %.2f units=%d", median(lastTimes), lastCount))
+    let last = try await timeLastPositions(store)
+    print(String(format: "last_position_ms %.2f units=%d", last.ms, last.units))
     var pingTimes: [Double] = []
     for _ in 0..<21 {
         let t0 = ContinuousClock.now
@@ -242,18 +246,8 @@ func postgresBench(_ options: Options) async throws {
         let bigRate = try await insertThroughWriter(writer(bigDB), total: options.bigRows, units: options.units, chunk: options.chunk,
                                                     start: start, stepMs: 10_000)
         _ = try cluster.psql(bigDB.location.database, "VACUUM ANALYZE positions")
-        let bigStore = PostgresStore(database: bigDB)
-        var trackTimes: [Double] = []
-        var points = 0
-        let span = Int64(options.bigRows / options.units) * 10_000
-        for k in 0..<21 {
-            let unit = "R\(2_100_001 + (k * 37) % options.units)"
-            let from = start + span / 2 - 43_200_000
-            let t0 = ContinuousClock.now
-            points = try await bigStore.track(unit: unit, from: Timestamp(milliseconds: from), to: Timestamp(milliseconds: from + 86_400_000)).count
-            trackTimes.append((ContinuousClock.now - t0).seconds * 1000)
-        }
+        let track = try await timeTracks(PostgresStore(database: bigDB), rows: options.bigRows, units: options.units, start: start)
         print(String(format: "big_table_insert_rows_per_s %.0f rows=%d", bigRate, options.bigRows))
-        print(String(format: "track_24h_ms %.2f points=%d table_rows=%d", median(trackTimes), points, options.bigRows))
+        print(String(format: "track_24h_ms %.2f points=%d table_rows=%d", track.ms, track.points, options.bigRows))
     }
 }
