@@ -114,6 +114,18 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // The radio port's Hytera adapter: HRNP to a Hytera mobile or control-station radio over
+        // a serial line or TCP (the session in HyteraLink, the byte links in SerialPorts).
+        .target(
+            name: "TianyanHytera",
+            dependencies: [
+                "HyteraLink",
+                "SerialPorts",
+                "TianyanModel",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         // The dock port's DJI adapter: the Cloud API over MQTT (DockLink's codec, MosquittoClient),
         // route files (WPML) and the commands' JSON.
         .target(
@@ -182,6 +194,9 @@ let package = Package(
         // The pure core of the radio link: PEI framing and parsing, SDS/LIP codecs, call
         // tracking and the command engine. No I/O; the serial shell drives it.
         .target(name: "RadioLink", dependencies: ["TianyanModel", .product(name: "Yams", package: "Yams")]),
+        // The pure core of the Hytera link: HRNP, HSTRP and HDAP (RRS, LP, TMP, RCP, TP, DDS)
+        // codecs, the HDAP application and the HRNP session. No I/O.
+        .target(name: "HyteraLink", dependencies: ["TianyanModel"]),
         // Byte links to radio gateways: serial ports (libserialport, or plain termios for ptys)
         // and TCP, with reconnection. Knows nothing of radios.
         .target(
@@ -314,6 +329,7 @@ let package = Package(
             dependencies: ["MessageJournal", "MosquittoClient", "TianyanTesting", .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(name: "RadioLinkTests", dependencies: ["RadioLink", "TianyanModel"]),
+        .testTarget(name: "HyteraLinkTests", dependencies: ["HyteraLink", "TianyanModel"]),
         .testTarget(
             name: "SerialPortsTests",
             dependencies: ["SerialPorts", "TianyanTesting", .product(name: "Logging", package: "swift-log")]

@@ -21,7 +21,7 @@ public struct UnitStateFold: Sendable {
     public var isEmpty: Bool { rows.isEmpty }
 
     public mutating func note(position p: Position) {
-        note(p.unit, kind: p.source == .lip ? .radio : .drone, time: p.time, position: p, kindIsKnown: false)
+        note(p.unit, kind: p.source.isRadio ? .radio : .drone, time: p.time, position: p, kindIsKnown: false)
     }
 
     public mutating func note(sighting s: UnitSighting) {

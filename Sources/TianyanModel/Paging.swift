@@ -93,6 +93,9 @@ public struct Page: Hashable, Sendable, Codable {
 public struct RadioMessage: Hashable, Sendable, Codable {
     public enum Kind: String, Hashable, Sendable, Codable {
         case status, text
+        /// A radio registered, deregistered or answered an online check (`meaning`: online or
+        /// offline; `text` says why).
+        case presence
     }
 
     public var gateway: String

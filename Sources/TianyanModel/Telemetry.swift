@@ -8,6 +8,11 @@ public enum PositionSource: String, Sendable, Codable, CaseIterable {
     case manual
     /// Produced by a simulator.
     case simulated
+    /// A Hytera location-protocol (LP) report over HRNP or HSTRP.
+    case hdap
+
+    /// A radio's report (the unit it moves is a radio, whatever its network).
+    public var isRadio: Bool { self == .lip || self == .hdap }
 }
 
 /// One position report of one unit. WGS-84, metres, m/s, degrees.

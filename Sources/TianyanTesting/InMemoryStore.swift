@@ -79,7 +79,7 @@ public final class InMemoryStore: FleetStorage, RecordSink, Sendable {
                 s.positionCount += 1
             }
             // A position only guesses what the unit is: LIP says radio, anything else drone.
-            noteSeen(p.unit, kind: p.source == .lip ? .radio : .drone, known: false, time: p.time, position: p, in: &s)
+            noteSeen(p.unit, kind: p.source.isRadio ? .radio : .drone, known: false, time: p.time, position: p, in: &s)
         case .sighting(let u):
             noteSeen(u.unit, kind: u.kind, known: true, time: u.time, position: nil, in: &s)
         case .voiceCall(let c):
