@@ -168,6 +168,8 @@ let package = Package(
                 "TianyanPostgres",
                 "RecordWriter",
                 "TianyanTetra",
+                "HyteraLink",
+                "TianyanHytera",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),

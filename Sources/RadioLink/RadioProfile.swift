@@ -41,6 +41,11 @@ public struct RadioProfile: Sendable, Hashable {
     /// Status value → meaning. Value 0 is always `emergency`.
     public var statuses: [UInt16: RadioStatusMeaning]
     public var quirks: RadioQuirks
+    /// The protocol the gateway speaks (`protocol:`): `tetra-pei`, or `hytera-hrnp`.
+    public var protocolName = "tetra-pei"
+    /// The timers of a radio-over-IP protocol (set for `hytera-hrnp`; the PEI fields above are
+    /// then unused).
+    public var ip: RadioIPSettings?
 
     public init(name: String, vendor: String, model: String, description: String, sources: [String: String],
                 serial: RadioSerialSettings, initCommands: [String], keepAliveInterval: Double, commandTimeout: Double,
@@ -90,6 +95,29 @@ public struct RadioProfile: Sendable, Hashable {
         let section = key.split(separator: ".").first.map(String.init) ?? key
         guard let note = sources[key] ?? sources[section] else { return true }
         return note.lowercased().hasPrefix("assumed")
+    }
+}
+
+/// A radio-over-IP profile's settings (Hytera HRNP): the session timers, the renew time given
+/// to registering radios, how long a page waits for its answer, the radios' subnet byte.
+public struct RadioIPSettings: Sendable, Hashable {
+    public var retransmitSeconds: Double
+    public var attempts: Int
+    public var connectRetrySeconds: Double
+    public var keepAliveSeconds: Double
+    public var registrationRenewSeconds: Int
+    public var pageAnswerSeconds: Double
+    public var radioSubnet: UInt8
+
+    public init(retransmitSeconds: Double, attempts: Int, connectRetrySeconds: Double, keepAliveSeconds: Double,
+                registrationRenewSeconds: Int, pageAnswerSeconds: Double, radioSubnet: UInt8) {
+        self.retransmitSeconds = retransmitSeconds
+        self.attempts = attempts
+        self.connectRetrySeconds = connectRetrySeconds
+        self.keepAliveSeconds = keepAliveSeconds
+        self.registrationRenewSeconds = registrationRenewSeconds
+        self.pageAnswerSeconds = pageAnswerSeconds
+        self.radioSubnet = radioSubnet
     }
 }
 

@@ -82,8 +82,19 @@ private struct ProfileReader {
 
     init(file: String) { self.file = file }
 
-    static let topLevelKeys: [String] = [
-        "vendor", "model", "description", "sources", "serial", "init_commands", "keep_alive_seconds",
+    /// The protocols a profile may name (`protocol:`); `tetra-pei` when it names none.
+    static let protocols = ["tetra-pei", "hytera-hrnp"]
+    /// The keys of a profile for a radio-over-IP protocol (Hytera HRNP).
+    static let ipKeys: [String] = [
+        "vendor", "model", "description", "sources", "protocol", "serial", "retransmit_seconds", "attempts", "connect_retry_seconds",
+        "keep_alive_seconds", "registration_renew_seconds", "page_answer_seconds", "call_orphan_timeout_seconds", "group_paging_allowed",
+        "radio_subnet",
+    ]
+    /// The keys of this profile, by its protocol.
+    var topLevelKeys: [String] = Self.peiKeys
+
+    static let peiKeys: [String] = [
+        "vendor", "model", "description", "sources", "protocol", "serial", "init_commands", "keep_alive_seconds",
         "command_timeout_seconds", "sync_attempts", "sds_service_command", "page_delivery_report", "max_page_bits",
         "acknowledge_incoming_texts", "call_orphan_timeout_seconds", "emergency_priority", "group_paging_allowed",
         "status_callouts_allowed", "statuses", "quirks",
@@ -91,7 +102,7 @@ private struct ProfileReader {
     static let serialKeys = ["baud", "data_bits", "parity", "stop_bits", "flow_control"]
     static let quirkKeys = ["sds_length_mismatch_tolerated", "cmgs_needs_ctsds", "max_line_length"]
     /// Keys that are descriptions, not settings: they need no source note.
-    static let unsourcedKeys: Set<String> = ["vendor", "model", "description", "sources"]
+    static let unsourcedKeys: Set<String> = ["vendor", "model", "description", "sources", "protocol"]
     static let deliveryReports: [String: DeliveryReportRequest] = [
         "none": DeliveryReportRequest.none, "received": .received, "consumed": .consumed, "received_and_consumed": .receivedAndConsumed,
     ]
@@ -116,11 +127,21 @@ private struct ProfileReader {
             if root == nil { problem("", "the file is empty") }
             return nil
         }
-        let fields = entries(top, allowed: Self.topLevelKeys, prefix: "")
+        var protocolName = "tetra-pei"
+        if let node = top.first(where: { $0.key.scalar?.string == "protocol" })?.value, let name = text(node, key: "protocol") {
+            if Self.protocols.contains(name) { protocolName = name } else {
+                problem("protocol", "\"\(name)\" is not a protocol Tianyan speaks; use one of \(Self.protocols.joined(separator: ", "))", node)
+            }
+        }
+        topLevelKeys = protocolName == "tetra-pei" ? Self.peiKeys : Self.ipKeys
+        let fields = entries(top, allowed: topLevelKeys, prefix: "")
         func required(_ key: String) -> Node? {
             if let node = fields[key] { return node }
             problem(key, "is missing (every profile must give it; see firmware-profiles/README.md)")
             return nil
+        }
+        if protocolName != "tetra-pei" {
+            return ipProfile(name: name, protocolName: protocolName, fields: fields)
         }
 
         let vendor = required("vendor").flatMap { text($0, key: "vendor") } ?? ""
@@ -158,6 +179,42 @@ private struct ProfileReader {
             maximumPageBits: maxBits, acknowledgeIncomingTexts: acknowledge, callOrphanTimeout: orphan,
             emergencyPriority: priority, groupPagingAllowed: groupPaging, statusCalloutsAllowed: statusCallouts,
             statuses: statuses, quirks: quirks)
+    }
+
+    /// A radio-over-IP profile (Hytera HRNP): its timers and paging policy, and the serial
+    /// settings for a radio on an accessory cable.
+    mutating func ipProfile(name: String, protocolName: String, fields: [String: Node]) -> RadioProfile? {
+        for key in topLevelKeys where fields[key] == nil && key != "protocol" {
+            problem(key, "is missing (every \(protocolName) profile must give it; see firmware-profiles/README.md)")
+        }
+        func required(_ key: String) -> Node? { fields[key] }
+        let vendor = required("vendor").flatMap { text($0, key: "vendor") } ?? ""
+        let model = required("model").flatMap { text($0, key: "model") } ?? ""
+        let description = required("description").flatMap { text($0, key: "description") } ?? ""
+        let serial = required("serial").flatMap { serialSettings($0) }
+        let retransmit = required("retransmit_seconds").flatMap { seconds($0, key: "retransmit_seconds", 0.1...60) }
+        let attempts = required("attempts").flatMap { integer($0, key: "attempts", 1...10) }
+        let connectRetry = required("connect_retry_seconds").flatMap { seconds($0, key: "connect_retry_seconds", 0.5...300) }
+        let keepAlive = required("keep_alive_seconds").flatMap { seconds($0, key: "keep_alive_seconds", 1...3600) }
+        let renew = required("registration_renew_seconds").flatMap { integer($0, key: "registration_renew_seconds", 60...86_400) }
+        let pageAnswer = required("page_answer_seconds").flatMap { seconds($0, key: "page_answer_seconds", 1...3600) }
+        let orphan = required("call_orphan_timeout_seconds").flatMap { seconds($0, key: "call_orphan_timeout_seconds", 10...86_400) }
+        let groupPaging = required("group_paging_allowed").flatMap { boolean($0, key: "group_paging_allowed") }
+        let subnet = required("radio_subnet").flatMap { integer($0, key: "radio_subnet", 0...255) }
+        let sources = required("sources").flatMap { sourceNotes($0, fields: fields, statuses: nil) }
+        guard problems.isEmpty, let serial, let retransmit, let attempts, let connectRetry, let keepAlive, let renew, let pageAnswer,
+              let orphan, let groupPaging, let subnet, let sources
+        else { return nil }
+        var profile = RadioProfile(
+            name: name, vendor: vendor, model: model, description: description, sources: sources, serial: serial, initCommands: [],
+            keepAliveInterval: keepAlive, commandTimeout: retransmit, syncAttempts: attempts, sdsServiceCommand: nil,
+            pageDeliveryReport: .none, maximumPageBits: 2047, acknowledgeIncomingTexts: true, callOrphanTimeout: orphan,
+            emergencyPriority: 15, groupPagingAllowed: groupPaging, statusCalloutsAllowed: false, statuses: [:], quirks: RadioQuirks())
+        profile.protocolName = protocolName
+        profile.ip = RadioIPSettings(retransmitSeconds: retransmit, attempts: attempts, connectRetrySeconds: connectRetry,
+                                     keepAliveSeconds: keepAlive, registrationRenewSeconds: renew, pageAnswerSeconds: pageAnswer,
+                                     radioSubnet: UInt8(subnet))
+        return profile
     }
 
     // MARK: Sections
@@ -308,7 +365,7 @@ private struct ProfileReader {
             case "serial": Self.serialKeys.contains(parts[1])
             case "quirks": Self.quirkKeys.contains(parts[1])
             case "statuses": Self.statusValue(parts[1]).map { statuses == nil || statuses?[$0] != nil } ?? false
-            default: parts.count == 1 && Self.topLevelKeys.contains(key) && !Self.unsourcedKeys.contains(key)
+            default: parts.count == 1 && topLevelKeys.contains(key) && !Self.unsourcedKeys.contains(key)
             }
             if !known {
                 problem("sources.\(key)", "names no setting of this profile (use a setting key such as serial, serial.baud, init_commands, statuses, statuses.0x8002, quirks.max_line_length)", keyNode)
@@ -321,7 +378,7 @@ private struct ProfileReader {
             notes[key] = note
         }
         var uncovered: [String] = []
-        for key in Self.topLevelKeys where !Self.unsourcedKeys.contains(key) && fields[key] != nil && notes[key] == nil {
+        for key in topLevelKeys where !Self.unsourcedKeys.contains(key) && fields[key] != nil && notes[key] == nil {
             let leaves: [String] = switch key {
             case "serial": Self.serialKeys.map { "serial.\($0)" }
             case "quirks": Self.quirkKeys.map { "quirks.\($0)" }

@@ -1,12 +1,14 @@
 import RecordWriter
 import DockLink
 import Foundation
+import HyteraLink
 import Logging
 import RadioLink
 import SerialPorts
 import ServiceLifecycle
 import TianyanDJI
 import TianyanDispatch
+import TianyanHytera
 import TianyanModel
 import TianyanServer
 import TianyanSQLite
@@ -120,9 +122,10 @@ public struct Controller: Sendable {
                      sink: sink)
     }
 
-    /// The configured gateways (TETRA PEI, the one radio adapter so far).
+    /// The configured gateways, each built by the adapter of its profile's protocol: TETRA PEI
+    /// (TianyanTetra) or Hytera HRNP (TianyanHytera).
     public func makeGateways(registry: FleetRegistry, sink: any RecordSink,
-                             observer: (@Sendable ([StoreRecord]) -> Void)? = nil) throws -> [RadioGatewayService] {
+                             observer: (@Sendable ([StoreRecord]) -> Void)? = nil) throws -> [any RadioGateway & Service] {
         let directory = RadioDirectory(registry: registry)
         var profiles: [String: RadioProfile] = [:]
         let profileDirectory = Controller.profilesDirectory(configuration.profilesDirectory) + "/radios"
@@ -131,7 +134,7 @@ public struct Controller: Sendable {
                 throw ControllerError(message: "radio profiles in \(profileDirectory) are not usable (set profiles_dir):\n\(error)")
             }
         }
-        return try configuration.gateways.map { g in
+        return try configuration.gateways.map { g -> any RadioGateway & Service in
             let name = g.url.profile ?? RadioProfiles.defaultProfileName
             guard let profile = profiles[name] else {
                 throw ControllerError(message: "gateway \(g.name): no radio profile \"\(name)\" in \(profileDirectory); known: \(profiles.keys.sorted().joined(separator: ", "))")
@@ -140,6 +143,16 @@ public struct Controller: Sendable {
             let url = g.url.withDefaults(SerialSettings(
                 baudRate: line.baudRate, dataBits: line.dataBits, parity: SerialSettings.Parity(rawValue: line.parity.rawValue) ?? .none,
                 stopBits: line.stopBits, flowControl: SerialSettings.FlowControl(rawValue: line.flowControl.rawValue) ?? .none))
+            if let ip = profile.ip, profile.protocolName == "hytera-hrnp" {
+                let application = HyteraApplication.Configuration(
+                    gateway: g.name, subnet: ip.radioSubnet, registrationRenewSeconds: UInt32(ip.registrationRenewSeconds),
+                    pageAnswerSeconds: ip.pageAnswerSeconds, callOrphanSeconds: profile.callOrphanTimeout)
+                let session = HRNPSession.Configuration(application: application, retransmitSeconds: ip.retransmitSeconds, attempts: ip.attempts,
+                                                        connectRetrySeconds: ip.connectRetrySeconds, keepAliveSeconds: ip.keepAliveSeconds)
+                return HyteraGatewayService(
+                    settings: .init(name: g.name, url: url, profileName: name, session: session, groupPaging: profile.groupPagingAllowed),
+                    sink: sink, directory: directory, logger: logger, observer: observer)
+            }
             return RadioGatewayService(
                 settings: .init(name: g.name, url: url, profileName: name, engine: profile.engineConfiguration(gateway: g.name),
                                 statuses: profile.statuses, groupPaging: profile.groupPagingAllowed,
