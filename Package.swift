@@ -285,6 +285,7 @@ let package = Package(
             name: "radio-sim",
             dependencies: [
                 "RadioLink",
+                "HyteraLink",
                 "TianyanModel",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -410,6 +411,7 @@ let package = Package(
             name: "IntegrationTests",
             dependencies: [
                 "MessageJournal", "MosquittoClient", "RadioLink", "SerialPorts", "TianyanApp", "TianyanDJI", "TianyanDispatch", "TianyanTetra", "TianyanModel", "TianyanPostgres", "TianyanSQLite", "TianyanTesting",
+                "HyteraLink", "TianyanHytera",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]

@@ -52,6 +52,7 @@ public final class ScriptedRadio: @unchecked Sendable {
     private var muteCMGS = false
     private var deliver = false
     private var refusals = 0
+    private var rawOnly = false
     /// The next this-many `AT+CMGS` are refused with `+CME ERROR: 42` (MT busy), as a radio in a call does.
     public var refuseNextSubmissions: Int {
         get { lock.withLock { refusals } }
@@ -67,6 +68,12 @@ public final class ScriptedRadio: @unchecked Sendable {
     public var muteSubmissions: Bool {
         get { lock.withLock { muteCMGS } }
         set { lock.withLock { muteCMGS = newValue } }
+    }
+    /// Record what the controller writes without reading it as AT commands (a radio speaking
+    /// another protocol, scripted byte by byte with `sendRaw`).
+    public var bytesOnly: Bool {
+        get { lock.withLock { rawOnly } }
+        set { lock.withLock { rawOnly = newValue } }
     }
     /// A radio that answers nothing (the keep-alive then times out).
     public var silent: Bool {
@@ -283,6 +290,7 @@ public final class ScriptedRadio: @unchecked Sendable {
             arrivals.append((rawBytes.count, now))
             if arrivals.count > 100_000 { arrivals.removeFirst(50_000) }
             rawBytes += bytes
+            if rawOnly { return }
             pending += bytes
             while true {
                 if pending.starts(with: Array("AT+CMGS=".utf8)) {

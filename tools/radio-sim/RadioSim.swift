@@ -9,7 +9,10 @@ import TianyanModel
 struct RadioSim: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "radio-sim",
-        abstract: "Simulate a TETRA PEI radio gateway (AT commands, SDS, LIP, group calls) on a pty or TCP port.")
+        abstract: "Simulate a radio gateway on a pty or TCP port: a TETRA PEI radio (AT commands, SDS, LIP, group calls) or a Hytera control station over HRNP (--protocol hytera-hrnp).")
+
+    @Option(help: "The gateway protocol to speak: tetra-pei (a TETRA radio's PEI) or hytera-hrnp (a Hytera control station over HRNP).")
+    var `protocol`: String = "tetra-pei"
 
     @Option(help: "Create a pty pair and make this path a symlink to its slave side.")
     var pty: String?
@@ -87,6 +90,9 @@ struct RadioSim: ParsableCommand {
     var verbose = false
 
     func validate() throws {
+        guard ["tetra-pei", "hytera-hrnp"].contains(`protocol`) else {
+            throw ValidationError("--protocol \(`protocol`): speak tetra-pei or hytera-hrnp")
+        }
         guard (pty == nil) != (tcp == nil) else { throw ValidationError("give exactly one of --pty PATH or --tcp HOST:PORT") }
         if let tcp { _ = try Self.parseTCP(tcp) }
         guard (1...20_000).contains(radios) else { throw ValidationError("--radios must be between 1 and 20000") }
@@ -162,10 +168,18 @@ struct RadioSim: ParsableCommand {
         options.logLines = logLines
         options.statusEvery = statusEvery
         options.printReady = true
-        let simulator = RadioSimulator(configuration: simConfiguration, start: .now())
+        let simulator: any SimulatedGateway
+        if `protocol` == "hytera-hrnp" {
+            let hytera = HyteraSimulator(configuration: simConfiguration, start: .now())
+            simulator = hytera
+            SimShell.printError("radio-sim: Hytera HRNP control station \(hytera.ownID), \(radios) radios, rate \(rate), seed \(seed)")
+        } else {
+            let tetra = RadioSimulator(configuration: simConfiguration, start: .now())
+            simulator = tetra
+            SimShell.printError("radio-sim: \(radios) radios, rate \(rate), seed \(seed), own ISSI \(ownIssi) (TSI \(tetra.ownTSI))")
+        }
         let shell = SimShell(simulator: simulator, transport: transport, options: options)
         shell.installSignalHandlers()
-        SimShell.printError("radio-sim: \(radios) radios, rate \(rate), seed \(seed), own ISSI \(ownIssi) (TSI \(simulator.ownTSI))")
         do {
             try shell.run()
         } catch let error as SimError {

@@ -40,7 +40,7 @@ final class SimShell: Sendable {
     }
 
     private struct State: Sendable {
-        var simulator: RadioSimulator
+        var simulator: any SimulatedGateway
         var wakeWrite: Int32 = -1
         var handlesSignals = false
     }
@@ -52,7 +52,7 @@ final class SimShell: Sendable {
     private let notify: @Sendable (Notice) -> Void
     private let logger: Logger
 
-    init(simulator: RadioSimulator, transport: Transport, options: Options, logger: Logger = Logger(label: "radio-sim"),
+    init(simulator: any SimulatedGateway, transport: Transport, options: Options, logger: Logger = Logger(label: "radio-sim"),
          notify: @escaping @Sendable (Notice) -> Void = { _ in }) {
         self.transport = transport
         self.options = options
@@ -69,7 +69,10 @@ final class SimShell: Sendable {
     }
 
     /// What the simulator has done so far.
-    var counters: RadioSimulator.Counters { state.withLock { $0.simulator.counters } }
+    var counters: RadioSimulator.Counters { state.withLock { ($0.simulator as? RadioSimulator)?.counters ?? .init() } }
+
+    /// The Hytera simulator's counters, when it is one.
+    var hyteraCounters: HyteraSimulator.Counters? { state.withLock { ($0.simulator as? HyteraSimulator)?.counters } }
 
     /// Ends `run()` soon; safe from any thread.
     func requestStop() { wake(UInt8(ascii: "S")) }
@@ -235,10 +238,10 @@ final class SimShell: Sendable {
         notify(.ready(line.description))
     }
 
-    private func send(_ outputs: [RadioSimulator.Output], on line: inout Line) {
+    private func send(_ outputs: [SimWrite], on line: inout Line) {
         guard !outputs.isEmpty else { return }
         if options.logLines {
-            for o in outputs { Self.printError("radio-sim > \(o)") }
+            for o in outputs { Self.printError("radio-sim > \(o.text)") }
         }
         if let dropped = line.write(outputs.flatMap(\.bytes)) {
             // Say so once every 10 s at most: a pty nobody reads drops everything.
@@ -252,15 +255,8 @@ final class SimShell: Sendable {
         }
     }
 
-    func statusLine() -> String {
-        let c = counters
-        return "radio-sim: \(c.commands) commands, SDS \(c.sdsAccepted) accepted / \(c.sdsSent) sent / \(c.sdsFailed) failed / "
-            + "\(c.sdsRefused) refused, \(c.deliveryReports) delivery reports, \(c.calls) calls, \(c.locationReports) locations, "
-            + "\(c.statusMessages) statuses, \(c.textMessages) texts, \(c.emergencies) emergencies, \(c.garbage) noise bursts, "
-            + "\(c.notRouted) URCs not routed (line down or service not registered)"
-    }
+    func statusLine() -> String { state.withLock { $0.simulator.statusLine } }
 
-    /// Unbuffered: a script waiting for the ready line sees it at once.
     static func printOut(_ text: String) {
         FileHandle.standardOutput.write(Data((text + "\n").utf8))
     }

@@ -1,0 +1,249 @@
+import Foundation
+import HyteraLink
+import Logging
+import RecordWriter
+import SerialPorts
+import ServiceLifecycle
+import Testing
+import TianyanHytera
+import TianyanModel
+import TianyanSQLite
+import TianyanTesting
+
+/// A Hytera radio scripted byte by byte on a real TCP socket or pty: the shared vectors
+/// (radio-ip.md §8) go through HyteraGatewayService into a real SQLite file, and are checked
+/// there field by field; what the controller writes back is read as HRNP.
+final class HRNPPeer: @unchecked Sendable {
+    // Invariant: set up once in init.
+    let dir: TemporaryDirectory
+    let radio: ScriptedRadio
+    let store: FleetStore
+    let writer: StoreWriter
+    let service: HyteraGatewayService
+    let group: ServiceGroup
+    private var task: Task<Void, any Error>?
+    private let packetLock = NSLock()
+    private var nextPacket: UInt16 = 100
+
+    init(_ transport: (TemporaryDirectory) -> ScriptedRadio.Transport) async throws {
+        dir = try TemporaryDirectory("tianyan-hytera")
+        radio = try ScriptedRadio(transport(dir))
+        radio.bytesOnly = true
+        let database = try TianyanDatabase(location: dir.file("db.sqlite"))
+        store = FleetStore(database: database)
+        let registry = FleetSample.make()
+        try await store.replaceRegistry(registry)
+        var logger = Logger(label: "test.hytera")
+        logger.logLevel = .warning
+        writer = StoreWriter(database: database, configuration: .init(batchSize: 1000, maxDelay: .milliseconds(5)), logger: logger)
+        // The TCP radio is reached by URL; the pty one at 115200 as the profile says.
+        let url = try GatewayURL(parsing: radio.url.replacingOccurrences(of: "baud=38400", with: "baud=115200"))
+        let session = HRNPSession.Configuration(application: .init(gateway: "hy", pageAnswerSeconds: 30), retransmitSeconds: 1,
+                                                connectRetrySeconds: 1, keepAliveSeconds: 600)
+        service = HyteraGatewayService(settings: .init(name: "hy", url: url, session: session,
+                                                       backoff: .init(initial: .milliseconds(100), maximum: .milliseconds(400))),
+                                       sink: writer, directory: RadioDirectory(registry: registry), logger: logger)
+        group = ServiceGroup(services: [writer, service], logger: logger)
+        let g = group
+        task = Task { try await g.run() }
+    }
+
+    /// Every HRNP packet the controller has written so far.
+    var packets: [HRNPPacket] {
+        var framer = HRNPFramer()
+        return framer.push(radio.received).compactMap { if case .packet(let p) = $0 { p } else { nil } }
+    }
+
+    /// The HDAP PDUs of the controller's DATA packets.
+    var pdus: [HyteraPDU] { packets.filter { $0.opcode == .data }.compactMap { try? HyteraPDU(decoding: $0.payload) } }
+
+    func waitForPacket(_ what: String, _ match: @escaping (HRNPPacket) -> Bool) async throws -> HRNPPacket {
+        try await waitUntil("the controller to write \(what)", timeout: .seconds(20)) { self.packets.contains(where: match) }
+        return packets.last(where: match)!
+    }
+
+    func waitForPDU(_ what: String, _ match: @escaping (HyteraPDU) -> Bool) async throws -> HyteraPDU {
+        try await waitUntil("the controller to write \(what)", timeout: .seconds(20)) { self.pdus.contains(where: match) }
+        return pdus.last(where: match)!
+    }
+
+    /// Sends one HDAP PDU (hex, as in the vectors) in a DATA packet; returns its packet number.
+    @discardableResult
+    func sendData(_ hdapHex: String) -> UInt16 {
+        sendData(bytes(fromHex: hdapHex)!)
+    }
+
+    @discardableResult
+    func sendData(_ hdap: [UInt8]) -> UInt16 {
+        let n = packetLock.withLock { nextPacket += 1; return nextPacket }
+        radio.sendRaw(HRNPPacket(opcode: .data, source: 0x10, destination: 0x20, packetNumber: n, payload: hdap).encoded())
+        return n
+    }
+
+    /// Acknowledges every DATA the controller sent so far, as a radio does.
+    func acknowledgeAll() {
+        for p in packets where p.opcode == .data {
+            radio.sendRaw(HRNPPacket(opcode: .dataAck, source: 0x10, destination: 0x20, packetNumber: p.packetNumber).encoded())
+        }
+    }
+
+    func close() async {
+        await group.triggerGracefulShutdown()
+        _ = try? await task?.value
+        radio.stop()
+        dir.remove()
+    }
+}
+
+@Suite("Hytera HRNP gateway on real byte streams")
+struct HyteraGatewayTests {
+    func hex(_ s: String) -> [UInt8] { bytes(fromHex: s)! }
+
+    /// Connect, bring-up, and the radio's ID from V-H9.
+    func open(_ peer: HRNPPeer) async throws {
+        let connect = try await peer.waitForPacket("CONNECT") { $0.opcode == .connect }
+        #expect(connect.source == 0x20 && connect.destination == 0x10)
+        peer.radio.sendRaw(hex("7e0400fd10200000000c70d2"))  // V-H3 ACCEPT
+        _ = try await peer.waitForPDU("the radio ID query (RCP 0452)") {
+            if case .rcp(let m) = $0 { m.kind == .radioIDQuery } else { false }
+        }
+        peer.acknowledgeAll()
+        peer.radio.sendRaw(hex("7E040000102000020019E41402528406000000E90300006A03"))  // V-H9: radio ID 1001, packet 2
+        _ = try await peer.waitForPacket("the DATA_ACK of packet 2") { $0.opcode == .dataAck && $0.packetNumber == 2 }
+        try await waitUntil("own radio 1001 and the session open", timeout: .seconds(10)) {
+            peer.service.status.ready && peer.service.status.details["own_radio_id"]?.number == 1001
+        }
+        // The rest of the bring-up: forwarding of texts (1847), status broadcasts (10C9), status changes (10C7).
+        for kind in [RCPMessage.Kind.broadcastMessageConfig, .broadcastStatusConfig, .statusChangeConfig] {
+            _ = try await peer.waitForPDU("RCP \(kind)") { if case .rcp(let m) = $0 { m.kind == kind } else { false } }
+            peer.acknowledgeAll()
+        }
+    }
+
+    @Test("the shared vectors through TCP into SQLite, field by field", .timeLimit(.minutes(2)))
+    func vectorsThroughTCP() async throws {
+        let peer = try await HRNPPeer { _ in .tcp }
+        defer { Task { await peer.close() } }
+        try await open(peer)
+
+        // V-H15a registration: answered (result 0, renew 1800 s), presence stored.
+        peer.sendData("11000300040a2338636303")
+        let answer = try await peer.waitForPDU("the RRS registration answer") {
+            if case .rrs(let m) = $0 { m.kind == .registrationAnswer } else { false }
+        }
+        guard case .rrs(let rrs) = answer else { return }
+        #expect(rrs.radio == RadioIP(subnet: 10, id: 2_308_195) && rrs.result == 0 && rrs.renewSeconds == 1800)
+
+        // Noise, a packet with a broken checksum and a packet split across writes between the vectors.
+        var broken = HRNPPacket(opcode: .data, source: 0x10, destination: 0x20, packetNumber: 7, payload: hex("11000300040a2338636303")).encoded()
+        broken[11] ^= 0x55
+        peer.radio.sendRaw([0x00, 0x13, 0x7E, 0xFF] + broken)
+        // V-H12a LP report, V-H13b TMP text, V-H12c LP report.
+        let lp = HRNPPacket(opcode: .data, source: 0x10, destination: 0x20, packetNumber: 8,
+                            payload: hex("08a0020032000000010a2110dd0000413138333634383236313031354e343731382e383035314530313835342e34333837302e313132310b03")).encoded()
+        peer.radio.sendRaw(Array(lp[..<17]))
+        try await Task.sleep(for: .milliseconds(50))
+        peer.radio.sendRaw(Array(lp[17...]))
+        peer.sendData("0980a10022000000010a01b2070a03640e4f004c004900560045005200200054004500530054007a03")
+        peer.sendData("08a0020032200000010a03640e0000413136323232333331313031384e343733362e363937374530303733392e32363830302e303030358903")
+
+        let fix = Timestamp(parsing: "2015-10-26T18:36:48Z")!
+        try await waitUntil("the V-H12a position stored", timeout: .seconds(20)) {
+            try await !peer.store.track(unit: "2167005", from: fix, to: fix.adding(seconds: 1)).isEmpty
+        }
+        let p = try #require(try await peer.store.track(unit: "2167005", from: fix, to: fix.adding(seconds: 1)).first)
+        #expect(p.time == fix && abs(p.latitude - 47.31341833) < 1e-7 && abs(p.longitude - 18.90731167) < 1e-7)
+        #expect(p.heading == 121 && abs((p.speed ?? 0) - 0.1 * 1852 / 3600) < 1e-6 && p.source == .hdap)
+        let fix2 = Timestamp(parsing: "2018-10-31T16:22:23Z")!
+        try await waitUntil("the V-H12c position stored", timeout: .seconds(20)) {
+            try await !peer.store.track(unit: "222222", from: fix2, to: fix2.adding(seconds: 1)).isEmpty
+        }
+        let p2 = try #require(try await peer.store.track(unit: "222222", from: fix2, to: fix2.adding(seconds: 1)).first)
+        #expect(abs(p2.latitude - 47.61162833) < 1e-7 && abs(p2.longitude - 7.65446667) < 1e-7 && p2.heading == 5 && p2.speed == 0)
+
+        try await waitUntil("the text and the presence stored", timeout: .seconds(20)) {
+            let m = try await peer.store.radioMessages(limit: 50)
+            return m.contains { $0.kind == .text } && m.contains { $0.kind == .presence }
+        }
+        let messages = try await peer.store.radioMessages(limit: 50)
+        let text = try #require(messages.first { $0.kind == .text })
+        #expect(text.unit == "222222" && text.called == "111111" && text.text == "OLIVER TEST" && text.gateway == "hy")
+        let presence = try #require(messages.first { $0.kind == .presence })
+        #expect(presence.unit == "2308195" && presence.meaning == "online")
+        // The private text is acknowledged (TMP A2, result 0) and every DATA got its DATA_ACK.
+        _ = try await peer.waitForPDU("the TMP acknowledgement") {
+            if case .tmp(let m) = $0 { m.kind == .privateTextAck && m.requestID == 1 && m.result == 0 } else { false }
+        }
+        for n in [8, 101, 102, 103] as [UInt16] {
+            _ = try await peer.waitForPacket("the DATA_ACK of packet \(n)") { $0.opcode == .dataAck && $0.packetNumber == n }
+        }
+        // The broken packet was counted, not acknowledged, and lost nothing after it.
+        #expect(!peer.packets.contains { $0.opcode == .dataAck && $0.packetNumber == 7 })
+        let malformed = try #require(peer.service.status.details["counters"]?["malformed"]?.number, "\(peer.service.status.details)")
+        #expect(malformed >= 1)
+    }
+
+    @Test("a page in Chinese to received, an emergency, a repeater call, a pulled pty", .timeLimit(.minutes(2)))
+    func pagingEmergencyCallsAndUnplugOverAPty() async throws {
+        let peer = try await HRNPPeer { dir in .pty(link: dir.file("hrnp")) }
+        defer { Task { await peer.close() } }
+        try await open(peer)
+
+        let page = try peer.service.page("请到北门集合", to: "2102383", target: .radio, requestedBy: "disp")
+        let sent = try await peer.waitForPDU("the TMP text") { if case .tmp(let m) = $0 { m.kind == .privateText } else { false } }
+        guard case .tmp(let tmp) = sent else { return }
+        #expect(tmp.text == "请到北门集合" && tmp.destination == RadioIP(subnet: 10, id: 2_102_383) && tmp.source?.id == 1001)
+        peer.acknowledgeAll()
+        try await waitUntil("the page accepted", timeout: .seconds(10)) { peer.service.page(id: page.id)?.state == .accepted }
+        let ack = TMPMessage(ackFlag: true, .privateTextAck, requestID: tmp.requestID, destination: RadioIP(id: 1001), source: tmp.destination, result: 0)
+        peer.sendData(HyteraPDU.tmp(ack).encoded())
+        try await waitUntil("the page received in the store", timeout: .seconds(20)) {
+            try await peer.store.page(id: page.id)?.state == .received
+        }
+        // A second page that the network cannot deliver: no contact.
+        let lost = try peer.service.page("收到请回复", to: "2102384", target: .radio, requestedBy: "disp")
+        let second = try await peer.waitForPDU("the second TMP text") {
+            if case .tmp(let m) = $0 { m.kind == .privateText && m.destination.id == 2_102_384 } else { false }
+        }
+        guard case .tmp(let tmp2) = second else { return }
+        peer.acknowledgeAll()
+        peer.sendData(HyteraPDU.tmp(TMPMessage(.privateTextAck, requestID: tmp2.requestID, destination: RadioIP(id: 1001),
+                                               source: tmp2.destination, result: 10)).encoded())
+        try await waitUntil("the second page failed with no contact", timeout: .seconds(20)) {
+            let p = try await peer.store.page(id: lost.id)
+            return p?.state == .failed && p?.history.last?.detail == "no contact"
+        }
+
+        // An LP emergency report raises an alarm and stores the position.
+        let gps = HyteraGPS(valid: true, time: Timestamp(parsing: "2026-12-08T01:00:00Z"), latitude: 22.8123, longitude: 113.7456,
+                            speedKnots: 0, direction: 90)
+        peer.sendData(HyteraPDU.lp(LPMessage(.emergencyReport, radio: RadioIP(id: 2_102_390), gps: gps, emergencyType: 0)).encoded())
+        try await waitUntil("an emergency alarm", timeout: .seconds(20)) {
+            try await peer.store.alarms(kind: "emergency").contains { $0.unit == "2102390" }
+        }
+        // A group call on the repeater: transmit, hang, a second talker, sleep.
+        func status(_ s: UInt16, _ sender: UInt32) -> [UInt8] {
+            HyteraPDU.rcp(RCPMessage(.repeaterTransmitStatus, callType: 1, target: 9001, sender: sender, repeaterMode: 0, repeaterStatus: s,
+                                     repeaterService: 1)).encoded()
+        }
+        peer.sendData(status(0x00, 2_102_383))
+        peer.sendData(status(0x04, 2_102_383))
+        peer.sendData(status(0x00, 2_102_384))
+        peer.sendData(status(0x05, 2_102_384))
+        try await waitUntil("the group call in the voice log", timeout: .seconds(20)) {
+            try await peer.store.voiceLog(talkgroup: "9001", since: nil, limit: 10).contains { $0.end != nil && $0.transmissions.count == 2 }
+        }
+        let call = try #require(try await peer.store.voiceLog(talkgroup: "9001", since: nil, limit: 10).first)
+        #expect(call.kind == .group && call.transmissions.map(\.talker) == ["2102383", "2102384"] && call.cause == "channel idle")
+
+        // Pull the cable: the session goes down, and comes back with a fresh CONNECT.
+        let connectsBefore = peer.packets.filter { $0.opcode == .connect }.count
+        try peer.radio.unplug()
+        try await waitUntil("the gateway to see the line lost", timeout: .seconds(20)) { !peer.service.status.ready }
+        try await waitUntil("a CONNECT on the new line", timeout: .seconds(20)) {
+            peer.packets.filter { $0.opcode == .connect }.count > connectsBefore
+        }
+        peer.radio.sendRaw(hex("7e0400fd10200000000c70d2"))
+        try await waitUntil("the session open again", timeout: .seconds(20)) { peer.service.status.ready }
+    }
+}
