@@ -22,6 +22,8 @@ public enum HyteraEvent: Hashable, Sendable {
     case radioStatus(target: UInt8, value: UInt16, at: Timestamp)
     /// A voice call seen in the repeater's transmit status (RCP `B845`).
     case call(VoiceCall)
+    /// The radio answered a bring-up request (text forwarding, status broadcasts, status changes).
+    case configured(what: String, ok: Bool)
     /// A radio-control request (radio check, remote monitor, stun, revive) was answered.
     case controlResult(HyteraControl)
     /// An answer to a location request (triggered, condition, stop) or a delivery state.
@@ -50,7 +52,9 @@ public struct HyteraPage: Hashable, Sendable {
 
     mutating func advance(to next: PageState, at time: Timestamp, detail: String? = nil) -> Bool {
         guard !isFinished, next > state else { return false }
-        history.append(PageStep(state: next, time: time, detail: detail))
+        // Receipt (a group: sending) is the last thing HDAP reports; the step says so.
+        let last = next == .received || (group && next == .sent)
+        history.append(PageStep(state: next, time: time, detail: detail, final: last ? true : nil))
         return true
     }
 }
@@ -360,6 +364,12 @@ public struct HyteraApplication: Sendable {
             return out
         case .repeaterTransmitStatus:
             return repeaterStatus(m, at: now).map { .event(.call($0)) }
+        case .broadcastMessageConfigReply:
+            return [.event(.configured(what: "forwarding of texts and short data (RCP 1847)", ok: m.result == 0))]
+        case .broadcastStatusConfigReply:
+            return [.event(.configured(what: "transmit/receive status broadcasts (RCP 10C9)", ok: m.result == 0))]
+        case .statusChangeConfigReply:
+            return [.event(.configured(what: "status-change reports (RCP 10C7)", ok: m.result == 0))]
         case .radioCheckAck, .remoteMonitorAck, .radioDisableAck, .radioEnableAck:
             guard let action = HyteraControl.Action(reply: m.opcode),
                   let pending = controls.values.filter({ $0.action == action && $0.outcome == nil && (m.target == nil || $0.target == m.target) })
@@ -413,8 +423,9 @@ public struct HyteraApplication: Sendable {
             calls[key] = open
             return [open.call]
         case 0x05:
-            guard let open = calls.removeValue(forKey: key) else { return [] }
-            return [Self.close(open.call, at: now, cause: "channel idle")]
+            // The repeater sleeps: every call on it is over.
+            defer { calls = [:] }
+            return calls.values.map { Self.close($0.call, at: now, cause: "channel idle") }.sorted { $0.start < $1.start }
         default:
             return []
         }

@@ -23,7 +23,7 @@ public final class RadioNetwork: Sendable {
                 throw DispatchError.invalid("the page text is empty", field: "text")
             }
             let (to, target) = try directory.resolve(destination, dialable: dialable)
-            return try choose(gateway).page(text, to: to, target: target, requestedBy: requestedBy)
+            return try choose(gateway, for: to).page(text, to: to, target: target, requestedBy: requestedBy)
         }
     }
 
@@ -32,7 +32,7 @@ public final class RadioNetwork: Sendable {
     public func sendStatus(_ status: String, to destination: String, requestedBy: String, gateway: String? = nil) throws(Failure) -> Page {
         try audited(action: "status callout", destination: destination, requestedBy: requestedBy, what: status) { () throws(Failure) in
             let (to, target) = try directory.resolve(destination, dialable: dialable)
-            return try choose(gateway).sendStatus(status, to: to, target: target, requestedBy: requestedBy)
+            return try choose(gateway, for: to).sendStatus(status, to: to, target: target, requestedBy: requestedBy)
         }
     }
 
@@ -42,7 +42,14 @@ public final class RadioNetwork: Sendable {
         gateways.isEmpty ? RadioDirectory.isDigits(text) : gateways.contains { $0.isValidAddress(text) }
     }
 
-    private func choose(_ gateway: String?) throws(Failure) -> any RadioGateway {
+    /// The named gateway; else, among the gateways that can dial `destination`, the one that
+    /// heard it last (the network the radio is on), else the first ready one, else the first.
+    private func choose(_ gateway: String?, for destination: String) throws(Failure) -> any RadioGateway {
+        if gateway == nil {
+            let able = gateways.filter { $0.isValidAddress(destination) }
+            let heard = able.compactMap { g in g.lastHeard(destination).map { (g, $0) } }.max { $0.1 < $1.1 }?.0
+            if let g = heard ?? able.first(where: { $0.status.ready }) ?? able.first { return g }
+        }
         if let gateway {
             guard let g = gateways.first(where: { $0.name == gateway }) else {
                 throw .invalid("no gateway named \"\(gateway)\"; configured: \(gateways.map(\.name).joined(separator: ", "))", field: "gateway")

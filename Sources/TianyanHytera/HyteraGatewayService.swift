@@ -78,12 +78,16 @@ public final class HyteraGatewayService: Service, RadioGateway, Sendable {
         var since: Timestamp?
         var lastError: String?
         var rssi: UInt16?
+        /// "ready" was logged for the current session.
+        var announced = false
         var counters = Counters()
         /// Session page id → controller page.
         var pages: [Int: Page] = [:]
         var controls: [Int: HyteraControl] = [:]
         var lastEmergency: [UInt32: Timestamp] = [:]
         var lastLogged: [String: ContinuousClock.Instant] = [:]
+        /// When each unit was last heard through this gateway.
+        var heard: [String: Timestamp] = [:]
     }
 
     public let settings: Settings
@@ -199,6 +203,9 @@ public final class HyteraGatewayService: Service, RadioGateway, Sendable {
 
     public func isValidAddress(_ text: String) -> Bool { Self.radioID(text) != nil }
 
+    /// HDAP has no status messages.
+    public var sendsStatusCallouts: Bool { false }
+
     /// A Hytera radio or group ID: 1 to 16,776,415 (24 bits, the top ones reserved for all-calls).
     static func radioID(_ text: String) -> UInt32? {
         guard RadioDirectory.isDigits(text), text.utf8.count <= 8, let v = UInt32(text), (1...0xFF_FCDF).contains(v) else { return nil }
@@ -256,6 +263,8 @@ public final class HyteraGatewayService: Service, RadioGateway, Sendable {
 
     public func page(id: String) -> Page? { state.withLock { s in s.pages.values.first { $0.id == id } } }
 
+    public func lastHeard(_ unit: String) -> Timestamp? { state.withLock { $0.heard[unit] } }
+
     public var recentPages: [Page] { state.withLock { Array($0.pages.values) }.sorted { $0.requestedAt > $1.requestedAt } }
 
     public var openCalls: [VoiceCall] { state.withLock { $0.session.application.openCalls } }
@@ -312,6 +321,7 @@ public final class HyteraGatewayService: Service, RadioGateway, Sendable {
                 case .event(let e): records += translate(e, state: &s, now: now)
                 }
             }
+            for case .sighting(let seen) in records where (s.heard[seen.unit] ?? seen.time) <= seen.time { s.heard[seen.unit] = seen.time }
             return records
         }
         if !records.isEmpty {
@@ -328,10 +338,13 @@ public final class HyteraGatewayService: Service, RadioGateway, Sendable {
             return []
         case .sessionDown(let reason, _):
             s.lastError = reason
+            s.announced = false
             logger.warning("HRNP session down", metadata: ["reason": "\(reason)"])
             return []
         case .ownRadio(let id):
-            logger.info("Hytera gateway ready", metadata: ["gateway.radio_id": "\(id)"])
+            // Also the answer to each keep-alive query: said once per session.
+            if !s.announced { logger.info("Hytera gateway ready", metadata: ["gateway.radio_id": "\(id)"]) }
+            s.announced = true
             return []
         case .presence(let radio, let online, let reason, let time):
             if online { s.counters.registrations += 1 } else { s.counters.deregistrations += 1 }
@@ -379,6 +392,12 @@ public final class HyteraGatewayService: Service, RadioGateway, Sendable {
             logger.info("page \(page.state)", metadata: ["page.id": "\(page.id)", "page.to": "\(page.destination)",
                                                           "page.detail": "\(record.history.last?.detail ?? "")"])
             return [.page(page)]
+        case .configured(let what, let ok):
+            if ok { logger.info("radio configured", metadata: ["what": "\(what)"]) } else {
+                s.lastError = "the radio refused \(what)"
+                logger.warning("the radio refused a bring-up request", metadata: ["what": "\(what)"])
+            }
+            return []
         case .radioStatus(let target, let value, _):
             if target == RCPMessage.StatusTarget.rssi.rawValue { s.rssi = value }
             return []

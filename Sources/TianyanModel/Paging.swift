@@ -34,11 +34,15 @@ public struct PageStep: Hashable, Sendable, Codable {
     public var time: Timestamp
     /// What the radio said, or why it failed.
     public var detail: String?
+    /// Nothing follows this step: the network reports no further state (a Hytera radio
+    /// acknowledges receipt but never reading). Nil on steps that say nothing about it.
+    public var final: Bool?
 
-    public init(state: PageState, time: Timestamp, detail: String? = nil) {
+    public init(state: PageState, time: Timestamp, detail: String? = nil, final: Bool? = nil) {
         self.state = state
         self.time = time
         self.detail = detail
+        self.final = final
     }
 }
 
@@ -82,7 +86,7 @@ public struct Page: Hashable, Sendable, Codable {
     /// True once nothing more will happen to it (a talkgroup gives no per-member receipts and a
     /// status no receipts at all, so those are done once sent).
     public var isFinal: Bool {
-        state.isFinal || (state == .sent && (target == .talkgroup || status != nil))
+        state.isFinal || history.last?.final == true || (state == .sent && (target == .talkgroup || status != nil))
     }
 
     /// When it last changed.

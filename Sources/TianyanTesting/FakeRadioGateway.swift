@@ -22,6 +22,7 @@ public final class FakeRadioGateway: RadioGateway, Sendable {
         var order: [String] = []
         var openCalls: [VoiceCall] = []
         var next = 1
+        var heard: [String: Timestamp] = [:]
     }
 
     public let settings: Settings
@@ -40,6 +41,10 @@ public final class FakeRadioGateway: RadioGateway, Sendable {
     }
 
     public var name: String { settings.name }
+    public var sendsStatusCallouts: Bool { settings.statusCallouts }
+    public func lastHeard(_ unit: String) -> Timestamp? { state.withLock { $0.heard[unit] } }
+    /// Makes the fake say it heard `unit` at `time` (paging goes to the network a radio is on).
+    public func hear(_ unit: String, at time: Timestamp = .now()) { state.withLock { $0.heard[unit] = time } }
 
     public func setReady(_ ready: Bool) { state.withLock { $0.ready = ready } }
 

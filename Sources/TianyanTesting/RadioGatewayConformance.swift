@@ -1,7 +1,7 @@
 import TianyanModel
 
-/// The radio port's contract as named cases, run against every gateway adapter (the fake here,
-/// TETRA PEI over a socket in IntegrationTests; Hytera and the others when they land). Each case
+/// The radio port's contract as named cases, run against every gateway adapter (the fake here;
+/// TETRA PEI and Hytera HRNP over sockets in IntegrationTests). Each case
 /// gets a gateway that is up, with a profile where `on_scene` is a status a dispatcher may send
 /// and group paging is allowed, and `stored`, which returns a page as the store has it once
 /// everything handed to the sink is committed.
@@ -56,6 +56,16 @@ public enum RadioGatewayConformance {
     }
 
     static func statusByMeaning(_ g: any RadioGateway, _ stored: Stored) async throws {
+        guard g.sendsStatusCallouts else {
+            // A protocol without status messages refuses every callout, naming the field and why.
+            do {
+                _ = try g.sendStatus("on_scene", to: "2100001", target: .radio, requestedBy: "disp")
+                throw TestFailure("a gateway without status callouts sent one")
+            } catch let e as DispatchError {
+                try check(e.kind == .invalid && e.field == "status" && !e.message.isEmpty, "refused as invalid, field status: \(e)")
+            }
+            return
+        }
         let page = try g.sendStatus("on_scene", to: "2100001", target: .radio, requestedBy: "disp")
         try check(page.status != nil && page.status != 0, "a status callout carries its value: \(page)")
         try check(page.gateway == g.name && page.state == .queued, "queued through the gateway: \(page)")
@@ -67,7 +77,8 @@ public enum RadioGatewayConformance {
             throw TestFailure("the emergency status was sent")
         } catch let e as DispatchError {
             try check(e.kind == .invalid && e.field == "status", "refused as invalid, field status: \(e.kind) \(e.field ?? "nil")")
-            try check(e.message.contains("emergency"), "says why: \(e.message)")
+            // (A gateway without status callouts says that instead.)
+            try check(e.message.contains("emergency") || !g.sendsStatusCallouts, "says why: \(e.message)")
         }
     }
 

@@ -53,6 +53,8 @@ extension RadioGatewayService: RadioGateway {
         ]
     }
 
+    public var sendsStatusCallouts: Bool { settings.statusCallouts }
+
     /// A TETRA identity a dispatcher may dial: 1 to 17 digits.
     public func isValidAddress(_ text: String) -> Bool { TetraIdentity.isValidDialDigits(text) }
 }

@@ -122,6 +122,8 @@ public final class RadioGatewayService: Service, Sendable {
         var retries: [PendingRetry] = []
         var lastEmergency: [String: Timestamp] = [:]
         var lastLogged: [String: ContinuousClock.Instant] = [:]
+        /// When each unit was last heard through this gateway.
+        var heard: [String: Timestamp] = [:]
     }
 
     public let settings: Settings
@@ -377,6 +379,8 @@ public final class RadioGatewayService: Service, Sendable {
     /// A page this gateway knows about (recent ones; older ones are in the store).
     public func page(id: String) -> Page? { state.withLock { $0.pages[id] } }
 
+    public func lastHeard(_ unit: String) -> Timestamp? { state.withLock { $0.heard[unit] } }
+
     public var recentPages: [Page] { state.withLock { Array($0.pages.values) }.sorted { $0.requestedAt > $1.requestedAt } }
 
     // MARK: Status
@@ -421,6 +425,7 @@ public final class RadioGatewayService: Service, Sendable {
                     }
                 }
             }
+            for case .sighting(let seen) in records where (s.heard[seen.unit] ?? seen.time) <= seen.time { s.heard[seen.unit] = seen.time }
             return records
         }
         if !records.isEmpty {

@@ -247,3 +247,26 @@ struct HyteraGatewayTests {
         try await waitUntil("the session open again", timeout: .seconds(20)) { peer.service.status.ready }
     }
 }
+
+/// The radio port's conformance cases on the Hytera HRNP adapter: the gateway service over TCP
+/// to a scripted radio that has accepted the session, writing through the real writer into SQLite.
+@Suite("Hytera gateway conforms to the radio port")
+struct HyteraGatewayConformanceTests {
+    @Test("the radio port's conformance cases on the Hytera HRNP gateway", arguments: RadioGatewayConformance.names)
+    func conformance(_ name: String) async throws {
+        let peer = try await HRNPPeer { _ in .tcp }
+        do {
+            _ = try await peer.waitForPacket("CONNECT") { $0.opcode == .connect }
+            peer.radio.sendRaw(bytes(fromHex: "7e0400fd10200000000c70d2")!)
+            try await waitUntil("the session open", timeout: .seconds(10)) { peer.service.status.ready }
+            try await RadioGatewayConformance.run(name, gateway: peer.service) { id in
+                try await peer.writer.flush()
+                return try await peer.store.page(id: id)
+            }
+        } catch {
+            await peer.close()
+            throw error
+        }
+        await peer.close()
+    }
+}

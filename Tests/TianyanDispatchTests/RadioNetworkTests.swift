@@ -57,6 +57,22 @@ struct RadioNetworkTests {
         #expect(try await store.page(id: page.id)?.text == "Report to the north gate", "the page reached the store through the sink")
     }
 
+    @Test("a page goes out on the network that last heard the radio, else the first ready gateway")
+    func pagingFollowsTheNetworkOfTheRadio() throws {
+        let store = InMemoryStore(registry: Self.registry)
+        let tetra = FakeRadioGateway(name: "tetra", sink: store)
+        let hytera = FakeRadioGateway(name: "hytera", sink: store)
+        let network = RadioNetwork(gateways: [tetra, hytera], directory: RadioDirectory(registry: Self.registry), sink: store)
+        let (a, b) = (Self.registry.radios[0], Self.registry.radios[1])
+        #expect(try network.page("x", to: a.alias, requestedBy: "disp").gateway == "tetra", "nobody heard it: the first ready gateway")
+        hytera.hear(a.issi, at: Timestamp(milliseconds: 2_000))
+        tetra.hear(a.issi, at: Timestamp(milliseconds: 1_000))
+        tetra.hear(b.issi, at: Timestamp(milliseconds: 3_000))
+        #expect(try network.page("x", to: a.alias, requestedBy: "disp").gateway == "hytera", "heard last on the Hytera network")
+        #expect(try network.page("x", to: b.issi, requestedBy: "disp").gateway == "tetra")
+        #expect(try network.page("x", to: a.issi, requestedBy: "disp", gateway: "tetra").gateway == "tetra", "a named gateway wins")
+    }
+
     @Test("a task dispatched over the fake gateway follows its pages and the statuses the gateway hears")
     func taskFollowsTheGateway() async throws {
         let store = InMemoryStore(registry: Self.registry)

@@ -214,6 +214,8 @@ struct HyteraSimulator: SimulatedGateway {
 
     private mutating func fire(_ event: Event) -> [SimWrite] {
         let rate = max(configuration.rate, 0.001)
+        // Calls are quicker when the traffic is sped up (talk spurts of seconds at rate 1).
+        let pace = min(1, 1 / rate)
         switch event {
         case .register(let i):
             radios[i].registered = true
@@ -236,15 +238,16 @@ struct HyteraSimulator: SimulatedGateway {
             schedule(.callStart, in: exponential(configuration.callInterval / rate))
             let i = Int.random(in: 0..<radios.count, using: &traffic)
             counters.calls += 1
-            schedule(.callStatus(target: radios[i].talkgroup, sender: radios[i].id, status: 0x04, left: 1), in: Double.random(in: 2...8, using: &traffic))
+            schedule(.callStatus(target: radios[i].talkgroup, sender: radios[i].id, status: 0x04, left: 1),
+                     in: Double.random(in: 2...8, using: &traffic) * pace)
             return [data(.rcp(repeater(status: 0x00, group: radios[i].talkgroup, sender: radios[i].id)))]
         case .callStatus(let target, let sender, let status, let left):
             if status == 0x04 {
                 schedule(left > 0 ? .callStatus(target: target, sender: sender, status: 0x00, left: left - 1)
                                   : .callStatus(target: target, sender: sender, status: 0x05, left: 0),
-                         in: Double.random(in: 1...3, using: &traffic))
+                         in: Double.random(in: 1...3, using: &traffic) * pace)
             } else if status == 0x00 {
-                schedule(.callStatus(target: target, sender: sender, status: 0x04, left: left), in: Double.random(in: 2...6, using: &traffic))
+                schedule(.callStatus(target: target, sender: sender, status: 0x04, left: left), in: Double.random(in: 2...6, using: &traffic) * pace)
             }
             return [data(.rcp(repeater(status: status, group: target, sender: sender)))]
         case .pageAnswer(let requestID, let destination, let source, let group, let result):

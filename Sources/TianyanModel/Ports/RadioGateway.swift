@@ -6,6 +6,11 @@ public protocol RadioGateway: Sendable {
     var status: RadioGatewayStatus { get }
     /// Its Prometheus samples (`tianyan_gateway_*`, labelled `gateway=<name>`).
     var metrics: [Metric] { get }
+    /// Whether it sends status callouts at all (TETRA status SDS; Hytera HDAP has none).
+    var sendsStatusCallouts: Bool { get }
+    /// When this gateway last heard `unit` (since the controller started), so that a page goes
+    /// out on the network the radio is on.
+    func lastHeard(_ unit: String) -> Timestamp?
     /// Is `text` an address this network can dial (an unregistered radio typed by number)?
     func isValidAddress(_ text: String) -> Bool
     /// Queues a text page. Refusals are `DispatchError.invalid` naming the field.
@@ -26,7 +31,7 @@ public struct RadioGatewayStatus: Sendable, Hashable {
     public var name: String
     public var url: String
     public var profile: String
-    /// The protocol it speaks (`tetra-pei`).
+    /// The protocol it speaks (`tetra-pei`, `hytera-hrnp`).
     public var protocolName: String
     /// The line (serial port or socket) is open.
     public var connected: Bool
