@@ -13,21 +13,23 @@ struct PageCommand: AsyncParsableCommand {
         commandName: "page",
         abstract: "Page a radio or a talkgroup through the running controller and follow the delivery.",
         discussion: """
-        UNIT is an ISSI or a radio alias (CM-0001); GROUP is a talkgroup GSSI. The text goes out as one \
-        SDS asking for delivery reports: queued → accepted → sent → received → read (or failed). With \
-        --status instead of TEXT it is a status callout (a status SDS: a value such as 0x8009, or a \
-        status name of the gateway's profile), done once sent.
+        UNIT is a radio ID (an ISSI, a Hytera radio ID) or a radio alias (CM-0001); GROUP is a talkgroup. \
+        It goes out through the gateway that last heard the radio, else the first ready one. On TETRA the \
+        text is one SDS asking for delivery reports: queued → accepted → sent → received → read (or \
+        failed); on a Hytera radio a TMP text in UTF-16: queued → accepted → received (or failed with \
+        the radio's reason). With --status instead of TEXT it is a status callout (TETRA only: a status \
+        SDS, a value such as 0x8009 or a status name of the gateway's profile), done once sent.
         Exit status: 0 once sent (a talkgroup gives no per-member receipts) or better, 1 if it failed or \
         was refused, 2 if it was still not sent when --wait ran out.
         """)
 
     @OptionGroup var global: GlobalOptions
-    @Argument(help: "ISSI, radio alias or talkgroup GSSI.") var destination: String
+    @Argument(help: "Radio ID (ISSI, Hytera ID), radio alias or talkgroup.") var destination: String
     @Argument(help: "The text (one SDS; up to about 80 characters).") var text: String?
     @Option(help: ArgumentHelp("Send a status callout instead of a text.", valueName: "VALUE|NAME")) var status: String?
     @Option(help: ArgumentHelp("The controller's HTTP address (same as --set http=HOST:PORT).", valueName: "HOST:PORT"))
     var http: String?
-    @Option(help: "Send through this gateway (default: the first ready one).") var gateway: String?
+    @Option(help: "Send through this gateway (default: the one that last heard the radio, else the first ready one).") var gateway: String?
     @Option(help: "Your user name (a dispatcher or admin; default: $USER).") var user: String?
     @Option(help: ArgumentHelp("Read your password from the first line of this file (else it is asked for).", valueName: "FILE"))
     var passwordFile: String?

@@ -7,7 +7,7 @@ import Testing
 private let profilesDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent().appendingPathComponent("firmware-profiles").path
 
-private let shippedNames = ["generic-pei", "motorola-mtm5400", "sepura-srg"]
+private let shippedNames = ["generic-pei", "hytera-hrnp", "motorola-mtm5400", "sepura-srg"]
 
 /// A valid profile to break one piece at a time.
 private let goodYAML = """
@@ -74,7 +74,7 @@ private func problems(_ yaml: String) -> [String] {
         let profiles = try RadioProfiles.load(directory: profilesDirectory)
         #expect(profiles.keys.sorted() == shippedNames)
         #expect(profiles[RadioProfiles.defaultProfileName] != nil)
-        for (name, profile) in profiles {
+        for (name, profile) in profiles where profile.protocolName == "tetra-pei" {
             #expect(profile.name == name)
             #expect(profile.status(0)?.meaning == .emergency, "\(name): status 0")
             for command in profile.initCommands { #expect(throws: Never.self) { try PEICommand(command) } }
@@ -95,6 +95,42 @@ private func problems(_ yaml: String) -> [String] {
         #expect(motorola.status(0x8005)?.meaning == .enRoute)
         #expect(motorola.status(0x8005)?.label == "Status 3: call accepted, en route")
         #expect(motorola.status(0x1234) == nil)
+        // The Hytera profile: every value sourced or marked assumed; the session timers as written.
+        let hytera = try #require(profiles["hytera-hrnp"])
+        #expect(hytera.protocolName == "hytera-hrnp" && hytera.serial.baudRate == 115_200)
+        #expect(hytera.ip == RadioIPSettings(retransmitSeconds: 2, attempts: 3, connectRetrySeconds: 5, keepAliveSeconds: 30,
+                                             registrationRenewSeconds: 1800, pageAnswerSeconds: 60, radioSubnet: 10))
+        #expect(!hytera.isAssumed("registration_renew_seconds") && hytera.isAssumed("retransmit_seconds"))
+    }
+
+    @Test func ipProfilesAreCheckedKeyByKey() {
+        let base = """
+        protocol: hytera-hrnp
+        vendor: Hytera
+        model: M
+        description: d
+        sources: {serial: s, retransmit_seconds: s, attempts: s, connect_retry_seconds: s, keep_alive_seconds: s,
+                  registration_renew_seconds: s, page_answer_seconds: s, call_orphan_timeout_seconds: s, group_paging_allowed: s, radio_subnet: s}
+        serial: {baud: 115200, data_bits: 8, parity: none, stop_bits: 1, flow_control: none}
+        retransmit_seconds: 2
+        attempts: 3
+        connect_retry_seconds: 5
+        keep_alive_seconds: 30
+        registration_renew_seconds: 1800
+        page_answer_seconds: 60
+        call_orphan_timeout_seconds: 180
+        group_paging_allowed: true
+        radio_subnet: 10
+        """
+        #expect(problems(base) == [])
+        #expect(problems(base.replacingOccurrences(of: "protocol: hytera-hrnp", with: "protocol: hytera-udp")).contains {
+            $0.contains("protocol") && $0.contains("hytera-hrnp")
+        })
+        #expect(problems(base.replacingOccurrences(of: "attempts: 3", with: "attempts: 0")).contains { $0.contains("attempts") })
+        #expect(problems(base.replacingOccurrences(of: "\nradio_subnet: 10", with: "")).contains { $0.contains("radio_subnet: is missing") })
+        #expect(problems(base + "\ninit_commands: [ATZ]").contains { $0.contains("init_commands") }, "a PEI key in an HRNP profile is an error")
+        #expect(problems(base.replacingOccurrences(of: ", radio_subnet: s}", with: "}")).contains { $0.contains("radio_subnet") },
+                "every setting needs a source")
     }
 
     @Test func genericProfileIsTheEngineDefault() throws {

@@ -74,7 +74,7 @@ struct ModuleMapTests {
         let deps = try #require(t["TianyanServer"], "no TianyanServer target in \(t.keys.sorted())")
         #expect(deps.contains("TianyanDispatch") && deps.contains("TianyanModel"), "\(deps)")
         for forbidden in ["TianyanApp", "TianyanSQLite", "TianyanStore", "MosquittoClient", "DockLink", "RadioLink", "SerialPorts",
-                          "TianyanTetra", "TianyanDJI", "GRDB"] {
+                          "TianyanTetra", "TianyanHytera", "HyteraLink", "TianyanDJI", "GRDB"] {
             #expect(!deps.contains(forbidden), "TianyanServer depends on \(forbidden)")
         }
     }
@@ -83,7 +83,7 @@ struct ModuleMapTests {
     func dispatch() throws {
         let t = try Self.targets()
         let deps = try #require(t["TianyanDispatch"])
-        let modules = deps.filter { $0.hasPrefix("Tianyan") || ["DockLink", "RadioLink", "MosquittoClient", "SerialPorts"].contains($0) }
+        let modules = deps.filter { $0.hasPrefix("Tianyan") || ["DockLink", "RadioLink", "HyteraLink", "MosquittoClient", "SerialPorts"].contains($0) }
         #expect(Set(modules) == ["TianyanModel"], "\(deps)")
         #expect(!deps.contains("GRDB"))
     }
@@ -100,6 +100,15 @@ struct ModuleMapTests {
         let t = try Self.targets()
         #expect(t["MessageJournal"] == ["CJournal"], "\(t["MessageJournal"] ?? ["no MessageJournal target"])")
         #expect(t["MosquittoClient"]?.contains("MessageJournal") == true)
+    }
+
+    @Test("the pure radio cores do no I/O: RadioLink and HyteraLink see the model (and YAML) only, and each adapter its own core")
+    func radioCores() throws {
+        let t = try Self.targets()
+        #expect(t["HyteraLink"] == ["TianyanModel"], "\(t["HyteraLink"] ?? ["no HyteraLink target"])")
+        #expect(t["RadioLink"]?.filter { !$0.hasPrefix("Yams") } == ["TianyanModel"], "\(t["RadioLink"] ?? [])")
+        #expect(t["TianyanHytera"]?.contains("HyteraLink") == true && t["TianyanHytera"]?.contains("RadioLink") == false)
+        #expect(t["TianyanTetra"]?.contains("RadioLink") == true && t["TianyanTetra"]?.contains("HyteraLink") == false)
     }
 
     @Test("each C module is imported by exactly one Swift module")
