@@ -207,7 +207,7 @@ let package = Package(
         ),
         .target(
             name: "TianyanTesting",
-            dependencies: ["TianyanModel"]
+            dependencies: ["TianyanModel", "HyteraLink"]
         ),
         .executableTarget(
             name: "tianyan",
@@ -253,6 +253,8 @@ let package = Package(
             dependencies: ["TianyanTesting"],
             path: "tools/bench-console"
         ),
+        // Hytera HRNP/HDAP frames per second against a framing-only reference (BENCHMARKS.md).
+        .executableTarget(name: "bench-hytera", dependencies: ["HyteraLink", "TianyanModel"], path: "tools/bench-hytera"),
         .executableTarget(
             name: "bench-mqtt",
             dependencies: ["DockLink", "MosquittoClient", "TianyanModel"],

@@ -144,6 +144,29 @@ public struct HRNPFramer: Sendable {
 
     public var buffered: Int { buffer.count }
 
+    /// Drops what is held back as an incomplete packet (called when the line has been quiet
+    /// long enough that the rest is not coming), reporting it, and frames what follows it.
+    public mutating func dropIncomplete() -> [Output] {
+        guard !buffer.isEmpty else { return [] }
+        let rest = Array(buffer.dropFirst())
+        buffer = []
+        return [.garbage(bytes: 1, reason: "an incomplete HRNP packet the radio never finished")] + push(rest)
+    }
+
+    /// The offset of the first 0x7E after `start` where a whole packet with a good checksum is buffered.
+    private func nextValidPacket(after start: Int) -> Int? {
+        var i = start + 1
+        while i < buffer.count, let h = buffer[i...].firstIndex(of: HRNPPacket.header) {
+            i = h + 1
+            guard buffer.count - h >= HRNPPacket.headerLength else { return nil }
+            let length = Int(buffer[h + 8]) << 8 | Int(buffer[h + 9])
+            guard length >= HRNPPacket.headerLength, length <= HRNPPacket.maximumLength, buffer.count - h >= length else { continue }
+            let declared = UInt16(buffer[h + 10]) << 8 | UInt16(buffer[h + 11])
+            if HRNPPacket.checksum(Array(buffer[h..<h + length])) == declared { return h }
+        }
+        return nil
+    }
+
     public mutating func push(_ bytes: [UInt8]) -> [Output] {
         buffer += bytes
         var out: [Output] = []
@@ -165,7 +188,17 @@ public struct HRNPFramer: Sendable {
                 start += 1
                 continue
             }
-            guard buffer.count - start >= length else { break }
+            guard buffer.count - start >= length else {
+                // Still incomplete. A length that lies (noise with a 0x7E in it) would hold back
+                // every packet after it: when a whole valid packet starts inside the span this one
+                // claims, this header is taken for noise.
+                if let next = nextValidPacket(after: start) {
+                    out.append(.garbage(bytes: next - start, reason: "HRNP length \(length) runs into the next packet"))
+                    start = next
+                    continue
+                }
+                break
+            }
             let candidate = Array(buffer[start..<start + length])
             do {
                 out.append(.packet(try HRNPPacket(decoding: candidate)))

@@ -69,6 +69,8 @@ public struct HRNPSession: Sendable {
     private var nextPacket: UInt16 = 0
     private var lastConnect: Timestamp?
     private var lastHeard: Timestamp?
+    /// When bytes last arrived, to drop a packet the radio never finishes.
+    private var lastBytes: Timestamp?
     private var peer: UInt8 = HRNPPacket.radioAddress
     private var version: UInt8 = 4
 
@@ -147,8 +149,13 @@ public struct HRNPSession: Sendable {
     // MARK: Input
 
     public mutating func receive(_ bytes: [UInt8], at now: Timestamp) -> [Action] {
+        lastBytes = now
+        return frame(framer.push(bytes), at: now)
+    }
+
+    private mutating func frame(_ items: [HRNPFramer.Output], at now: Timestamp) -> [Action] {
         var out: [Action] = []
-        for item in framer.push(bytes) {
+        for item in items {
             switch item {
             case .garbage(let n, let reason): out.append(.event(.malformed(bytes: n, reason: reason)))
             case .packet(let p): out += handle(p, at: now)
@@ -223,6 +230,11 @@ public struct HRNPSession: Sendable {
 
     public mutating func tick(_ now: Timestamp) -> [Action] {
         var out = application.tick(now).map(Self.action)
+        // Half a packet and a second of silence: the rest is not coming.
+        if framer.buffered > 0, let last = lastBytes, seconds(from: last, to: now) >= 1 {
+            lastBytes = now
+            out += frame(framer.dropIncomplete(), at: now)
+        }
         switch state {
         case .closed:
             break

@@ -158,3 +158,37 @@ public struct HostileRadioTraffic: Sendable {
         return stride(from: 0, to: chars.count - 1, by: 2).compactMap { UInt8(String(decoding: chars[$0...$0 + 1], as: UTF8.self), radix: 16) }
     }
 }
+
+/// One hostile input of any protocol: what kind it is and its bytes on the line.
+public struct HostileInput: Sendable {
+    public var kind: String
+    public var bytes: [UInt8]
+    public init(kind: String, bytes: [UInt8]) {
+        self.kind = kind
+        self.bytes = bytes
+    }
+}
+
+/// Hostile traffic of one gateway protocol for `FuzzedController`: inputs, and a canary position
+/// report from a given radio that a healthy gateway stores.
+public protocol HostileTraffic {
+    mutating func nextInput() -> HostileInput
+    mutating func canary(radio: Int, latitude: Double) -> [UInt8]
+    /// How many of the protocol's identifiers or opcodes the inputs have covered.
+    var variety: Int { get }
+}
+
+extension HostileRadioTraffic: HostileTraffic {
+    public mutating func nextInput() -> HostileInput {
+        let input = next()
+        return HostileInput(kind: input.kind.rawValue, bytes: input.bytes)
+    }
+
+    /// The line may have been left mid-line by the noise: the canary ends it first.
+    public mutating func canary(radio: Int, latitude: Double) -> [UInt8] {
+        Array("\r\n".utf8) + Self.canary(issi: String(radio), latitude: latitude)
+    }
+
+    public var variety: Int { protocolIdentifiers.count }
+}
+

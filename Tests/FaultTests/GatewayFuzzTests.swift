@@ -90,4 +90,29 @@ struct GatewayFuzzTests {
         #expect(exit.status == 0, "exit \(exit.status): \(exit.stderr.suffix(2000))")
         #expect(!exit.stderr.contains("Fatal error"))
     }
+
+    /// The Hytera gateway under hostile HRNP through the real process: noise, cut and flipped
+    /// packets, lying lengths, random HDAP and service payloads, bad texts and positions,
+    /// registration floods, repeater storms; a canary LP report after every round is stored.
+    @Test("hostile Hytera HRNP traffic through tianyan serve: every canary stored, a clean exit", .timeLimit(.minutes(4)))
+    func hostileHyteraTrafficThroughTheProcess() async throws {
+        let http = "127.0.0.1:\(try FreePort.loopback())"
+        let controller = try await FuzzedController(http: http, transport: .tcp, profilesDirectory: packageRoot() + "/firmware-profiles",
+                                                    profile: "hytera-hrnp")
+        defer { controller.remove() }
+        do {
+            try await controller.waitReady()
+            var traffic = HostileHyteraTraffic(seed: 11)
+            let report = try await controller.run(&traffic, rounds: 16, perRound: 100)
+            #expect(report.canaries == 16, "\(report)")
+            #expect(Set(traffic.generated.keys) == Set(HostileHyteraTraffic.Kind.allCases), "\(traffic.generated)")
+            #expect(report.protocolIdentifiers > 40, "opcodes covered: \(report)")
+        } catch {
+            _ = try? await controller.stop()
+            throw error
+        }
+        let exit = try await controller.stop()
+        #expect(exit.status == 0, "exit \(exit.status): \(exit.stderr.suffix(2000))")
+        #expect(!exit.stderr.contains("Fatal error"))
+    }
 }

@@ -164,4 +164,28 @@ import TianyanModel
             #expect(framer.buffered == 0)
         }
     }
+
+    @Test func aLyingLengthDoesNotHoldBackTheNextPacket() {
+        let good = hex("7E040000102000030019FDF9025284060000010A0003E95F03")
+        // A header that claims 0x0E73 bytes, then a whole valid packet.
+        let liar = hex("7E04000010200478 0E73 0E73 02C8B003000B0300A903")
+        var framer = HRNPFramer()
+        let out = framer.push(liar + good)
+        #expect(out.contains { if case .packet(let p) = $0 { p.encoded() == good } else { false } }, "\(out)")
+        // Half a packet then silence: dropped when the session's clock says so, what follows is framed.
+        var f2 = HRNPFramer()
+        #expect(f2.push(Array(good.prefix(10))).isEmpty)
+        #expect(f2.buffered == 10)
+        let dropped = f2.dropIncomplete()
+        #expect(dropped.contains { if case .garbage = $0 { true } else { false } } && f2.buffered == 0)
+        var s = HRNPSession(configuration: .init(application: .init(gateway: "t")))
+        let t0 = Timestamp(milliseconds: 1_000_000)
+        _ = s.start(at: t0)
+        _ = s.receive(hex("7e0400fd10200000000c70d2"), at: t0)
+        _ = s.receive(Array(good.prefix(14)), at: t0)
+        let later = s.tick(t0.adding(seconds: 1.5))
+        #expect(later.contains { if case .event(.malformed) = $0 { true } else { false } }, "\(later)")
+        let next = s.receive(good, at: t0.adding(seconds: 2))
+        #expect(next.contains { if case .event(.ownRadio(1001)) = $0 { true } else { false } }, "\(next)")
+    }
 }

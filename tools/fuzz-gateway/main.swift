@@ -10,7 +10,8 @@
 //   TIANYAN_BIN=.build/release/tianyan .build/release/fuzz-gateway --minutes 10
 //
 // Options: --minutes M (default 5), --seed S (default: the clock, printed), --per-round N (hostile
-// inputs between canaries, default 200), --transport tcp|pty. Exit status 1 when the controller
+// inputs between canaries, default 200), --transport tcp|pty, --protocol tetra-pei|hytera-hrnp
+// (hytera-hrnp: hostile HRNP/HDAP from TianyanTesting/HostileHyteraTraffic.swift, canaries as LP reports). Exit status 1 when the controller
 // died, stopped storing or did not stop cleanly; the last inputs are printed as hex.
 
 import Foundation
@@ -21,6 +22,7 @@ var minutes = 5.0
 var seed = UInt64(Date().timeIntervalSince1970)
 var perRound = 200
 var transport = "tcp"
+var profile = "generic-pei"
 var args = CommandLine.arguments.dropFirst()
 while let arg = args.popFirst() {
     func value() -> String {
@@ -32,8 +34,14 @@ while let arg = args.popFirst() {
     case "--seed": seed = UInt64(value()) ?? seed
     case "--per-round": perRound = Int(value()) ?? perRound
     case "--transport": transport = value()
+    case "--protocol":
+        switch value() {
+        case "tetra-pei": profile = "generic-pei"
+        case "hytera-hrnp": profile = "hytera-hrnp"
+        case let other: FileHandle.standardError.write(Data("fuzz-gateway: --protocol \(other): tetra-pei or hytera-hrnp\n".utf8)); exit(2)
+        }
     case "-h", "--help":
-        print("fuzz-gateway [--minutes M] [--seed S] [--per-round N] [--transport tcp|pty]")
+        print("fuzz-gateway [--minutes M] [--seed S] [--per-round N] [--transport tcp|pty] [--protocol tetra-pei|hytera-hrnp]")
         exit(0)
     default:
         FileHandle.standardError.write(Data("fuzz-gateway: unknown option \(arg)\n".utf8))
@@ -52,18 +60,26 @@ case "pty": link = .pty(link: scratch.file("pei"))
 case "tcp": link = .tcp
 default: FileHandle.standardError.write(Data("fuzz-gateway: --transport is tcp or pty\n".utf8)); exit(2)
 }
-say("fuzz-gateway: seed \(seed), \(minutes) min, \(perRound) inputs a round, \(transport), controller \(tianyanExecutable())")
-let controller = try await FuzzedController(http: http, transport: link, profilesDirectory: packageRoot() + "/firmware-profiles")
+say("fuzz-gateway: seed \(seed), \(minutes) min, \(perRound) inputs a round, \(transport), \(profile), controller \(tianyanExecutable())")
+let controller = try await FuzzedController(http: http, transport: link, profilesDirectory: packageRoot() + "/firmware-profiles", profile: profile)
 var status: Int32 = 0
 do {
     try await controller.waitReady()
-    var traffic = HostileRadioTraffic(seed: seed)
     var lastPrint = ContinuousClock.now
-    let report = try await controller.run(&traffic, rounds: 1, perRound: perRound, until: started + .seconds(minutes * 60)) { r in
+    let progress: (FuzzedController.Report) -> Void = { r in
         if ContinuousClock.now - lastPrint > .seconds(10) {
             lastPrint = ContinuousClock.now
             say("  \(r)")
         }
+    }
+    let deadline = started + .seconds(minutes * 60)
+    let report: FuzzedController.Report
+    if profile == "hytera-hrnp" {
+        var traffic = HostileHyteraTraffic(seed: seed)
+        report = try await controller.run(&traffic, rounds: 1, perRound: perRound, until: deadline, progress: progress)
+    } else {
+        var traffic = HostileRadioTraffic(seed: seed)
+        report = try await controller.run(&traffic, rounds: 1, perRound: perRound, until: deadline, progress: progress)
     }
     let stop = try await controller.stop()
     let seconds = Double((ContinuousClock.now - started) / .milliseconds(1)) / 1000
