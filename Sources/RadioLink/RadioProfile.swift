@@ -41,7 +41,7 @@ public struct RadioProfile: Sendable, Hashable {
     /// Status value → meaning. Value 0 is always `emergency`.
     public var statuses: [UInt16: RadioStatusMeaning]
     public var quirks: RadioQuirks
-    /// The protocol the gateway speaks (`protocol:`): `tetra-pei`, or `hytera-hrnp`.
+    /// The protocol the gateway speaks (`protocol:`): `tetra-pei`, `hytera-hrnp` or `hytera-hstrp`.
     public var protocolName = "tetra-pei"
     /// The timers of a radio-over-IP protocol (set for `hytera-hrnp`; the PEI fields above are
     /// then unused).
@@ -98,7 +98,7 @@ public struct RadioProfile: Sendable, Hashable {
     }
 }
 
-/// A radio-over-IP profile's settings (Hytera HRNP): the session timers, the renew time given
+/// A radio-over-IP profile's settings (Hytera HRNP and HSTRP): the session timers, the renew time given
 /// to registering radios, how long a page waits for its answer, the radios' subnet byte.
 public struct RadioIPSettings: Sendable, Hashable {
     public var retransmitSeconds: Double
@@ -108,9 +108,14 @@ public struct RadioIPSettings: Sendable, Hashable {
     public var registrationRenewSeconds: Int
     public var pageAnswerSeconds: Double
     public var radioSubnet: UInt8
+    /// A repeater feed (`hytera-hstrp`): each service (`rrs`, `gps`, `telemetry`, `tms`,
+    /// `call_control`) → its port offsets for slots 1 and 2 from the URL's port. Empty for HRNP.
+    /// For a feed, `keepAliveSeconds` is the silence after which the repeater counts as down.
+    public var portOffsets: [String: [Int]]
 
     public init(retransmitSeconds: Double, attempts: Int, connectRetrySeconds: Double, keepAliveSeconds: Double,
-                registrationRenewSeconds: Int, pageAnswerSeconds: Double, radioSubnet: UInt8) {
+                registrationRenewSeconds: Int, pageAnswerSeconds: Double, radioSubnet: UInt8, portOffsets: [String: [Int]] = [:]) {
+        self.portOffsets = portOffsets
         self.retransmitSeconds = retransmitSeconds
         self.attempts = attempts
         self.connectRetrySeconds = connectRetrySeconds

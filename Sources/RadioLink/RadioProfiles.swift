@@ -83,13 +83,20 @@ private struct ProfileReader {
     init(file: String) { self.file = file }
 
     /// The protocols a profile may name (`protocol:`); `tetra-pei` when it names none.
-    static let protocols = ["tetra-pei", "hytera-hrnp"]
-    /// The keys of a profile for a radio-over-IP protocol (Hytera HRNP).
-    static let ipKeys: [String] = [
+    static let protocols = ["tetra-pei", "hytera-hrnp", "hytera-hstrp"]
+    /// The keys of a Hytera HRNP profile (a radio on a cable or a socket).
+    static let hrnpKeys: [String] = [
         "vendor", "model", "description", "sources", "protocol", "serial", "retransmit_seconds", "attempts", "connect_retry_seconds",
         "keep_alive_seconds", "registration_renew_seconds", "page_answer_seconds", "call_orphan_timeout_seconds", "group_paging_allowed",
         "radio_subnet",
     ]
+    /// The keys of a Hytera HSTRP profile (a repeater's feed over UDP).
+    static let hstrpKeys: [String] = [
+        "vendor", "model", "description", "sources", "protocol", "port_offsets", "retransmit_seconds", "attempts", "silence_seconds",
+        "registration_renew_seconds", "page_answer_seconds", "call_orphan_timeout_seconds", "group_paging_allowed", "radio_subnet",
+    ]
+    /// The services of a repeater feed, each on one port per slot.
+    static let feedServices = ["rrs", "gps", "telemetry", "tms", "call_control"]
     /// The keys of this profile, by its protocol.
     var topLevelKeys: [String] = Self.peiKeys
 
@@ -133,7 +140,11 @@ private struct ProfileReader {
                 problem("protocol", "\"\(name)\" is not a protocol Tianyan speaks; use one of \(Self.protocols.joined(separator: ", "))", node)
             }
         }
-        topLevelKeys = protocolName == "tetra-pei" ? Self.peiKeys : Self.ipKeys
+        topLevelKeys = switch protocolName {
+        case "hytera-hrnp": Self.hrnpKeys
+        case "hytera-hstrp": Self.hstrpKeys
+        default: Self.peiKeys
+        }
         let fields = entries(top, allowed: topLevelKeys, prefix: "")
         func required(_ key: String) -> Node? {
             if let node = fields[key] { return node }
@@ -188,14 +199,17 @@ private struct ProfileReader {
             problem(key, "is missing (every \(protocolName) profile must give it; see firmware-profiles/README.md)")
         }
         func required(_ key: String) -> Node? { fields[key] }
+        let feed = protocolName == "hytera-hstrp"
         let vendor = required("vendor").flatMap { text($0, key: "vendor") } ?? ""
         let model = required("model").flatMap { text($0, key: "model") } ?? ""
         let description = required("description").flatMap { text($0, key: "description") } ?? ""
-        let serial = required("serial").flatMap { serialSettings($0) }
+        let serial = feed ? RadioSerialSettings(baudRate: 115_200) : required("serial").flatMap { serialSettings($0) }
         let retransmit = required("retransmit_seconds").flatMap { seconds($0, key: "retransmit_seconds", 0.1...60) }
         let attempts = required("attempts").flatMap { integer($0, key: "attempts", 1...10) }
-        let connectRetry = required("connect_retry_seconds").flatMap { seconds($0, key: "connect_retry_seconds", 0.5...300) }
-        let keepAlive = required("keep_alive_seconds").flatMap { seconds($0, key: "keep_alive_seconds", 1...3600) }
+        let connectRetry = feed ? 5 : required("connect_retry_seconds").flatMap { seconds($0, key: "connect_retry_seconds", 0.5...300) }
+        let keepAlive = feed ? required("silence_seconds").flatMap { seconds($0, key: "silence_seconds", 5...3600) }
+            : required("keep_alive_seconds").flatMap { seconds($0, key: "keep_alive_seconds", 1...3600) }
+        let offsets: [String: [Int]]? = feed ? required("port_offsets").flatMap { portOffsets($0) } : [:]
         let renew = required("registration_renew_seconds").flatMap { integer($0, key: "registration_renew_seconds", 60...86_400) }
         let pageAnswer = required("page_answer_seconds").flatMap { seconds($0, key: "page_answer_seconds", 1...3600) }
         let orphan = required("call_orphan_timeout_seconds").flatMap { seconds($0, key: "call_orphan_timeout_seconds", 10...86_400) }
@@ -203,7 +217,7 @@ private struct ProfileReader {
         let subnet = required("radio_subnet").flatMap { integer($0, key: "radio_subnet", 0...255) }
         let sources = required("sources").flatMap { sourceNotes($0, fields: fields, statuses: nil) }
         guard problems.isEmpty, let serial, let retransmit, let attempts, let connectRetry, let keepAlive, let renew, let pageAnswer,
-              let orphan, let groupPaging, let subnet, let sources
+              let orphan, let groupPaging, let subnet, let sources, let offsets
         else { return nil }
         var profile = RadioProfile(
             name: name, vendor: vendor, model: model, description: description, sources: sources, serial: serial, initCommands: [],
@@ -213,8 +227,32 @@ private struct ProfileReader {
         profile.protocolName = protocolName
         profile.ip = RadioIPSettings(retransmitSeconds: retransmit, attempts: attempts, connectRetrySeconds: connectRetry,
                                      keepAliveSeconds: keepAlive, registrationRenewSeconds: renew, pageAnswerSeconds: pageAnswer,
-                                     radioSubnet: UInt8(subnet))
+                                     radioSubnet: UInt8(subnet), portOffsets: offsets)
         return profile
+    }
+
+    /// `port_offsets`: each feed service → `[slot 1 offset, slot 2 offset]` from the URL's port
+    /// (0-99), every offset used once.
+    mutating func portOffsets(_ node: Node) -> [String: [Int]]? {
+        guard let map = mapping(node, key: "port_offsets") else { return nil }
+        let f = entries(map, allowed: Self.feedServices, prefix: "port_offsets.")
+        var out: [String: [Int]] = [:]
+        var used: Set<Int> = []
+        for service in Self.feedServices {
+            guard let n = f[service] else {
+                problem("port_offsets.\(service)", "is missing: give [slot 1 offset, slot 2 offset]", node)
+                continue
+            }
+            guard let seq = n.sequence, seq.count == 2, let a = seq[0].int, let b = seq[1].int, (0...99).contains(a), (0...99).contains(b) else {
+                problem("port_offsets.\(service)", "must be two offsets 0-99 from the URL's port, [slot 1, slot 2]", n)
+                continue
+            }
+            for o in [a, b] where !used.insert(o).inserted {
+                problem("port_offsets.\(service)", "offset \(o) is used twice; each service and slot needs a port of its own", n)
+            }
+            out[service] = [a, b]
+        }
+        return out.count == Self.feedServices.count && problems.isEmpty ? out : nil
     }
 
     // MARK: Sections

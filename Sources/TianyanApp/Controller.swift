@@ -143,6 +143,30 @@ public struct Controller: Sendable {
             let url = g.url.withDefaults(SerialSettings(
                 baudRate: line.baudRate, dataBits: line.dataBits, parity: SerialSettings.Parity(rawValue: line.parity.rawValue) ?? .none,
                 stopBits: line.stopBits, flowControl: SerialSettings.FlowControl(rawValue: line.flowControl.rawValue) ?? .none))
+            if let ip = profile.ip, profile.protocolName == "hytera-hstrp" {
+                guard case .udp(_, let base, _) = url.endpoint else {
+                    throw ControllerError(message: "gateway \(g.name): a repeater feed (profile \(name)) listens on UDP; write udp://0.0.0.0:30001?profile=\(name)")
+                }
+                let application = HyteraApplication.Configuration(
+                    gateway: g.name, subnet: ip.radioSubnet, registrationRenewSeconds: UInt32(ip.registrationRenewSeconds),
+                    pageAnswerSeconds: ip.pageAnswerSeconds, callOrphanSeconds: profile.callOrphanTimeout)
+                var channels: [UInt16: HSTRPSession<UDPListener.Peer>.Channel] = [:]
+                for (service, offsets) in ip.portOffsets {
+                    guard let s = HSTRPSession<UDPListener.Peer>.Service(rawValue: service) else { continue }
+                    for (i, offset) in offsets.enumerated() {
+                        guard Int(base) + offset <= Int(UInt16.max) else {
+                            throw ControllerError(message: "gateway \(g.name): port \(base) + offset \(offset) is past 65535; lower the URL's port")
+                        }
+                        channels[base + UInt16(offset)] = .init(s, slot: UInt8(i + 1))
+                    }
+                }
+                let session = HSTRPSession<UDPListener.Peer>.Configuration(application: application, retransmitSeconds: ip.retransmitSeconds,
+                                                                           attempts: ip.attempts, silenceSeconds: ip.keepAliveSeconds)
+                return HyteraGatewayService(
+                    settings: .init(name: g.name, url: url, profileName: name, groupPaging: profile.groupPagingAllowed,
+                                    repeater: (session, channels)),
+                    sink: sink, directory: directory, logger: logger, observer: observer)
+            }
             if let ip = profile.ip, profile.protocolName == "hytera-hrnp" {
                 let application = HyteraApplication.Configuration(
                     gateway: g.name, subnet: ip.radioSubnet, registrationRenewSeconds: UInt32(ip.registrationRenewSeconds),

@@ -6,19 +6,23 @@ import ServiceLifecycle
 import Synchronization
 import TianyanModel
 
-/// A Hytera mobile or control-station radio as a radio gateway: HRNP over a serial cable or TCP
-/// (the session in HyteraLink), translating what the radio hears into records: presence,
-/// LP positions (fix time from the report), texts, emergencies, repeater voice calls and page
-/// states. Pages go out as TMP texts in UTF-16LE.
+/// A Hytera network as a radio gateway: a mobile or control-station radio over HRNP (a serial
+/// cable or TCP), or a repeater's "Forward to PC" feed over HSTRP (UDP, one port per service and
+/// slot), each driven by its session in HyteraLink. What the radios say becomes records:
+/// presence, LP positions (fix time from the report), texts, emergencies, repeater voice calls,
+/// page states. Pages go out as TMP texts in UTF-16LE.
 ///
-/// Every input (bytes, link events, ticks, requests) goes through the session under one lock and
-/// the bytes it writes are queued in that order to a single writer task.
+/// Every input (bytes, datagrams, link events, ticks, requests) goes through the session under
+/// one lock and what it sends is queued in that order to a single writer task.
 public final class HyteraGatewayService: Service, RadioGateway, Sendable {
     public struct Settings: Sendable {
         public var name: String
         public var url: GatewayURL
         public var profileName: String
         public var session: HRNPSession.Configuration
+        /// Set for a repeater feed (`hytera-hstrp`): its session and the channel on each UDP port
+        /// (the URL's port plus the profile's offsets). Nil: an HRNP radio on `url`.
+        public var repeater: (session: HSTRPSession<UDPListener.Peer>.Configuration, channels: [UInt16: HSTRPSession<UDPListener.Peer>.Channel])?
         public var groupPaging: Bool
         public var emergencyRepeatSeconds: Double
         public var backoff: ReconnectingLink.Backoff
@@ -27,7 +31,9 @@ public final class HyteraGatewayService: Service, RadioGateway, Sendable {
 
         public init(name: String, url: GatewayURL, profileName: String = "hytera-hrnp", session: HRNPSession.Configuration? = nil,
                     groupPaging: Bool = true, emergencyRepeatSeconds: Double = 60, backoff: ReconnectingLink.Backoff = .init(),
-                    finishedPageMemorySeconds: Double = 3600) {
+                    finishedPageMemorySeconds: Double = 3600,
+                    repeater: (session: HSTRPSession<UDPListener.Peer>.Configuration, channels: [UInt16: HSTRPSession<UDPListener.Peer>.Channel])? = nil) {
+            self.repeater = repeater
             self.name = name
             self.url = url
             self.profileName = profileName
@@ -73,7 +79,7 @@ public final class HyteraGatewayService: Service, RadioGateway, Sendable {
     }
 
     private struct State: Sendable {
-        var session: HRNPSession
+        var session: HyteraEngine
         var connected = false
         var since: Timestamp?
         var lastError: String?
@@ -92,13 +98,14 @@ public final class HyteraGatewayService: Service, RadioGateway, Sendable {
 
     public let settings: Settings
     public var name: String { settings.name }
-    private let link: ReconnectingLink
+    private let link: ReconnectingLink?
+    private let listener = Mutex<UDPListener?>(nil)
     private let state: Mutex<State>
     private let sink: any RecordSink
     private let directory: RadioDirectory?
     private let logger: Logger
-    private let writes: AsyncStream<[UInt8]>
-    private let writesContinuation: AsyncStream<[UInt8]>.Continuation
+    private let writes: AsyncStream<HyteraEngine.Out>
+    private let writesContinuation: AsyncStream<HyteraEngine.Out>.Continuation
     private let runID: Int64
     private let observer: (@Sendable ([StoreRecord]) -> Void)?
 
@@ -111,9 +118,14 @@ public final class HyteraGatewayService: Service, RadioGateway, Sendable {
         logger[metadataKey: "gateway"] = "\(settings.name)"
         self.logger = logger
         self.observer = observer
-        link = ReconnectingLink(url: settings.url, backoff: settings.backoff, factory: factory ?? SerialLinkFactory(logger: logger))
-        state = Mutex(State(session: HRNPSession(configuration: settings.session)))
-        (writes, writesContinuation) = AsyncStream.makeStream(of: [UInt8].self, bufferingPolicy: .unbounded)
+        if let repeater = settings.repeater {
+            link = nil
+            state = Mutex(State(session: .hstrp(HSTRPSession(configuration: repeater.session), channels: repeater.channels)))
+        } else {
+            link = ReconnectingLink(url: settings.url, backoff: settings.backoff, factory: factory ?? SerialLinkFactory(logger: logger))
+            state = Mutex(State(session: .hrnp(HRNPSession(configuration: settings.session))))
+        }
+        (writes, writesContinuation) = AsyncStream.makeStream(of: HyteraEngine.Out.self, bufferingPolicy: .unbounded)
         runID = Timestamp.now().milliseconds
     }
 
@@ -121,14 +133,15 @@ public final class HyteraGatewayService: Service, RadioGateway, Sendable {
 
     public func run() async throws {
         logger.info("Hytera gateway starting", metadata: ["gateway.url": "\(settings.url)", "gateway.profile": "\(settings.profileName)"])
+        guard let link else { return try await runRepeaterFeed() }
         await withDiscardingTaskGroup { group in
-            group.addTask { await self.link.run() }
+            group.addTask { await link.run() }
             group.addTask { await self.followLinkEvents() }
             group.addTask { await self.writeLoop() }
             group.addTask { await self.tickLoop() }
             group.addTask {
                 try? await gracefulShutdown()
-                self.link.close()
+                link.close()
                 self.writesContinuation.finish()
             }
             for await chunk in link.bytes {
@@ -144,6 +157,7 @@ public final class HyteraGatewayService: Service, RadioGateway, Sendable {
     }
 
     private func followLinkEvents() async {
+        guard let link else { return }
         for await event in link.events {
             let now = Timestamp.now()
             switch event {
@@ -172,9 +186,13 @@ public final class HyteraGatewayService: Service, RadioGateway, Sendable {
     }
 
     private func writeLoop() async {
-        for await bytes in writes {
+        for await out in writes {
             do {
-                try await link.write(bytes)
+                switch out {
+                case .bytes(let bytes): try await link?.write(bytes)
+                case .datagram(let bytes, let port, let peer): try listener.withLock { $0 }?.send(bytes, to: peer, from: port)
+                case .event: break
+                }
             } catch {
                 // The packet is sent again, or its page fails, when the radio does not acknowledge it.
                 state.withLock {
@@ -197,6 +215,56 @@ public final class HyteraGatewayService: Service, RadioGateway, Sendable {
                 s.session.forgetFinished()
             }
         }
+    }
+
+    /// The repeater feed: binds the UDP ports (trying again while they cannot be bound), hands
+    /// each datagram to the HSTRP session, until the controller stops.
+    private func runRepeaterFeed() async throws {
+        guard let repeater = settings.repeater, case .udp(let host, _, _) = settings.url.endpoint else { return }
+        let ports = repeater.channels.keys.sorted()
+        await withDiscardingTaskGroup { group in
+            group.addTask { await self.writeLoop() }
+            group.addTask { await self.tickLoop() }
+            group.addTask {
+                try? await gracefulShutdown()
+                self.listener.withLock { $0?.close() }
+                self.writesContinuation.finish()
+            }
+            var failures = 0
+            while !Task.isCancelled, !Task.isShuttingDownGracefully {
+                let opened: UDPListener
+                do throws(SerialPortError) {
+                    opened = try UDPListener.open(host: host, ports: ports, logger: logger)
+                } catch {
+                    state.withLock { $0.lastError = error.message }
+                    logRateLimited("bind", "Hytera repeater feed: cannot listen; trying again", ["error": "\(error.message)"])
+                    failures += 1
+                    try? await Task.sleep(for: settings.backoff.delay(afterFailures: failures))
+                    continue
+                }
+                listener.withLock { $0 = opened }
+                let now = Timestamp.now()
+                state.withLock { s in
+                    s.connected = true
+                    s.since = now
+                    s.counters.connects += 1
+                }
+                logger.info("Hytera repeater feed listening", metadata: ["udp.host": "\(host)", "udp.ports": "\(ports.map(String.init).joined(separator: ","))"])
+                for await d in opened.datagrams {
+                    let at = Timestamp.now()
+                    process(at: at) { $0.receive(datagram: d.bytes, port: d.port, from: d.from, at: at) } update: {
+                        $0.counters.bytesIn += UInt64(d.bytes.count)
+                    }
+                }
+                state.withLock { $0.connected = false }
+                break
+            }
+            self.writesContinuation.finish()
+            group.cancelAll()
+        }
+        let now = Timestamp.now()
+        process(at: now) { $0.linkLost(at: now, reason: "controller stopped") }
+        logger.info("Hytera repeater feed stopped", metadata: ["gateway.bytes_in": "\(counters.bytesIn)"])
     }
 
     // MARK: Requests
@@ -227,8 +295,10 @@ public final class HyteraGatewayService: Service, RadioGateway, Sendable {
         var made: Page?
         process(at: now) { session in
             let (record, actions) = session.page(text, to: id, group: target == .talkgroup, at: now)
-            made = Page(id: "PG-\(self.runID)-\(record.id)", gateway: self.name, destination: destination, target: target, text: text,
-                        requestedBy: requestedBy, requestedAt: now, state: record.state, history: record.history)
+            if let record {
+                made = Page(id: "PG-\(self.runID)-\(record.id)", gateway: self.name, destination: destination, target: target, text: text,
+                            requestedBy: requestedBy, requestedAt: now, state: record.state, history: record.history)
+            }
             return actions
         } update: { s in
             guard let made, let n = Int(made.id.split(separator: "-").last ?? "") else { return }
@@ -256,7 +326,8 @@ public final class HyteraGatewayService: Service, RadioGateway, Sendable {
         } update: { s in
             if let made { s.controls[made.id] = made }
         }
-        return made!
+        guard let made else { throw .invalid("not queued", field: "action") }
+        return made
     }
 
     public func control(id: Int) -> HyteraControl? { state.withLock { $0.controls[id] } }
@@ -274,20 +345,22 @@ public final class HyteraGatewayService: Service, RadioGateway, Sendable {
     // MARK: Status
 
     public var status: RadioGatewayStatus {
-        state.withLock { s in
-            RadioGatewayStatus(
-                name: name, url: settings.url.description, profile: settings.profileName, protocolName: "hytera-hrnp", connected: s.connected,
-                ready: s.connected && s.session.state == .open, since: s.since, lastError: s.lastError,
-                openCalls: s.session.application.openCalls.count,
-                details: ["own_radio_id": s.session.application.ownRadio.map { .int(UInt64($0)) } ?? .null,
-                          "session": .string(s.session.state.rawValue), "queued_packets": .int(UInt64(s.session.queuedPackets)),
-                          "retransmissions": .int(UInt64(s.session.retransmissions)), "rssi_level": s.rssi.map { .int(UInt64($0)) } ?? .null,
-                          "counters": .object(s.counters.json)])
+        let now = Timestamp.now()
+        return state.withLock { s in
+            var details = s.session.details
+            details["own_radio_id"] = s.session.application.ownRadio.map { .int(UInt64($0)) } ?? .null
+            details["rssi_level"] = s.rssi.map { .int(UInt64($0)) } ?? .null
+            details["counters"] = .object(s.counters.json)
+            return RadioGatewayStatus(
+                name: name, url: settings.url.description, profile: settings.profileName, protocolName: s.session.protocolName,
+                connected: s.connected, ready: s.connected && s.session.isReady(at: now), since: s.since, lastError: s.lastError,
+                openCalls: s.session.application.openCalls.count, details: details)
         }
     }
 
     public var metrics: [Metric] {
-        let (c, ready, connected, calls) = state.withLock { ($0.counters, $0.session.state == .open, $0.connected, $0.session.application.openCalls.count) }
+        let now = Timestamp.now()
+        let (c, ready, connected, calls) = state.withLock { ($0.counters, $0.session.isReady(at: now), $0.connected, $0.session.application.openCalls.count) }
         let l = ["gateway": name]
         func gauge(_ n: String, _ h: String, _ v: Double) -> Metric { Metric(name: n, help: h, kind: .gauge, labels: l, value: v) }
         func count(_ n: String, _ h: String, _ v: UInt64) -> Metric { Metric(name: n, help: h, kind: .counter, labels: l, value: Double(v)) }
@@ -310,14 +383,14 @@ public final class HyteraGatewayService: Service, RadioGateway, Sendable {
 
     // MARK: The session's actions
 
-    private func process(at now: Timestamp, _ body: (inout HRNPSession) -> [HRNPSession.Action], update: (inout State) -> Void = { _ in }) {
+    private func process(at now: Timestamp, _ body: (inout HyteraEngine) -> [HyteraEngine.Out], update: (inout State) -> Void = { _ in }) {
         let records: [StoreRecord] = state.withLock { s in
             let actions = body(&s.session)
             update(&s)
             var records: [StoreRecord] = []
             for a in actions {
                 switch a {
-                case .write(let bytes): writesContinuation.yield(bytes)
+                case .bytes, .datagram: writesContinuation.yield(a)
                 case .event(let e): records += translate(e, state: &s, now: now)
                 }
             }
@@ -334,12 +407,12 @@ public final class HyteraGatewayService: Service, RadioGateway, Sendable {
         switch event {
         case .sessionOpen:
             s.lastError = nil
-            logger.info("Hytera radio accepted the HRNP session")
+            logger.info(s.session.protocolName == "hytera-hstrp" ? "Hytera repeater heard" : "Hytera radio accepted the HRNP session")
             return []
         case .sessionDown(let reason, _):
             s.lastError = reason
             s.announced = false
-            logger.warning("HRNP session down", metadata: ["reason": "\(reason)"])
+            logger.warning("Hytera session down", metadata: ["reason": "\(reason)"])
             return []
         case .ownRadio(let id):
             // Also the answer to each keep-alive query: said once per session.

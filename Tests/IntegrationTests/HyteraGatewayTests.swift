@@ -1,6 +1,7 @@
 import Foundation
 import HyteraLink
 import Logging
+import MosquittoClient
 import RecordWriter
 import SerialPorts
 import ServiceLifecycle
@@ -268,5 +269,155 @@ struct HyteraGatewayConformanceTests {
             throw error
         }
         await peer.close()
+    }
+}
+
+/// A Hytera repeater's "Forward to PC" scripted on real UDP sockets on loopback: it sends from
+/// one socket per service and slot to the controller's ports, as a repeater does.
+final class ScriptedRepeater: @unchecked Sendable {
+    // Invariant: the sockets are made once in init and closed once in close().
+    let base: UInt16
+    private var sockets: [Int32] = []
+
+    /// A socket bound to any loopback port, sending to the controller's `base + offset`.
+    init(base: UInt16) throws {
+        self.base = base
+        for _ in 0..<10 {
+            let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+            guard fd >= 0 else { throw TestFailure("socket: \(errno)") }
+            var tv = timeval(tv_sec: 0, tv_usec: 100_000)
+            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+            sockets.append(fd)
+        }
+    }
+
+    func send(_ bytes: [UInt8], offset: Int) {
+        var a = sockaddr_in()
+        a.sin_family = sa_family_t(AF_INET)
+        a.sin_port = (base + UInt16(offset)).bigEndian
+        a.sin_addr = in_addr(s_addr: inet_addr("127.0.0.1"))
+        _ = withUnsafePointer(to: &a) { p in
+            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { sa in
+                bytes.withUnsafeBytes { sendto(sockets[offset], $0.baseAddress, $0.count, 0, sa, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+        }
+    }
+
+    /// Datagrams that came back to the socket of `offset` within `timeout`.
+    func receive(offset: Int, until timeout: Duration = .seconds(5), _ match: (HSTRPDatagram) -> Bool) throws -> HSTRPDatagram {
+        let end = ContinuousClock.now + timeout
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        while ContinuousClock.now < end {
+            let n = recv(sockets[offset], &buffer, buffer.count, 0)
+            guard n > 0, let d = try? HSTRPDatagram(decoding: Array(buffer[0..<n])) else { continue }
+            if match(d) { return d }
+        }
+        throw TestFailure("no matching datagram on offset \(offset) within \(timeout)")
+    }
+
+    func close() { for fd in sockets { Glibc.close(fd) } }
+}
+
+@Suite("Hytera repeater feed (HSTRP) on real UDP")
+struct HyteraRepeaterFeedTests {
+    func hex(_ s: String) -> [UInt8] { bytes(fromHex: s)! }
+
+    @Test("vectors through UDP into SQLite: ACKs, registration answered, a position, a Chinese page to received", .timeLimit(.minutes(2)))
+    func repeaterFeed() async throws {
+        let dir = try TemporaryDirectory("tianyan-hstrp")
+        defer { dir.remove() }
+        let database = try TianyanDatabase(location: dir.file("db.sqlite"))
+        let store = FleetStore(database: database)
+        try await store.replaceRegistry(FleetSample.make())
+        var logger = Logger(label: "test.hstrp")
+        logger.logLevel = .warning
+        let writer = StoreWriter(database: database, configuration: .init(batchSize: 1000, maxDelay: .milliseconds(5)), logger: logger)
+        // Ten ports from a free one (tried again from another if any is taken).
+        var service: HyteraGatewayService?
+        var base: UInt16 = 0
+        for _ in 0..<20 {
+            base = UInt16(try FreePort.loopback())
+            guard base < 65_000, (0..<10).allSatisfy({ UDPProbe.free(port: base + UInt16($0)) }) else { continue }
+            let channels: [UInt16: HSTRPSession<UDPListener.Peer>.Channel] = Dictionary(uniqueKeysWithValues: (0..<10).map { i in
+                let services: [HSTRPSession<UDPListener.Peer>.Service] = [.rrs, .gps, .telemetry, .tms, .callControl]
+                return (base + UInt16(i), HSTRPSession<UDPListener.Peer>.Channel(services[i / 2], slot: UInt8(i % 2 + 1)))
+            })
+            service = HyteraGatewayService(
+                settings: .init(name: "rpt", url: try GatewayURL(parsing: "udp://127.0.0.1:\(base)?profile=hytera-hstrp"), profileName: "hytera-hstrp",
+                                repeater: (.init(application: .init(gateway: "rpt"), retransmitSeconds: 1), channels)),
+                sink: writer, logger: logger)
+            break
+        }
+        let gateway = try #require(service, "no ten free UDP ports")
+        let group = ServiceGroup(services: [writer, gateway], logger: logger)
+        let task = Task { try await group.run() }
+        let repeater = try ScriptedRepeater(base: base)
+        defer {
+            repeater.close()
+            Task { await group.triggerGracefulShutdown(); _ = try? await task.value }
+        }
+        try await waitUntil("the feed to listen", timeout: .seconds(10)) { gateway.status.connected }
+
+        // V-S1: a registration on slot 2's RRS port: acknowledged (echo with the ACK bit) and answered.
+        let v1 = hex("32420020000183040001869f04010211000300040a000064bd03")
+        var answer: HSTRPDatagram?
+        try await waitUntil("the ACK and the registration answer", timeout: .seconds(10)) {
+            repeater.send(v1, offset: 1)
+            let ack = try? repeater.receive(offset: 1, until: .milliseconds(500)) { $0.flags.contains(.ack) }
+            answer = try? repeater.receive(offset: 1, until: .milliseconds(500)) { d in
+                if case .rrs(let m)? = try? HyteraPDU(decoding: d.payload) { m.kind == .registrationAnswer } else { false }
+            }
+            return ack?.encoded() == hex("32420021000183040001869f04010211000300040a000064bd03") && answer != nil
+        }
+        guard case .rrs(let rrs)? = try? HyteraPDU(decoding: answer!.payload) else { return }
+        #expect(rrs.radio.id == 100 && rrs.result == 0 && rrs.renewSeconds == 1800)
+        try await waitUntil("ready: the repeater heard", timeout: .seconds(5)) { gateway.status.ready }
+        #expect(gateway.status.protocolName == "hytera-hstrp" && gateway.status.details["repeater_id"]?.number == 99999)
+
+        // V-H12a in a datagram on slot 1's GPS port: the position with its fix time.
+        let lp = HSTRPDatagram(flags: [], sequence: 2, payload: hex("08a0020032000000010a2110dd0000413138333634383236313031354e343731382e383035314530313835342e34333837302e313132310b03"))
+        repeater.send(lp.encoded(), offset: 2)
+        let fix = Timestamp(parsing: "2015-10-26T18:36:48Z")!
+        try await waitUntil("the position stored", timeout: .seconds(10)) {
+            try await !store.track(unit: "2167005", from: fix, to: fix.adding(seconds: 1)).isEmpty
+        }
+        let p = try #require(try await store.track(unit: "2167005", from: fix, to: fix.adding(seconds: 1)).first)
+        #expect(abs(p.latitude - 47.31341833) < 1e-7 && abs(p.longitude - 18.90731167) < 1e-7 && p.heading == 121 && p.source == .hdap)
+        // The same datagram again (our ACK lost): acknowledged, stored once.
+        repeater.send(lp.encoded(), offset: 2)
+        _ = try repeater.receive(offset: 2) { $0.flags.contains(.ack) && $0.sequence == 2 }
+
+        // A page to radio 100 (heard on slot 2) goes to where slot 2's text channel was heard from (its heartbeat);
+        // the repeater ACKs it, the radio acknowledges.
+        repeater.send(HSTRPDatagram(flags: .heartbeat, sequence: 0).encoded(), offset: 7)
+        _ = try repeater.receive(offset: 7) { $0.flags == [.heartbeat, .ack] }
+        let page = try gateway.page("请到北门集合", to: "100", target: .radio, requestedBy: "disp")
+        let out = try repeater.receive(offset: 7, until: .seconds(5)) { !$0.flags.contains(.ack) && !$0.payload.isEmpty }
+        guard case .tmp(let tmp) = try HyteraPDU(decoding: out.payload) else { Issue.record("not TMP"); return }
+        #expect(tmp.text == "请到北门集合" && tmp.destination.id == 100)
+        repeater.send(out.acknowledgement().encoded(), offset: 7)
+        try await waitUntil("the page accepted", timeout: .seconds(5)) { gateway.page(id: page.id)?.state == .accepted }
+        let ack = TMPMessage(ackFlag: true, .privateTextAck, requestID: tmp.requestID, destination: RadioIP(id: 0), source: RadioIP(id: 100), result: 0)
+        repeater.send(HSTRPDatagram(flags: [], sequence: 3, payload: HyteraPDU.tmp(ack).encoded()).encoded(), offset: 7)
+        try await waitUntil("the page received in the store", timeout: .seconds(10)) {
+            try await writer.flush()
+            return try await store.page(id: page.id)?.state == .received
+        }
+        try await writer.flush()
+        #expect(try await store.track(unit: "2167005", from: fix, to: fix.adding(seconds: 1)).count == 1, "the resent datagram stored once")
+    }
+}
+
+/// Whether a UDP port on loopback can be bound now.
+enum UDPProbe {
+    static func free(port: UInt16) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var a = sockaddr_in()
+        a.sin_family = sa_family_t(AF_INET)
+        a.sin_port = port.bigEndian
+        a.sin_addr = in_addr(s_addr: inet_addr("127.0.0.1"))
+        return withUnsafePointer(to: &a) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } } == 0
     }
 }
