@@ -233,8 +233,47 @@ public struct HyteraGPS: Hashable, Sendable {
         raw = out
     }
 
-    private func text(_ offset: Int, _ width: Int) -> String {
-        String(decoding: raw[offset..<offset + width].filter { $0 != 0 }, as: UTF8.self).trimmingCharacters(in: .whitespaces)
+    /// A decimal number written in `raw[offset..<offset+width]` (digits, at most one point;
+    /// spaces and NULs around it ignored), read byte by byte: no strings on the hot path.
+    private func number(_ offset: Int, _ width: Int) -> Double? {
+        var whole: Int64 = 0, fraction: Int64 = 0, scale: Double = 1
+        var digits = 0, point = false, started = false, ended = false
+        for i in offset..<offset + width {
+            let c = raw[i]
+            switch c {
+            case 0x30...0x39:
+                guard !ended else { return nil }
+                started = true
+                digits += 1
+                if point {
+                    fraction = fraction * 10 + Int64(c - 0x30)
+                    scale *= 10
+                } else {
+                    whole = whole * 10 + Int64(c - 0x30)
+                }
+            case 0x2E:
+                guard !point, !ended else { return nil }
+                point = true
+                started = true
+            case 0x00, 0x20:
+                if started { ended = true }
+            default:
+                return nil
+            }
+        }
+        guard digits > 0 else { return nil }
+        return Double(whole) + Double(fraction) / scale
+    }
+
+    /// Exactly `width` digits at `offset`, as an integer.
+    private func digits(_ offset: Int, _ width: Int) -> Int? {
+        var v = 0
+        for i in offset..<offset + width {
+            let c = raw[i]
+            guard c >= 0x30, c <= 0x39 else { return nil }
+            v = v * 10 + Int(c - 0x30)
+        }
+        return v
     }
 
     /// `A`: the receiver had a fix.
@@ -242,18 +281,16 @@ public struct HyteraGPS: Hashable, Sendable {
 
     /// The fix time from the report's date and time (UTC), when both are there and sane.
     public var time: Timestamp? {
-        let t = text(1, 6), d = text(7, 6)
-        guard t.count == 6, d.count == 6, let hms = Int(t), let dmy = Int(d) else { return nil }
+        guard let hms = digits(1, 6), let dmy = digits(7, 6) else { return nil }
         let (h, mi, s) = (hms / 10000, hms / 100 % 100, hms % 100)
         guard h < 24, mi < 60, s < 61, let date = CivilDate(year: 2000 + dmy % 100, month: dmy / 100 % 100, day: dmy / 10000) else { return nil }
         return Timestamp(milliseconds: date.daysSinceEpoch * 86_400_000 + Int64(h * 3600 + mi * 60 + min(s, 59)) * 1000)
     }
 
     private func degrees(_ offset: Int, _ width: Int, degreeDigits: Int, negative: UInt8) -> Double? {
-        let t = text(offset + 1, width)
-        guard t.count > degreeDigits, let deg = Double(t.prefix(degreeDigits)), let minutes = Double(t.dropFirst(degreeDigits)),
+        guard let deg = digits(offset + 1, degreeDigits), let minutes = number(offset + 1 + degreeDigits, width - degreeDigits),
               minutes >= 0, minutes < 60 else { return nil }
-        let v = deg + minutes / 60
+        let v = Double(deg) + minutes / 60
         return raw[offset] == negative ? -v : v
     }
 
@@ -262,9 +299,9 @@ public struct HyteraGPS: Hashable, Sendable {
     /// Degrees east.
     public var longitude: Double? { degrees(23, 10, degreeDigits: 3, negative: UInt8(ascii: "W")).flatMap { abs($0) <= 180 ? $0 : nil } }
     /// Ground speed in knots.
-    public var speedKnots: Double? { Double(text(34, 3)) }
+    public var speedKnots: Double? { number(34, 3) }
     /// Degrees clockwise from north.
-    public var direction: Int? { Int(text(37, 3)).flatMap { (0..<360).contains($0) ? $0 : nil } }
+    public var direction: Int? { number(37, 3).flatMap { $0 == $0.rounded() && $0 < 360 ? Int($0) : nil } }
 
     /// A position when the report has a fix with a plausible latitude and longitude; the time is
     /// the fix time from the report, else `received`.

@@ -7,8 +7,9 @@ import TianyanModel
 
 /// `tianyan demo`: the whole system on one machine, assembled here at the composition root. A
 /// private mosquitto, the sample Chang'an fleet written to `dataDirectory` and imported, a user
-/// per role with a fresh password, dock-sim with 84 docks, radio-sim on a pty as the TETRA gateway,
-/// and the controller with its HTTP server; the banner says what to try.
+/// per role with a fresh password, dock-sim with 84 docks, radio-sim on a pty as the TETRA gateway
+/// and another as a Hytera control station, and the controller with its HTTP server; the banner
+/// says what to try.
 public struct DemoAssembly: Sendable {
     public var configuration: TianyanConfiguration
     public var dataDirectory: String
@@ -71,8 +72,18 @@ public struct DemoAssembly: Sendable {
         services.append(try SimulatorProcess(name: "radio-sim", arguments: [
             "--pty", ptyPath, "--seed", "\(seed)",
         ], logFile: radioLog, logger: logger))
+        // Beside the TETRA network: a Hytera control station over HRNP with 100 radios (the
+        // sample's last officers, so that no radio is on both networks).
+        let hyteraLog = (data as NSString).appendingPathComponent("hytera-sim.log")
+        let hyteraPty = ((data as NSString).appendingPathComponent("hytera-gateway") as NSString).standardizingPath
+        let hyteraPath = hyteraPty.hasPrefix("/") ? hyteraPty : FileManager.default.currentDirectoryPath + "/" + hyteraPty
+        let hyteraRadios = 100
+        services.append(try SimulatorProcess(name: "radio-sim", arguments: [
+            "--protocol", "hytera-hrnp", "--pty", hyteraPath, "--seed", "\(seed)", "--radios", "\(hyteraRadios)",
+        ], logFile: hyteraLog, logger: logger))
         if config.gateways.isEmpty {
-            config.gateways = [try RadioGatewaySetting(parsing: "sim=serial://\(ptyPath)?baud=38400&profile=generic-pei")]
+            config.gateways = [try RadioGatewaySetting(parsing: "sim=serial://\(ptyPath)?baud=38400&profile=generic-pei"),
+                               try RadioGatewaySetting(parsing: "hytera=serial://\(hyteraPath)?profile=hytera-hrnp")]
         }
         if let runFor { services.append(StopAfter(seconds: runFor)) }
         let me = CommandLine.arguments.first ?? "tianyan"
@@ -80,6 +91,7 @@ public struct DemoAssembly: Sendable {
         let logins = credentials.joined(separator: ", ")
         try await Controller(configuration: config, logger: logger).run(extraServices: services) { parts in
             let someRadio = registry.radios.first { $0.pilot == nil }?.issi ?? "2100001"
+            let hyteraRadio = registry.radios.last { $0.pilot == nil }?.alias ?? "CM-0001"
             return """
             Tianyan demo
               console    http://\(finalConfig.http)/  (open it in a browser; log in with one of the users below)
@@ -91,10 +103,12 @@ public struct DemoAssembly: Sendable {
               docks      84 simulated DJI docks (dock-sim\(flying > 0 ? ", \(flying) flying a patrol now" : ""); log \(docksLog))
               plan       the coverage plan of \(registry.cells.count) cells is made at start; each dock's next sortie is prepared with its
                          route file and launched 2 min before take-off (flying hours \(String(format: "%02d-%02d", finalConfig.plannerFlyingHours.start, finalConfig.plannerFlyingHours.end)))
-              radios     a simulated TETRA PEI gateway on \(ptyPath) (radio-sim; log \(radioLog))
+              radios     a simulated TETRA PEI gateway on \(ptyPath) (radio-sim; log \(radioLog)) and a Hytera control station
+                         over HRNP with \(hyteraRadios) radios on \(hyteraPath) (radio-sim --protocol hytera-hrnp; log \(hyteraLog))
               try        \(me) units --database \(parts.storeLocation)
                          \(me) voice-log --database \(parts.storeLocation)
                          \(me) page \(someRadio) "Report to the north gate" --http \(finalConfig.http) --user dispatcher --password-file \(usersDir)/dispatcher.password
+                         \(me) page \(hyteraRadio) "请到北门集合" --http \(finalConfig.http) --user dispatcher --password-file \(usersDir)/dispatcher.password  (a Hytera radio)
                          \(me) maintenance --all --database \(parts.storeLocation)
                          \(me) sorties --state prepared,executing,done --database \(parts.storeLocation)
                          \(me) coverage --database \(parts.storeLocation)

@@ -188,4 +188,31 @@ import TianyanModel
         let next = s.receive(good, at: t0.adding(seconds: 2))
         #expect(next.contains { if case .event(.ownRadio(1001)) = $0 { true } else { false } }, "\(next)")
     }
+
+    @Test func gpsFieldsReadByteByByte() {
+        func gps(_ text: String) -> HyteraGPS {
+            var b = Array(text.utf8)
+            b += [UInt8](repeating: 0, count: max(0, 40 - b.count))
+            return HyteraGPS(raw: Array(b.prefix(40)))
+        }
+        let g = gps("A123456010226N2248.1234E11342.5678 12045")
+        #expect(g.valid && g.time == Timestamp(parsing: "2026-02-01T12:34:56Z"))
+        #expect(abs(g.latitude! - (22 + 48.1234 / 60)) < 1e-9 && abs(g.longitude! - (113 + 42.5678 / 60)) < 1e-9)
+        #expect(g.speedKnots == 12 && g.direction == 45)
+        // Empty fields (NUL), a V report, letters where digits belong, minutes of 60 or more.
+        let empty = HyteraGPS(raw: [UInt8(ascii: "V")] + [UInt8](repeating: 0, count: 39))
+        #expect(!empty.valid && empty.time == nil && empty.latitude == nil && empty.speedKnots == nil && empty.direction == nil)
+        #expect(gps("A123456010226N22x8.1234E11342.5678 12045").latitude == nil)
+        #expect(gps("A123456010226N2260.0000E11342.5678 12045").latitude == nil)
+        #expect(gps("A123456013226N2248.1234E11342.5678 12045").time == nil, "13th month")
+        #expect(gps("A123456010226N2248.1234E11342.56781.5360").direction == nil, "360 is not a direction")
+        #expect(gps("A123456010226N2248.1234E11342.56781.5359").speedKnots == 1.5)
+        #expect(gps("A123456010226S2248.1234W11342.5678 12045").position(unit: "1", received: Timestamp(milliseconds: 0))
+            .map { $0.latitude < 0 && $0.longitude < 0 } == true)
+        // The builder writes what the reader reads.
+        let t = Timestamp(parsing: "2026-12-08T01:02:03Z")!
+        let built = HyteraGPS(valid: true, time: t, latitude: 22.81234, longitude: 113.70001, speedKnots: 3.5, direction: 270)
+        #expect(built.time == t && abs(built.latitude! - 22.81234) < 1e-5 && abs(built.longitude! - 113.70001) < 1e-5)
+        #expect(built.speedKnots == 3.5 && built.direction == 270)
+    }
 }

@@ -128,6 +128,18 @@ struct CommandLineTests {
                                          in: dir.path)
         #expect(paged.status == 0, "stdout: \(paged.stdout) stderr: \(paged.stderr)")
         #expect(paged.stdout.contains(" sent"), "\(paged.stdout)")
+        // A radio of the demo's Hytera network, paged in Chinese, goes out on the Hytera gateway (the one that heard it).
+        let hytera = try #require(FleetSample.make().radios.last { $0.pilot == nil })
+        try await waitUntil("the Hytera radio \(hytera.issi) heard", timeout: .seconds(30)) {
+            let unit = try await runTianyan(["units", "--json", "--database", "demo.sqlite"], in: dir.path)
+            let list = (try? JSONSerialization.jsonObject(with: Data(unit.stdout.utf8))) as? [[String: Any]] ?? []
+            return list.contains { $0["id"] as? String == hytera.issi && $0["last_seen"] is String }
+        }
+        let chinese = try await runTianyan(["page", hytera.alias, "请到北门集合", "--http", http, "--wait", "30", "--json",
+                                            "--user", "dispatcher", "--password-file", dir.file("demo-data/users/dispatcher.password")],
+                                           in: dir.path)
+        #expect(chinese.status == 0, "stdout: \(chinese.stdout) stderr: \(chinese.stderr)")
+        #expect(chinese.stdout.contains("\"gateway\" : \"hytera\"") || chinese.stdout.contains("\"gateway\":\"hytera\""), "\(chinese.stdout)")
         p.signal(SIGTERM)
         let r = try await p.wait(timeout: .seconds(20))
         #expect(r.status == 0, "\(r.stderr)")

@@ -66,7 +66,7 @@ func measure(_ name: String, _ body: () -> Int) -> Double {
     }
     precondition(count == frameTarget, "\(name): \(count) frames, expected \(frameTarget)")
     let rate = Double(frameTarget) / best
-    print(String(format: "  %-44@ %7.3f s  %12.0f frames/s", name as NSString, best, rate))
+    print("  " + name.padding(toLength: 48, withPad: " ", startingAt: 0) + String(format: "%7.3f s  %12.0f frames/s", best, rate))
     return rate
 }
 
