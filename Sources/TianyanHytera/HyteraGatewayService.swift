@@ -126,7 +126,7 @@ public final class HyteraGatewayService: Service, RadioGateway, Sendable {
             state = Mutex(State(session: .hrnp(HRNPSession(configuration: settings.session))))
         }
         (writes, writesContinuation) = AsyncStream.makeStream(of: HyteraEngine.Out.self, bufferingPolicy: .unbounded)
-        runID = Timestamp.now().milliseconds
+        runID = PageRun.next()
     }
 
     // MARK: Running

@@ -1,3 +1,5 @@
+import Synchronization
+
 /// Where a page stands. The raw values are the stored and shown text; cases are in rank order
 /// (a page only moves forward: `queued` … `read`, or `failed`). `retrying` is the controller's
 /// own: refused before it went out, to be queued again.
@@ -125,5 +127,19 @@ public struct RadioMessage: Hashable, Sendable, Codable {
         self.meaning = meaning
         self.text = text
         self.called = called
+    }
+}
+
+/// The run number in page ids (`PG-<run>-<n>`): each gateway takes one as it starts. It is the
+/// time in milliseconds, moved on by one when another gateway of this process already took that
+/// millisecond, so that two gateways started together never hand out the same page id.
+public enum PageRun {
+    private static let last = Mutex<Int64>(0)
+
+    public static func next() -> Int64 {
+        last.withLock { v in
+            v = max(Timestamp.now().milliseconds, v + 1)
+            return v
+        }
     }
 }

@@ -151,7 +151,7 @@ public final class RadioGatewayService: Service, Sendable {
         link = ReconnectingLink(url: settings.url, backoff: settings.backoff, factory: factory ?? SerialLinkFactory(logger: logger))
         state = Mutex(State(engine: PEIEngine(configuration: settings.engine)))
         (writes, writesContinuation) = AsyncStream.makeStream(of: [UInt8].self, bufferingPolicy: .unbounded)
-        runID = Timestamp.now().milliseconds
+        runID = PageRun.next()
     }
 
     // MARK: Running

@@ -73,6 +73,12 @@ struct RadioNetworkTests {
         #expect(try network.page("x", to: a.issi, requestedBy: "disp", gateway: "tetra").gateway == "tetra", "a named gateway wins")
     }
 
+    @Test("gateways started in the same millisecond never share a page run number")
+    func pageRunNumbersAreUnique() {
+        let runs = (0..<1000).map { _ in PageRun.next() }
+        #expect(Set(runs).count == runs.count && runs == runs.sorted())
+    }
+
     @Test("a task dispatched over the fake gateway follows its pages and the statuses the gateway hears")
     func taskFollowsTheGateway() async throws {
         let store = InMemoryStore(registry: Self.registry)
