@@ -36,6 +36,36 @@ public final class RadioNetwork: Sendable {
         }
     }
 
+    /// Queues a radio check, remote monitor, stun or revive of a radio (by ID or alias) through
+    /// `gateway` or the one that last heard it. Audited, refusals too.
+    public func control(_ action: String, to destination: String, requestedBy: String, gateway: String? = nil) throws(Failure) -> RadioControl {
+        let now = Timestamp.now()
+        let trimmed = action.trimmingCharacters(in: .whitespaces).lowercased()
+        do throws(DispatchError) {
+            guard !requestedBy.isEmpty else { throw DispatchError.invalid("say who asks", field: "requested_by") }
+            guard let a = RadioControlAction(rawValue: trimmed) else {
+                throw DispatchError.invalid("\"\(action)\" is not a radio control; use one of \(RadioControlAction.allCases.map(\.rawValue).joined(separator: ", "))",
+                                            field: "action")
+            }
+            let (to, target) = try directory.resolve(destination, dialable: dialable)
+            guard target == .radio else { throw DispatchError.invalid("radio control is for one radio, not a talkgroup", field: "to") }
+            let c = try choose(gateway, for: to).control(a, radio: to, requestedBy: requestedBy)
+            sink.submit([.audit(AuditEntry(time: now, actor: requestedBy, action: "radio \(a.rawValue)", target: to, outcome: "queued",
+                                           detail: "\(c.id) via \(c.gateway)"))])
+            return c
+        } catch {
+            sink.submit([.audit(AuditEntry(time: now, actor: requestedBy.isEmpty ? "unknown" : requestedBy, action: "radio \(trimmed.prefix(40))",
+                                           target: String(destination.prefix(40)), outcome: "refused", detail: error.detail))])
+            throw error
+        }
+    }
+
+    /// A control request a gateway holds.
+    public func control(id: String) -> RadioControl? {
+        for g in gateways { if let c = g.control(id: id) { return c } }
+        return nil
+    }
+
     /// An address one of the gateways can dial (any digits when none is configured: the refusal
     /// is then that no gateway is configured).
     private func dialable(_ text: String) -> Bool {

@@ -89,7 +89,7 @@ public final class HyteraGatewayService: Service, RadioGateway, Sendable {
         var counters = Counters()
         /// Session page id → controller page.
         var pages: [Int: Page] = [:]
-        var controls: [Int: HyteraControl] = [:]
+        var controls: [Int: RadioControl] = [:]
         var lastEmergency: [UInt32: Timestamp] = [:]
         var lastLogged: [String: ContinuousClock.Instant] = [:]
         /// When each unit was last heard through this gateway.
@@ -314,23 +314,33 @@ public final class HyteraGatewayService: Service, RadioGateway, Sendable {
         throw .invalid("gateway \(name) speaks Hytera HDAP, which has no status messages; send a text page instead", field: "status")
     }
 
-    /// A radio check, remote monitor, stun or revive of radio `target`.
-    public func control(_ action: HyteraControl.Action, target: String) throws(DispatchError) -> HyteraControl {
-        guard let id = Self.radioID(target) else { throw .invalid("\"\(target)\" is not a Hytera radio ID", field: "to") }
+    /// A radio check, remote monitor, stun or revive of `radio` (RCP supplementary services).
+    public func control(_ action: RadioControlAction, radio: String, requestedBy: String) throws(DispatchError) -> RadioControl {
+        guard let id = Self.radioID(radio) else { throw .invalid("\"\(radio)\" is not a Hytera radio ID (1 to 16776415)", field: "to") }
+        let hytera: HyteraControl.Action = switch action {
+        case .radioCheck: .radioCheck
+        case .remoteMonitor: .remoteMonitor
+        case .stun: .stun
+        case .revive: .revive
+        }
         let now = Timestamp.now()
-        var made: HyteraControl?
+        var made: RadioControl?
         process(at: now) { session in
-            let (c, actions) = session.control(action, target: id, at: now)
-            made = c
+            let (c, actions) = session.control(hytera, target: id, at: now)
+            if let c {
+                made = RadioControl(id: "RC-\(self.runID)-\(c.id)", gateway: self.name, radio: radio, action: action, requestedBy: requestedBy,
+                                    requestedAt: now)
+            }
             return actions
         } update: { s in
-            if let made { s.controls[made.id] = made }
+            if let made, let n = Int(made.id.split(separator: "-").last ?? "") { s.controls[n] = made }
         }
         guard let made else { throw .invalid("not queued", field: "action") }
+        logger.notice("radio control requested", metadata: ["control.action": "\(action.rawValue)", "radio.id": "\(radio)", "by": "\(requestedBy)"])
         return made
     }
 
-    public func control(id: Int) -> HyteraControl? { state.withLock { $0.controls[id] } }
+    public func control(id: String) -> RadioControl? { state.withLock { s in s.controls.values.first { $0.id == id } } }
 
     public func page(id: String) -> Page? { state.withLock { s in s.pages.values.first { $0.id == id } } }
 
@@ -480,7 +490,8 @@ public final class HyteraGatewayService: Service, RadioGateway, Sendable {
             return [.voiceCall(call)] + sighting(talker, at: call.transmissions.last?.start ?? call.start)
         case .controlResult(let c):
             s.counters.controls += 1
-            s.controls[c.id] = c
+            s.controls[c.id]?.outcome = c.outcome
+            s.controls[c.id]?.answeredAt = c.answered
             logger.notice("radio control answered", metadata: ["control.action": "\(c.action.rawValue)", "radio.id": "\(c.target)",
                                                                 "control.outcome": "\(c.outcome ?? "")"])
             return [.audit(AuditEntry(time: now, actor: "radio \(c.target)", action: c.action.rawValue, target: String(c.target),

@@ -143,3 +143,41 @@ public enum PageRun {
         }
     }
 }
+
+/// What a dispatcher may do to a radio over the air, where the network has it (Hytera RCP).
+public enum RadioControlAction: String, Hashable, Sendable, Codable, CaseIterable {
+    /// Is the radio there? (it answers without its user noticing)
+    case radioCheck = "radio_check"
+    /// Opens the radio's microphone for the dispatcher.
+    case remoteMonitor = "remote_monitor"
+    /// Disables the radio (遥晕) until it is revived.
+    case stun
+    /// Enables a stunned radio (复活).
+    case revive
+}
+
+/// A radio-control request and what came of it.
+public struct RadioControl: Hashable, Sendable, Codable {
+    /// Controller-wide id, e.g. `RC-1764021600123-3`.
+    public var id: String
+    public var gateway: String
+    public var radio: String
+    public var action: RadioControlAction
+    public var requestedBy: String
+    public var requestedAt: Timestamp
+    /// nil while waiting for the radio; then `ok` or why it failed.
+    public var outcome: String?
+    public var answeredAt: Timestamp?
+
+    public init(id: String, gateway: String, radio: String, action: RadioControlAction, requestedBy: String, requestedAt: Timestamp,
+                outcome: String? = nil, answeredAt: Timestamp? = nil) {
+        self.id = id
+        self.gateway = gateway
+        self.radio = radio
+        self.action = action
+        self.requestedBy = requestedBy
+        self.requestedAt = requestedAt
+        self.outcome = outcome
+        self.answeredAt = answeredAt
+    }
+}

@@ -220,6 +220,23 @@ public enum APIServer {
             throw APIError(.notFound, "no page \(id)")
         }
 
+        on(.post, "api/v1/radio-controls") { request, _ -> Response in
+            let user = try sessions.authorize(request, role: .dispatcher)
+            let body = try await JSONBody.read(request)
+            let c = try radios.control(try body.string("action"), to: try body.string("to"), requestedBy: user.name,
+                                       gateway: try body.optionalString("gateway"))
+            var headers = HTTPFields()
+            headers[.location] = "/api/v1/radio-controls/\(c.id)"
+            return PageJSON.response(.accepted, PageJSON.control(c), headers: headers)
+        }
+
+        on(.get, "api/v1/radio-controls/:id") { request, context -> Response in
+            _ = try sessions.authorize(request, role: nil)
+            let id = try context.parameters.require("id")
+            guard let c = radios.control(id: id) else { throw APIError(.notFound, "no radio-control request \(id) (they are kept since the controller started)") }
+            return PageJSON.response(.ok, PageJSON.control(c))
+        }
+
         on(.get, "api/v1/alarms") { request, _ -> Response in
             _ = try sessions.authorize(request, role: nil)
             let q = request.uri.queryParameters
@@ -475,6 +492,11 @@ enum QueryValue {
 /// JSON shapes of the API (snake_case keys, ISO 8601 UTC times).
 enum PageJSON {
     static func page(_ p: Page) -> [String: Any] { RecordJSON.page(p) }
+
+    static func control(_ c: RadioControl) -> [String: Any] {
+        ["id": c.id, "gateway": c.gateway, "to": c.radio, "action": c.action.rawValue, "requested_by": c.requestedBy,
+         "requested_at": c.requestedAt.iso8601, "outcome": c.outcome ?? NSNull(), "answered_at": c.answeredAt?.iso8601 ?? NSNull()]
+    }
 
     static func alarm(_ h: HandledAlarm) -> [String: Any] {
         let a = h.alarm

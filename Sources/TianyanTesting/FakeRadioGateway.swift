@@ -42,6 +42,26 @@ public final class FakeRadioGateway: RadioGateway, Sendable {
 
     public var name: String { settings.name }
     public var sendsStatusCallouts: Bool { settings.statusCallouts }
+
+    public func control(_ action: RadioControlAction, radio: String, requestedBy: String) throws(DispatchError) -> RadioControl {
+        guard isValidAddress(radio) else { throw .invalid("\"\(radio)\" is not a radio identity", field: "to") }
+        let c = state.withLock { s -> RadioControl in
+            s.next += 1
+            return RadioControl(id: "RC-\(name)-\(s.next)", gateway: name, radio: radio, action: action, requestedBy: requestedBy,
+                                requestedAt: .now())
+        }
+        controls.withLock { $0[c.id] = c }
+        return c
+    }
+
+    public func control(id: String) -> RadioControl? { controls.withLock { $0[id] } }
+
+    /// Answers a control request as the radio would.
+    public func answer(control id: String, outcome: String) {
+        controls.withLock { $0[id]?.outcome = outcome; $0[id]?.answeredAt = .now() }
+    }
+
+    private let controls = Mutex<[String: RadioControl]>([:])
     public func lastHeard(_ unit: String) -> Timestamp? { state.withLock { $0.heard[unit] } }
     /// Makes the fake say it heard `unit` at `time` (paging goes to the network a radio is on).
     public func hear(_ unit: String, at time: Timestamp = .now()) { state.withLock { $0.heard[unit] = time } }

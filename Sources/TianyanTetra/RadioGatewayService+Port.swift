@@ -55,6 +55,15 @@ extension RadioGatewayService: RadioGateway {
 
     public var sendsStatusCallouts: Bool { settings.statusCallouts }
 
+    /// TETRA's PEI gives a dispatch radio no control over other radios (stun and revive are the
+    /// network's, through its own dispatcher).
+    public func control(_ action: RadioControlAction, radio: String, requestedBy: String) throws(DispatchError) -> RadioControl {
+        throw .invalid("gateway \(name) speaks TETRA PEI, which has no radio control; a \(action.rawValue) needs the network's own dispatcher",
+                       field: "action")
+    }
+
+    public func control(id: String) -> RadioControl? { nil }
+
     /// A TETRA identity a dispatcher may dial: 1 to 17 digits.
     public func isValidAddress(_ text: String) -> Bool { TetraIdentity.isValidDialDigits(text) }
 }

@@ -237,6 +237,21 @@ struct HyteraGatewayTests {
         let call = try #require(try await peer.store.voiceLog(talkgroup: "9001", since: nil, limit: 10).first)
         #expect(call.kind == .group && call.transmissions.map(\.talker) == ["2102383", "2102384"] && call.cause == "channel idle")
 
+        // A radio check and a stun: RCP requests with the target; the radio's answers are the outcomes.
+        let check = try peer.service.control(.radioCheck, radio: "2102383", requestedBy: "disp")
+        let stun = try peer.service.control(.stun, radio: "2102384", requestedBy: "disp")
+        for (kind, target) in [(RCPMessage.Kind.radioCheck, UInt32(2_102_383)), (.radioDisable, 2_102_384)] {
+            _ = try await peer.waitForPDU("RCP \(kind) to \(target)") {
+                if case .rcp(let m) = $0 { m.kind == kind && m.target == target } else { false }
+            }
+            peer.acknowledgeAll()
+        }
+        peer.sendData(HyteraPDU.rcp(RCPMessage(.radioCheckAck, result: 0, target: 2_102_383)).encoded())
+        peer.sendData(HyteraPDU.rcp(RCPMessage(.radioDisableAck, result: 1, target: 2_102_384)).encoded())
+        try await waitUntil("both controls answered", timeout: .seconds(10)) {
+            peer.service.control(id: check.id)?.outcome == "ok" && peer.service.control(id: stun.id)?.outcome?.hasPrefix("failed") == true
+        }
+
         // Pull the cable: the session goes down, and comes back with a fresh CONNECT.
         let connectsBefore = peer.packets.filter { $0.opcode == .connect }.count
         try peer.radio.unplug()

@@ -73,6 +73,30 @@ struct RadioNetworkTests {
         #expect(try network.page("x", to: a.issi, requestedBy: "disp", gateway: "tetra").gateway == "tetra", "a named gateway wins")
     }
 
+    @Test("radio control goes to the gateway that heard the radio, is audited, and refusals name the field")
+    func radioControl() async throws {
+        let store = InMemoryStore(registry: Self.registry)
+        let a = FakeRadioGateway(name: "a", sink: store)
+        let b = FakeRadioGateway(name: "b", sink: store)
+        let network = RadioNetwork(gateways: [a, b], directory: RadioDirectory(registry: Self.registry), sink: store)
+        let radio = Self.registry.radios[5]
+        b.hear(radio.issi)
+        let c = try network.control("stun", to: radio.alias, requestedBy: "disp")
+        #expect(c.gateway == "b" && c.radio == radio.issi && c.action == .stun && c.outcome == nil)
+        b.answer(control: c.id, outcome: "ok")
+        #expect(network.control(id: c.id)?.outcome == "ok")
+        func refusal(_ body: () throws -> RadioControl) -> DispatchError? {
+            do { _ = try body() } catch let e as DispatchError { return e } catch { return nil }
+            return nil
+        }
+        #expect(refusal { try network.control("explode", to: radio.issi, requestedBy: "disp") }?.field == "action")
+        #expect(refusal { try network.control("stun", to: Self.registry.talkgroups[0].gssi, requestedBy: "disp") }?.field == "to")
+        #expect(refusal { try network.control("stun", to: radio.issi, requestedBy: "") }?.field == "requested_by")
+        let audit = try await store.audit(limit: 100)
+        #expect(audit.contains { $0.action == "radio stun" && $0.outcome == "queued" && $0.target == radio.issi })
+        #expect(audit.filter { $0.outcome == "refused" }.count == 3, "\(audit)")
+    }
+
     @Test("gateways started in the same millisecond never share a page run number")
     func pageRunNumbersAreUnique() {
         let runs = (0..<1000).map { _ in PageRun.next() }

@@ -18,6 +18,11 @@ public protocol RadioGateway: Sendable {
     /// Queues a status callout: `status` is a value (`32772`, `0x8004`) or a meaning or label of the
     /// gateway's profile. The emergency status is refused.
     func sendStatus(_ status: String, to destination: String, target: Page.Target, requestedBy: String) throws(DispatchError) -> Page
+    /// Queues a radio check, remote monitor, stun or revive of `radio`. A network without radio
+    /// control refuses it (`DispatchError.invalid`, field `action`).
+    func control(_ action: RadioControlAction, radio: String, requestedBy: String) throws(DispatchError) -> RadioControl
+    /// A control request it holds, with its outcome once the radio answered.
+    func control(id: String) -> RadioControl?
     /// A page it still holds (fresher than the store, which the writer batches).
     func page(id: String) -> Page?
     var recentPages: [Page] { get }

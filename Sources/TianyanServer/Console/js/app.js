@@ -245,7 +245,29 @@ function showUnit(id) {
     h('button', { onclick: () => { emit('replay-unit', id); showTab('replay'); } }, 'replay…'),
     u.kind === 'drone' ? h('button', { onclick: () => { showTab('maint'); emit('maint-unit', id); } }, 'maintenance') : null,
     u.kind === 'drone' && allowed('dispatcher') ? h('button', { id: 'unit-finding', title: 'a task where the drone is now', onclick: () => emit('task-from-drone', id) }, 'task from finding') : null);
-  fill(box, h('h2', {}, u.name || u.id), h('table', {}, rows.map(([k, v]) => h('tr', {}, h('th', {}, k), h('td', {}, v)))), actions);
+  const control = u.kind === 'radio' && allowed('dispatcher') ? radioControl(id) : null;
+  fill(box, h('h2', {}, u.name || u.id), h('table', {}, rows.map(([k, v]) => h('tr', {}, h('th', {}, k), h('td', {}, v)))), actions, control);
+}
+
+// Radio control (Hytera networks): radio check, remote monitor, stun, revive. Each asks for
+// confirmation, is audited by the controller, and its outcome is followed for 30 s.
+const CONTROLS = [['radio_check', 'radio check'], ['remote_monitor', 'remote monitor'], ['stun', 'stun (disable the radio)'], ['revive', 'revive (enable the radio)']];
+function radioControl(id) {
+  const action = h('select', { id: 'unit-control-action' }, CONTROLS.map(([v, label]) => h('option', { value: v }, label)));
+  const send = h('button', { id: 'unit-control', onclick: async () => {
+    const label = CONTROLS.find(([v]) => v === action.value)[1];
+    if (!window.confirm(label + ' of ' + unitName(id) + '? It is sent over the air and audited.')) return;
+    const c = await attempt('radio control', () => post('/api/v1/radio-controls', { to: id, action: action.value }));
+    if (!c) return;
+    toast(label + ' of ' + unitName(id) + ' sent via ' + c.gateway);
+    for (let i = 0; i < 30; i++) {
+      await new Promise((r) => setTimeout(r, 1000));
+      const now = await get('/api/v1/radio-controls/' + encodeURIComponent(c.id)).catch(() => null);
+      if (now && now.outcome) { toast(label + ' of ' + unitName(id) + ': ' + now.outcome); return; }
+    }
+    toast(label + ' of ' + unitName(id) + ': no answer from the radio in 30 s');
+  } }, 'send');
+  return h('div', { class: 'row', title: 'radio control, where the radio\'s network has it (Hytera)' }, h('span', {}, 'radio control'), action, send);
 }
 
 async function showTrack(id) {
