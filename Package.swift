@@ -199,6 +199,9 @@ let package = Package(
         // The pure core of the Hytera link: HRNP, HSTRP and HDAP (RRS, LP, TMP, RCP, TP, DDS)
         // codecs, the HDAP application and the HRNP session. No I/O.
         .target(name: "HyteraLink", dependencies: ["TianyanModel"]),
+        // The pure core of JT/T 808 (PoC handsets and vehicle terminals): frames (2013 and 2019
+        // headers, escaping, multi-package), bodies, GBK text, one terminal's connection. No I/O.
+        .target(name: "JT808Link", dependencies: ["TianyanModel"]),
         // Byte links to radio gateways: serial ports (libserialport, or plain termios for ptys)
         // and TCP, with reconnection. Knows nothing of radios.
         .target(
@@ -335,6 +338,7 @@ let package = Package(
         ),
         .testTarget(name: "RadioLinkTests", dependencies: ["RadioLink", "TianyanModel"]),
         .testTarget(name: "HyteraLinkTests", dependencies: ["HyteraLink", "TianyanModel"]),
+        .testTarget(name: "JT808LinkTests", dependencies: ["JT808Link", "TianyanModel"]),
         .testTarget(
             name: "SerialPortsTests",
             dependencies: ["SerialPorts", "TianyanTesting", .product(name: "Logging", package: "swift-log")]

@@ -58,8 +58,8 @@ public final class UDPListener: Sendable {
             defer { freeaddrinfo(list) }
             let fd = socket(ai.pointee.ai_family, ai.pointee.ai_socktype | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
             guard fd >= 0 else { throw fail(SerialPortError(.connectFailed, "cannot make a UDP socket: \(errnoText(errno))")) }
-            var one: Int32 = 1
-            setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+            // No SO_REUSEADDR: on UDP it would let another socket take the same port and the
+            // repeater's datagrams with it.
             var size: Int32 = 4 << 20
             setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
             guard bind(fd, ai.pointee.ai_addr, ai.pointee.ai_addrlen) == 0 else {

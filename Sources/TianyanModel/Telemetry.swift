@@ -10,9 +10,11 @@ public enum PositionSource: String, Sendable, Codable, CaseIterable {
     case simulated
     /// A Hytera location-protocol (LP) report over HRNP or HSTRP.
     case hdap
+    /// A JT/T 808 location report (PoC handsets, vehicle terminals).
+    case jt808
 
     /// A radio's report (the unit it moves is a radio, whatever its network).
-    public var isRadio: Bool { self == .lip || self == .hdap }
+    public var isRadio: Bool { self == .lip || self == .hdap || self == .jt808 }
 }
 
 /// One position report of one unit. WGS-84, metres, m/s, degrees.
