@@ -1,7 +1,6 @@
 import Foundation
 import HyteraLink
 import Logging
-import MosquittoClient
 import RecordWriter
 import SerialPorts
 import ServiceLifecycle
@@ -347,12 +346,13 @@ struct HyteraRepeaterFeedTests {
         var logger = Logger(label: "test.hstrp")
         logger.logLevel = .warning
         let writer = StoreWriter(database: database, configuration: .init(batchSize: 1000, maxDelay: .milliseconds(5)), logger: logger)
-        // Ten ports from a free one (tried again from another if any is taken).
+        // Ten free ports below the ephemeral range (32768 up), where the other tests' free ports
+        // (FreePort, the kernel's picks) never are; tried again elsewhere if any is taken.
         var service: HyteraGatewayService?
         var base: UInt16 = 0
-        for _ in 0..<20 {
-            base = UInt16(try FreePort.loopback())
-            guard base < 65_000, (0..<10).allSatisfy({ UDPProbe.free(port: base + UInt16($0)) }) else { continue }
+        for _ in 0..<50 {
+            base = UInt16.random(in: 20_000...29_990)
+            guard (0..<10).allSatisfy({ UDPProbe.free(port: base + UInt16($0)) }) else { continue }
             let channels: [UInt16: HSTRPSession<UDPListener.Peer>.Channel] = Dictionary(uniqueKeysWithValues: (0..<10).map { i in
                 let services: [HSTRPSession<UDPListener.Peer>.Service] = [.rrs, .gps, .telemetry, .tms, .callControl]
                 return (base + UInt16(i), HSTRPSession<UDPListener.Peer>.Channel(services[i / 2], slot: UInt8(i % 2 + 1)))
