@@ -25,6 +25,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.36.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
     ],
     targets: [
         // C libraries, each imported by exactly one Swift module (MosquittoClient and
@@ -126,6 +127,19 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // The radio port's JT/T 808 adapter: a TCP server (SwiftNIO) for PoC handsets and vehicle
+        // terminals, one JT808Link connection per terminal.
+        .target(
+            name: "TianyanJT808",
+            dependencies: [
+                "JT808Link",
+                "TianyanModel",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         // The dock port's DJI adapter: the Cloud API over MQTT (DockLink's codec, MosquittoClient),
         // route files (WPML) and the commands' JSON.
         .target(
@@ -170,6 +184,8 @@ let package = Package(
                 "TianyanTetra",
                 "HyteraLink",
                 "TianyanHytera",
+                "JT808Link",
+                "TianyanJT808",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -417,7 +433,7 @@ let package = Package(
             name: "IntegrationTests",
             dependencies: [
                 "MessageJournal", "MosquittoClient", "RadioLink", "SerialPorts", "TianyanApp", "TianyanDJI", "TianyanDispatch", "TianyanTetra", "TianyanModel", "TianyanPostgres", "TianyanSQLite", "TianyanTesting",
-                "HyteraLink", "TianyanHytera",
+                "HyteraLink", "TianyanHytera", "JT808Link", "TianyanJT808",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]

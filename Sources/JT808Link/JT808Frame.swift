@@ -173,6 +173,20 @@ public struct JT808Framer: Sendable {
 
     public var buffered: Int { current.count }
 
+    /// The first message in hex text (tests, tools), nil when there is none.
+    public static func decode(_ hex: String) -> JT808Message? {
+        let d = Array(hex.utf8)
+        guard d.count % 2 == 0 else { return nil }
+        func n(_ c: UInt8) -> UInt8? { switch c { case 48...57: c - 48; case 65...70: c - 55; case 97...102: c - 87; default: nil } }
+        var bytes: [UInt8] = []
+        for i in stride(from: 0, to: d.count, by: 2) {
+            guard let h = n(d[i]), let l = n(d[i + 1]) else { return nil }
+            bytes.append(h << 4 | l)
+        }
+        var f = JT808Framer()
+        return f.push(bytes).lazy.compactMap { if case .message(let m) = $0 { m } else { nil } }.first
+    }
+
     public mutating func push(_ bytes: [UInt8]) -> [Output] {
         var out: [Output] = []
         for b in bytes {

@@ -41,7 +41,7 @@ public struct RadioProfile: Sendable, Hashable {
     /// Status value → meaning. Value 0 is always `emergency`.
     public var statuses: [UInt16: RadioStatusMeaning]
     public var quirks: RadioQuirks
-    /// The protocol the gateway speaks (`protocol:`): `tetra-pei`, `hytera-hrnp` or `hytera-hstrp`.
+    /// The protocol the gateway speaks (`protocol:`): `tetra-pei`, `hytera-hrnp`, `hytera-hstrp` or `jt808`.
     public var protocolName = "tetra-pei"
     /// The timers of a radio-over-IP protocol (set for `hytera-hrnp`; the PEI fields above are
     /// then unused).
@@ -112,10 +112,20 @@ public struct RadioIPSettings: Sendable, Hashable {
     /// `call_control`) → its port offsets for slots 1 and 2 from the URL's port. Empty for HRNP.
     /// For a feed, `keepAliveSeconds` is the silence after which the repeater counts as down.
     public var portOffsets: [String: [Int]]
+    /// JT/T 808: reports only after authentication; the most connections; how long a text waits
+    /// for its terminal to connect. (For JT/T 808 `keepAliveSeconds` is the idle limit,
+    /// `retransmitSeconds` how long packages of one message wait for the rest.)
+    public var requireAuthentication: Bool
+    public var maxConnections: Int
+    public var pendingPageSeconds: Double
 
     public init(retransmitSeconds: Double, attempts: Int, connectRetrySeconds: Double, keepAliveSeconds: Double,
-                registrationRenewSeconds: Int, pageAnswerSeconds: Double, radioSubnet: UInt8, portOffsets: [String: [Int]] = [:]) {
+                registrationRenewSeconds: Int, pageAnswerSeconds: Double, radioSubnet: UInt8, portOffsets: [String: [Int]] = [:],
+                requireAuthentication: Bool = true, maxConnections: Int = 0, pendingPageSeconds: Double = 0) {
         self.portOffsets = portOffsets
+        self.requireAuthentication = requireAuthentication
+        self.maxConnections = maxConnections
+        self.pendingPageSeconds = pendingPageSeconds
         self.retransmitSeconds = retransmitSeconds
         self.attempts = attempts
         self.connectRetrySeconds = connectRetrySeconds

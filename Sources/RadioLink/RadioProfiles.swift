@@ -83,7 +83,12 @@ private struct ProfileReader {
     init(file: String) { self.file = file }
 
     /// The protocols a profile may name (`protocol:`); `tetra-pei` when it names none.
-    static let protocols = ["tetra-pei", "hytera-hrnp", "hytera-hstrp"]
+    static let protocols = ["tetra-pei", "hytera-hrnp", "hytera-hstrp", "jt808"]
+    /// The keys of a JT/T 808 profile (a platform for PoC handsets and vehicle terminals).
+    static let jt808Keys: [String] = [
+        "vendor", "model", "description", "sources", "protocol", "idle_seconds", "package_seconds", "page_answer_seconds",
+        "pending_page_seconds", "require_authentication", "max_connections",
+    ]
     /// The keys of a Hytera HRNP profile (a radio on a cable or a socket).
     static let hrnpKeys: [String] = [
         "vendor", "model", "description", "sources", "protocol", "serial", "retransmit_seconds", "attempts", "connect_retry_seconds",
@@ -143,6 +148,7 @@ private struct ProfileReader {
         topLevelKeys = switch protocolName {
         case "hytera-hrnp": Self.hrnpKeys
         case "hytera-hstrp": Self.hstrpKeys
+        case "jt808": Self.jt808Keys
         default: Self.peiKeys
         }
         let fields = entries(top, allowed: topLevelKeys, prefix: "")
@@ -199,6 +205,7 @@ private struct ProfileReader {
             problem(key, "is missing (every \(protocolName) profile must give it; see firmware-profiles/README.md)")
         }
         func required(_ key: String) -> Node? { fields[key] }
+        if protocolName == "jt808" { return jt808Profile(name: name, fields: fields) }
         let feed = protocolName == "hytera-hstrp"
         let vendor = required("vendor").flatMap { text($0, key: "vendor") } ?? ""
         let model = required("model").flatMap { text($0, key: "model") } ?? ""
@@ -228,6 +235,31 @@ private struct ProfileReader {
         profile.ip = RadioIPSettings(retransmitSeconds: retransmit, attempts: attempts, connectRetrySeconds: connectRetry,
                                      keepAliveSeconds: keepAlive, registrationRenewSeconds: renew, pageAnswerSeconds: pageAnswer,
                                      radioSubnet: UInt8(subnet), portOffsets: offsets)
+        return profile
+    }
+
+    /// A JT/T 808 platform profile: connection timers, authentication, the connection limit.
+    mutating func jt808Profile(name: String, fields: [String: Node]) -> RadioProfile? {
+        let vendor = fields["vendor"].flatMap { text($0, key: "vendor") } ?? ""
+        let model = fields["model"].flatMap { text($0, key: "model") } ?? ""
+        let description = fields["description"].flatMap { text($0, key: "description") } ?? ""
+        let idle = fields["idle_seconds"].flatMap { seconds($0, key: "idle_seconds", 10...86_400) }
+        let package = fields["package_seconds"].flatMap { seconds($0, key: "package_seconds", 1...3600) }
+        let pageAnswer = fields["page_answer_seconds"].flatMap { seconds($0, key: "page_answer_seconds", 1...3600) }
+        let pending = fields["pending_page_seconds"].flatMap { seconds($0, key: "pending_page_seconds", 0...86_400) }
+        let auth = fields["require_authentication"].flatMap { boolean($0, key: "require_authentication") }
+        let maxConnections = fields["max_connections"].flatMap { integer($0, key: "max_connections", 1...1_000_000) }
+        let sources = fields["sources"].flatMap { sourceNotes($0, fields: fields, statuses: nil) }
+        guard problems.isEmpty, let idle, let package, let pageAnswer, let pending, let auth, let maxConnections, let sources else { return nil }
+        var profile = RadioProfile(
+            name: name, vendor: vendor, model: model, description: description, sources: sources, serial: RadioSerialSettings(baudRate: 115_200),
+            initCommands: [], keepAliveInterval: idle, commandTimeout: package, syncAttempts: 1, sdsServiceCommand: nil, pageDeliveryReport: .none,
+            maximumPageBits: 2047, acknowledgeIncomingTexts: true, callOrphanTimeout: 180, emergencyPriority: 15, groupPagingAllowed: false,
+            statusCalloutsAllowed: false, statuses: [:], quirks: RadioQuirks())
+        profile.protocolName = "jt808"
+        profile.ip = RadioIPSettings(retransmitSeconds: package, attempts: 1, connectRetrySeconds: 0, keepAliveSeconds: idle,
+                                     registrationRenewSeconds: 0, pageAnswerSeconds: pageAnswer, radioSubnet: 0,
+                                     requireAuthentication: auth, maxConnections: maxConnections, pendingPageSeconds: pending)
         return profile
     }
 

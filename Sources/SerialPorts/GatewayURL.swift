@@ -12,6 +12,9 @@ public struct GatewayURL: Hashable, Sendable, CustomStringConvertible {
         case tcp(host: String, port: UInt16)
         /// A gateway reached by UDP; `localPort` is the port it sends to (nil: any free port).
         case udp(host: String, port: UInt16, localPort: UInt16?)
+        /// A server the controller runs for terminals that connect to it (`jt808://0.0.0.0:7611`);
+        /// port 0 lets the system choose.
+        case listen(scheme: String, host: String, port: UInt16)
     }
 
     public var endpoint: Endpoint
@@ -101,7 +104,7 @@ public struct GatewayURL: Hashable, Sendable, CustomStringConvertible {
             self.init(endpoint: .serial(path: path, settings: s), profile: profile)
             givenSettings = Set(query.map(\.0)).subtracting(["profile"])
 
-        case "tcp", "udp":
+        case "tcp", "udp", "jt808":
             let allowed: Set = scheme == "udp" ? ["profile", "local_port"] : ["profile"]
             if let unknown = query.first(where: { !allowed.contains($0.0) }) {
                 throw bad(scheme == "udp" ? "unknown setting '\(unknown.0)'; udp URLs take local_port and profile"
@@ -127,8 +130,10 @@ public struct GatewayURL: Hashable, Sendable, CustomStringConvertible {
             guard let portText = portPart, !portText.isEmpty else {
                 throw bad("no port; write \(scheme)://\(hostPart):PORT (gateways have no default port)")
             }
-            guard let port = UInt16(portText), port > 0 else { throw bad("port \(portText) must be a number from 1 to 65535") }
-            if scheme == "udp" {
+            guard let port = UInt16(portText), port > 0 || scheme == "jt808" else { throw bad("port \(portText) must be a number from 1 to 65535") }
+            if scheme == "jt808" {
+                self.init(endpoint: .listen(scheme: scheme, host: String(hostPart), port: port), profile: profile ?? "jt808")
+            } else if scheme == "udp" {
                 var local: UInt16?
                 if let l = value("local_port") {
                     guard let n = UInt16(l), n > 0 else { throw bad("local_port=\(l) must be a number from 1 to 65535") }
@@ -140,7 +145,7 @@ public struct GatewayURL: Hashable, Sendable, CustomStringConvertible {
             }
 
         default:
-            throw bad("scheme '\(scheme)' is not serial, tcp or udp")
+            throw bad("scheme '\(scheme)' is not serial, tcp, udp or jt808")
         }
     }
 
@@ -170,6 +175,8 @@ public struct GatewayURL: Hashable, Sendable, CustomStringConvertible {
         case .udp(let host, let port, let local):
             out = host.contains(":") ? "udp://[\(host)]:\(port)" : "udp://\(host):\(port)"
             if let local { items.append("local_port=\(local)") }
+        case .listen(let scheme, let host, let port):
+            out = host.contains(":") ? "\(scheme)://[\(host)]:\(port)" : "\(scheme)://\(host):\(port)"
         }
         if let profile { items.append("profile=\(profile)") }
         if !items.isEmpty { out += "?" + items.joined(separator: "&") }

@@ -20,6 +20,8 @@ public struct SerialLinkFactory: Sendable {
             return try await UDPLink.open(host: host, port: port, localPort: localPort, logger: logger)
         case .serial(let path, let settings):
             return try openSerial(path: path, settings: settings)
+        case .listen(let scheme, _, _):
+            throw SerialPortError(.invalidURL, "\(url) is a server the controller runs (\(scheme)://), not a line it opens")
         }
     }
 

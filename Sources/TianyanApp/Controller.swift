@@ -2,6 +2,7 @@ import RecordWriter
 import DockLink
 import Foundation
 import HyteraLink
+import JT808Link
 import Logging
 import RadioLink
 import SerialPorts
@@ -9,6 +10,7 @@ import ServiceLifecycle
 import TianyanDJI
 import TianyanDispatch
 import TianyanHytera
+import TianyanJT808
 import TianyanModel
 import TianyanServer
 import TianyanSQLite
@@ -143,6 +145,20 @@ public struct Controller: Sendable {
             let url = g.url.withDefaults(SerialSettings(
                 baudRate: line.baudRate, dataBits: line.dataBits, parity: SerialSettings.Parity(rawValue: line.parity.rawValue) ?? .none,
                 stopBits: line.stopBits, flowControl: SerialSettings.FlowControl(rawValue: line.flowControl.rawValue) ?? .none))
+            if let ip = profile.ip, profile.protocolName == "jt808" {
+                guard case .listen(_, let host, let port) = url.endpoint else {
+                    throw ControllerError(message: "gateway \(g.name): a JT/T 808 platform listens for terminals; write jt808://0.0.0.0:7611?profile=\(name)")
+                }
+                // The authentication codes are derived from a secret of this run: after a restart the
+                // terminals' codes no longer match and they register again, as JT/T 808 terminals do.
+                let connection = JT808Connection.Configuration(gateway: g.name, secret: UUID().uuidString, requireAuthentication: ip.requireAuthentication,
+                                                               idleSeconds: ip.keepAliveSeconds, packageSeconds: ip.retransmitSeconds,
+                                                               pageAnswerSeconds: ip.pageAnswerSeconds)
+                return JT808GatewayService(
+                    settings: .init(name: g.name, host: host, port: Int(port), profileName: name, connection: connection,
+                                    maxConnections: ip.maxConnections, pendingPageSeconds: ip.pendingPageSeconds),
+                    sink: sink, directory: directory, logger: logger, observer: observer)
+            }
             if let ip = profile.ip, profile.protocolName == "hytera-hstrp" {
                 guard case .udp(_, let base, _) = url.endpoint else {
                     throw ControllerError(message: "gateway \(g.name): a repeater feed (profile \(name)) listens on UDP; write udp://0.0.0.0:30001?profile=\(name)")

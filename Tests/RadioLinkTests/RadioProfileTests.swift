@@ -7,7 +7,7 @@ import Testing
 private let profilesDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent().appendingPathComponent("firmware-profiles").path
 
-private let shippedNames = ["generic-pei", "hytera-hrnp", "hytera-hstrp", "motorola-mtm5400", "sepura-srg"]
+private let shippedNames = ["generic-pei", "hytera-hrnp", "hytera-hstrp", "jt808", "motorola-mtm5400", "sepura-srg"]
 
 /// A valid profile to break one piece at a time.
 private let goodYAML = """

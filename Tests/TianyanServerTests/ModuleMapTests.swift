@@ -74,7 +74,7 @@ struct ModuleMapTests {
         let deps = try #require(t["TianyanServer"], "no TianyanServer target in \(t.keys.sorted())")
         #expect(deps.contains("TianyanDispatch") && deps.contains("TianyanModel"), "\(deps)")
         for forbidden in ["TianyanApp", "TianyanSQLite", "TianyanStore", "MosquittoClient", "DockLink", "RadioLink", "SerialPorts",
-                          "TianyanTetra", "TianyanHytera", "HyteraLink", "TianyanDJI", "GRDB"] {
+                          "TianyanTetra", "TianyanHytera", "HyteraLink", "TianyanJT808", "JT808Link", "TianyanDJI", "GRDB"] {
             #expect(!deps.contains(forbidden), "TianyanServer depends on \(forbidden)")
         }
     }
@@ -83,7 +83,7 @@ struct ModuleMapTests {
     func dispatch() throws {
         let t = try Self.targets()
         let deps = try #require(t["TianyanDispatch"])
-        let modules = deps.filter { $0.hasPrefix("Tianyan") || ["DockLink", "RadioLink", "HyteraLink", "MosquittoClient", "SerialPorts"].contains($0) }
+        let modules = deps.filter { $0.hasPrefix("Tianyan") || ["DockLink", "RadioLink", "HyteraLink", "JT808Link", "MosquittoClient", "SerialPorts"].contains($0) }
         #expect(Set(modules) == ["TianyanModel"], "\(deps)")
         #expect(!deps.contains("GRDB"))
     }
@@ -106,6 +106,8 @@ struct ModuleMapTests {
     func radioCores() throws {
         let t = try Self.targets()
         #expect(t["HyteraLink"] == ["TianyanModel"], "\(t["HyteraLink"] ?? ["no HyteraLink target"])")
+        #expect(t["JT808Link"] == ["TianyanModel"], "\(t["JT808Link"] ?? ["no JT808Link target"])")
+        #expect(t["TianyanJT808"]?.contains("JT808Link") == true && t["TianyanJT808"]?.contains("HyteraLink") == false)
         #expect(t["RadioLink"]?.filter { !$0.hasPrefix("Yams") } == ["TianyanModel"], "\(t["RadioLink"] ?? [])")
         #expect(t["TianyanHytera"]?.contains("HyteraLink") == true && t["TianyanHytera"]?.contains("RadioLink") == false)
         #expect(t["TianyanTetra"]?.contains("RadioLink") == true && t["TianyanTetra"]?.contains("HyteraLink") == false)
