@@ -16,6 +16,14 @@ import Testing
         #expect(url.profile == nil)
     }
 
+    @Test func jt808ListensAndDefaultsItsProfile() throws {
+        let u = try GatewayURL(parsing: "jt808://0.0.0.0:7611")
+        #expect(u.endpoint == .listen(scheme: "jt808", host: "0.0.0.0", port: 7611) && u.profile == "jt808")
+        #expect(u.description == "jt808://0.0.0.0:7611?profile=jt808")
+        #expect(try GatewayURL(parsing: "jt808://127.0.0.1:0?profile=poc").endpoint == .listen(scheme: "jt808", host: "127.0.0.1", port: 0))
+        #expect(throws: SerialPortError.self) { try GatewayURL(parsing: "jt808://0.0.0.0:7611?baud=9600") }
+    }
+
     @Test func tcpHostPortAndProfile() throws {
         #expect(try GatewayURL(parsing: "tcp://10.0.0.5:4001?profile=mtm5400").endpoint == .tcp(host: "10.0.0.5", port: 4001))
         #expect(try GatewayURL(parsing: "tcp://10.0.0.5:4001?profile=mtm5400").profile == "mtm5400")
@@ -40,7 +48,7 @@ import Testing
         ("tcp://host:70000", "port 70000"),
         ("tcp://:4001", "no host"),
         ("tcp://host:4001?baud=9600", "unknown setting 'baud'"),
-        ("ftp://host:4001", "scheme 'ftp' is not serial, tcp or udp"),
+        ("ftp://host:4001", "scheme 'ftp' is not serial, tcp, udp or jt808"),
         ("/dev/ttyUSB0", "no scheme"),
     ])
     func rejectsNamingTheBadPart(text: String, expected: String) {
