@@ -91,7 +91,7 @@ public final class HyteraGatewayService: Service, RadioGateway, Sendable {
         var pages: [Int: Page] = [:]
         var controls: [Int: RadioControl] = [:]
         var lastEmergency: [UInt32: Timestamp] = [:]
-        var lastLogged: [String: ContinuousClock.Instant] = [:]
+        var logThrottle = LogThrottle()
         /// When each unit was last heard through this gateway.
         var heard: [String: Timestamp] = [:]
     }
@@ -372,8 +372,8 @@ public final class HyteraGatewayService: Service, RadioGateway, Sendable {
         let now = Timestamp.now()
         let (c, ready, connected, calls) = state.withLock { ($0.counters, $0.session.isReady(at: now), $0.connected, $0.session.application.openCalls.count) }
         let l = ["gateway": name]
-        func gauge(_ n: String, _ h: String, _ v: Double) -> Metric { Metric(name: n, help: h, kind: .gauge, labels: l, value: v) }
-        func count(_ n: String, _ h: String, _ v: UInt64) -> Metric { Metric(name: n, help: h, kind: .counter, labels: l, value: Double(v)) }
+        func gauge(_ n: String, _ h: String, _ v: Double) -> Metric { .gauge(n, h, labels: l, v) }
+        func count(_ n: String, _ h: String, _ v: UInt64) -> Metric { .counter(n, h, labels: l, v) }
         return [
             gauge("tianyan_gateway_connected", "1 while the gateway's line is open", connected ? 1 : 0),
             gauge("tianyan_gateway_ready", "1 while the gateway's radio is initialised and answering", connected && ready ? 1 : 0),
@@ -524,12 +524,7 @@ public final class HyteraGatewayService: Service, RadioGateway, Sendable {
         return [.sighting(UnitSighting(unit: unit, kind: .radio, time: time))]
     }
 
-    private func shouldLog(_ key: String, _ s: inout State) -> Bool {
-        let now = ContinuousClock.now
-        if let last = s.lastLogged[key], now - last < .seconds(10) { return false }
-        s.lastLogged[key] = now
-        return true
-    }
+    private func shouldLog(_ key: String, _ s: inout State) -> Bool { s.logThrottle.allows(key) }
 
     private func logRateLimited(_ key: String, _ message: Logger.Message, _ metadata: Logger.Metadata) {
         let log = state.withLock { shouldLog(key, &$0) }

@@ -73,7 +73,7 @@ public final class JT808GatewayService: Service, RadioGateway, Sendable {
         var nextPage = 0
         var heard: [String: Timestamp] = [:]
         var lastEmergency: [String: Timestamp] = [:]
-        var lastLogged: [String: ContinuousClock.Instant] = [:]
+        var logThrottle = LogThrottle()
     }
 
     /// One connection's handler, reachable from other threads through its event loop.
@@ -373,8 +373,8 @@ public final class JT808GatewayService: Service, RadioGateway, Sendable {
     public var metrics: [Metric] {
         let (c, open, listening) = state.withLock { ($0.counters, $0.open, $0.listening) }
         let l = ["gateway": name]
-        func gauge(_ n: String, _ h: String, _ v: Double) -> Metric { Metric(name: n, help: h, kind: .gauge, labels: l, value: v) }
-        func count(_ n: String, _ h: String, _ v: UInt64) -> Metric { Metric(name: n, help: h, kind: .counter, labels: l, value: Double(v)) }
+        func gauge(_ n: String, _ h: String, _ v: Double) -> Metric { .gauge(n, h, labels: l, v) }
+        func count(_ n: String, _ h: String, _ v: UInt64) -> Metric { .counter(n, h, labels: l, v) }
         return [
             gauge("tianyan_gateway_connected", "1 while the gateway's line is open", listening ? 1 : 0),
             gauge("tianyan_gateway_ready", "1 while the gateway's radio is initialised and answering", listening ? 1 : 0),
@@ -391,12 +391,7 @@ public final class JT808GatewayService: Service, RadioGateway, Sendable {
         ]
     }
 
-    private func shouldLog(_ key: String, _ s: inout State) -> Bool {
-        let now = ContinuousClock.now
-        if let last = s.lastLogged[key], now - last < .seconds(10) { return false }
-        s.lastLogged[key] = now
-        return true
-    }
+    private func shouldLog(_ key: String, _ s: inout State) -> Bool { s.logThrottle.allows(key) }
 
     private func logRateLimited(_ key: String, _ message: Logger.Message, _ metadata: Logger.Metadata) {
         let log = state.withLock { shouldLog(key, &$0) }

@@ -121,7 +121,7 @@ public final class RadioGatewayService: Service, Sendable {
         var earlierSteps: [String: [PageStep]] = [:]
         var retries: [PendingRetry] = []
         var lastEmergency: [String: Timestamp] = [:]
-        var lastLogged: [String: ContinuousClock.Instant] = [:]
+        var logThrottle = LogThrottle()
         /// When each unit was last heard through this gateway.
         var heard: [String: Timestamp] = [:]
     }
@@ -576,12 +576,7 @@ public final class RadioGatewayService: Service, Sendable {
         return [.sighting(UnitSighting(unit: unit, kind: .radio, time: time))]
     }
 
-    private func shouldLog(_ key: String, _ s: inout State) -> Bool {
-        let now = ContinuousClock.now
-        if let last = s.lastLogged[key], now - last < .seconds(10) { return false }
-        s.lastLogged[key] = now
-        return true
-    }
+    private func shouldLog(_ key: String, _ s: inout State) -> Bool { s.logThrottle.allows(key) }
 
     private func logRateLimited(_ key: String, _ message: Logger.Message, _ metadata: Logger.Metadata) {
         let log = state.withLock { shouldLog(key, &$0) }

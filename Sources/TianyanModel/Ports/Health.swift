@@ -36,3 +36,30 @@ public struct Metric: Hashable, Sendable {
         self.value = value
     }
 }
+
+extension Metric {
+    /// A gauge sample.
+    public static func gauge(_ name: String, _ help: String, labels: [String: String], _ value: Double) -> Metric {
+        Metric(name: name, help: help, kind: .gauge, labels: labels, value: value)
+    }
+
+    /// A counter sample.
+    public static func counter(_ name: String, _ help: String, labels: [String: String], _ value: UInt64) -> Metric {
+        Metric(name: name, help: help, kind: .counter, labels: labels, value: Double(value))
+    }
+}
+
+/// Says whether a log line of a kind may be written now: at most once per `interval` per key,
+/// so a flood of bad input is counted in full but logged once in a while.
+public struct LogThrottle: Sendable {
+    private var last: [String: ContinuousClock.Instant] = [:]
+    public let interval: Duration
+
+    public init(interval: Duration = .seconds(10)) { self.interval = interval }
+
+    public mutating func allows(_ key: String, now: ContinuousClock.Instant = .now) -> Bool {
+        if let l = last[key], now - l < interval { return false }
+        last[key] = now
+        return true
+    }
+}
