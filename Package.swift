@@ -307,6 +307,7 @@ let package = Package(
             dependencies: [
                 "RadioLink",
                 "HyteraLink",
+                "JT808Link",
                 "TianyanModel",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),

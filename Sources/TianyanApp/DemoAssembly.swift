@@ -1,6 +1,7 @@
 import CoveragePlanner
 import Foundation
 import Logging
+import MosquittoClient
 import ServiceLifecycle
 import TianyanDispatch
 import TianyanModel
@@ -8,7 +9,7 @@ import TianyanModel
 /// `tianyan demo`: the whole system on one machine, assembled here at the composition root. A
 /// private mosquitto, the sample Chang'an fleet written to `dataDirectory` and imported, a user
 /// per role with a fresh password, dock-sim with 84 docks, radio-sim on a pty as the TETRA gateway
-/// and another as a Hytera control station, and the controller with its HTTP server; the banner
+/// and another as a Hytera control station, 500 JT/T 808 PoC handsets, and the controller with its HTTP server; the banner
 /// says what to try.
 public struct DemoAssembly: Sendable {
     public var configuration: TianyanConfiguration
@@ -81,9 +82,17 @@ public struct DemoAssembly: Sendable {
         services.append(try SimulatorProcess(name: "radio-sim", arguments: [
             "--protocol", "hytera-hrnp", "--pty", hyteraPath, "--seed", "\(seed)", "--radios", "\(hyteraRadios)",
         ], logFile: hyteraLog, logger: logger))
+        // And 500 PoC handsets and vehicle terminals reporting over JT/T 808 to the controller's server.
+        let pocLog = (data as NSString).appendingPathComponent("poc-sim.log")
+        let pocPort = try FreePort.loopback()
+        let pocTerminals = 500
+        services.append(try SimulatorProcess(name: "radio-sim", arguments: [
+            "--protocol", "jt808", "--connect", "127.0.0.1:\(pocPort)", "--seed", "\(seed)", "--radios", "\(pocTerminals)", "--status-every", "60",
+        ], logFile: pocLog, logger: logger))
         if config.gateways.isEmpty {
             config.gateways = [try RadioGatewaySetting(parsing: "sim=serial://\(ptyPath)?baud=38400&profile=generic-pei"),
-                               try RadioGatewaySetting(parsing: "hytera=serial://\(hyteraPath)?profile=hytera-hrnp")]
+                               try RadioGatewaySetting(parsing: "hytera=serial://\(hyteraPath)?profile=hytera-hrnp"),
+                               try RadioGatewaySetting(parsing: "poc=jt808://127.0.0.1:\(pocPort)?profile=jt808")]
         }
         if let runFor { services.append(StopAfter(seconds: runFor)) }
         let me = CommandLine.arguments.first ?? "tianyan"
@@ -104,11 +113,13 @@ public struct DemoAssembly: Sendable {
               plan       the coverage plan of \(registry.cells.count) cells is made at start; each dock's next sortie is prepared with its
                          route file and launched 2 min before take-off (flying hours \(String(format: "%02d-%02d", finalConfig.plannerFlyingHours.start, finalConfig.plannerFlyingHours.end)))
               radios     a simulated TETRA PEI gateway on \(ptyPath) (radio-sim; log \(radioLog)) and a Hytera control station
-                         over HRNP with \(hyteraRadios) radios on \(hyteraPath) (radio-sim --protocol hytera-hrnp; log \(hyteraLog))
+                         over HRNP with \(hyteraRadios) radios on \(hyteraPath) (radio-sim --protocol hytera-hrnp; log \(hyteraLog)), and
+                         \(pocTerminals) PoC handsets and vehicle terminals over JT/T 808 to 127.0.0.1:\(pocPort) (radio-sim --protocol jt808; log \(pocLog))
               try        \(me) units --database \(parts.storeLocation)
                          \(me) voice-log --database \(parts.storeLocation)
                          \(me) page \(someRadio) "Report to the north gate" --http \(finalConfig.http) --user dispatcher --password-file \(usersDir)/dispatcher.password
                          \(me) page \(hyteraRadio) "请到北门集合" --http \(finalConfig.http) --user dispatcher --password-file \(usersDir)/dispatcher.password  (a Hytera radio)
+                         \(me) page 13907690001 "收到请回复" --http \(finalConfig.http) --user dispatcher --password-file \(usersDir)/dispatcher.password  (a PoC handset)
                          \(me) maintenance --all --database \(parts.storeLocation)
                          \(me) sorties --state prepared,executing,done --database \(parts.storeLocation)
                          \(me) coverage --database \(parts.storeLocation)

@@ -140,6 +140,16 @@ struct CommandLineTests {
                                            in: dir.path)
         #expect(chinese.status == 0, "stdout: \(chinese.stdout) stderr: \(chinese.stderr)")
         #expect(chinese.stdout.contains("\"gateway\" : \"hytera\"") || chinese.stdout.contains("\"gateway\":\"hytera\""), "\(chinese.stdout)")
+        // A PoC handset of the demo (JT/T 808), heard and paged in Chinese, to received.
+        try await waitUntil("the PoC handset 13907690001 heard", timeout: .seconds(40)) {
+            let unit = try await runTianyan(["units", "--json", "--database", "demo.sqlite"], in: dir.path)
+            let list = (try? JSONSerialization.jsonObject(with: Data(unit.stdout.utf8))) as? [[String: Any]] ?? []
+            return list.contains { $0["id"] as? String == "13907690001" && $0["last_seen"] is String }
+        }
+        let poc = try await runTianyan(["page", "13907690001", "收到请回复", "--http", http, "--wait", "30", "--json",
+                                        "--user", "dispatcher", "--password-file", dir.file("demo-data/users/dispatcher.password")],
+                                       in: dir.path)
+        #expect(poc.status == 0 && poc.stdout.contains("received") && poc.stdout.contains("poc"), "stdout: \(poc.stdout) stderr: \(poc.stderr)")
         p.signal(SIGTERM)
         let r = try await p.wait(timeout: .seconds(20))
         #expect(r.status == 0, "\(r.stderr)")

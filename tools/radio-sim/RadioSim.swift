@@ -11,8 +11,11 @@ struct RadioSim: ParsableCommand {
         commandName: "radio-sim",
         abstract: "Simulate a radio gateway on a pty or TCP port: a TETRA PEI radio (AT commands, SDS, LIP, group calls) or a Hytera control station over HRNP (--protocol hytera-hrnp).")
 
-    @Option(help: "The gateway protocol to speak: tetra-pei (a TETRA radio's PEI) or hytera-hrnp (a Hytera control station over HRNP).")
+    @Option(help: "The gateway protocol to speak: tetra-pei (a TETRA radio's PEI), hytera-hrnp (a Hytera control station over HRNP) or jt808 (PoC handsets and vehicle terminals connecting to --connect).")
     var `protocol`: String = "tetra-pei"
+
+    @Option(help: "With --protocol jt808: the controller's JT/T 808 server, HOST:PORT.")
+    var connect: String?
 
     @Option(help: "Create a pty pair and make this path a symlink to its slave side.")
     var pty: String?
@@ -90,8 +93,14 @@ struct RadioSim: ParsableCommand {
     var verbose = false
 
     func validate() throws {
-        guard ["tetra-pei", "hytera-hrnp"].contains(`protocol`) else {
-            throw ValidationError("--protocol \(`protocol`): speak tetra-pei or hytera-hrnp")
+        guard ["tetra-pei", "hytera-hrnp", "jt808"].contains(`protocol`) else {
+            throw ValidationError("--protocol \(`protocol`): speak tetra-pei, hytera-hrnp or jt808")
+        }
+        if `protocol` == "jt808" {
+            guard let connect, pty == nil, tcp == nil else { throw ValidationError("--protocol jt808 takes --connect HOST:PORT (the controller's server), not --pty or --tcp") }
+            _ = try Self.parseTCP(connect)
+            guard (1...20_000).contains(radios) else { throw ValidationError("--radios must be between 1 and 20000") }
+            return
         }
         guard (pty == nil) != (tcp == nil) else { throw ValidationError("give exactly one of --pty PATH or --tcp HOST:PORT") }
         if let tcp { _ = try Self.parseTCP(tcp) }
@@ -154,6 +163,15 @@ struct RadioSim: ParsableCommand {
             handler.logLevel = verbose ? .info : .notice
             return handler
         }
+        if `protocol` == "jt808", let connect {
+            let (host, port) = try Self.parseTCP(connect)
+            let fleet = JT808Terminals(host: host, port: port, configuration: simConfiguration, start: .now())
+            SimShell.printError("radio-sim: \(radios) JT/T 808 terminals to \(host):\(port), rate \(rate), seed \(seed)")
+            signal(SIGTERM) { _ in jt808Stop = true }
+            signal(SIGINT) { _ in jt808Stop = true }
+            fleet.run(runFor: runFor, statusEvery: statusEvery) { jt808Stop }
+            return
+        }
         let transport: SimShell.Transport
         if let pty {
             transport = .pty(path: pty)
@@ -187,3 +205,6 @@ struct RadioSim: ParsableCommand {
         }
     }
 }
+
+/// Set by SIGTERM or SIGINT while the JT/T 808 terminals run.
+nonisolated(unsafe) var jt808Stop = false
