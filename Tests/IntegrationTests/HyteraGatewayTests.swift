@@ -317,13 +317,18 @@ final class ScriptedRepeater: @unchecked Sendable {
         }
     }
 
-    /// Datagrams that came back to the socket of `offset` within `timeout`.
-    func receive(offset: Int, until timeout: Duration = .seconds(5), _ match: (HSTRPDatagram) -> Bool) throws -> HSTRPDatagram {
+    /// Datagrams that came back to the socket of `offset` within `timeout`. It never blocks a
+    /// thread: Swift's few cooperative threads also run the gateway under test.
+    func receive(offset: Int, until timeout: Duration = .seconds(5), _ match: (HSTRPDatagram) -> Bool) async throws -> HSTRPDatagram {
         let end = ContinuousClock.now + timeout
         var buffer = [UInt8](repeating: 0, count: 65_536)
         while ContinuousClock.now < end {
-            let n = recv(sockets[offset], &buffer, buffer.count, 0)
-            guard n > 0, let d = try? HSTRPDatagram(decoding: Array(buffer[0..<n])) else { continue }
+            let n = recv(sockets[offset], &buffer, buffer.count, Int32(MSG_DONTWAIT))
+            guard n > 0 else {
+                try await Task.sleep(for: .milliseconds(5))
+                continue
+            }
+            guard let d = try? HSTRPDatagram(decoding: Array(buffer[0..<n])) else { continue }
             if match(d) { return d }
         }
         throw TestFailure("no matching datagram on offset \(offset) within \(timeout)")
@@ -378,8 +383,8 @@ struct HyteraRepeaterFeedTests {
         var answer: HSTRPDatagram?
         try await waitUntil("the ACK and the registration answer", timeout: .seconds(10)) {
             repeater.send(v1, offset: 1)
-            let ack = try? repeater.receive(offset: 1, until: .milliseconds(500)) { $0.flags.contains(.ack) }
-            answer = try? repeater.receive(offset: 1, until: .milliseconds(500)) { d in
+            let ack = try? await repeater.receive(offset: 1, until: .milliseconds(500)) { $0.flags.contains(.ack) }
+            answer = try? await repeater.receive(offset: 1, until: .milliseconds(500)) { d in
                 if case .rrs(let m)? = try? HyteraPDU(decoding: d.payload) { m.kind == .registrationAnswer } else { false }
             }
             return ack?.encoded() == hex("32420021000183040001869f04010211000300040a000064bd03") && answer != nil
@@ -400,14 +405,14 @@ struct HyteraRepeaterFeedTests {
         #expect(abs(p.latitude - 47.31341833) < 1e-7 && abs(p.longitude - 18.90731167) < 1e-7 && p.heading == 121 && p.source == .hdap)
         // The same datagram again (our ACK lost): acknowledged, stored once.
         repeater.send(lp.encoded(), offset: 2)
-        _ = try repeater.receive(offset: 2) { $0.flags.contains(.ack) && $0.sequence == 2 }
+        _ = try await repeater.receive(offset: 2) { $0.flags.contains(.ack) && $0.sequence == 2 }
 
         // A page to radio 100 (heard on slot 2) goes to where slot 2's text channel was heard from (its heartbeat);
         // the repeater ACKs it, the radio acknowledges.
         repeater.send(HSTRPDatagram(flags: .heartbeat, sequence: 0).encoded(), offset: 7)
-        _ = try repeater.receive(offset: 7) { $0.flags == [.heartbeat, .ack] }
+        _ = try await repeater.receive(offset: 7) { $0.flags == [.heartbeat, .ack] }
         let page = try gateway.page("请到北门集合", to: "100", target: .radio, requestedBy: "disp")
-        let out = try repeater.receive(offset: 7, until: .seconds(5)) { !$0.flags.contains(.ack) && !$0.payload.isEmpty }
+        let out = try await repeater.receive(offset: 7, until: .seconds(5)) { !$0.flags.contains(.ack) && !$0.payload.isEmpty }
         guard case .tmp(let tmp) = try HyteraPDU(decoding: out.payload) else { Issue.record("not TMP"); return }
         #expect(tmp.text == "请到北门集合" && tmp.destination.id == 100)
         repeater.send(out.acknowledgement().encoded(), offset: 7)

@@ -43,14 +43,19 @@ final class ScriptedTerminal: @unchecked Sendable {
         return serial
     }
 
-    /// The next message from the platform that matches, within `timeout`.
-    func receive(_ what: String, timeout: Duration = .seconds(10), _ match: (JT808Message) -> Bool) throws -> JT808Message {
+    /// The next message from the platform that matches, within `timeout`. It never blocks a
+    /// thread: Swift's few cooperative threads also run the controller's side.
+    func receive(_ what: String, timeout: Duration = .seconds(10), _ match: (JT808Message) -> Bool) async throws -> JT808Message {
         let end = ContinuousClock.now + timeout
         var buffer = [UInt8](repeating: 0, count: 4096)
         while ContinuousClock.now < end {
             if let i = inbox.firstIndex(where: match) { return inbox.remove(at: i) }
-            let n = read(fd, &buffer, buffer.count)
-            if n > 0 { inbox += framer.push(Array(buffer[0..<n])).compactMap { if case .message(let m) = $0 { m } else { nil } } }
+            let n = recv(fd, &buffer, buffer.count, Int32(MSG_DONTWAIT))
+            if n > 0 {
+                inbox += framer.push(Array(buffer[0..<n])).compactMap { if case .message(let m) = $0 { m } else { nil } }
+            } else {
+                try await Task.sleep(for: .milliseconds(5))
+            }
         }
         throw TestFailure("no \(what) from the platform within \(timeout)")
     }
@@ -84,16 +89,16 @@ struct JT808GatewayTests {
         // Noise and a report before authentication: refused, the connection carries on.
         t.sendRaw([0x01, 0x02, 0x7E, 0x55, 0x7E])
         let early = t.send(0x0200, JT808Location(latitude: 22.8, longitude: 113.7, time: .now()).body)
-        let refused = try t.receive("the refusal") { $0.id == 0x8001 }
+        let refused = try await t.receive("the refusal") { $0.id == 0x8001 }
         #expect(try JT808Response(body: refused.body) == JT808Response(serial: early, id: 0x0200, result: 1))
         // Registration with a Chinese plate, then authentication with the code it gave.
         let reg = JT808Registration(province: 44, city: 1900, manufacturer: "ZX", model: "PoC-A508", terminalID: "A0001", plateColor: 0, plate: "粤S·城管01")
         let rs = t.send(0x0100, reg.body(version: .v2013))
-        let answer = try t.receive("the registration answer") { $0.id == 0x8100 }
+        let answer = try await t.receive("the registration answer") { $0.id == 0x8100 }
         #expect(Array(answer.body.prefix(3)) == [UInt8(rs >> 8), UInt8(rs & 0xFF), 0])
         let code = GBK.decode(answer.body.dropFirst(3)).text
         let auth = t.send(0x0102, JT808Authentication(code: code).body(version: .v2013))
-        let ok = try t.receive("the authentication answer") { $0.id == 0x8001 && (try? JT808Response(body: $0.body))?.serial == auth }
+        let ok = try await t.receive("the authentication answer") { $0.id == 0x8001 && (try? JT808Response(body: $0.body))?.serial == auth }
         #expect(try JT808Response(body: ok.body).result == 0)
 
         // V-J2's report (emergency bit, fuel, mileage) from this terminal: stored with the report's time, an emergency alarm.
@@ -112,7 +117,7 @@ struct JT808GatewayTests {
 
         // A page in Chinese: 0x8300 in GBK on the socket; the terminal's general response makes it received.
         let page = try gateway.page("请到北门集合", to: "13912344329", target: .radio, requestedBy: "disp")
-        let text = try t.receive("the text") { $0.id == 0x8300 }
+        let text = try await t.receive("the text") { $0.id == 0x8300 }
         #expect(text.body.first == 0x0C && GBK.decode(text.body.dropFirst()).text == "请到北门集合")
         t.send(0x0001, JT808Response(serial: text.serial, id: 0x8300, result: 0).body)
         try await waitUntil("the page received", timeout: .seconds(10)) {
@@ -125,7 +130,7 @@ struct JT808GatewayTests {
         let t2 = try ScriptedTerminal(port: port, phone: "013800000001", version: .v2019(protocolVersion: 1))
         defer { t2.close() }
         t2.send(0x0002)
-        let text2 = try t2.receive("the waiting text") { $0.id == 0x8300 }
+        let text2 = try await t2.receive("the waiting text") { $0.id == 0x8300 }
         #expect(text2.version == .v2019(protocolVersion: 1) && GBK.decode(text2.body.dropFirst(2)).text == "收到请回复")
         #expect(gateway.status.details["terminals"]?.number == 2)
     }
