@@ -319,7 +319,7 @@ final class ScriptedRepeater: @unchecked Sendable {
 
     /// Datagrams that came back to the socket of `offset` within `timeout`. It never blocks a
     /// thread: Swift's few cooperative threads also run the gateway under test.
-    func receive(offset: Int, until timeout: Duration = .seconds(5), _ match: (HSTRPDatagram) -> Bool) async throws -> HSTRPDatagram {
+    func receive(offset: Int, until timeout: Duration = .seconds(30), _ match: (HSTRPDatagram) -> Bool) async throws -> HSTRPDatagram {
         let end = ContinuousClock.now + timeout
         var buffer = [UInt8](repeating: 0, count: 65_536)
         while ContinuousClock.now < end {
@@ -364,7 +364,7 @@ struct HyteraRepeaterFeedTests {
             })
             service = HyteraGatewayService(
                 settings: .init(name: "rpt", url: try GatewayURL(parsing: "udp://127.0.0.1:\(base)?profile=hytera-hstrp"), profileName: "hytera-hstrp",
-                                repeater: (.init(application: .init(gateway: "rpt"), retransmitSeconds: 1), channels)),
+                                repeater: (.init(application: .init(gateway: "rpt"), retransmitSeconds: 1, attempts: 20), channels)),
                 sink: writer, logger: logger)
             break
         }
@@ -376,12 +376,12 @@ struct HyteraRepeaterFeedTests {
             repeater.close()
             Task { await group.triggerGracefulShutdown(); _ = try? await task.value }
         }
-        try await waitUntil("the feed to listen", timeout: .seconds(10)) { gateway.status.connected }
+        try await waitUntil("the feed to listen", timeout: .seconds(30)) { gateway.status.connected }
 
         // V-S1: a registration on slot 2's RRS port: acknowledged (echo with the ACK bit) and answered.
         let v1 = hex("32420020000183040001869f04010211000300040a000064bd03")
         var answer: HSTRPDatagram?
-        try await waitUntil("the ACK and the registration answer", timeout: .seconds(10)) {
+        try await waitUntil("the ACK and the registration answer", timeout: .seconds(30)) {
             repeater.send(v1, offset: 1)
             let ack = try? await repeater.receive(offset: 1, until: .milliseconds(500)) { $0.flags.contains(.ack) }
             answer = try? await repeater.receive(offset: 1, until: .milliseconds(500)) { d in
@@ -391,14 +391,14 @@ struct HyteraRepeaterFeedTests {
         }
         guard case .rrs(let rrs)? = try? HyteraPDU(decoding: answer!.payload) else { return }
         #expect(rrs.radio.id == 100 && rrs.result == 0 && rrs.renewSeconds == 1800)
-        try await waitUntil("ready: the repeater heard", timeout: .seconds(5)) { gateway.status.ready }
+        try await waitUntil("ready: the repeater heard", timeout: .seconds(30)) { gateway.status.ready }
         #expect(gateway.status.protocolName == "hytera-hstrp" && gateway.status.details["repeater_id"]?.number == 99999)
 
         // V-H12a in a datagram on slot 1's GPS port: the position with its fix time.
         let lp = HSTRPDatagram(flags: [], sequence: 2, payload: hex("08a0020032000000010a2110dd0000413138333634383236313031354e343731382e383035314530313835342e34333837302e313132310b03"))
         repeater.send(lp.encoded(), offset: 2)
         let fix = Timestamp(parsing: "2015-10-26T18:36:48Z")!
-        try await waitUntil("the position stored", timeout: .seconds(10)) {
+        try await waitUntil("the position stored", timeout: .seconds(30)) {
             try await !store.track(unit: "2167005", from: fix, to: fix.adding(seconds: 1)).isEmpty
         }
         let p = try #require(try await store.track(unit: "2167005", from: fix, to: fix.adding(seconds: 1)).first)
@@ -412,14 +412,14 @@ struct HyteraRepeaterFeedTests {
         repeater.send(HSTRPDatagram(flags: .heartbeat, sequence: 0).encoded(), offset: 7)
         _ = try await repeater.receive(offset: 7) { $0.flags == [.heartbeat, .ack] }
         let page = try gateway.page("请到北门集合", to: "100", target: .radio, requestedBy: "disp")
-        let out = try await repeater.receive(offset: 7, until: .seconds(5)) { !$0.flags.contains(.ack) && !$0.payload.isEmpty }
+        let out = try await repeater.receive(offset: 7, until: .seconds(30)) { !$0.flags.contains(.ack) && !$0.payload.isEmpty }
         guard case .tmp(let tmp) = try HyteraPDU(decoding: out.payload) else { Issue.record("not TMP"); return }
         #expect(tmp.text == "请到北门集合" && tmp.destination.id == 100)
         repeater.send(out.acknowledgement().encoded(), offset: 7)
-        try await waitUntil("the page accepted", timeout: .seconds(5)) { gateway.page(id: page.id)?.state == .accepted }
+        try await waitUntil("the page accepted", timeout: .seconds(30)) { gateway.page(id: page.id)?.state == .accepted }
         let ack = TMPMessage(ackFlag: true, .privateTextAck, requestID: tmp.requestID, destination: RadioIP(id: 0), source: RadioIP(id: 100), result: 0)
         repeater.send(HSTRPDatagram(flags: [], sequence: 3, payload: HyteraPDU.tmp(ack).encoded()).encoded(), offset: 7)
-        try await waitUntil("the page received in the store", timeout: .seconds(10)) {
+        try await waitUntil("the page received in the store", timeout: .seconds(30)) {
             try await writer.flush()
             return try await store.page(id: page.id)?.state == .received
         }

@@ -45,7 +45,7 @@ final class ScriptedTerminal: @unchecked Sendable {
 
     /// The next message from the platform that matches, within `timeout`. It never blocks a
     /// thread: Swift's few cooperative threads also run the controller's side.
-    func receive(_ what: String, timeout: Duration = .seconds(10), _ match: (JT808Message) -> Bool) async throws -> JT808Message {
+    func receive(_ what: String, timeout: Duration = .seconds(30), _ match: (JT808Message) -> Bool) async throws -> JT808Message {
         let end = ContinuousClock.now + timeout
         var buffer = [UInt8](repeating: 0, count: 4096)
         while ContinuousClock.now < end {
@@ -81,7 +81,7 @@ struct JT808GatewayTests {
         let group = ServiceGroup(services: [writer, gateway], logger: logger)
         let task = Task { try await group.run() }
         defer { Task { await group.triggerGracefulShutdown(); _ = try? await task.value } }
-        try await waitUntil("the server to listen", timeout: .seconds(10)) { gateway.boundPort.withLock { $0 } != nil }
+        try await waitUntil("the server to listen", timeout: .seconds(30)) { gateway.boundPort.withLock { $0 } != nil }
         let port = gateway.boundPort.withLock { $0 }!
 
         let t = try ScriptedTerminal(port: port, phone: "013912344329")
@@ -105,7 +105,7 @@ struct JT808GatewayTests {
         let v2 = try JT808Location(body: try #require(JT808Framer.decode("7E0200002611223344556622B8000000010000000200BA7F0E07E4F11C0028003C000018071510101001040000006402020037577E")).body)
         t.send(0x0200, v2.body)
         let fix = Timestamp(parsing: "2018-07-15T02:10:10Z")!
-        try await waitUntil("the position and the emergency stored", timeout: .seconds(10)) {
+        try await waitUntil("the position and the emergency stored", timeout: .seconds(30)) {
             try await writer.flush()
             let moved = try await !store.track(unit: "13912344329", from: fix, to: fix.adding(seconds: 1)).isEmpty
             let sos = try await store.alarms(kind: "emergency").contains { $0.unit == "13912344329" }
@@ -120,7 +120,7 @@ struct JT808GatewayTests {
         let text = try await t.receive("the text") { $0.id == 0x8300 }
         #expect(text.body.first == 0x0C && GBK.decode(text.body.dropFirst()).text == "请到北门集合")
         t.send(0x0001, JT808Response(serial: text.serial, id: 0x8300, result: 0).body)
-        try await waitUntil("the page received", timeout: .seconds(10)) {
+        try await waitUntil("the page received", timeout: .seconds(30)) {
             try await writer.flush()
             return try await store.page(id: page.id)?.state == .received
         }

@@ -14,19 +14,25 @@ struct RadioSimulatorTests {
         (tianyanExecutable() as NSString).deletingLastPathComponent + "/radio-sim"
     }
 
-    @Test("page to read, emergency alarm, unplug mid-call survived with a consistent voice log", .timeLimit(.minutes(3)))
-    func controllerAgainstTheSimulator() async throws {
-        let dir = try TemporaryDirectory("tianyan-radiosim")
-        defer { dir.remove() }
-        let sim = Self.radioSimExecutable()
+    /// The simulator's path, and a database in `dir` with the sample fleet and the dispatcher
+    /// `disp` (password in `dir/pw`).
+    static func prepare(_ dir: TemporaryDirectory) async throws -> (sim: String, database: String) {
+        let sim = radioSimExecutable()
         try #require(FileManager.default.isExecutableFile(atPath: sim), "no radio-sim at \(sim); swift build builds it")
         let db = dir.file("db.sqlite")
         #expect(try await runTianyan(["fleet", "sample", dir.file("fleet")], in: dir.path).status == 0)
         #expect(try await runTianyan(["fleet", "import", dir.file("fleet"), "--database", db], in: dir.path).status == 0)
-
         try "dispatch-pass-42\n".write(toFile: dir.file("pw"), atomically: true, encoding: .utf8)
         #expect(try await runTianyan(["users", "add", "disp", "--role", "dispatcher", "--password-file", dir.file("pw"), "--database", db],
                                      in: dir.path).status == 0)
+        return (sim, db)
+    }
+
+    @Test("page to read, emergency alarm, unplug mid-call survived with a consistent voice log", .timeLimit(.minutes(3)))
+    func controllerAgainstTheSimulator() async throws {
+        let dir = try TemporaryDirectory("tianyan-radiosim")
+        defer { dir.remove() }
+        let (sim, db) = try await Self.prepare(dir)
         let pty = dir.file("pei")
         let radio = try ChildProcess(sim, ["--pty", pty, "--seed", "3", "--radios", "40", "--rate", "10", "--call-interval", "0.5",
                                            "--emergency-rate", "0.3", "--send-delay", "0.2", "--report-delay", "0.3",
@@ -97,14 +103,7 @@ struct RadioSimulatorTests {
     func controllerAgainstTheHyteraSimulator() async throws {
         let dir = try TemporaryDirectory("tianyan-hytera-sim")
         defer { dir.remove() }
-        let sim = Self.radioSimExecutable()
-        try #require(FileManager.default.isExecutableFile(atPath: sim), "no radio-sim at \(sim); swift build builds it")
-        let db = dir.file("db.sqlite")
-        #expect(try await runTianyan(["fleet", "sample", dir.file("fleet")], in: dir.path).status == 0)
-        #expect(try await runTianyan(["fleet", "import", dir.file("fleet"), "--database", db], in: dir.path).status == 0)
-        try "dispatch-pass-42\n".write(toFile: dir.file("pw"), atomically: true, encoding: .utf8)
-        #expect(try await runTianyan(["users", "add", "disp", "--role", "dispatcher", "--password-file", dir.file("pw"), "--database", db],
-                                     in: dir.path).status == 0)
+        let (sim, db) = try await Self.prepare(dir)
         let pty = dir.file("hrnp")
         let radio = try ChildProcess(sim, ["--protocol", "hytera-hrnp", "--pty", pty, "--seed", "5", "--radios", "30", "--rate", "10",
                                            "--call-interval", "0.5", "--emergency-rate", "0.3", "--report-delay", "0.3", "--fail-rate", "0",
