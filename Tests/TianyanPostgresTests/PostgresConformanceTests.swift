@@ -17,8 +17,10 @@ func withPostgres<T>(_ body: (PostgresStoreDatabase, PostgresStore, RecordWriter
 }
 
 /// The store contract (StoreConformance) on PostgreSQL: every case the SQLite and in-memory
-/// stores pass, on a real server (a fresh database per case).
-@Suite struct PostgresConformanceTests {
+/// stores pass, on a real server (a fresh database per case). One case at a time: making a
+/// database blocks a cooperative thread, and thirty cases at once beside the rest of the suite
+/// left the connections' 15 s deadlines to expire before a thread was free to see the answer.
+@Suite(.serialized) struct PostgresConformanceTests {
     @Test(arguments: StoreConformance.names)
     func postgres(_ name: String) async throws {
         try await withPostgres { _, store, writer in
